@@ -1,0 +1,55 @@
+"""Importing posewarper_mm registers its modules into mmpose's registries."""
+import importlib
+import inspect
+
+from mmpose import registry as mmpose_registry
+
+import posewarper_mm  # noqa: F401
+
+EXPECTED = {
+    'DATASETS': {'PoseTrackVideoPairDataset'},
+    'TRANSFORMS': {'LoadVideoFrames'},
+    'MODELS': {
+        'MultiFramePoseDataPreprocessor', 'PoseWarpingNeck',
+        'TemporalAggregationHead', 'PoseWarperEstimator'
+    },
+    'METRICS': {'PoseTrackAPMetric'},
+}
+
+
+def _ours(registry):
+    return {
+        name
+        for name, obj in registry.module_dict.items()
+        if inspect.isclass(obj) and obj.__module__.startswith('posewarper_mm')
+    }
+
+
+def test_expected_modules_registered_in_mmpose_registries():
+    for reg_name, names in EXPECTED.items():
+        registry = getattr(mmpose_registry, reg_name)
+        assert registry.scope == 'mmpose'
+        assert names <= _ours(registry), (reg_name, _ours(registry))
+
+
+def test_mmpose_own_modules_untouched():
+    """mmpose's classes of similar names stay mmpose's."""
+    importlib.import_module('mmpose.models')
+    importlib.import_module('mmpose.datasets')
+    importlib.import_module('mmpose.evaluation')
+    for reg_name, name in [('MODELS', 'PoseWarperNeck'),
+                           ('DATASETS', 'PoseTrack18VideoDataset'),
+                           ('METRICS', 'PoseTrack18Metric')]:
+        cls = getattr(mmpose_registry, reg_name).get(name)
+        assert cls.__module__.startswith('mmpose.'), (name, cls.__module__)
+
+
+def test_registered_names_listed():
+    """Every class this package registers is one the project documents."""
+    documented = set().union(*EXPECTED.values())
+    found = set()
+    for reg_name in ('DATASETS', 'TRANSFORMS', 'MODELS', 'METRICS', 'HOOKS',
+                     'KEYPOINT_CODECS', 'VISUALIZERS'):
+        found |= _ours(getattr(mmpose_registry, reg_name))
+    undocumented = found - documented
+    assert not undocumented, f'add these to EXPECTED: {undocumented}'
