@@ -1,0 +1,76 @@
+"""Writing predictions as official PoseTrack18 per-video files."""
+import json
+
+import numpy as np
+import pytest
+from posetrack_test_utils import (NAMES, gt_person, image, image_id,
+                                  video_name, write_file)
+
+from posewarper_mm.evaluation.functional import (evaluate_posetrack,
+                                                 write_posetrack_predictions)
+
+
+def _person(xy, score=0.5, scale=1.0):
+    kpts = np.zeros((17, 2))
+    kpts[NAMES.index('nose')] = xy
+    kpts[NAMES.index('head_top')] = (xy[0], xy[1] - 20)
+    scores = np.linspace(0.1, 0.9, 17) * scale
+    return dict(keypoints=kpts, keypoint_scores=scores, score=score)
+
+
+def test_written_files_follow_the_gt_files(tmp_path):
+    gt_dir, pred_dir = str(tmp_path / 'gt'), str(tmp_path / 'pred')
+    write_file(gt_dir, video_name(1), [image(1, 0), image(1, 1)], [
+        gt_person(image_id(1, 1), 0,
+                  dict(nose=(100, 100), head_top=(100, 80)))
+    ])
+    write_file(gt_dir, video_name(2), [image(2, 0)], [])
+    predictions = {
+        image_id(1, 1):
+        [_person((100, 100), 0.7),
+         _person((300, 100), 0.2, scale=0.5)],
+        np.int64(image_id(2, 0)): [_person((5, 5))],
+        12345: [_person((1, 1))],
+    }
+    written, unmatched = write_posetrack_predictions(predictions, gt_dir,
+                                                     pred_dir)
+    assert [p.split('/')[-1] for p in written] == [
+        video_name(1), video_name(2)
+    ]
+    assert unmatched == [12345]
+    with open(written[0]) as f:
+        data = json.load(f)
+    assert [img['id'] for img in data['images']] == [
+        image_id(1, 0), image_id(1, 1)
+    ]  # frames without predictions are listed too
+    assert data['images'][0]['file_name'] == image(1, 0)['file_name']
+    assert data['categories'][0]['keypoints'] == NAMES
+    anns = data['annotations']
+    assert [a['track_id'] for a in anns] == [0, 1]
+    assert all(a['image_id'] == image_id(1, 1) for a in anns)
+    assert [a['score'] for a in anns] == [0.7, 0.2]
+    first = np.array(anns[0]['keypoints']).reshape(17, 3)
+    assert first[0].tolist() == [100, 100, 0.1]  # nose (x, y, score)
+    assert anns[0]['scores'] == pytest.approx(np.linspace(0.1, 0.9, 17))
+    assert first[:, 2] == pytest.approx(anns[0]['scores'])
+    with open(written[1]) as f:
+        assert json.load(f)['annotations'][0]['image_id'] == image_id(2, 0)
+    # the files evaluate: nose and head_top of the GT person are found,
+    # ranked above the joints of the second (false positive) person
+    result = evaluate_posetrack(gt_dir, pred_dir)
+    assert result['nose'] == 100.0 and result['head_top'] == 100.0
+
+
+def test_refuses_to_overwrite_gt(tmp_path):
+    write_file(str(tmp_path), video_name(1), [image(1, 0)], [])
+    with pytest.raises(ValueError, match='must differ'):
+        write_posetrack_predictions({}, str(tmp_path), str(tmp_path))
+
+
+def test_rejects_bad_shapes(tmp_path):
+    gt_dir = str(tmp_path / 'gt')
+    write_file(gt_dir, video_name(1), [image(1, 0)], [])
+    bad = dict(keypoints=np.zeros((15, 2)), keypoint_scores=np.zeros(15))
+    with pytest.raises(ValueError, match='17'):
+        write_posetrack_predictions({image_id(1, 0): [bad]}, gt_dir,
+                                    str(tmp_path / 'pred'))
