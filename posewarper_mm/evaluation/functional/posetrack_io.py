@@ -20,7 +20,13 @@ Conventions reproduced from the reference evaluation:
 - image names must look like ``<int>_<mpii|bonn|mpiinew>.../<int>.jpg``
   with a frame number below 10000;
 - ``track_id`` is required, below 10000, and unique within a frame of a
-  prediction file.
+  prediction file;
+- ``categories`` holds one ``person`` category naming 15 or 17 keypoints
+  that include the 15 evaluation joints (other names are dropped).
+
+Stricter than the reference (which silently ignores such content): a file
+may hold frames of one video only, and every annotation's ``image_id``
+must be one of the file's images.
 """
 import json
 import os.path as osp
@@ -53,14 +59,14 @@ class PoseTrackPerson:
         present (np.ndarray): Whether each joint exists, shape (15,).
         scores (np.ndarray): Joint ranking scores, shape (15,), float64.
         head_box (tuple | None): ``(x1, y1, x2, y2)`` or None if absent.
-        track_id (int): The annotation's ``track_id``.
+        track_id (int | float): The annotation's ``track_id``.
         record (int): Index of the annotation in the file.
     """
     coords: np.ndarray
     present: np.ndarray
     scores: np.ndarray
     head_box: Optional[Tuple[float, float, float, float]]
-    track_id: int
+    track_id: float
     record: int
 
 
@@ -192,8 +198,8 @@ def _parse_person(ann: dict, eval_ids: Sequence[Optional[int]],
         raise ValueError(f'"scores" must be empty or have {num_kpts} '
                          f'numbers, got {len(scores)}')
     track_id = ann.get('track_id')
-    if not isinstance(track_id, int) or isinstance(track_id, bool):
-        raise ValueError(f'"track_id" must be an integer, got {track_id!r}')
+    if not _is_number(track_id):
+        raise ValueError(f'"track_id" must be a number, got {track_id!r}')
     if track_id >= MAX_TRACK_ID:
         raise ValueError(
             f'"track_id" {track_id} must be below {MAX_TRACK_ID}')
