@@ -48,7 +48,7 @@ except PackageNotFoundError:
 EOF
 }
 
-step 'build tools (setuptools<70, wheel, ninja, cython)'
+step 'build tools (setuptools with pkg_resources, wheel, ninja, cython)'
 "${PIP[@]}" install -q -r "$ROOT/requirements/build.txt"
 
 step 'torch and torchvision'
@@ -81,9 +81,6 @@ EOF
     mkdir -p "$WHEEL_DIR"
     if ! ls "$WHEEL_DIR"/mmcv-*.whl >/dev/null 2>&1; then
         echo "no cached wheel in $WHEEL_DIR: building (about 18 min on 2 cores)"
-        # mmcv 2.1.0's setup.py imports pkg_resources (setuptools < 70);
-        # torch's own requirement may have upgraded setuptools since.
-        "${PIP[@]}" install -q -r "$ROOT/requirements/build.txt"
         BUILD="$(mktemp -d)"
         "${PIP[@]}" download -q --no-deps --no-binary :all: \
             --no-build-isolation "mmcv==$MMCV_VERSION" -d "$BUILD"
