@@ -32,9 +32,10 @@ tiny_hrnet = dict(
         num_channels=(16, 32, 64, 128)))
 
 tiny_meta_keys = ('id', 'img_id', 'img_path', 'category_id', 'crowd_index',
-             'ori_shape', 'img_shape', 'input_size', 'input_center',
-             'input_scale', 'flip', 'flip_direction', 'flip_indices',
-             'raw_ann_info', 'dataset_name', 'frame_weights', 'frame_offsets')
+                  'ori_shape', 'img_shape', 'input_size', 'input_center',
+                  'input_scale', 'flip', 'flip_direction', 'flip_indices',
+                  'raw_ann_info', 'dataset_name', 'frame_weights',
+                  'frame_offsets')
 tiny_train_pipeline = [
     dict(type='LoadVideoFrames'),
     dict(type='GetBBoxCenterScale', padding=1.25),
