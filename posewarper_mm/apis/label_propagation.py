@@ -1,0 +1,286 @@
+"""Pseudo-labels for the unlabeled frames of a sparsely labeled dataset.
+
+Works on a merged COCO-style PoseTrack18 json (``images`` with
+``file_name`` ``.../<video>/<frame>.jpg`` and ``is_labeled``,
+``annotations`` with ``keypoints``/``bbox``/``track_id``). Every unlabeled
+frame is assigned to the nearest labeled frame of its video (the earlier
+one on ties, optionally within ``max_distance`` frames) and gets one new
+annotation per person of that frame:
+
+- :func:`propagate_labels`: poses warped by a PoseWarper model
+  (:func:`~.pose_propagation.propagate_poses`);
+- :func:`copy_nearest_labels`: the baseline that copies the poses.
+
+The result keeps every image record (``is_labeled`` unchanged) and every
+original annotation, and adds the new ones with ``propagated_from`` (the
+source annotation id) and ``scores`` (joint confidences).
+"""
+import copy
+import os.path as osp
+from collections import defaultdict
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import cv2
+import numpy as np
+from torch import nn
+
+from posewarper_mm.datasets.frame_sampling import frame_index_from_name
+from .inference import build_test_pipeline
+from .pose_propagation import propagate_poses
+
+HEAD_JOINTS = (0, 1, 2)  # nose, head_bottom, head_top in PoseTrack18 order
+Assignment = Dict[int, int]  # target image id -> source image id
+
+
+def nearest_labeled(frames: Sequence[int], labeled: Sequence[int],
+                    max_distance: Optional[int] = None) -> Dict[int, int]:
+    """Assign each unlabeled frame index to its nearest labeled one.
+
+    Args:
+        frames (Sequence[int]): All frame indices of a video.
+        labeled (Sequence[int]): The labeled frame indices.
+        max_distance (int, optional): Leave frames farther away unassigned.
+
+    Returns:
+        dict[int, int]: Unlabeled frame index -> labeled frame index (the
+        earlier one on ties).
+    """
+    labeled = np.array(sorted(set(labeled)), dtype=np.int64)
+    out: Dict[int, int] = {}
+    if len(labeled) == 0:
+        return out
+    for frame in sorted(set(frames) - set(labeled.tolist())):
+        dist = np.abs(labeled - frame)
+        best = int(labeled[int(np.argmin(dist))])  # first = earlier on ties
+        if max_distance is None or abs(best - frame) <= max_distance:
+            out[frame] = best
+    return out
+
+
+def assign_sources(coco: dict,
+                   max_distance: Optional[int] = None) -> Assignment:
+    """Target (unlabeled) image id -> source (labeled) image id.
+
+    Frames are grouped by the folder of their ``file_name``; a frame is
+    labeled when ``is_labeled`` is true (or, without the flag, when it has
+    annotations).
+    """
+    annotated = {a['image_id'] for a in coco['annotations']}
+    videos: Dict[str, Dict[int, int]] = defaultdict(dict)
+    labeled: Dict[str, List[int]] = defaultdict(list)
+    for img in coco['images']:
+        video = osp.dirname(img['file_name'])
+        index = frame_index_from_name(img['file_name'])
+        videos[video][index] = img['id']
+        if img.get('is_labeled', img['id'] in annotated):
+            labeled[video].append(index)
+    out: Assignment = {}
+    for video, frames in videos.items():
+        pairs = nearest_labeled(list(frames), labeled[video], max_distance)
+        out.update({frames[t]: frames[s] for t, s in pairs.items()})
+    return out
+
+
+SourcePersons = Tuple[List[dict], np.ndarray, np.ndarray, np.ndarray]
+
+
+def _source_persons(anns: List[dict]) -> SourcePersons:
+    """Usable annotations and their keypoints (N,K,2), visibility, boxes."""
+    kept, kpts, vis, boxes = [], [], [], []
+    for ann in anns:
+        if ann.get('iscrowd', 0):
+            continue
+        arr = np.asarray(ann['keypoints'], dtype=np.float64).reshape(-1, 3)
+        visible = (arr[:, 2] > 0).astype(np.float32)
+        if not visible.any():
+            continue
+        if ann.get('bbox'):
+            x, y, w, h = (float(v) for v in ann['bbox'][:4])
+        else:
+            pts = arr[visible > 0, :2]
+            x, y = pts.min(axis=0)
+            w, h = pts.max(axis=0) - (x, y)
+        if w <= 1 or h <= 1:
+            continue
+        kept.append(ann)
+        kpts.append(arr[:, :2])
+        vis.append(visible)
+        boxes.append([x, y, x + w, y + h])
+    num_kpts = kpts[0].shape[0] if kpts else 0
+    return (kept, np.asarray(kpts).reshape(-1, num_kpts, 2),
+            np.asarray(vis).reshape(-1, num_kpts),
+            np.asarray(boxes, dtype=np.float32).reshape(-1, 4))
+
+
+def _shift(values, delta: np.ndarray, img: dict) -> List[float]:
+    x, y, w, h = (float(v) for v in values[:4])
+    x, y = x + float(delta[0]), y + float(delta[1])
+    width, height = img.get('width'), img.get('height')
+    if width and height:
+        x1, y1 = np.clip([x, y], 0, [width, height])
+        x2, y2 = np.clip([x + w, y + h], 0, [width, height])
+        x, y, w, h = x1, y1, x2 - x1, y2 - y1
+    return [round(float(v), 2) for v in (x, y, w, h)]
+
+
+def pseudo_annotation(src: dict, img: dict, keypoints: np.ndarray,
+                      scores: np.ndarray, visible: np.ndarray,
+                      ann_id: int) -> dict:
+    """A new annotation of ``img`` for the source person ``src``.
+
+    Joints with ``visible`` 0 are written as ``[0, 0, 0]``; ``bbox`` (and
+    ``bbox_head``) are the source boxes moved by the median joint (head
+    joint) displacement.
+    """
+    src_kpts = np.asarray(src['keypoints'], dtype=np.float64).reshape(-1, 3)
+    vis = np.asarray(visible) > 0
+    moved = keypoints - src_kpts[:, :2]
+    delta = np.median(moved[vis], axis=0) if vis.any() else np.zeros(2)
+    triples = np.zeros((len(src_kpts), 3))
+    triples[vis, :2] = keypoints[vis]
+    triples[vis, 2] = 1
+    ann = dict(
+        id=int(ann_id),
+        image_id=img['id'],
+        category_id=src.get('category_id', 1),
+        track_id=src.get('track_id', 0),
+        keypoints=[round(float(v), 2) for v in triples.reshape(-1)],
+        num_keypoints=int(vis.sum()),
+        scores=[round(float(s), 5) if v else 0.0
+                for s, v in zip(scores, vis)],
+        iscrowd=False,
+        propagated_from=src.get('id'))
+    if src.get('bbox'):
+        ann['bbox'] = _shift(src['bbox'], delta, img)
+    if src.get('bbox_head'):
+        head = [j for j in HEAD_JOINTS if j < len(vis) and vis[j]]
+        head_delta = np.median(moved[head], axis=0) if head else delta
+        ann['bbox_head'] = _shift(src['bbox_head'], head_delta, img)
+    return ann
+
+
+class _IdAllocator:
+
+    def __init__(self, anns: List[dict]) -> None:
+        self.used = {a['id'] for a in anns}
+        self.next = max(self.used, default=0) + 1
+
+    def __call__(self, image_id: int, track_id) -> int:
+        wanted = image_id * 100 + int(track_id) if isinstance(
+            image_id, int) and isinstance(track_id, int) and \
+            0 <= track_id < 100 else None
+        if wanted is None or wanted in self.used:
+            wanted = self.next
+        self.used.add(wanted)
+        self.next = max(self.next, wanted + 1)
+        return wanted
+
+
+def _label_frames(coco: dict,
+                  max_distance: Optional[int],
+                  make_poses: Callable,
+                  progress: Optional[Callable[[], None]] = None) -> dict:
+    """Shared loop: ``make_poses(src_img, tgt_img, persons)`` -> keypoints
+    (N, K, 2), scores (N, K) for the source persons on the target;
+    ``progress()`` after each target frame."""
+    images = {img['id']: img for img in coco['images']}
+    by_image: Dict[int, List[dict]] = defaultdict(list)
+    for ann in coco['annotations']:
+        by_image[ann['image_id']].append(ann)
+    out = copy.deepcopy(coco)
+    new_id = _IdAllocator(coco['annotations'])
+    targets_of: Dict[int, List[int]] = defaultdict(list)
+    for tgt, src in assign_sources(coco, max_distance).items():
+        targets_of[src].append(tgt)
+    for src_id in sorted(targets_of):
+        persons = _source_persons(by_image.get(src_id, []))
+        for tgt_id in sorted(targets_of[src_id]):
+            if persons[0]:
+                kpts, scores = make_poses(images[src_id], images[tgt_id],
+                                          persons)
+                for i, ann in enumerate(persons[0]):
+                    out['annotations'].append(
+                        pseudo_annotation(
+                            ann, images[tgt_id], kpts[i], scores[i],
+                            persons[2][i] > 0,
+                            new_id(tgt_id, ann.get('track_id', 0))))
+            if progress is not None:
+                progress()
+    return out
+
+
+def copy_nearest_labels(coco: dict,
+                        max_distance: Optional[int] = None) -> dict:
+    """Baseline pseudo-labels: copy the nearest labeled frame's poses.
+
+    Joint scores are ``1 / (1 + |frame distance|)``: nearer copies rank
+    first in AP evaluation.
+    """
+
+    def copy_poses(src_img, tgt_img, persons):
+        dist = abs(
+            frame_index_from_name(tgt_img['file_name']) -
+            frame_index_from_name(src_img['file_name']))
+        scores = np.full(persons[2].shape, 1.0 / (1.0 + dist))
+        return persons[1], scores * persons[2]
+
+    return _label_frames(coco, max_distance, copy_poses)
+
+
+class _FrameCache:
+    """The last few decoded frames (sources are reused across targets)."""
+
+    def __init__(self, img_root: str, size: int = 4) -> None:
+        self.img_root = img_root
+        self.size = size
+        self.frames: Dict[str, np.ndarray] = {}
+
+    def __call__(self, file_name: str) -> np.ndarray:
+        path = osp.join(self.img_root, file_name)
+        if path not in self.frames:
+            frame = cv2.imread(path, cv2.IMREAD_COLOR)
+            if frame is None:
+                raise FileNotFoundError(
+                    f'{path}: frame missing or unreadable (image root '
+                    f'{self.img_root!r} + file_name {file_name!r})')
+            if len(self.frames) >= self.size:
+                self.frames.pop(next(iter(self.frames)))
+            self.frames[path] = frame
+        return self.frames[path]
+
+
+def propagate_labels(model: nn.Module,
+                     coco: dict,
+                     img_root: str,
+                     max_distance: Optional[int] = None,
+                     progress: Optional[Callable[[], None]] = None) -> dict:
+    """PoseWarper pseudo-labels for the unlabeled frames of ``coco``.
+
+    Args:
+        model (nn.Module): PoseWarper model (:func:`mmpose.apis.init_model`).
+        coco (dict): Merged PoseTrack18 json with sparse labels.
+        img_root (str): Folder that ``file_name`` is relative to.
+        max_distance (int, optional): Only label frames this close to a
+            labeled frame.
+        progress (callable, optional): Called after each target frame.
+
+    Returns:
+        dict: A new json object (see the module docstring).
+    """
+    pipeline = build_test_pipeline(model)
+    frames = _FrameCache(img_root)
+
+    def warp_poses(src_img, tgt_img, persons):
+        offset = frame_index_from_name(tgt_img['file_name']) - \
+            frame_index_from_name(src_img['file_name'])
+        key = frames(src_img['file_name'])
+        target = frames(tgt_img['file_name'])
+        return propagate_poses(model, key, target, persons[1], persons[2],
+                               persons[3], pipeline, offset)
+
+    return _label_frames(coco, max_distance, warp_poses, progress)
+
+
+def count_targets(coco: dict, max_distance: Optional[int] = None) -> int:
+    """Number of unlabeled frames that will receive pseudo-labels."""
+    return len(assign_sources(coco, max_distance))

@@ -1,0 +1,181 @@
+"""Propagate known poses to a neighbouring frame by warping heatmaps.
+
+PoseWarper's second use (the ``WARPING_REVERSE`` / ``USE_GT_INPUT`` mode of
+the official implementation): for a labeled key frame and an unlabeled
+target frame, both cropped with the key person's box, the model's heatmaps
+give ``diff = target_heatmaps - key_heatmaps`` (the reverse of the
+estimation direction), and the warping module moves the key frame's
+ground-truth heatmaps along it: ``neck.warp(gt_heatmaps_of_key, diff)``.
+The warped heatmaps are decoded with the model's codec into poses on the
+target frame.
+"""
+from typing import Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+from mmengine.dataset import Compose, pseudo_collate
+from torch import Tensor, nn
+
+from .inference import build_instance_data, build_test_pipeline
+
+
+def _codec(model: nn.Module):
+    codec = getattr(getattr(model, 'head', None), 'decoder', None)
+    if codec is None or not hasattr(codec, 'encode'):
+        raise AttributeError(
+            'the model head has no keypoint codec (head.decoder); pose '
+            'propagation needs a heatmap codec such as MSRAHeatmap')
+    return codec
+
+
+def _neck(model: nn.Module) -> nn.Module:
+    neck = getattr(model, 'neck', None)
+    for method in ('heatmaps', 'warp'):
+        if not callable(getattr(neck, method, None)):
+            raise TypeError(
+                'pose propagation needs a PoseWarper model whose neck has '
+                f'heatmaps() and warp(); got {type(neck).__name__}')
+    return neck
+
+
+def image_to_input(points: np.ndarray, center: np.ndarray,
+                   scale: np.ndarray, input_size: Sequence[int]) -> np.ndarray:
+    """Map image (x, y) into the crop, the inverse of mmpose's mapping of
+    predictions back to the image (no rotation).
+
+    Args:
+        points (np.ndarray): (..., 2) image coordinates.
+        center (np.ndarray): Crop centre (2,).
+        scale (np.ndarray): Crop size in image pixels (2,).
+        input_size (Sequence[int]): Model input (w, h).
+
+    Returns:
+        np.ndarray: (..., 2) crop coordinates.
+    """
+    size = np.asarray(input_size, dtype=np.float64)
+    return (points - center + 0.5 * scale) * size / scale
+
+
+def input_to_image(points: np.ndarray, center: np.ndarray,
+                   scale: np.ndarray, input_size: Sequence[int]) -> np.ndarray:
+    """Map crop (x, y) back to the image (mmpose's top-down mapping)."""
+    size = np.asarray(input_size, dtype=np.float64)
+    return points / size * scale + center - 0.5 * scale
+
+
+def frame_heatmaps(model: nn.Module, inputs: Tensor) -> Tensor:
+    """Per-frame heatmaps of the model (backbone + ``neck.heatmaps``).
+
+    Args:
+        inputs (Tensor): Normalised crops (B, T, 3, H, W).
+
+    Returns:
+        Tensor: Heatmaps (T, B, K, h, w).
+    """
+    batch_size, num_frames = inputs.shape[:2]
+    frames = inputs.transpose(0, 1).flatten(0, 1)
+    heatmaps = _neck(model).heatmaps(model.backbone(frames))
+    return heatmaps.unflatten(0, (num_frames, batch_size))
+
+
+def encode_heatmaps(codec, keypoints: np.ndarray, visible: np.ndarray,
+                    centers: np.ndarray, scales: np.ndarray,
+                    input_size: Sequence[int]) -> np.ndarray:
+    """Target heatmaps of known poses inside their crops.
+
+    Args:
+        codec: Heatmap codec (e.g. ``MSRAHeatmap``).
+        keypoints (np.ndarray): Image coordinates (N, K, 2).
+        visible (np.ndarray): Visibility (N, K).
+        centers (np.ndarray): Crop centres (N, 2).
+        scales (np.ndarray): Crop sizes (N, 2).
+        input_size (Sequence[int]): Model input (w, h).
+
+    Returns:
+        np.ndarray: float32 (N, K, h, w).
+    """
+    maps = []
+    for kpts, vis, center, scale in zip(keypoints, visible, centers, scales):
+        crop = image_to_input(kpts, center, scale, input_size)
+        encoded = codec.encode(crop[None].astype(np.float32),
+                               np.asarray(vis, dtype=np.float32)[None])
+        maps.append(encoded['heatmaps'])
+    return np.stack(maps).astype(np.float32)
+
+
+@torch.no_grad()
+def propagate_poses(
+        model: nn.Module,
+        key_frame: np.ndarray,
+        target_frame: np.ndarray,
+        keypoints: np.ndarray,
+        keypoints_visible: np.ndarray,
+        bboxes: np.ndarray,
+        pipeline: Optional[Compose] = None,
+        frame_offset: int = 1) -> Tuple[np.ndarray, np.ndarray]:
+    """Move the key frame's known poses onto a target frame.
+
+    Args:
+        model (nn.Module): PoseWarper model (:func:`mmpose.apis.init_model`).
+        key_frame (np.ndarray): Labeled frame, BGR (H, W, 3).
+        target_frame (np.ndarray): Unlabeled frame of the same size.
+        keypoints (np.ndarray): Known poses on the key frame (N, K, 2).
+        keypoints_visible (np.ndarray): Their visibility (N, K); invisible
+            joints give empty heatmaps and stay invisible.
+        bboxes (np.ndarray): xyxy person boxes on the key frame (N, 4); each
+            person's crop of both frames uses its box.
+        pipeline (Compose, optional): The test pipeline (built from
+            ``model.cfg`` when absent).
+        frame_offset (int): Target index minus key index (metainfo only).
+
+    Returns:
+        tuple[np.ndarray, np.ndarray]: Keypoints on the target frame
+        (N, K, 2) in image coordinates and their scores (N, K), the maxima
+        of the warped heatmaps (0 for joints invisible on the key frame).
+    """
+    keypoints = np.asarray(keypoints, dtype=np.float64).reshape(
+        len(bboxes), -1, 2)
+    visible = np.asarray(keypoints_visible, dtype=np.float32).reshape(
+        keypoints.shape[:2])
+    if len(bboxes) == 0:
+        return keypoints.copy(), visible.copy()
+    if key_frame.shape != target_frame.shape:
+        raise ValueError(f'key frame {key_frame.shape} and target frame '
+                         f'{target_frame.shape} differ in size')
+    codec = _codec(model)
+    if pipeline is None:
+        pipeline = build_test_pipeline(model)
+    weights = np.array([1.0, 0.0], dtype=np.float32)
+    offsets = np.array([0, frame_offset], dtype=np.int64)
+    data = pseudo_collate([
+        pipeline(
+            build_instance_data([key_frame, target_frame], box, weights,
+                                offsets, 1.0, model.dataset_meta))
+        for box in np.asarray(bboxes, dtype=np.float32)
+    ])
+    data = model.data_preprocessor(data, False)
+    inputs, samples = data['inputs'], data['data_samples']
+    if inputs.dim() != 5 or inputs.size(1) != 2:
+        raise ValueError('expected crops (B, 2, 3, H, W) from the test '
+                         f'pipeline, got {tuple(inputs.shape)}')
+    heatmaps = frame_heatmaps(model, inputs)
+    centers = np.stack([s.metainfo['input_center'] for s in samples])
+    scales = np.stack([s.metainfo['input_scale'] for s in samples])
+    input_size = samples[0].metainfo['input_size']
+    known = encode_heatmaps(codec, keypoints, visible, centers, scales,
+                            input_size)
+    if known.shape[1:] != tuple(heatmaps.shape[2:]):
+        raise ValueError(
+            f'codec heatmaps {known.shape[1:]} do not match the model '
+            f'heatmaps {tuple(heatmaps.shape[2:])}; check the config codec')
+    source = torch.from_numpy(known).to(heatmaps)
+    # reversed difference: target minus key (estimation uses key - support)
+    warped = _neck(model).warp(source, heatmaps[1] - heatmaps[0])
+    out_kpts = np.zeros_like(keypoints)
+    out_scores = np.zeros(keypoints.shape[:2], dtype=np.float32)
+    for i, maps in enumerate(warped.float().cpu().numpy()):
+        kpts, scores = codec.decode(maps)
+        out_kpts[i] = input_to_image(kpts[0], centers[i], scales[i],
+                                     input_size)
+        out_scores[i] = np.where(visible[i] > 0, scores[0], 0.0)
+    return out_kpts, out_scores
