@@ -1,0 +1,438 @@
+"""PoseTrack18 dataset that yields a key frame plus supporting frames."""
+import logging
+import os.path as osp
+import warnings
+from copy import deepcopy
+from typing import Callable, Dict, List, Optional, Sequence, Union
+
+import numpy as np
+from mmengine.fileio import exists
+from mmengine.logging import print_log
+from mmpose.datasets.datasets.base import BaseCocoStyleDataset
+from mmpose.registry import DATASETS
+
+from .frame_sampling import (DEFAULT_TEST_FRAME_INDICES,
+                             DEFAULT_TEST_FRAME_WEIGHTS, check_frame_weights,
+                             frame_index_from_name, key_first,
+                             normalize_frame_range, support_frame_path)
+from .posetrack_parsing import (REQUIRED_IMAGE_KEYS, build_name_index,
+                                check_coco_dict, check_detections,
+                                clip_xywh_to_xyxy, load_json_file,
+                                resolve_detection_image, select_sparse_labels)
+
+SAMPLER_MODES = ('per_iteration', 'fixed_at_build', 'fixed')
+
+
+class MissingFrameWarning(UserWarning):
+    """A supporting frame is not on disk and the key frame is used."""
+
+
+@DATASETS.register_module()
+class PoseTrackVideoPairDataset(BaseCocoStyleDataset):
+    """PoseTrack18 person instances with temporal supporting frames.
+
+    Each sample is one person on a key frame plus ``T - 1`` supporting
+    frames of the same video. ``data_info['img_path']`` lists the frames
+    key first, then the supporting frames by ascending offset;
+    ``frame_offsets`` (int64, (T,)) are the requested offsets (key = 0)
+    and ``frame_weights`` (float32, (T,)) the aggregation weights in the
+    same order. ``img_id`` is the original PoseTrack image id of the key
+    frame; ``vid_id``, ``frame_id``, ``nframes`` and ``file_name`` describe
+    the key frame.
+
+    Frame modes:
+
+    - ``single_frame=True`` (stage 1): T = 1, weights ``[1.0]``.
+    - ``frame_sampler_mode='per_iteration'`` (training default): at every
+      ``__getitem__`` draw ``num_sampled_frames`` offsets uniformly from
+      ``frame_range`` (inclusive; 0 possible) with ``numpy.random``, which
+      mmengine re-seeds in every dataloader worker.
+    - ``'fixed_at_build'``: the same draw, done once per instance when the
+      annotations are loaded, with a generator seeded by ``seed``
+      (mmpose 0.x behaviour).
+    - ``'fixed'`` (test default): the offsets ``frame_indices`` (must
+      contain 0); ``frame_weights`` are given in the order of
+      ``frame_indices`` and reordered key first.
+
+    Supporting frame ``i`` is ``clip(key + offset, base, base + nframes -
+    1)`` in the key frame's folder, named ``str(i).zfill(digits)`` with the
+    key frame's extension. If it does not exist, ``missing_frame=
+    'fallback'`` uses the key frame (one :class:`MissingFrameWarning` per
+    video) and ``'error'`` raises :class:`FileNotFoundError`. A video with
+    a single frame simply clamps every offset to the key frame (a warning
+    per such video is issued when the annotations are loaded).
+
+    Sparse labels (``sparse_label_every=k`` or ``labeled_frames_per_video
+    =N``) keep the labels of every k-th (or N evenly spaced) labeled
+    frame(s) of each video; the other frames remain usable as supporting
+    frames since their files are found by the path rule.
+
+    Boxes are clipped to the image; instances whose clipped box has no area
+    are dropped and counted in ``num_dropped_boxes`` (and logged).
+
+    Args:
+        ann_file (str): Merged COCO-style PoseTrack18 json.
+        bbox_file (str, optional): Detection json (test mode only); records
+            are matched to images by ``image_id``, ``image_name`` or
+            ``frame_id`` (+ ``nframes``). Filter scores with
+            ``filter_cfg=dict(bbox_score_thr=...)``.
+        single_frame (bool): Stage-1 mode without supporting frames.
+        frame_sampler_mode (str, optional): One of ``'per_iteration'``,
+            ``'fixed_at_build'``, ``'fixed'``. Default: ``'fixed'`` when
+            ``test_mode`` else ``'per_iteration'``.
+        frame_range (int | Sequence[int]): Inclusive offset range for the
+            random modes; ``k`` means ``[-k, k]``. Default: ``(-2, 2)``.
+        num_sampled_frames (int): Supporting frames drawn in random modes.
+        frame_indices (Sequence[int]): Offsets of the ``'fixed'`` mode.
+        frame_weights (Sequence[float], optional): Random modes: key first
+            then supporting frames (default ``[0.0, 1/n, ...]``). Fixed
+            mode: in the order of ``frame_indices`` (default PoseWarper's
+            ``(0.1, 0.25, 0.3, 0.25, 0.1)`` for ``(-2, -1, 0, 1, 2)``,
+            uniform otherwise). Must be >= 0 and sum to 1.
+        frame_name_digits (int): Zero padding of frame file names.
+        frame_index_base (int): Index of the first frame of a video.
+        missing_frame (str): ``'fallback'`` or ``'error'``.
+        sparse_label_every (int, optional): Keep every k-th labeled frame.
+        labeled_frames_per_video (int, optional): Keep N labeled frames per
+            video, evenly spaced.
+        seed (int): Seed of the ``'fixed_at_build'`` draw.
+        backend_args (dict, optional): mmengine file backend arguments.
+        **kwargs: ``metainfo``, ``data_root``, ``data_prefix``,
+            ``filter_cfg``, ``indices``, ``serialize_data``, ``pipeline``,
+            ``test_mode``, ``lazy_init``, ``max_refetch`` as in
+            :class:`mmpose.datasets.BaseCocoStyleDataset`.
+    """
+
+    METAINFO: dict = dict(from_file='configs/_base_/datasets/posetrack18.py')
+
+    def __init__(self,
+                 ann_file: str = '',
+                 bbox_file: Optional[str] = None,
+                 single_frame: bool = False,
+                 frame_sampler_mode: Optional[str] = None,
+                 frame_range: Union[int, Sequence[int]] = (-2, 2),
+                 num_sampled_frames: int = 1,
+                 frame_indices: Sequence[int] = DEFAULT_TEST_FRAME_INDICES,
+                 frame_weights: Optional[Sequence[float]] = None,
+                 frame_name_digits: int = 6,
+                 frame_index_base: int = 0,
+                 missing_frame: str = 'fallback',
+                 sparse_label_every: Optional[int] = None,
+                 labeled_frames_per_video: Optional[int] = None,
+                 seed: int = 0,
+                 backend_args: Optional[dict] = None,
+                 data_mode: str = 'topdown',
+                 metainfo: Optional[dict] = None,
+                 data_root: Optional[str] = None,
+                 data_prefix: dict = dict(img=''),
+                 filter_cfg: Optional[dict] = None,
+                 indices: Optional[Union[int, Sequence[int]]] = None,
+                 serialize_data: bool = True,
+                 pipeline: List[Union[dict, Callable]] = [],
+                 test_mode: bool = False,
+                 lazy_init: bool = False,
+                 max_refetch: int = 1000) -> None:
+        if data_mode != 'topdown':
+            raise ValueError(f'{type(self).__name__} only supports '
+                             f'data_mode="topdown", got {data_mode!r}')
+        if missing_frame not in ('fallback', 'error'):
+            raise ValueError('missing_frame must be "fallback" or "error", '
+                             f'got {missing_frame!r}')
+        if sparse_label_every is not None and \
+                labeled_frames_per_video is not None:
+            raise ValueError('give only one of sparse_label_every and '
+                             'labeled_frames_per_video')
+        for name, val in (('sparse_label_every', sparse_label_every),
+                          ('labeled_frames_per_video',
+                           labeled_frames_per_video)):
+            if val is not None and int(val) < 1:
+                raise ValueError(f'{name} must be >= 1, got {val}')
+        self.single_frame = single_frame
+        self.frame_name_digits = frame_name_digits
+        self.frame_index_base = frame_index_base
+        self.missing_frame = missing_frame
+        self.sparse_label_every = sparse_label_every
+        self.labeled_frames_per_video = labeled_frames_per_video
+        self.seed = seed
+        self.backend_args = backend_args
+        self._setup_frames(frame_sampler_mode, frame_range,
+                           num_sampled_frames, frame_indices, frame_weights,
+                           test_mode)
+        self._exists_cache: Dict[str, bool] = {}
+        self._warned_videos: set = set()
+        self.num_dropped_boxes = 0
+        super().__init__(
+            ann_file=ann_file,
+            bbox_file=bbox_file,
+            data_mode=data_mode,
+            metainfo=metainfo,
+            data_root=data_root,
+            data_prefix=data_prefix,
+            filter_cfg=filter_cfg,
+            indices=indices,
+            serialize_data=serialize_data,
+            pipeline=pipeline,
+            test_mode=test_mode,
+            lazy_init=lazy_init,
+            max_refetch=max_refetch)
+
+    # ------------------------------------------------------------------
+    # frame configuration
+    def _setup_frames(self, mode: Optional[str], frame_range,
+                      num_sampled: int, frame_indices: Sequence[int],
+                      weights: Optional[Sequence[float]],
+                      test_mode: bool) -> None:
+        if self.single_frame:
+            self.frame_sampler_mode = 'single'
+            self.frame_weights = check_frame_weights(
+                [1.0] if weights is None else weights, 1, 'single frame')
+            self.fixed_offsets = np.zeros(1, dtype=np.int64)
+            return
+        if mode is None:
+            mode = 'fixed' if test_mode else 'per_iteration'
+        if mode not in SAMPLER_MODES:
+            raise ValueError(f'frame_sampler_mode must be one of '
+                             f'{SAMPLER_MODES}, got {mode!r}')
+        self.frame_sampler_mode = mode
+        if mode == 'fixed':
+            offsets = [int(i) for i in frame_indices]
+            if 0 not in offsets or len(set(offsets)) != len(offsets):
+                raise ValueError('frame_indices must be distinct and contain '
+                                 f'the key frame 0, got {list(frame_indices)}')
+            if weights is None:
+                weights = (
+                    DEFAULT_TEST_FRAME_WEIGHTS if tuple(offsets)
+                    == DEFAULT_TEST_FRAME_INDICES else [1.0 / len(offsets)] *
+                    len(offsets))
+            w = check_frame_weights(weights, len(offsets),
+                                    'one per frame index')
+            self.fixed_offsets, self.frame_weights = key_first(offsets, w)
+            return
+        self.frame_range = normalize_frame_range(frame_range)
+        if int(num_sampled) < 1:
+            raise ValueError(
+                f'num_sampled_frames must be >= 1, got {num_sampled}')
+        self.num_sampled_frames = int(num_sampled)
+        if weights is None:
+            n = self.num_sampled_frames
+            weights = [0.0] + [1.0 / n] * n
+        self.frame_weights = check_frame_weights(
+            weights, self.num_sampled_frames + 1,
+            'key frame first, then each sampled frame')
+        self.fixed_offsets = None
+
+    def _draw_offsets(self,
+                      rng: Optional[np.random.Generator] = None
+                      ) -> np.ndarray:
+        """Key offset 0, then sorted offsets drawn from ``frame_range``.
+
+        Without ``rng`` the global ``numpy.random`` state is used (seeded
+        per dataloader worker by mmengine).
+        """
+        low, high = self.frame_range
+        n = self.num_sampled_frames
+        if rng is None:
+            drawn = np.random.randint(low, high + 1, n)
+        else:
+            drawn = rng.integers(low, high + 1, n)
+        return np.concatenate([[0], np.sort(drawn)]).astype(np.int64)
+
+    # ------------------------------------------------------------------
+    # loading
+    def load_data_list(self) -> List[dict]:
+        """Load GT instances or detections (see the class docstring)."""
+        num_kpts = self.metainfo['num_keypoints']
+        keys = REQUIRED_IMAGE_KEYS
+        if not self.single_frame:
+            keys = keys + ('nframes', )
+        coco = load_json_file(self.ann_file, self.backend_args)
+        images, anns = check_coco_dict(coco, self.ann_file, num_kpts, keys)
+        if isinstance(coco.get('categories'), list):
+            self._metainfo['CLASSES'] = coco['categories']
+        self.num_dropped_boxes = 0
+        if self.bbox_file:
+            data_list = self._load_detections(images, num_kpts)
+        else:
+            data_list = self._load_gt(images, anns)
+        if self.num_dropped_boxes:
+            src = self.bbox_file or self.ann_file
+            print_log(
+                f'{src}: dropped {self.num_dropped_boxes} instances whose '
+                'box has no area inside the image',
+                logger='current',
+                level=logging.WARNING)
+        if not self.single_frame:
+            self._warn_single_frame_videos(data_list)
+        if self.frame_sampler_mode == 'fixed_at_build':
+            rng = np.random.default_rng(self.seed)
+            for info in data_list:
+                info['frame_offsets'] = self._draw_offsets(rng)
+        return data_list
+
+    def _image_info(self, img: dict) -> dict:
+        file_name = img['file_name']
+        try:
+            frame_index = frame_index_from_name(file_name)
+        except ValueError:
+            frame_index = None
+        folder = osp.basename(osp.dirname(file_name))
+        return dict(
+            img_id=img['id'],
+            img_path=osp.join(self.data_prefix['img'], file_name),
+            file_name=file_name,
+            frame_index=frame_index,
+            nframes=int(img.get('nframes', 1)),
+            vid_id=img.get('vid_id', folder.split('_')[0]),
+            frame_id=img.get('frame_id', img['id']))
+
+    def _load_gt(self, images: Dict[int, dict], anns: List[dict]) -> List:
+        keep = None
+        if self.sparse_label_every or self.labeled_frames_per_video:
+            keep = select_sparse_labels(images, anns,
+                                        self.sparse_label_every,
+                                        self.labeled_frames_per_video)
+        by_image: Dict[int, List[dict]] = {}
+        for ann in anns:
+            by_image.setdefault(ann['image_id'], []).append(ann)
+        data_list = []
+        for img_id, img in images.items():
+            if keep is not None and img_id not in keep:
+                continue
+            for ann in by_image.get(img_id, []):
+                info = self._parse_gt(ann, img)
+                if info is not None:
+                    data_list.append(info)
+        return data_list
+
+    def _parse_gt(self, ann: dict, img: dict) -> Optional[dict]:
+        kpts = np.asarray(ann['keypoints'], dtype=np.float32).reshape(
+            1, -1, 3)
+        visible = np.minimum(1, kpts[..., 2])
+        if ann.get('iscrowd', 0) or visible.max() <= 0:
+            return None
+        bbox = clip_xywh_to_xyxy(ann['bbox'], img['width'], img['height'])
+        if bbox is None:
+            self.num_dropped_boxes += 1
+            return None
+        info = self._image_info(img)
+        x1, y1, x2, y2 = bbox[0]
+        info.update(
+            id=ann['id'],
+            bbox=bbox,
+            bbox_score=np.ones(1, dtype=np.float32),
+            keypoints=kpts[..., :2],
+            keypoints_visible=visible,
+            num_keypoints=int(
+                ann.get('num_keypoints', np.count_nonzero(visible))),
+            category_id=int(ann.get('category_id', 1)),
+            iscrowd=0,
+            area=np.array(
+                ann.get('area', max(1.0, (x2 - x1) * (y2 - y1) * 0.53)),
+                dtype=np.float32),
+            raw_ann_info=deepcopy(ann))
+        return info
+
+    def _load_detections(self, images: Dict[int, dict],
+                         num_kpts: int) -> List[dict]:
+        dets = check_detections(
+            load_json_file(self.bbox_file, self.backend_args),
+            self.bbox_file)
+        name2id = build_name_index(images)
+        frame2id = {img.get('frame_id', i): i for i, img in images.items()}
+        data_list = []
+        for idx, det in enumerate(dets):
+            if det.get('category_id', 1) != 1:
+                continue
+            img = resolve_detection_image(det, idx, images, name2id,
+                                          frame2id, self.bbox_file)
+            bbox = clip_xywh_to_xyxy(det['bbox'], img['width'],
+                                     img['height'])
+            if bbox is None:
+                self.num_dropped_boxes += 1
+                continue
+            info = self._image_info(img)
+            if 'nframes' in det:
+                info['nframes'] = int(det['nframes'])
+            info.update(
+                id=len(data_list),
+                bbox=bbox,
+                bbox_score=np.array([det['score']], dtype=np.float32),
+                keypoints=np.zeros((1, num_kpts, 2), dtype=np.float32),
+                keypoints_visible=np.ones((1, num_kpts), dtype=np.float32),
+                num_keypoints=0,
+                category_id=1)
+            data_list.append(info)
+        return data_list
+
+    def _warn_single_frame_videos(self, data_list: List[dict]) -> None:
+        short = sorted({
+            osp.dirname(d['img_path'])
+            for d in data_list if d['nframes'] <= 1
+        })
+        for video in short:
+            warnings.warn(
+                f'{self.ann_file}: video {video} has a single frame '
+                '(nframes <= 1); its supporting frames are the key frame',
+                MissingFrameWarning)
+
+    # ------------------------------------------------------------------
+    # per-sample frames
+    def get_data_info(self, idx: int) -> dict:
+        """Data info of instance ``idx`` with its frames (drawn now)."""
+        info = super().get_data_info(idx)
+        self._attach_frames(info)
+        return info
+
+    def _attach_frames(self, info: dict) -> None:
+        key_path = info['img_path']
+        if isinstance(key_path, (list, tuple)):
+            key_path = key_path[0]
+        if self.frame_sampler_mode == 'per_iteration':
+            offsets = self._draw_offsets()
+        elif self.frame_sampler_mode == 'fixed_at_build':
+            offsets = np.asarray(info['frame_offsets'], dtype=np.int64)
+        else:
+            offsets = self.fixed_offsets
+        key_index = info.get('frame_index')
+        paths, indices = [key_path], [key_index]
+        for off in offsets[1:]:
+            if key_index is None:
+                raise ValueError(
+                    f'{self.ann_file}: cannot derive supporting frames of '
+                    f'{info["file_name"]} (image id {info["img_id"]}): '
+                    'its file name is not a frame number')
+            path, index = support_frame_path(key_path, key_index, int(off),
+                                             info['nframes'],
+                                             self.frame_name_digits,
+                                             self.frame_index_base)
+            if index != key_index and not self._frame_exists(path):
+                path, index = self._missing(path, int(off), key_path, info)
+            paths.append(path)
+            indices.append(index)
+        info['img_path'] = paths
+        info['frame_offsets'] = np.array(offsets, dtype=np.int64)
+        info['frame_weights'] = self.frame_weights.copy()
+        info['frame_indices'] = np.array(
+            [-1 if i is None else i for i in indices], dtype=np.int64)
+
+    def _frame_exists(self, path: str) -> bool:
+        if path not in self._exists_cache:
+            self._exists_cache[path] = exists(
+                path, backend_args=self.backend_args)
+        return self._exists_cache[path]
+
+    def _missing(self, path: str, offset: int, key_path: str,
+                 info: dict) -> tuple:
+        if self.missing_frame == 'error':
+            raise FileNotFoundError(
+                f'supporting frame {path} (offset {offset:+d} from key '
+                f'frame {key_path}, image id {info["img_id"]}) does not '
+                'exist; set missing_frame="fallback" to use the key frame')
+        video = osp.dirname(key_path)
+        if video not in self._warned_videos:
+            self._warned_videos.add(video)
+            warnings.warn(
+                f'supporting frame {path} does not exist; using the key '
+                f'frame instead for video {video} (warned once per video)',
+                MissingFrameWarning)
+        return key_path, info.get('frame_index')
