@@ -1,0 +1,186 @@
+"""Save images of dataset samples: key frame and supporting frames.
+
+Example::
+
+    python tools/browse_dataset.py CONFIG --output-dir vis --phase train \
+        --max-samples 20
+
+Each output image shows the frames of one sample side by side (key frame
+first, labeled with its offset and weight), with the key frame's keypoints,
+skeleton and box drawn on every frame. By default the whole pipeline except
+``PackPoseInputs`` is run (``--mode transformed``); ``--mode original``
+stops after the loading transform and draws on the full frames.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+from typing import List, Optional, Sequence
+
+import cv2
+import numpy as np
+from mmengine.config import Config, DictAction
+from mmengine.registry import init_default_scope
+
+try:
+    import posewarper_mm  # noqa: F401
+except ImportError as err:
+    if 'posewarper_mm' not in str(err):
+        raise
+    sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+    import posewarper_mm  # noqa: F401
+
+from mmpose.registry import DATASETS  # noqa: E402
+from mmpose.structures.bbox import get_warp_matrix  # noqa: E402
+
+LOADING_TYPES = ('LoadVideoFrames', 'LoadImage')
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Browse a dataset')
+    parser.add_argument('config', help='config file path')
+    parser.add_argument(
+        '--output-dir', required=True, help='folder for the images')
+    parser.add_argument(
+        '--phase',
+        default='train',
+        choices=['train', 'val', 'test'],
+        help='which dataloader of the config to browse')
+    parser.add_argument(
+        '--mode',
+        default='transformed',
+        choices=['transformed', 'original'],
+        help='draw after the whole pipeline (without packing) or on the '
+        'loaded frames')
+    parser.add_argument(
+        '--max-samples', type=int, default=20, help='number of samples')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, e.g. key=value')
+    return parser.parse_args(argv)
+
+
+def _type_name(t) -> str:
+    if isinstance(t, dict):
+        t = t.get('type', '')
+    return t if isinstance(t, str) else getattr(t, '__name__', '')
+
+
+def browse_pipeline(pipeline: List, mode: str) -> List:
+    """Drop packing (and, in ``original`` mode, everything after loading).
+    """
+    out = []
+    for t in pipeline:
+        name = _type_name(t)
+        if name == 'PackPoseInputs':
+            continue
+        out.append(t)
+        if mode == 'original' and name in LOADING_TYPES:
+            break
+    return out
+
+
+def _warp_points(points: np.ndarray, results: dict) -> np.ndarray:
+    """Map image points into the cropped input like TopdownAffine."""
+    w, h = results['input_size']
+    rot = float(np.asarray(results.get('bbox_rotation', [0.0])).ravel()[0])
+    mat = get_warp_matrix(
+        np.asarray(results['input_center'], dtype=np.float32).ravel(),
+        np.asarray(results['input_scale'], dtype=np.float32).ravel(),
+        rot,
+        output_size=(w, h))
+    return points @ mat[:, :2].T + mat[:, 2]
+
+
+def draw_sample(results: dict, metainfo: dict) -> np.ndarray:
+    """Frames side by side with keypoints, skeleton and box drawn.
+
+    Returns:
+        np.ndarray: BGR image (H + 16, T * W + 4 * (T - 1), 3).
+    """
+    frames = results['img']
+    if isinstance(frames, np.ndarray):
+        frames = [frames]
+    transformed = 'input_center' in results
+    if transformed and 'transformed_keypoints' in results:
+        kpts = results['transformed_keypoints'][0]
+    else:
+        kpts = results['keypoints'][0]
+    visible = results['keypoints_visible'][0] > 0
+    if not np.any(results['keypoints']):
+        visible[:] = False  # detection boxes carry dummy keypoints
+    box = np.asarray(results['bbox'][0], dtype=np.float64)
+    corners = np.array([[box[0], box[1]], [box[2], box[1]],
+                        [box[2], box[3]], [box[0], box[3]]])
+    if transformed:
+        corners = _warp_points(corners, results)
+    links = metainfo.get('skeleton_links', [])
+    link_colors = metainfo.get('skeleton_link_colors')
+    kpt_colors = metainfo.get('keypoint_colors')
+    offsets = results.get('frame_offsets', np.zeros(len(frames)))
+    weights = results.get('frame_weights', np.ones(len(frames)))
+    tiles = []
+    for t, frame in enumerate(frames):
+        img = np.ascontiguousarray(frame.astype(np.uint8))
+        radius = max(1, min(img.shape[:2]) // 80)
+        for i, (a, b) in enumerate(links):
+            if visible[a] and visible[b]:
+                color = (tuple(int(c) for c in link_colors[i])
+                         if link_colors is not None else (0, 255, 0))
+                cv2.line(img, tuple(int(v) for v in kpts[a]),
+                         tuple(int(v) for v in kpts[b]), color, 1,
+                         cv2.LINE_AA)
+        for k, (x, y) in enumerate(kpts):
+            if visible[k]:
+                color = (tuple(int(c) for c in _color_at(kpt_colors, k))
+                         if kpt_colors is not None else (0, 0, 255))
+                cv2.circle(img, (int(x), int(y)), radius, color, -1)
+        cv2.polylines(img, [np.round(corners).astype(np.int32)], True,
+                      (255, 255, 0), 1)
+        bar = np.zeros((16, img.shape[1], 3), dtype=np.uint8)
+        label = ('key' if t == 0 else f'{int(offsets[t]):+d}') + \
+            f' w={float(weights[t]):.2f}'
+        cv2.putText(bar, label, (2, 12), cv2.FONT_HERSHEY_SIMPLEX, 0.35,
+                    (255, 255, 255), 1)
+        tiles.append(np.concatenate([bar, img], axis=0))
+        if t + 1 < len(frames):
+            tiles.append(np.full((tiles[-1].shape[0], 4, 3), 128, np.uint8))
+    return np.concatenate(tiles, axis=1)
+
+
+def _color_at(colors, k: int):
+    colors = np.asarray(colors)
+    return colors[k % len(colors)]
+
+
+def main(argv: Optional[Sequence[str]] = None) -> List[str]:
+    args = parse_args(argv)
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    init_default_scope(cfg.get('default_scope', 'mmpose'))
+    loader = cfg.get(f'{args.phase}_dataloader')
+    if loader is None:
+        raise KeyError(f'{args.config} has no {args.phase}_dataloader')
+    dataset_cfg = loader['dataset'].copy()
+    dataset_cfg['pipeline'] = browse_pipeline(
+        list(dataset_cfg.get('pipeline', [])), args.mode)
+    dataset = DATASETS.build(dataset_cfg)
+    os.makedirs(args.output_dir, exist_ok=True)
+    written = []
+    for idx in range(min(args.max_samples, len(dataset))):
+        results = dataset[idx]
+        vis = draw_sample(results, dataset.metainfo)
+        name = f'{idx:05d}_img{results.get("img_id", "")}_' \
+            f'id{results.get("id", "")}.jpg'
+        path = osp.join(args.output_dir, name)
+        cv2.imwrite(path, vis)
+        written.append(path)
+    print(f'wrote {len(written)} images to {args.output_dir}')
+    return written
+
+
+if __name__ == '__main__':
+    main()
