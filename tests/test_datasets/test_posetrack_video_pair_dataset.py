@@ -1,0 +1,305 @@
+"""Tests of PoseTrackVideoPairDataset on real samples and synthetic data."""
+import json
+import os.path as osp
+import warnings
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from posewarper_mm.datasets import (MissingFrameWarning,
+                                    PoseTrackVideoPairDataset)
+
+SAMPLE_ANN = 'annotations/test_posetrack18_val.json'
+SAMPLE_DET = 'annotations/test_posetrack18_human_detections.json'
+
+
+def build(root, ann_file, **kwargs) -> PoseTrackVideoPairDataset:
+    kwargs.setdefault('pipeline', [])
+    return PoseTrackVideoPairDataset(
+        ann_file=str(Path(root) / ann_file),
+        data_prefix=dict(img=str(root) + '/'),
+        **kwargs)
+
+
+def load_json(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def frame_of(path: str) -> int:
+    return int(osp.splitext(osp.basename(path))[0])
+
+
+# ----------------------------------------------------------------------
+# real PoseTrack18 samples
+
+
+def test_sample_gt_instances_and_ids(posetrack18_sample):
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', MissingFrameWarning)
+        ds = build(posetrack18_sample, SAMPLE_ANN, test_mode=True)
+        assert len(ds) == 14
+        info = ds[0]
+    img_ids = {ds.get_data_info(i)['img_id'] for i in range(len(ds))}
+    assert img_ids == {10128340000, 10094730000, 10034180000}
+    assert isinstance(info['img_id'], int)
+    assert info['img_path'][0].endswith('000000.jpg')
+    assert len(info['img_path']) == 5
+    np.testing.assert_allclose(info['frame_weights'],
+                               [0.3, 0.1, 0.25, 0.25, 0.1])
+    assert info['frame_weights'].dtype == np.float32
+    np.testing.assert_array_equal(info['frame_offsets'], [0, -2, -1, 1, 2])
+    assert info['frame_offsets'].dtype == np.int64
+    assert info['bbox'].shape == (1, 4)
+    assert info['keypoints'].shape == (1, 17, 2)
+    assert info['keypoints_visible'].shape == (1, 17)
+    for key in ('vid_id', 'frame_id', 'nframes', 'file_name', 'id',
+                'num_keypoints', 'category_id', 'bbox_score'):
+        assert key in info, key
+
+
+def test_sample_missing_frames_fall_back_once_per_video(posetrack18_sample):
+    ds = build(posetrack18_sample, SAMPLE_ANN, test_mode=True)
+    with pytest.warns(MissingFrameWarning) as record:
+        infos = [ds[i] for i in range(len(ds))] + [ds[0], ds[1]]
+    missing = [w for w in record if issubclass(w.category,
+                                               MissingFrameWarning)]
+    videos = {osp.dirname(i['img_path'][0]) for i in infos}
+    assert len(videos) == 3
+    assert len(missing) == 3
+    for info in infos:
+        # frames -2/-1 clamp to 0 (the key); +1/+2 are not on disk
+        assert info['img_path'] == [info['img_path'][0]] * 5
+
+
+def test_sample_missing_frame_error_names_file(posetrack18_sample):
+    ds = build(
+        posetrack18_sample, SAMPLE_ANN, test_mode=True,
+        missing_frame='error')
+    with pytest.raises(FileNotFoundError, match=r'000001\.jpg'):
+        ds[0]
+
+
+def test_sample_detections_and_threshold(posetrack18_sample):
+    det_file = str(posetrack18_sample / SAMPLE_DET)
+    scores = np.array([d['score'] for d in load_json(det_file)])
+    ds = build(
+        posetrack18_sample, SAMPLE_ANN, test_mode=True, bbox_file=det_file)
+    assert len(ds) == 278
+    ds_thr = build(
+        posetrack18_sample,
+        SAMPLE_ANN,
+        test_mode=True,
+        bbox_file=det_file,
+        filter_cfg=dict(bbox_score_thr=0.3))
+    assert len(ds_thr) == int((scores >= 0.3).sum()) == 119
+    info = ds_thr.get_data_info(0)
+    assert info['img_id'] in {10128340000, 10094730000, 10034180000}
+    assert info['bbox_score'][0] >= 0.3
+    np.testing.assert_array_equal(info['keypoints'], 0)
+    assert info['nframes'] in {140, 101, 149}
+
+
+# ----------------------------------------------------------------------
+# synthetic data
+
+
+def test_synthetic_train_sample_contents(tiny_posetrack, tiny_root):
+    ds = build(tiny_root, 'annotations/posetrack18_train.json')
+    coco = load_json(tiny_posetrack['ann_files']['train'])
+    n_valid = sum(1 for a in coco['annotations'] if a['num_keypoints'] > 0)
+    assert len(ds) == n_valid
+    ann_ids = {a['id'] for a in coco['annotations']}
+    img_ids = {img['id'] for img in coco['images']}
+    for i in range(len(ds)):
+        info = ds.get_data_info(i)
+        assert info['id'] in ann_ids
+        assert info['img_id'] in img_ids
+        assert info['img_id'] == info['frame_id']
+        assert len(info['img_path']) == 2
+        np.testing.assert_array_equal(info['frame_weights'], [0.0, 1.0])
+        assert info['frame_offsets'][0] == 0
+        assert -2 <= info['frame_offsets'][1] <= 2
+        assert all(osp.isfile(p) for p in info['img_path'])
+        assert info['file_name'] in info['img_path'][0]
+
+
+def _middle_instance(ds):
+    for i in range(len(ds)):
+        info = ds.get_data_info(i)
+        if 2 <= info['frame_index'] <= info['nframes'] - 3:
+            return i
+    raise AssertionError('no instance in the middle of a video')
+
+
+def test_per_iteration_offsets_are_uniform(tiny_root):
+    ds = build(tiny_root, 'annotations/posetrack18_train.json')
+    idx = _middle_instance(ds)
+    np.random.seed(0)
+    n = 2000
+    counts = Counter()
+    key = ds.get_data_info(idx)['frame_index']
+    for _ in range(n):
+        info = ds[idx]  # __getitem__ -> prepare_data -> get_data_info
+        off = int(info['frame_offsets'][1])
+        counts[off] += 1
+        # the path really is the offset frame (no clamping here)
+        assert frame_of(info['img_path'][1]) == key + off
+    assert set(counts) == {-2, -1, 0, 1, 2}
+    expected = n / 5
+    chi2 = sum((c - expected)**2 / expected for c in counts.values())
+    assert chi2 < 18.5, counts  # df=4, p ~ 0.001
+    assert all(0.15 * n < c < 0.25 * n for c in counts.values()), counts
+
+
+def test_fixed_at_build_offsets_are_fixed(tiny_root):
+    kwargs = dict(frame_sampler_mode='fixed_at_build', seed=3)
+    ds = build(tiny_root, 'annotations/posetrack18_train.json', **kwargs)
+    first = [ds.get_data_info(i)['frame_offsets'][1] for i in range(len(ds))]
+    np.random.seed(1)
+    again = [ds[i]['frame_offsets'][1] for i in range(len(ds))]
+    assert first == again
+    assert len(set(first)) > 1  # drawn per instance, not one global value
+    same_seed = build(tiny_root, 'annotations/posetrack18_train.json',
+                      **kwargs)
+    assert [same_seed.get_data_info(i)['frame_offsets'][1]
+            for i in range(len(ds))] == first
+    other = build(
+        tiny_root,
+        'annotations/posetrack18_train.json',
+        frame_sampler_mode='fixed_at_build',
+        seed=4)
+    assert [other.get_data_info(i)['frame_offsets'][1]
+            for i in range(len(ds))] != first
+
+
+def test_clamping_at_both_video_ends(tiny_root):
+    ds = build(tiny_root, 'annotations/posetrack18_val.json', test_mode=True)
+    seen = set()
+    for i in range(len(ds)):
+        info = ds.get_data_info(i)
+        key = info['frame_index']
+        frames = [frame_of(p) for p in info['img_path']]
+        if key == 0:
+            assert frames == [0, 0, 0, 1, 2]
+            seen.add('start')
+        if key == info['nframes'] - 1:
+            assert frames == [key, key - 2, key - 1, key, key]
+            seen.add('end')
+        np.testing.assert_array_equal(info['frame_indices'], frames)
+    assert seen == {'start', 'end'}
+
+
+def test_fixed_weights_reordered_key_first(tiny_root):
+    ds = build(
+        tiny_root,
+        'annotations/posetrack18_val.json',
+        test_mode=True,
+        frame_indices=[1, -1, 0],
+        frame_weights=[0.3, 0.2, 0.5])
+    info = ds.get_data_info(0)
+    np.testing.assert_array_equal(info['frame_offsets'], [0, -1, 1])
+    np.testing.assert_allclose(info['frame_weights'], [0.5, 0.2, 0.3])
+
+
+@pytest.mark.parametrize('kwargs, match', [
+    (dict(frame_weights=[0.5, 0.5, 0.5, 0.0, 0.0]), 'sum to 1'),
+    (dict(frame_weights=[-0.1, 0.3, 0.4, 0.3, 0.1]), 'non-negative'),
+    (dict(frame_weights=[0.5, 0.5]), '5 values'),
+    (dict(frame_indices=[-1, 1], frame_weights=[0.5, 0.5]), 'key frame 0'),
+])
+def test_bad_frame_weights(tiny_root, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        build(tiny_root, 'annotations/posetrack18_val.json', test_mode=True,
+              **kwargs)
+
+
+def test_single_frame_mode(tiny_root):
+    ds = build(tiny_root, 'annotations/posetrack18_train.json',
+               single_frame=True)
+    info = ds[0]
+    assert len(info['img_path']) == 1
+    np.testing.assert_array_equal(info['frame_weights'], [1.0])
+    np.testing.assert_array_equal(info['frame_offsets'], [0])
+
+
+def _labeled_frames(ds):
+    return {(osp.dirname(ds.get_data_info(i)['img_path'][0]),
+             ds.get_data_info(i)['frame_index'])
+            for i in range(len(ds))}
+
+
+def test_sparse_label_modes(tiny_posetrack, tiny_root):
+    coco = load_json(tiny_posetrack['ann_files']['train'])
+    frame_of_img = {img['id']: frame_of(img['file_name'])
+                    for img in coco['images']}
+
+    def expected(frames):
+        return sum(1 for a in coco['annotations']
+                   if frame_of_img[a['image_id']] in frames
+                   and a['num_keypoints'] > 0)
+
+    every = build(tiny_root, 'annotations/posetrack18_train.json',
+                  sparse_label_every=5)
+    assert len(every) == expected({0, 5})
+    assert {f for _, f in _labeled_frames(every)} <= {0, 5}
+    per_video = build(tiny_root, 'annotations/posetrack18_train.json',
+                      labeled_frames_per_video=4)
+    assert len(per_video) == expected({0, 3, 6, 9})
+    with pytest.raises(ValueError, match='only one'):
+        build(tiny_root, 'annotations/posetrack18_train.json',
+              sparse_label_every=2, labeled_frames_per_video=2)
+
+
+def test_sparse_json_keeps_unlabeled_frames_as_support(tiny_posetrack,
+                                                       tiny_root):
+    sparse = load_json(tiny_posetrack['sparse_ann_files']['train'])
+    ds = build(tiny_root, 'annotations/posetrack18_train_sparse.json')
+    assert len(ds) == sum(1 for a in sparse['annotations']
+                          if a['num_keypoints'] > 0)
+    unlabeled = {img['file_name'] for img in sparse['images']
+                 if not img['is_labeled']}
+    np.random.seed(0)
+    used = set()
+    for _ in range(20):
+        for i in range(len(ds)):
+            info = ds[i]
+            assert info['frame_index'] % 5 == 0
+            for p in info['img_path'][1:]:
+                assert osp.isfile(p)
+                used.add(osp.relpath(p, tiny_root))
+    assert used & unlabeled
+
+
+@pytest.mark.parametrize('form', ['image_id', 'image_name', 'frame_id'])
+def test_detection_forms(tiny_posetrack, tiny_root, tmp_path, form):
+    det_file = tiny_posetrack['det_files']['val']
+    dets = load_json(det_file)
+    coco = load_json(tiny_posetrack['ann_files']['val'])
+    id2img = {img['id']: img for img in coco['images']}
+    converted = []
+    for det in dets:
+        img = id2img[det['image_id']]
+        rec = dict(bbox=det['bbox'], score=det['score'], category_id=1)
+        if form == 'image_id':
+            rec['image_id'] = det['image_id']
+        elif form == 'image_name':
+            rec['image_name'] = img['file_name']
+        else:
+            rec.update(frame_id=img['frame_id'], nframes=img['nframes'])
+        converted.append(rec)
+    path = tmp_path / f'dets_{form}.json'
+    path.write_text(json.dumps(converted))
+    ds = build(tiny_root, 'annotations/posetrack18_val.json', test_mode=True,
+               bbox_file=str(path), filter_cfg=dict(bbox_score_thr=0.3))
+    keep = [d for d in dets if d['score'] >= 0.3]
+    assert len(ds) == len(keep)
+    got = [ds.get_data_info(i) for i in range(len(ds))]
+    assert [g['img_id'] for g in got] == [d['image_id'] for d in keep]
+    for g, d in zip(got, keep):
+        assert g['file_name'] == id2img[d['image_id']]['file_name']
+        assert g['vid_id'] == id2img[d['image_id']]['vid_id']
+        assert len(g['img_path']) == 5
+    assert len(keep) < len(dets)
