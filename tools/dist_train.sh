@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Data-parallel training on one or more machines with torchrun.
+#
+#   bash tools/dist_train.sh CONFIG NPROC [train.py arguments...]
+#
+# NPROC processes per machine: one per GPU, or CPU processes (gloo backend)
+# on a machine without CUDA. Environment variables (defaults):
+#   NNODES (1), NODE_RANK (0), MASTER_ADDR (127.0.0.1), PORT (29500),
+#   PYTHON (the `python` of the active environment).
+
+set -e
+
+if [ $# -lt 2 ]; then
+    echo "usage: $0 CONFIG NPROC [train.py arguments...]" >&2
+    exit 2
+fi
+
+CONFIG=$1
+GPUS=$2
+NNODES=${NNODES:-1}
+NODE_RANK=${NODE_RANK:-0}
+PORT=${PORT:-29500}
+MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
+PYTHON=${PYTHON:-$(command -v python || command -v python3)}
+TOOLS_DIR="$(cd "$(dirname "$0")" && pwd)"
+
+PYTHONPATH="$TOOLS_DIR/..":$PYTHONPATH \
+"$PYTHON" -m torch.distributed.run \
+    --nnodes="$NNODES" \
+    --node_rank="$NODE_RANK" \
+    --master_addr="$MASTER_ADDR" \
+    --nproc_per_node="$GPUS" \
+    --master_port="$PORT" \
+    "$TOOLS_DIR/train.py" \
+    "$CONFIG" \
+    --launcher pytorch "${@:3}"

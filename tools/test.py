@@ -1,0 +1,200 @@
+"""Test (and evaluate) a pose model of ``posewarper_mm``.
+
+Examples::
+
+    python tools/test.py CONFIG CHECKPOINT [--out metrics.json]
+    bash tools/dist_test.sh CONFIG CHECKPOINT N [--dump preds.pkl]
+
+Evaluation box protocol: a PoseTrack test set is evaluated either on
+ground-truth person boxes or on detected boxes. The config chooses with
+``test_dataloader.dataset.bbox_file`` (None = ground-truth boxes); the
+command line can override it:
+
+* ``--gt-bboxes``: use the annotated boxes (sets ``bbox_file=None``);
+* ``--det-bboxes FILE``: use the detections in FILE (a COCO-style result
+  json with ``image_id``, ``bbox`` xywh, ``score``, ``category_id``).
+
+Official-format prediction files: ``--pred-dir DIR`` sets the evaluator's
+``outfile_prefix``; ``PoseTrackAPMetric`` then keeps one PoseTrack18 json per
+video in DIR (readable by ``tools/eval_posetrack.py`` and the evaluation
+server).
+
+Arguments are merged in this order: launcher, checkpoint, ``--work-dir``,
+visualisation flags, ``--pred-dir``, ``--dump``, box protocol, then
+``--cfg-options``.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+from mmengine.config import Config, ConfigDict, DictAction
+from mmengine.runner import Runner
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+if REPO_ROOT not in sys.path:
+    sys.path.insert(0, REPO_ROOT)
+
+# importing the package registers its modules in mmpose's registries
+from posewarper_mm import engine  # noqa: E402
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    """Parse the command line of ``tools/test.py``."""
+    parser = argparse.ArgumentParser(
+        description='Test (and evaluate) a pose model')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        '--work-dir', help='the directory to save logs and evaluation files')
+    parser.add_argument(
+        '--out', help='write the metrics to this .json/.yaml/.pkl file')
+    parser.add_argument(
+        '--dump',
+        type=str,
+        help='dump the predictions to a .pkl file for offline evaluation')
+    parser.add_argument(
+        '--pred-dir',
+        help='write the prediction files of the evaluator here (sets '
+        'test_evaluator.outfile_prefix; PoseTrackAPMetric writes one '
+        'official-format json per video into this folder)')
+    boxes = parser.add_mutually_exclusive_group()
+    boxes.add_argument(
+        '--gt-bboxes',
+        action='store_true',
+        help='evaluate on ground-truth person boxes '
+        '(test_dataloader.dataset.bbox_file=None)')
+    boxes.add_argument(
+        '--det-bboxes',
+        metavar='FILE',
+        help='evaluate on the person detections in FILE '
+        '(test_dataloader.dataset.bbox_file=FILE)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, xxx=yyy pairs merged last, e.g. '
+        'test_dataloader.batch_size=8')
+    parser.add_argument(
+        '--show-dir',
+        help='directory where the visualised predictions are saved')
+    parser.add_argument(
+        '--show',
+        action='store_true',
+        help='display the predictions in a window')
+    parser.add_argument(
+        '--interval',
+        type=int,
+        default=1,
+        help='visualise every INTERVAL-th sample')
+    parser.add_argument(
+        '--wait-time',
+        type=float,
+        default=1,
+        help='display time of every window (seconds)')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def set_bbox_protocol(cfg: Config, args: argparse.Namespace) -> None:
+    """Apply ``--gt-bboxes`` / ``--det-bboxes`` to the test dataset.
+
+    Args:
+        cfg (Config): The config; updated in place.
+        args (argparse.Namespace): The parsed arguments.
+
+    Raises:
+        FileNotFoundError: If the ``--det-bboxes`` file does not exist.
+    """
+    if not args.gt_bboxes and args.det_bboxes is None:
+        return
+    if args.det_bboxes is not None and not osp.isfile(args.det_bboxes):
+        raise FileNotFoundError(
+            f'--det-bboxes: detection file {args.det_bboxes!r} not found')
+    dataset = cfg.test_dataloader.dataset
+    # Wrapped datasets (e.g. RepeatDataset) keep the real one in .dataset.
+    while 'bbox_file' not in dataset and 'dataset' in dataset:
+        dataset = dataset.dataset
+    dataset.bbox_file = None if args.gt_bboxes else args.det_bboxes
+
+
+def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
+    """Merge the command line arguments into the config.
+
+    Args:
+        cfg (Config): The config loaded from ``args.config``.
+        args (argparse.Namespace): The parsed arguments.
+
+    Returns:
+        Config: The updated config (the same object).
+    """
+    cfg.launcher = args.launcher
+    cfg.load_from = args.checkpoint
+
+    # work_dir priority: CLI > config > ./work_dirs/<config name>
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+
+    if args.show or args.show_dir is not None:
+        hooks = cfg.get('default_hooks', None) or {}
+        if 'visualization' not in hooks:
+            raise ValueError(
+                f'{args.config}: --show/--show-dir need default_hooks.'
+                'visualization=dict(type="PoseVisualizationHook")')
+        vis = cfg.default_hooks.visualization
+        vis.enable = True
+        vis.show = args.show
+        if args.show:
+            vis.wait_time = args.wait_time
+        vis.out_dir = args.show_dir
+        vis.interval = args.interval
+
+    if args.pred_dir is not None:
+        evaluators = cfg.test_evaluator
+        if not isinstance(evaluators, (list, tuple)):
+            evaluators = [evaluators]
+        for evaluator in evaluators:
+            evaluator.outfile_prefix = args.pred_dir
+
+    if args.dump is not None:
+        if not args.dump.endswith(('.pkl', '.pickle')):
+            raise ValueError(
+                f'--dump {args.dump!r}: the file must end with .pkl')
+        dump = ConfigDict(type='DumpResults', out_file_path=args.dump)
+        evaluator = cfg.test_evaluator
+        if isinstance(evaluator, (list, tuple)):
+            cfg.test_evaluator = [*evaluator, dump]
+        else:
+            cfg.test_evaluator = [evaluator, dump]
+
+    set_bbox_protocol(cfg, args)
+
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    return cfg
+
+
+def main(argv=None) -> None:
+    """Build the runner from the merged config and test."""
+    args = parse_args(argv)
+    cfg = merge_args(Config.fromfile(args.config), args)
+    engine.setup_cpu_distributed(cfg)
+    runner = Runner.from_cfg(cfg)
+    if args.out:
+        runner.register_hook(engine.SaveTestMetricsHook(args.out), 'LOWEST')
+    runner.test()
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,210 @@
+"""Train a pose model of ``posewarper_mm`` with mmengine's Runner.
+
+Examples::
+
+    # one process (CPU or one GPU)
+    python tools/train.py CONFIG [--work-dir DIR] [--amp] [--resume [CKPT]]
+    # N processes on one machine (GPUs, or CPU processes with gloo)
+    bash tools/dist_train.sh CONFIG N [--auto-scale-lr] [--cfg-options ...]
+
+Arguments are merged into the config in this order: ``--no-validate``,
+launcher, ``--work-dir``, ``--amp``, ``--resume``, ``--auto-scale-lr``,
+visualisation flags, ``--tensorboard``, then ``--cfg-options`` (last, so it
+can override anything).
+
+``--resume`` without a path resumes from the latest checkpoint in the work
+directory; if there is none yet, the run starts from the config's
+``load_from`` (e.g. the stage-1 checkpoint of a stage-2 config) instead of
+from random weights.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+from mmengine.config import Config, ConfigDict, DictAction
+from mmengine.device import get_device
+from mmengine.runner import Runner
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+if REPO_ROOT not in sys.path:
+    sys.path.insert(0, REPO_ROOT)
+
+# importing the package registers its modules in mmpose's registries
+from posewarper_mm import engine  # noqa: E402
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    """Parse the command line of ``tools/train.py``."""
+    parser = argparse.ArgumentParser(description='Train a pose model')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument('--work-dir', help='the dir to save logs and models')
+    parser.add_argument(
+        '--resume',
+        nargs='?',
+        type=str,
+        const='auto',
+        help='resume from this checkpoint; without a path, resume from the '
+        'latest checkpoint in the work directory (or, if there is none, '
+        'start from the config\'s load_from)')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        default=False,
+        help='automatic mixed precision training (needs a GPU)')
+    parser.add_argument(
+        '--no-validate',
+        action='store_true',
+        help='do not evaluate checkpoints during training')
+    parser.add_argument(
+        '--auto-scale-lr',
+        action='store_true',
+        help='scale the learning rate by the actual total batch size '
+        'over auto_scale_lr.base_batch_size of the config')
+    parser.add_argument(
+        '--show-dir',
+        help='directory where validation visualisations are saved')
+    parser.add_argument(
+        '--show',
+        action='store_true',
+        help='display validation predictions in a window')
+    parser.add_argument(
+        '--interval',
+        type=int,
+        default=1,
+        help='visualise every INTERVAL-th sample')
+    parser.add_argument(
+        '--wait-time',
+        type=float,
+        default=1,
+        help='display time of every window (seconds)')
+    parser.add_argument(
+        '--tensorboard',
+        action='store_true',
+        help='also log scalars to TensorBoard (needs the `tensorboard` '
+        'package)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, xxx=yyy pairs merged last, e.g. '
+        'train_dataloader.batch_size=8 or key="[(a,b),(c,d)]" (quotes '
+        'needed, no white space)')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    # torch.distributed.launch passes --local-rank (torch >= 2.0) or
+    # --local_rank; torchrun sets the LOCAL_RANK variable instead.
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def _enable_visualization(cfg: Config, args: argparse.Namespace) -> None:
+    """Switch on the PoseVisualizationHook for ``--show``/``--show-dir``."""
+    hooks = cfg.get('default_hooks', None) or {}
+    if 'visualization' not in hooks:
+        raise ValueError(
+            f'{args.config}: --show/--show-dir need '
+            'default_hooks.visualization=dict(type="PoseVisualizationHook")')
+    vis = cfg.default_hooks.visualization
+    vis.enable = True
+    vis.show = args.show
+    if args.show:
+        vis.wait_time = args.wait_time
+    vis.out_dir = args.show_dir
+    vis.interval = args.interval
+
+
+def _add_tensorboard(cfg: Config) -> None:
+    """Append a TensorBoard backend to the visualizer."""
+    try:
+        import tensorboard  # noqa: F401
+    except ImportError as err:
+        raise ImportError(
+            '--tensorboard needs the `tensorboard` package: '
+            'pip install tensorboard') from err
+    if cfg.get('visualizer', None) is None:
+        cfg.visualizer = ConfigDict(
+            type='PoseLocalVisualizer', name='visualizer')
+    backends = list(cfg.visualizer.get('vis_backends', None) or [])
+    if not any('Tensorboard' in str(b.get('type', '')) for b in backends):
+        backends.append(ConfigDict(type='TensorboardVisBackend'))
+    cfg.visualizer.vis_backends = backends
+
+
+def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
+    """Merge the command line arguments into the config.
+
+    Args:
+        cfg (Config): The config loaded from ``args.config``.
+        args (argparse.Namespace): The parsed arguments.
+
+    Returns:
+        Config: The updated config (the same object).
+    """
+    if args.no_validate:
+        cfg.val_cfg = None
+        cfg.val_dataloader = None
+        cfg.val_evaluator = None
+
+    cfg.launcher = args.launcher
+
+    # work_dir priority: CLI > config > ./work_dirs/<config name>
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+
+    if args.amp:
+        optim_type = cfg.optim_wrapper.get('type', 'OptimWrapper')
+        if optim_type not in ('OptimWrapper', 'AmpOptimWrapper'):
+            raise ValueError(
+                f'{args.config}: --amp supports optim_wrapper types '
+                f'OptimWrapper and AmpOptimWrapper, not {optim_type!r}')
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+
+    replaced_load_from = engine.apply_resume_arg(cfg, args.resume)
+
+    if args.auto_scale_lr:
+        if cfg.get('auto_scale_lr', None) is None:
+            raise ValueError(
+                f'{args.config}: --auto-scale-lr needs '
+                'auto_scale_lr = dict(base_batch_size=...) in the config')
+        cfg.auto_scale_lr.enable = True
+
+    if args.show or args.show_dir is not None:
+        _enable_visualization(cfg, args)
+
+    if args.tensorboard:
+        _add_tensorboard(cfg)
+
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+
+    engine.finalize_auto_resume(cfg, replaced_load_from)
+    return cfg
+
+
+def main(argv=None) -> None:
+    """Build the runner from the merged config and train."""
+    args = parse_args(argv)
+    cfg = merge_args(Config.fromfile(args.config), args)
+    if cfg.optim_wrapper.get('type') == 'AmpOptimWrapper' and \
+            get_device() == 'cpu':
+        raise SystemExit(
+            'AmpOptimWrapper (--amp) needs a GPU: mmengine supports mixed '
+            'precision training on cuda/npu/mlu/musa devices only.')
+    engine.setup_cpu_distributed(cfg)
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+
+
+if __name__ == '__main__':
+    main()
