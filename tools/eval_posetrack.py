@@ -1,0 +1,67 @@
+"""Evaluate official PoseTrack18 per-video prediction files (PoseTrack AP).
+
+Example::
+
+    python tools/eval_posetrack.py \
+        --gt-dir data/posetrack18/annotations/val \
+        --pred-dir work_dirs/posewarper/val_predictions \
+        --name PoseWarper --json work_dirs/posewarper/posetrack_ap.json
+
+Prints ``| Method | Head | Shoulder | Elbow | Wrist | Hip | Knee | Ankle |
+Mean |``. Every ``<video>.json`` in ``--gt-dir`` needs a prediction file of
+the same name in ``--pred-dir``. On a missing or malformed file the tool
+prints the problem (naming the file) to stderr and exits with status 1.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import sys
+
+from posewarper_mm.evaluation.functional import (PoseTrackFileError,
+                                                 evaluate_posetrack,
+                                                 format_posetrack_table,
+                                                 summary_only)
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    """Parse the command line."""
+    parser = argparse.ArgumentParser(
+        description='PoseTrack18 multi-person AP of per-video files')
+    parser.add_argument(
+        '--gt-dir', required=True, help='folder of per-video GT files')
+    parser.add_argument(
+        '--pred-dir',
+        required=True,
+        help='folder with a prediction file of the same name per GT file')
+    parser.add_argument(
+        '--json',
+        help='write {"Head", "Shoulder", "Elbow", "Wrist", "Hip", "Knee", '
+        '"Ankle", "Total"} to this file')
+    parser.add_argument(
+        '--name',
+        default=None,
+        help='method name in the table (default: the prediction folder)')
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    """Run the evaluation; return the exit status."""
+    args = parse_args(argv)
+    try:
+        result = evaluate_posetrack(args.gt_dir, args.pred_dir)
+    except PoseTrackFileError as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 1
+    name = args.name or osp.basename(osp.normpath(args.pred_dir))
+    print(format_posetrack_table({name: result}))
+    if args.json:
+        out_dir = osp.dirname(osp.abspath(args.json))
+        os.makedirs(out_dir, exist_ok=True)
+        with open(args.json, 'w', encoding='utf-8') as f:
+            json.dump(summary_only(result), f, indent=2)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
