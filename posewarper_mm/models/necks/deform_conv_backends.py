@@ -1,0 +1,197 @@
+"""Deformable 2D convolution with a selectable kernel backend.
+
+Two kernels compute the same operation (Dai et al., 2017, no modulation
+mask, no bias):
+
+- ``'mmcv'``: ``mmcv.ops.deform_conv2d`` (CUDA kernel on GPU, mmcv's CPU
+  kernel otherwise). mmcv processes the batch in chunks of ``im2col_step``
+  samples and asserts that the batch is divisible by the chunk size; the
+  step is therefore chosen per call as the largest divisor of the batch
+  that does not exceed the configured ``im2col_step``.
+- ``'torchvision'``: ``torchvision.ops.deform_conv2d``, for machines where
+  mmcv has no compiled ops. This path never imports ``mmcv.ops``.
+
+Both use the same offset layout, ``(y, x)`` pairs per kernel position per
+deformable group, and the same parameter name (``weight``), so weights
+move freely between backends and to/from ``mmcv.ops.DeformConv2d``.
+"""
+import math
+from typing import Callable, Tuple
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.nn.modules.utils import _pair
+
+DEFORM_CONV_BACKENDS = ('mmcv', 'torchvision')
+
+
+def largest_divisor_at_most(number: int, limit: int) -> int:
+    """Return the largest divisor of ``number`` that is ``<= limit``.
+
+    Args:
+        number (int): A positive integer (the batch size).
+        limit (int): A positive upper bound (the configured im2col step).
+
+    Returns:
+        int: The chosen divisor, ``number`` itself when ``number <= limit``.
+    """
+    if number < 1 or limit < 1:
+        raise ValueError(
+            f'{__name__}: need positive integers, got number={number}, '
+            f'limit={limit}')
+    if number <= limit:
+        return number
+    for divisor in range(limit, 0, -1):
+        if number % divisor == 0:
+            return divisor
+    return 1  # unreachable: 1 divides every integer
+
+
+def load_mmcv_deform_conv2d() -> Callable:
+    """Import mmcv's deformable convolution function.
+
+    Returns:
+        Callable: ``mmcv.ops.deform_conv2d``.
+
+    Raises:
+        ImportError: when mmcv has no compiled ops, with a hint to use the
+            torchvision backend.
+    """
+    try:
+        from mmcv.ops import deform_conv2d
+    except (ImportError, ModuleNotFoundError) as err:
+        raise ImportError(
+            f'{__name__}: deform_backend="mmcv" needs mmcv built with its '
+            f'compiled ops (mmcv.ops), but importing it failed: {err}. '
+            'Install mmcv with ops, or set deform_backend="torchvision" in '
+            'the PoseWarpingNeck config.') from err
+    return deform_conv2d
+
+
+class BackendDeformConv2d(nn.Module):
+    """Deformable convolution (v1, no bias) with a selectable backend.
+
+    Args:
+        in_channels (int): Channels of the input feature map.
+        out_channels (int): Channels of the output feature map.
+        kernel_size (int | tuple[int, int]): Kernel size.
+        stride (int | tuple[int, int]): Stride. Defaults to 1.
+        padding (int | tuple[int, int]): Zero padding. Defaults to 0.
+        dilation (int | tuple[int, int]): Dilation. Defaults to 1.
+        deform_groups (int): Number of deformable groups (offset groups).
+            Defaults to 1.
+        im2col_step (int): Largest number of samples the mmcv kernel
+            processes per im2col call. Defaults to 32.
+        backend (str): ``'mmcv'`` or ``'torchvision'``. Defaults to
+            ``'mmcv'``.
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 out_channels: int,
+                 kernel_size,
+                 stride=1,
+                 padding=0,
+                 dilation=1,
+                 deform_groups: int = 1,
+                 im2col_step: int = 32,
+                 backend: str = 'mmcv') -> None:
+        super().__init__()
+        if backend not in DEFORM_CONV_BACKENDS:
+            raise ValueError(
+                f'{__name__}: unknown deform conv backend {backend!r}; '
+                f'choose one of {DEFORM_CONV_BACKENDS}')
+        if in_channels % deform_groups != 0:
+            raise ValueError(
+                f'{__name__}: in_channels={in_channels} is not divisible '
+                f'by deform_groups={deform_groups}')
+        if im2col_step < 1:
+            raise ValueError(
+                f'{__name__}: im2col_step must be >= 1, got {im2col_step}')
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.kernel_size: Tuple[int, int] = _pair(kernel_size)
+        self.stride: Tuple[int, int] = _pair(stride)
+        self.padding: Tuple[int, int] = _pair(padding)
+        self.dilation: Tuple[int, int] = _pair(dilation)
+        self.deform_groups = deform_groups
+        self.im2col_step = im2col_step
+        self.backend = backend
+        if backend == 'mmcv':
+            load_mmcv_deform_conv2d()  # fail early with a clear message
+        self.weight = nn.Parameter(
+            torch.empty(out_channels, in_channels, *self.kernel_size))
+        nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+
+    @property
+    def offset_channels(self) -> int:
+        """int: Channels of the offset map this layer expects."""
+        return 2 * self.deform_groups * self.kernel_size[0] * \
+            self.kernel_size[1]
+
+    def forward(self, x: Tensor, offset: Tensor) -> Tensor:
+        """Deform-convolve ``x`` with sampling offsets ``offset``.
+
+        Args:
+            x (Tensor): Input of shape (N, C_in, H, W).
+            offset (Tensor): Offsets of shape
+                (N, 2 * deform_groups * kh * kw, H_out, W_out).
+
+        Returns:
+            Tensor: Output of shape (N, C_out, H_out, W_out).
+        """
+        if x.dim() != 4 or offset.dim() != 4:
+            raise ValueError(
+                f'{__name__}: expected 4D input and offset, got shapes '
+                f'{tuple(x.shape)} and {tuple(offset.shape)}')
+        if offset.size(0) != x.size(0) or \
+                offset.size(1) != self.offset_channels:
+            raise ValueError(
+                f'{__name__}: offset shape {tuple(offset.shape)} does not '
+                f'match input batch {x.size(0)} and {self.offset_channels} '
+                'offset channels')
+        if self.backend == 'mmcv':
+            return self._forward_mmcv(x, offset)
+        return self._forward_torchvision(x, offset)
+
+    def _forward_torchvision(self, x: Tensor, offset: Tensor) -> Tensor:
+        from torchvision.ops import deform_conv2d
+        weight = self.weight
+        if weight.dtype != x.dtype:
+            weight = weight.to(x.dtype)
+        if offset.dtype != x.dtype:
+            offset = offset.to(x.dtype)
+        return deform_conv2d(
+            x,
+            offset,
+            weight,
+            stride=self.stride,
+            padding=self.padding,
+            dilation=self.dilation)
+
+    def _forward_mmcv(self, x: Tensor, offset: Tensor) -> Tensor:
+        # mmcv's kernels need the input to be at least as large as the
+        # kernel; pad with zeros (which changes no output value) and crop.
+        pad_h = max(self.kernel_size[0] - x.size(2), 0)
+        pad_w = max(self.kernel_size[1] - x.size(3), 0)
+        if pad_h or pad_w:
+            x = F.pad(x, (0, pad_w, 0, pad_h))
+            offset = F.pad(offset, (0, pad_w, 0, pad_h))
+        step = largest_divisor_at_most(x.size(0), self.im2col_step)
+        deform_conv2d = load_mmcv_deform_conv2d()
+        out = deform_conv2d(x.contiguous(), offset.contiguous(),
+                            self.weight, self.stride, self.padding,
+                            self.dilation, 1, self.deform_groups, False,
+                            step)
+        if pad_h or pad_w:
+            out = out[:, :, :out.size(2) - pad_h,
+                      :out.size(3) - pad_w].contiguous()
+        return out
+
+    def extra_repr(self) -> str:
+        return (f'{self.in_channels}, {self.out_channels}, '
+                f'kernel_size={self.kernel_size}, stride={self.stride}, '
+                f'padding={self.padding}, dilation={self.dilation}, '
+                f'deform_groups={self.deform_groups}, '
+                f'im2col_step={self.im2col_step}, backend={self.backend!r}')

@@ -1,0 +1,149 @@
+"""mmcv and torchvision deformable-conv backends agree."""
+import sys
+
+import pytest
+import torch
+
+from posewarper_mm.models.necks import (BackendDeformConv2d,
+                                        largest_divisor_at_most)
+
+
+@pytest.mark.parametrize('number, limit, expected', [(80, 80, 80),
+                                                     (35, 80, 35),
+                                                     (6, 80, 6), (90, 80, 45),
+                                                     (160, 80, 80),
+                                                     (97, 80, 1),
+                                                     (80, 32, 20), (1, 1, 1)])
+def test_largest_divisor_at_most(number, limit, expected):
+    assert largest_divisor_at_most(number, limit) == expected
+
+
+@pytest.mark.parametrize('number, limit', [(0, 4), (4, 0), (-2, 3)])
+def test_largest_divisor_rejects_non_positive(number, limit):
+    with pytest.raises(ValueError, match='positive'):
+        largest_divisor_at_most(number, limit)
+
+
+def _pair_of_layers(dilation=2, im2col_step=80, channels=4, groups=2):
+    kwargs = dict(
+        in_channels=channels,
+        out_channels=channels,
+        kernel_size=3,
+        padding=dilation,
+        dilation=dilation,
+        deform_groups=groups,
+        im2col_step=im2col_step)
+    mmcv_layer = BackendDeformConv2d(backend='mmcv', **kwargs)
+    tv_layer = BackendDeformConv2d(backend='torchvision', **kwargs)
+    tv_layer.load_state_dict(mmcv_layer.state_dict())
+    return mmcv_layer, tv_layer
+
+
+def _inputs(batch, channels=4, groups=2, height=7, width=5, device='cpu'):
+    gen = torch.Generator().manual_seed(batch)
+    x = torch.randn(batch, channels, height, width, generator=gen)
+    # fractional offsets of a few pixels, some sampling outside the map
+    offset = 2.5 * torch.randn(
+        batch, 2 * groups * 9, height, width, generator=gen)
+    return x.to(device), offset.to(device)
+
+
+def _forward_backward(layer, x, offset):
+    x = x.clone().requires_grad_(True)
+    offset = offset.clone().requires_grad_(True)
+    layer.zero_grad()
+    out = layer(x, offset)
+    weights = torch.linspace(-1, 1, out.numel(), device=out.device)
+    (out.flatten() * weights).sum().backward()
+    return out.detach(), x.grad, offset.grad, layer.weight.grad.clone()
+
+
+@pytest.mark.parametrize('batch', [3, 35, 90])
+def test_backends_same_output_and_gradients(batch):
+    mmcv_layer, tv_layer = _pair_of_layers()
+    x, offset = _inputs(batch)
+    results = [_forward_backward(layer, x, offset)
+               for layer in (mmcv_layer, tv_layer)]
+    for ours, theirs in zip(*results):
+        assert ours.abs().max() > 0
+        torch.testing.assert_close(ours, theirs, rtol=1e-5, atol=1e-5)
+
+
+def test_parameter_names_and_state_dict_interchange():
+    from mmcv.ops import DeformConv2d
+    ours = BackendDeformConv2d(17, 17, 3, padding=3, dilation=3,
+                               deform_groups=17, backend='torchvision')
+    theirs = DeformConv2d(17, 17, 3, padding=3, dilation=3, deform_groups=17)
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == ['weight']
+    ours.load_state_dict(theirs.state_dict())
+    x, offset = _inputs(2, channels=17, groups=17)
+    torch.testing.assert_close(
+        ours(x, offset), theirs(x, offset), rtol=1e-5, atol=1e-5)
+
+
+def test_input_smaller_than_kernel():
+    mmcv_layer, tv_layer = _pair_of_layers(dilation=3)
+    x, offset = _inputs(4, height=2, width=2)
+    out = mmcv_layer(x, offset)
+    assert out.shape == (4, 4, 2, 2)
+    torch.testing.assert_close(out, tv_layer(x, offset), rtol=1e-5,
+                               atol=1e-5)
+
+
+def test_zero_offsets_identity_filter_copies_input():
+    layer = BackendDeformConv2d(4, 4, 3, padding=6, dilation=6,
+                                deform_groups=4, backend='mmcv')
+    with torch.no_grad():
+        layer.weight.zero_()
+        for channel in range(4):
+            layer.weight[channel, channel, 1, 1] = 1
+    x, _ = _inputs(2)
+    assert torch.equal(layer(x, torch.zeros(2, 72, 7, 5)), x)
+
+
+def test_torchvision_backend_needs_no_mmcv_ops(monkeypatch):
+    # a None entry makes every `import mmcv.ops` raise ImportError
+    monkeypatch.setitem(sys.modules, 'mmcv.ops', None)
+    layer = BackendDeformConv2d(4, 4, 3, padding=1, deform_groups=2,
+                                backend='torchvision')
+    x, offset = _inputs(2)
+    assert layer(x, offset).shape == (2, 4, 7, 5)
+    with pytest.raises(ImportError, match='deform_backend="torchvision"'):
+        BackendDeformConv2d(4, 4, 3, padding=1, backend='mmcv')
+
+
+@pytest.mark.parametrize('kwargs, message', [
+    (dict(backend='cuda'), 'unknown deform conv backend'),
+    (dict(deform_groups=3), 'not divisible by deform_groups'),
+    (dict(im2col_step=0), 'im2col_step must be >= 1'),
+])
+def test_invalid_arguments(kwargs, message):
+    args = dict(in_channels=4, out_channels=4, kernel_size=3)
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=message):
+        BackendDeformConv2d(**args)
+
+
+def test_offset_shape_is_checked():
+    layer = BackendDeformConv2d(4, 4, 3, padding=1, deform_groups=2,
+                                backend='torchvision')
+    x, offset = _inputs(2)
+    with pytest.raises(ValueError, match='offset channels'):
+        layer(x, offset[:, :4])
+
+
+@pytest.mark.skipif(
+    not torch.cuda.is_available(), reason='needs a CUDA device')
+@pytest.mark.parametrize('batch', [6, 80, 90])
+def test_cuda_mmcv_matches_torchvision(batch):
+    mmcv_layer, tv_layer = _pair_of_layers()
+    mmcv_layer.cuda()
+    tv_layer.cuda()
+    x, offset = _inputs(batch, device='cuda')
+    cuda_results = [_forward_backward(layer, x, offset)
+                    for layer in (mmcv_layer, tv_layer)]
+    for ours, theirs in zip(*cuda_results):
+        torch.testing.assert_close(ours, theirs, rtol=1e-4, atol=1e-4)
+    cpu_out = _forward_backward(mmcv_layer.cpu(), x.cpu(), offset.cpu())[0]
+    torch.testing.assert_close(
+        cuda_results[0][0].cpu(), cpu_out, rtol=1e-4, atol=1e-4)
