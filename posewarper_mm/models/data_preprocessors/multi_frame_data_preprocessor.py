@@ -1,0 +1,148 @@
+"""Data preprocessor for multi-frame (T, 3, H, W) samples."""
+import math
+from typing import Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn.functional as F
+from mmpose.models.data_preprocessors import PoseDataPreprocessor
+from mmpose.registry import MODELS
+from torch import Tensor
+
+
+@MODELS.register_module()
+class MultiFramePoseDataPreprocessor(PoseDataPreprocessor):
+    """Normalise every frame of (T, 3, H, W) samples; stack to (B, T, 3, H, W).
+
+    Each frame gets the channel conversion (``bgr_to_rgb`` /
+    ``rgb_to_bgr``) and ``(x - mean) / std``; the frame order is kept (key
+    frame first). A (3, H, W) sample counts as T=1. All samples of a batch
+    must have the same T. Frames are zero-padded (``pad_value``) to the
+    largest H, W of the batch rounded up to ``pad_size_divisor``; top-down
+    crops normally share one size, so nothing is padded.
+
+    Args:
+        mean (Sequence[float], optional): Per-channel mean (after channel
+            conversion). Defaults to None (no normalisation).
+        std (Sequence[float], optional): Per-channel std. Defaults to None.
+        pad_size_divisor (int): Pad H and W to multiples of this. Defaults
+            to 1.
+        pad_value (float | int): Padding value. Defaults to 0.
+        bgr_to_rgb (bool): Convert BGR input to RGB. Defaults to False.
+        rgb_to_bgr (bool): Convert RGB input to BGR. Defaults to False.
+        non_blocking (bool): Non-blocking device transfer. Defaults to
+            False.
+    """
+
+    def __init__(self,
+                 mean: Optional[Sequence[float]] = None,
+                 std: Optional[Sequence[float]] = None,
+                 pad_size_divisor: int = 1,
+                 pad_value: Union[float, int] = 0,
+                 bgr_to_rgb: bool = False,
+                 rgb_to_bgr: bool = False,
+                 non_blocking: Optional[bool] = False) -> None:
+        super().__init__(
+            mean=mean,
+            std=std,
+            pad_size_divisor=pad_size_divisor,
+            pad_value=pad_value,
+            bgr_to_rgb=bgr_to_rgb,
+            rgb_to_bgr=rgb_to_bgr,
+            non_blocking=non_blocking,
+            batch_augments=None)
+
+    def _as_frames(self, sample: Tensor, index: int) -> Tensor:
+        """(3, H, W) -> (1, 3, H, W); (T, 3, H, W) unchanged."""
+        if not isinstance(sample, Tensor):
+            raise TypeError(
+                f'{type(self).__name__}: sample {index} of the batch is a '
+                f'{type(sample).__name__}, expected a tensor')
+        if sample.dim() == 3:
+            sample = sample.unsqueeze(0)
+        if sample.dim() != 4:
+            raise ValueError(
+                f'{type(self).__name__}: sample {index} has shape '
+                f'{tuple(sample.shape)}; expected (T, C, H, W) or (C, H, W)')
+        channels = sample.size(1)
+        if self._channel_conversion and channels != 3:
+            raise ValueError(
+                f'{type(self).__name__}: channel conversion needs 3 '
+                f'channels, sample {index} has shape {tuple(sample.shape)}')
+        if self._enable_normalize and self.mean.shape[0] not in (1,
+                                                                 channels):
+            raise ValueError(
+                f'{type(self).__name__}: mean/std have '
+                f'{self.mean.shape[0]} values but sample {index} has '
+                f'{channels} channels (shape {tuple(sample.shape)})')
+        return sample
+
+    def _normalise(self, frames: Tensor) -> Tensor:
+        """Channel conversion then normalisation of (T, C, H, W) frames."""
+        if self._channel_conversion:
+            frames = frames[:, [2, 1, 0], ...]
+        frames = frames.float()
+        if self._enable_normalize:
+            frames = (frames - self.mean) / self.std
+        return frames
+
+    def _padded_size(self, height: int, width: int) -> Tuple[int, int]:
+        divisor = self.pad_size_divisor
+        return (math.ceil(height / divisor) * divisor,
+                math.ceil(width / divisor) * divisor)
+
+    def forward(self, data: dict, training: bool = False) -> dict:
+        """Normalise, pad and stack a batch of multi-frame samples.
+
+        Args:
+            data (dict): ``inputs``: list of (T, 3, H, W) / (3, H, W)
+                tensors, or a stacked (B, T, 3, H, W) / (B, 3, H, W) tensor;
+                ``data_samples``: list of ``PoseDataSample``.
+            training (bool): Unused (no batch augmentation).
+
+        Returns:
+            dict: ``inputs`` float (B, T, 3, H, W) and ``data_samples`` with
+            ``batch_input_shape`` and ``pad_shape`` in their metainfo.
+        """
+        data = self.cast_data(data)
+        inputs = data['inputs']
+        if isinstance(inputs, Tensor):
+            if inputs.dim() not in (4, 5):
+                raise ValueError(
+                    f'{type(self).__name__}: a stacked batch must be '
+                    f'(B, T, C, H, W) or (B, C, H, W), got shape '
+                    f'{tuple(inputs.shape)}')
+            inputs = list(inputs.unbind(0))
+        if not isinstance(inputs, (list, tuple)) or len(inputs) == 0:
+            raise TypeError(
+                f'{type(self).__name__}: data["inputs"] must be a non-empty '
+                f'list of tensors, got {type(inputs).__name__}')
+        samples = [
+            self._as_frames(sample, idx) for idx, sample in enumerate(inputs)
+        ]
+        lengths = sorted({sample.size(0) for sample in samples})
+        if len(lengths) > 1:
+            per_sample = [sample.size(0) for sample in samples]
+            raise ValueError(
+                f'{type(self).__name__}: all samples of a batch must have '
+                f'the same number of frames T, got {per_sample}')
+        pad_h, pad_w = self._padded_size(
+            max(sample.size(-2) for sample in samples),
+            max(sample.size(-1) for sample in samples))
+        batch = []
+        for sample in samples:
+            frames = self._normalise(sample)
+            extra_h, extra_w = pad_h - frames.size(-2), pad_w - frames.size(-1)
+            if extra_h or extra_w:
+                frames = F.pad(frames, (0, extra_w, 0, extra_h), 'constant',
+                               self.pad_value)
+            batch.append(frames)
+        batch_inputs = torch.stack(batch)
+
+        data_samples = data.get('data_samples', None)
+        if data_samples is not None:
+            for data_sample, sample in zip(data_samples, samples):
+                data_sample.set_metainfo({
+                    'batch_input_shape': (pad_h, pad_w),
+                    'pad_shape': self._padded_size(*sample.shape[-2:])
+                })
+        return {'inputs': batch_inputs, 'data_samples': data_samples}

@@ -1,0 +1,3 @@
+from .temporal_aggregation_head import TemporalAggregationHead
+
+__all__ = ['TemporalAggregationHead']
