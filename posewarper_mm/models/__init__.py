@@ -2,8 +2,9 @@
 from .data_preprocessors import MultiFramePoseDataPreprocessor
 from .heads import TemporalAggregationHead
 from .necks import BackendDeformConv2d, PoseWarpingNeck
+from .pose_estimators import PoseWarperEstimator
 
 __all__ = [
     'MultiFramePoseDataPreprocessor', 'TemporalAggregationHead',
-    'BackendDeformConv2d', 'PoseWarpingNeck'
+    'BackendDeformConv2d', 'PoseWarpingNeck', 'PoseWarperEstimator'
 ]

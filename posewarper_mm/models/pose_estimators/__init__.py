@@ -1,0 +1,3 @@
+from .posewarper_estimator import PoseWarperEstimator
+
+__all__ = ['PoseWarperEstimator']

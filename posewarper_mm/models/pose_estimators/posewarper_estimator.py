@@ -1,0 +1,272 @@
+"""Top-down multi-frame pose estimator (PoseWarper)."""
+from typing import List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+from mmengine.logging import print_log
+from mmpose.models.pose_estimators import TopdownPoseEstimator
+from mmpose.registry import MODELS
+from mmpose.utils.typing import (ConfigType, OptConfigType, OptMultiConfig,
+                                 OptSampleList, SampleList)
+from torch import Tensor
+from torch.nn.modules.batchnorm import _BatchNorm
+
+BACKBONE_BN_MODES = ('frozen', 'train')
+HEAD_CONV_PREFIXES = ('head.final_layer.', 'keypoint_head.final_layer.')
+TRANS_LAYER_PREFIX = 'neck.trans_layer.'
+
+Feats = Tuple[Tensor, Tensor]
+
+
+@MODELS.register_module()
+class PoseWarperEstimator(TopdownPoseEstimator):
+    """Backbone once over all frames -> warping neck -> aggregation head.
+
+    Inputs are (B, T, 3, H, W), key frame first (a (B, 3, H, W) batch
+    counts as T=1). The backbone runs once on the frame-major stack
+    (T*B, 3, H, W); the neck (:class:`PoseWarpingNeck`) warps the frames
+    whose weight is non-zero for at least one sample onto the key frame and
+    the head (:class:`TemporalAggregationHead`) sums them with the
+    per-sample frame weights, read from each data sample's metainfo
+    ``'frame_weights'`` (T values). Without weights, T=1 uses 1.0.
+
+    A load-state-dict hook moves ``head.final_layer.*`` (mmpose 1.x
+    single-frame model) or ``keypoint_head.final_layer.*`` (0.x) to
+    ``neck.trans_layer.*`` when the checkpoint has no ``neck.trans_layer``,
+    so a stage-1 checkpoint can be given as ``load_from`` for stage 2.
+
+    Args:
+        backbone (dict): Backbone config (e.g. HRNet with
+            ``frozen_stages=4`` for stage 2).
+        neck (dict): :class:`PoseWarpingNeck` config.
+        head (dict): :class:`TemporalAggregationHead` config.
+        train_cfg (dict, optional): Training runtime config.
+        test_cfg (dict, optional): Testing runtime config (``flip_test``,
+            ``shift_heatmap``, ``output_heatmaps``).
+        data_preprocessor (dict, optional): Usually
+            :class:`MultiFramePoseDataPreprocessor`.
+        backbone_bn_mode (str): ``'frozen'``: BN layers of frozen backbone
+            stages stay in eval mode (mmpose 0.x). ``'train'``: all backbone
+            BN layers follow the model's mode, so they normalise with batch
+            statistics and update their running statistics while their
+            weights stay frozen (the official implementation). Defaults to
+            ``'frozen'``.
+        init_cfg (dict, optional): Init config.
+        metainfo (dict, optional): Dataset meta information override.
+    """
+
+    def __init__(self,
+                 backbone: ConfigType,
+                 neck: ConfigType,
+                 head: ConfigType,
+                 train_cfg: OptConfigType = None,
+                 test_cfg: OptConfigType = None,
+                 data_preprocessor: OptConfigType = None,
+                 backbone_bn_mode: str = 'frozen',
+                 init_cfg: OptMultiConfig = None,
+                 metainfo: Optional[dict] = None) -> None:
+        if neck is None or head is None:
+            raise ValueError(
+                f'{type(self).__name__}: both a neck (PoseWarpingNeck) and a '
+                'head (TemporalAggregationHead) are required')
+        if backbone_bn_mode not in BACKBONE_BN_MODES:
+            raise ValueError(
+                f'{type(self).__name__}: backbone_bn_mode must be one of '
+                f'{BACKBONE_BN_MODES}, got {backbone_bn_mode!r}')
+        super().__init__(
+            backbone=backbone,
+            neck=neck,
+            head=head,
+            train_cfg=train_cfg,
+            test_cfg=test_cfg,
+            data_preprocessor=data_preprocessor,
+            init_cfg=init_cfg,
+            metainfo=metainfo)
+        for method in ('heatmaps', 'warp_frames'):
+            if not callable(getattr(self.neck, method, None)):
+                raise TypeError(
+                    f'{type(self).__name__}: the neck must provide '
+                    f'{method}() like PoseWarpingNeck, got '
+                    f'{type(self.neck).__name__}')
+        self.backbone_bn_mode = backbone_bn_mode
+        self._register_load_state_dict_pre_hook(
+            self._move_head_conv_to_trans_layer)
+        self.train(self.training)
+
+    # ------------------------------------------------------------------
+    # modes and checkpoints
+    # ------------------------------------------------------------------
+    def train(self, mode: bool = True) -> 'PoseWarperEstimator':
+        """Set the mode; with ``backbone_bn_mode='train'`` every backbone
+        BN layer follows ``mode`` even inside frozen stages."""
+        super().train(mode)
+        if mode and self.backbone_bn_mode == 'train':
+            for module in self.backbone.modules():
+                if isinstance(module, _BatchNorm):
+                    module.train()
+        return self
+
+    def _move_head_conv_to_trans_layer(self, state_dict, prefix, local_meta,
+                                       *args, **kwargs) -> None:
+        """Move a single-frame head conv into ``neck.trans_layer``."""
+        target = prefix + TRANS_LAYER_PREFIX
+        if not any(True for _ in self.neck.trans_layer.parameters()):
+            return
+        if any(key.startswith(target) for key in state_dict):
+            return
+        for source_prefix in HEAD_CONV_PREFIXES:
+            source = prefix + source_prefix
+            keys = [key for key in state_dict if key.startswith(source)]
+            if not keys:
+                continue
+            for key in keys:
+                state_dict[target + key[len(source):]] = state_dict.pop(key)
+            print_log(
+                f'{type(self).__name__}: moved {sorted(keys)} of the '
+                f'checkpoint to {target}* (single-frame head conv -> '
+                'warping neck trans_layer)',
+                logger='current')
+            return
+
+    # ------------------------------------------------------------------
+    # inputs
+    # ------------------------------------------------------------------
+    @staticmethod
+    def _frames_first(inputs: Tensor) -> Tuple[Tensor, int, int]:
+        """(B, T, 3, H, W) or (B, 3, H, W) -> frame-major (T*B, 3, H, W)."""
+        if inputs.dim() == 4:
+            return inputs, inputs.size(0), 1
+        if inputs.dim() != 5:
+            raise ValueError(
+                'PoseWarperEstimator: inputs must be (B, T, 3, H, W) or '
+                f'(B, 3, H, W), got shape {tuple(inputs.shape)}')
+        batch_size, num_frames = inputs.shape[:2]
+        frames = inputs.transpose(0, 1).flatten(0, 1)
+        return frames, batch_size, num_frames
+
+    def get_frame_weights(self, data_samples: OptSampleList, batch_size: int,
+                          num_frames: int, device) -> Tensor:
+        """Per-sample frame weights (B, T) from metainfo 'frame_weights'.
+
+        Samples without weights get 1.0 when T == 1; for T > 1 missing
+        weights are an error.
+        """
+        rows: List[Tensor] = []
+        samples: Sequence = data_samples or []
+        if samples and len(samples) != batch_size:
+            raise ValueError(
+                f'{type(self).__name__}: {len(samples)} data samples for a '
+                f'batch of {batch_size}')
+        for idx in range(batch_size):
+            weights = None
+            if samples:
+                weights = samples[idx].metainfo.get('frame_weights', None)
+            if weights is None:
+                if num_frames != 1:
+                    raise ValueError(
+                        f'{type(self).__name__}: sample {idx} has no '
+                        f"'frame_weights' in its metainfo but {num_frames} "
+                        "frames; add 'frame_weights' to PackPoseInputs "
+                        'meta_keys')
+                weights = [1.0]
+            if isinstance(weights, Tensor):
+                weights = weights.detach().to('cpu', torch.float32)
+            weights = torch.as_tensor(
+                np.asarray(weights, dtype=np.float32).reshape(-1))
+            if weights.numel() != num_frames:
+                raise ValueError(
+                    f'{type(self).__name__}: sample {idx} has '
+                    f'{weights.numel()} frame weights for {num_frames} '
+                    'frames')
+            rows.append(weights)
+        return torch.stack(rows).to(device)
+
+    # ------------------------------------------------------------------
+    # forward
+    # ------------------------------------------------------------------
+    def extract_feat(self,
+                     inputs: Tensor,
+                     frame_weights: Optional[Tensor] = None) -> Feats:
+        """Backbone on all frames at once, then warp onto the key frame.
+
+        Args:
+            inputs (Tensor): (B, T, 3, H, W) or (B, 3, H, W).
+            frame_weights (Tensor, optional): (B, T). Defaults to ones when
+                T == 1.
+
+        Returns:
+            tuple[Tensor, Tensor]: warped heatmaps (B, T', K, h, w) of the
+            frames with a non-zero weight in the batch, and their weights
+            (B, T').
+        """
+        frames, batch_size, num_frames = self._frames_first(inputs)
+        if frame_weights is None:
+            frame_weights = self.get_frame_weights(None, batch_size,
+                                                   num_frames, inputs.device)
+        if tuple(frame_weights.shape) != (batch_size, num_frames):
+            raise ValueError(
+                f'{type(self).__name__}: frame weights of shape '
+                f'{tuple(frame_weights.shape)} for {batch_size} samples of '
+                f'{num_frames} frames')
+        used = (frame_weights != 0).any(dim=0).nonzero().flatten().tolist()
+        if not used:
+            raise ValueError(
+                f'{type(self).__name__}: every frame weight is zero')
+        feats = self.backbone(frames)
+        warped = self.neck(feats, num_frames=num_frames, frame_indices=used)
+        warped = warped.unflatten(0, (len(used), batch_size)).transpose(0, 1)
+        return warped, frame_weights[:, used]
+
+    def _forward(self, inputs: Tensor, data_samples: OptSampleList = None):
+        """Network forward without post-processing: heatmaps (B, K, h, w)."""
+        frames_shape = self._frames_first(inputs)
+        weights = self.get_frame_weights(data_samples, frames_shape[1],
+                                         frames_shape[2], inputs.device)
+        return self.head.forward(self.extract_feat(inputs, weights))
+
+    def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
+        """Losses (``loss_kpt``) and ``acc_pose`` against the key frame.
+
+        Args:
+            inputs (Tensor): (B, T, 3, H, W) or (B, 3, H, W).
+            data_samples (list[PoseDataSample]): Key-frame targets and
+                metainfo with 'frame_weights'.
+
+        Returns:
+            dict: mmpose-style losses.
+        """
+        _, batch_size, num_frames = self._frames_first(inputs)
+        weights = self.get_frame_weights(data_samples, batch_size,
+                                         num_frames, inputs.device)
+        feats = self.extract_feat(inputs, weights)
+        return self.head.loss(feats, data_samples, train_cfg=self.train_cfg)
+
+    def predict(self, inputs: Tensor, data_samples: SampleList) -> SampleList:
+        """One prediction per key frame, in original image coordinates.
+
+        Args:
+            inputs (Tensor): (B, T, 3, H, W) or (B, 3, H, W).
+            data_samples (list[PoseDataSample]): Batch data samples.
+
+        Returns:
+            list[PoseDataSample]: With ``pred_instances`` (and
+            ``pred_fields`` when ``test_cfg.output_heatmaps``).
+        """
+        assert self.with_head, 'The model must have a head to predict.'
+        _, batch_size, num_frames = self._frames_first(inputs)
+        weights = self.get_frame_weights(data_samples, batch_size,
+                                         num_frames, inputs.device)
+        if self.test_cfg.get('flip_test', False):
+            feats = [
+                self.extract_feat(inputs, weights),
+                self.extract_feat(inputs.flip(-1), weights)
+            ]
+        else:
+            feats = self.extract_feat(inputs, weights)
+        preds = self.head.predict(feats, data_samples, test_cfg=self.test_cfg)
+        if isinstance(preds, tuple):
+            batch_pred_instances, batch_pred_fields = preds
+        else:
+            batch_pred_instances, batch_pred_fields = preds, None
+        return self.add_pred_to_datasample(batch_pred_instances,
+                                           batch_pred_fields, data_samples)

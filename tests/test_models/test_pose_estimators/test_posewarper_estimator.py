@@ -1,0 +1,225 @@
+"""PoseWarperEstimator on CPU with a tiny HRNet."""
+import numpy as np
+import pytest
+import torch
+from mmpose.models.losses import KeypointMSELoss
+from mmpose.models.utils.tta import flip_heatmaps
+from mmpose.registry import KEYPOINT_CODECS
+from model_test_utils import (CODEC, build, estimator_cfg, make_data_samples,
+                              make_inputs, randomize_)
+
+TEST_WEIGHTS = (0.3, 0.1, 0.25, 0.25, 0.1)
+WARPING = ('neck.offset_feats.', 'neck.offset_layers.',
+           'neck.deform_conv_layers.')
+
+
+def _model(seed=0, **kwargs):
+    model = build(estimator_cfg(**kwargs))
+    randomize_(model.neck, seed=seed, scale=0.05)
+    return model
+
+
+def _spy_frame_indices(model):
+    calls = []
+    forward = model.neck.forward
+
+    def spy(inputs, num_frames, frame_indices=None):
+        calls.append(list(frame_indices))
+        return forward(inputs, num_frames, frame_indices)
+
+    model.neck.forward = spy
+    return calls
+
+
+def test_loss_two_frames_warps_only_the_supporting_frame():
+    model = _model().train()
+    calls = _spy_frame_indices(model)
+    inputs = make_inputs(2, 2)
+    samples = make_data_samples(2, [[0.0, 1.0]] * 2)
+    losses = model.loss(inputs, samples)
+    assert calls == [[1]]
+    assert set(losses) == {'loss_kpt', 'acc_pose'}
+    # the same computation by hand: warp frame 1 onto frame 0
+    frames = inputs.transpose(0, 1).flatten(0, 1)
+    heatmaps = model.neck.heatmaps(model.backbone(frames))
+    key, support = heatmaps[:2], heatmaps[2:]
+    warped = model.neck.warp(support, key - support)
+    target = torch.stack([s.gt_fields.heatmaps for s in samples])
+    expected = KeypointMSELoss(use_target_weight=True)(
+        warped, target, torch.ones(2, 17))
+    torch.testing.assert_close(losses['loss_kpt'], expected)
+
+
+def _grad_names(model):
+    return {
+        name
+        for name, param in model.named_parameters()
+        if param.grad is not None and param.grad.abs().sum() > 0
+    }
+
+
+def test_stage2_only_warping_parameters_get_gradients():
+    model = _model().train()
+    losses = model.loss(make_inputs(2, 2), make_data_samples(2, [[0, 1]] * 2))
+    losses['loss_kpt'].backward()
+    names = [name for name, _ in model.named_parameters()]
+    warping = {name for name in names if name.startswith(WARPING)}
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    assert warping and trainable == warping
+    assert _grad_names(model) == warping
+    assert all(p.grad is None for n, p in model.named_parameters()
+               if n not in warping)
+
+
+def test_without_freezing_every_parameter_gets_a_gradient():
+    model = _model(stage2=False).train()
+    losses = model.loss(
+        make_inputs(2, 3), make_data_samples(2, [[0.2, 0.5, 0.3]] * 2))
+    losses['loss_kpt'].backward()
+    names = {name for name, _ in model.named_parameters()}
+    assert any(name.startswith('backbone.stage4') for name in names)
+    missing = names - _grad_names(model)
+    assert not missing, sorted(missing)
+
+
+def _decode_to_image(heatmap, sample):
+    codec = KEYPOINT_CODECS.build(CODEC)
+    keypoints, scores = codec.decode(heatmap.numpy())
+    meta = sample.metainfo
+    keypoints = keypoints / np.array(meta['input_size']) * \
+        meta['input_scale'] + meta['input_center'] - 0.5 * meta['input_scale']
+    return keypoints, scores
+
+
+def test_predict_five_frames_in_image_coordinates():
+    model = _model().eval()
+    inputs = make_inputs(2, 5)
+    samples = make_data_samples(2, [TEST_WEIGHTS] * 2)
+    with torch.no_grad():
+        heatmaps = model._forward(inputs, samples)
+        frames = inputs.transpose(0, 1).flatten(0, 1)
+        warped = model.neck(model.backbone(frames), 5).unflatten(0, (5, 2))
+        results = model.predict(inputs, samples)
+    manual = sum(w * warped[t] for t, w in enumerate(TEST_WEIGHTS))
+    torch.testing.assert_close(heatmaps, manual, rtol=1e-5, atol=1e-6)
+    assert len(results) == 2
+    for idx, result in enumerate(results):
+        pred = result.pred_instances
+        assert pred.keypoints.shape == (1, 17, 2)
+        keypoints, scores = _decode_to_image(heatmaps[idx], result)
+        np.testing.assert_allclose(pred.keypoints, keypoints, atol=1e-3)
+        np.testing.assert_allclose(pred.keypoint_scores, scores, atol=1e-5)
+        assert np.array_equal(pred.bboxes, samples[idx].gt_instances.bboxes)
+
+
+def test_single_frame_inputs_without_weights():
+    model = _model().eval()
+    inputs = make_inputs(2, 1)
+    with torch.no_grad():
+        four_d = model._forward(inputs[:, 0], make_data_samples(2))
+        five_d = model._forward(inputs, make_data_samples(2))
+        tensor_mode = model(inputs[:, 0], None, mode='tensor')
+        results = model.predict(inputs[:, 0], make_data_samples(2))
+    assert torch.equal(four_d, five_d) and torch.equal(four_d, tensor_mode)
+    assert results[0].pred_instances.keypoints.shape == (1, 17, 2)
+    # the key frame with weight 1 alone == a one-hot weighting of 5 frames
+    many = make_inputs(2, 5)
+    many[:, 0] = inputs[:, 0]
+    with torch.no_grad():
+        one_hot = model._forward(many, make_data_samples(2, [[1, 0, 0, 0, 0]]
+                                                         * 2))
+    torch.testing.assert_close(one_hot, four_d, rtol=1e-5, atol=1e-6)
+
+
+def test_per_sample_frame_weights():
+    model = _model().eval()
+    inputs = make_inputs(2, 2)
+    with torch.no_grad():
+        mixed = model._forward(inputs,
+                               make_data_samples(2, [[1, 0], [0.25, 0.75]]))
+        key_only = model._forward(inputs, make_data_samples(2, [[1, 0]] * 2))
+        blend = model._forward(inputs,
+                               make_data_samples(2, [[0.25, 0.75]] * 2))
+    torch.testing.assert_close(mixed[0], key_only[0], rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(mixed[1], blend[1], rtol=1e-5, atol=1e-6)
+    assert not torch.allclose(key_only[1], blend[1])
+
+
+def test_flip_test_flips_every_frame():
+    cfg_test = dict(flip_test=True, shift_heatmap=True, output_heatmaps=True)
+    model = _model(test_cfg=cfg_test).eval()
+    inputs = make_inputs(1, 3)
+    samples = make_data_samples(1, [[0.5, 0.25, 0.25]])
+    with torch.no_grad():
+        results = model.predict(inputs, samples)
+        plain = model._forward(inputs, samples)
+        flipped = model._forward(inputs.flip(-1), samples)
+    expected = 0.5 * (plain + flip_heatmaps(
+        flipped,
+        flip_indices=samples[0].metainfo['flip_indices'],
+        shift_heatmap=True))
+    torch.testing.assert_close(results[0].pred_fields.heatmaps, expected[0])
+
+
+def test_test_step_with_uint8_frames_and_mixed_t_error():
+    model = _model().eval()
+    frames = [
+        torch.randint(0, 256, (5, 3, 64, 32), dtype=torch.uint8)
+        for _ in range(2)
+    ]
+    results = model.test_step(
+        dict(inputs=frames,
+             data_samples=make_data_samples(2, [TEST_WEIGHTS] * 2)))
+    assert len(results) == 2
+    mixed = [frames[0], frames[1][:2]]
+    with pytest.raises(ValueError, match='same number of frames'):
+        model.test_step(
+            dict(inputs=mixed, data_samples=make_data_samples(2)))
+
+
+@pytest.mark.parametrize('weights, message', [
+    (None, "no 'frame_weights'"),
+    ([[1.0, 0.0, 0.0]] * 2, '3 frame weights for 2 frames'),
+    ([[0.0, 0.0]] * 2, 'every frame weight is zero'),
+])
+def test_bad_frame_weights(weights, message):
+    model = _model().eval()
+    with pytest.raises(ValueError, match=message):
+        model._forward(make_inputs(2, 2), make_data_samples(2, weights))
+
+
+def test_bad_inputs_and_configs():
+    model = _model()
+    with pytest.raises(ValueError, match='inputs must be'):
+        model._forward(torch.zeros(1, 1, 1, 3, 64, 32))
+    with pytest.raises(ValueError, match='backbone_bn_mode'):
+        build(estimator_cfg(backbone_bn_mode='eval'))
+    no_neck = estimator_cfg()
+    no_neck['neck'] = None
+    with pytest.raises(ValueError, match='neck'):
+        build(no_neck)
+
+
+def _backbone_bns(model):
+    return [
+        m for m in model.backbone.modules()
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
+    ]
+
+
+@pytest.mark.parametrize('mode', ['frozen', 'train'])
+def test_backbone_bn_mode(mode):
+    model = _model(backbone_bn_mode=mode).train()
+    assert all(m.training == (mode == 'train') for m in _backbone_bns(model))
+    assert not any(p.requires_grad for p in model.backbone.parameters())
+    stats = [m.running_mean.clone() for m in _backbone_bns(model)]
+    model.loss(make_inputs(2, 2),
+               make_data_samples(2, [[0, 1]] * 2))['loss_kpt'].backward()
+    changed = [
+        not torch.equal(m.running_mean, before)
+        for m, before in zip(_backbone_bns(model), stats)
+    ]
+    assert all(changed) if mode == 'train' else not any(changed)
+    assert all(p.grad is None for p in model.backbone.parameters())
+    model.eval()
+    assert not any(m.training for m in _backbone_bns(model))
