@@ -1,0 +1,141 @@
+"""Markdown report of the PoseWarper benchmark results."""
+from typing import List
+
+from posewarper_mm.utils.benchmark import (MIB, format_markdown_table,
+                                           format_number)
+
+SECTIONS = (
+    ('inference', 'Inference per person crop (eval mode)'),
+    ('deform', 'Deformable convolution backends inside the neck'),
+    ('train', 'Training step (forward + backward + Adam) at the same batch'),
+)
+HEADERS = ('Case', 'ms/call median', 'min-max ms', 'ms/crop', 'crops/s',
+           'ratio', 'peak MiB')
+
+
+def _ms(seconds) -> str:
+    return format_number(None if seconds is None else seconds * 1e3, 1)
+
+
+def _row(record: dict, refs: dict) -> List[str]:
+    label = record['label']
+    if 'error' in record:
+        return [f'{label} — FAILED: {record["error"]}'] + ['n/a'] * 6
+    sec = record['seconds']
+    share = record.get('share_of_batched')
+    if share is not None:
+        label = f'{label} ({share * 100:.0f}% of (c))'
+    ratio = 'n/a'
+    if record.get('ratio') is not None:
+        ref = refs.get(record['ref'], record['ref'])
+        ratio = f'{record["ratio"]:.2f}x vs {ref}'
+    peak = record.get('peak_bytes')
+    return [
+        label,
+        _ms(sec['median']),
+        f'{_ms(sec["minimum"])}-{_ms(sec["maximum"])}',
+        _ms(record['per_crop_seconds']['median']),
+        format_number(record.get('crops_per_second'), 2),
+        ratio,
+        format_number(None if peak is None else peak / MIB, 1),
+    ]
+
+
+def _short_refs(records: List[dict]) -> dict:
+    """Short names of the rows that ratios refer to."""
+    refs = {}
+    for record in records:
+        key, label = record['key'], record['label']
+        if label.startswith('('):
+            refs[key] = label.split(' ')[0]
+        elif key.endswith('_mmcv'):
+            refs[key] = 'mmcv'
+        elif key.startswith('train_stage'):
+            refs[key] = 'stage ' + key[len('train_stage'):]
+        else:
+            refs[key] = key
+    return refs
+
+
+def _check_lines(checks: dict) -> List[str]:
+    lines = []
+    tol = checks.get('tolerance')
+    for name, title in (('naive_vs_batched', 'naive (b) vs batched (c)'),
+                        ('mmcv_vs_torchvision_neck',
+                         'neck mmcv vs torchvision')):
+        item = checks.get(name)
+        if item is None:
+            continue
+        if 'error' in item:
+            lines.append(f'- {title}: FAILED: {item["error"]}')
+            continue
+        text = (f'- {title}: max abs diff {item["max_abs_diff"]:.3g} '
+                f'(max |heatmap| {item["max_abs_value"]:.3g})')
+        if name == 'naive_vs_batched' and tol is not None:
+            verdict = 'OK' if item['max_abs_diff'] <= tol else 'FAIL'
+            text += f' — {verdict} (tolerance {tol:g})'
+        lines.append(text)
+    return lines
+
+
+def _target_lines(targets: dict) -> List[str]:
+    titles = dict(
+        inference_5frame_vs_single='5-frame PoseWarper (c) vs single-frame '
+        'HRNet per crop',
+        naive_5frame_vs_single='naive 5-frame PoseWarper (b) vs '
+        'single-frame (no target)',
+        train_stage2_vs_stage1='stage-2 vs stage-1 training step')
+    lines = []
+    for name, item in targets.items():
+        ratio = format_number(item['ratio'], 2)
+        if item['limit'] is None:
+            lines.append(f'- {titles[name]}: {ratio}x')
+            continue
+        verdict = 'n/a' if item['met'] is None else (
+            'MET' if item['met'] else 'NOT MET')
+        lines.append(f'- {titles[name]}: {ratio}x (target <= '
+                     f'{item["limit"]:g}x) — {verdict}')
+    return lines
+
+
+def mode_markdown(result: dict) -> str:
+    """Tables, checks and targets of one precision mode."""
+    records = result['cases']
+    refs = _short_refs(records)
+    parts = [f'## Mode `{result["mode"]}`']
+    for section, title in SECTIONS:
+        rows = [_row(r, refs) for r in records if r['section'] == section]
+        if rows:
+            parts += [f'### {title}', format_markdown_table(HEADERS, rows)]
+    params = [r for r in records if r['section'] == 'train'
+              and 'parameters' in r]
+    if params:
+        parts.append('Trainable parameters: ' + '; '.join(
+            f'{r["key"]} {r["parameters"]["trainable"] / 1e6:.2f}M of '
+            f'{r["parameters"]["total"] / 1e6:.2f}M' for r in params))
+    parts += ['### Checks', '\n'.join(_check_lines(result['checks']))]
+    parts += ['### Targets', '\n'.join(_target_lines(result['targets']))]
+    return '\n\n'.join(parts)
+
+
+def report_markdown(meta: dict, results: List[dict]) -> str:
+    """The whole report: settings, then one block per mode."""
+    lines = ['# PoseWarper benchmark', '']
+    for key in ('device', 'device_name', 'torch', 'mmcv', 'threads',
+                'stage2_config', 'stage1_config', 'quick', 'input_size',
+                'heatmap_size', 'batch', 'repeats', 'warmup',
+                'test_frame_offsets', 'test_frame_weights',
+                'train_frame_weights', 'deform_backend', 'memory',
+                'load_average_start', 'load_average_end',
+                'process_max_rss_mib'):
+        if key in meta:
+            lines.append(f'- {key}: {meta[key]}')
+    lines += [
+        '', 'Times are wall clock per call; ms/crop and crops/s divide by '
+        'the person crops per call (the batch). Peak MiB: memory allocated '
+        'during one call above what was held before it (CPU: PyTorch '
+        'allocator events via torch.profiler; GPU: '
+        'torch.cuda.max_memory_allocated).'
+    ]
+    body = '\n'.join(lines)
+    return '\n\n'.join([body] + [mode_markdown(r) for r in results]) + '\n'

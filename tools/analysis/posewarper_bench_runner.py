@@ -1,0 +1,309 @@
+"""Run every benchmark case of one precision mode and collect results."""
+import copy
+from typing import Dict, List, Optional, Sequence
+
+import torch
+from mmengine.config import ConfigDict
+from mmpose.registry import MODELS
+from posewarper_bench_cases import (Case, DeformBackendWorkloads,
+                                    InferenceWorkloads, Mode, StageTimer,
+                                    TrainStep)
+from posewarper_bench_models import (count_parameters, inference_samples,
+                                     set_memory_format, training_samples)
+from torch import nn
+
+from posewarper_mm.utils.benchmark import (TimingStats, peak_memory,
+                                           time_callable)
+
+BACKENDS = ('mmcv', 'torchvision')
+INFERENCE_TARGET = 10.0
+TRAINING_TARGET = 1.3
+
+
+def _error_text(err: BaseException) -> str:
+    text = f'{type(err).__name__}: {err}'.strip()
+    return text.splitlines()[0][:300]
+
+
+def _timing_record(stats: TimingStats, crops: int) -> dict:
+    return dict(
+        seconds=stats.to_dict(),
+        per_crop_seconds=stats.scaled(1.0 / crops).to_dict(),
+        crops_per_second=crops / stats.median if stats.median > 0 else None)
+
+
+def measure_case(case: Case,
+                 repeats: int,
+                 warmup: int,
+                 device: torch.device,
+                 memory: bool = True,
+                 timer: Optional[StageTimer] = None) -> dict:
+    """Time one case, then measure its peak memory in a separate call.
+
+    Args:
+        case (Case): The workload.
+        repeats (int): Timed calls.
+        warmup (int): Untimed calls first.
+        device (torch.device): Device of the workload.
+        memory (bool): Also measure peak memory.
+        timer (StageTimer, optional): Active during the timed calls; its
+            last ``repeats`` samples per stage are kept.
+
+    Returns:
+        dict: Timings in seconds (per call and per crop), throughput,
+        peak memory, or ``error`` when the case failed.
+    """
+    record = dict(
+        key=case.key,
+        section=case.section,
+        label=case.label,
+        crops=case.crops,
+        ref=case.ref)
+    try:
+        if timer is not None:
+            with timer:
+                samples = time_callable(case.fn, repeats, warmup, device)
+            record['stage_samples'] = {
+                name: values[-repeats:]
+                for name, values in timer.samples.items()
+            }
+        else:
+            samples = time_callable(case.fn, repeats, warmup, device)
+        record['samples'] = samples
+        record.update(
+            _timing_record(TimingStats.from_samples(samples), case.crops))
+        if memory:
+            mem = peak_memory(case.fn, device)
+            record['peak_bytes'] = mem.get('peak_bytes')
+            if 'peak_total_bytes' in mem:
+                record['peak_total_bytes'] = mem['peak_total_bytes']
+            record['memory_method'] = mem.get('method')
+    except Exception as err:  # reported in the table, not fatal
+        record['error'] = _error_text(err)
+    return record
+
+
+def stage_records(batched: dict, names: Sequence[str]) -> List[dict]:
+    """Rows for the backbone / neck parts of the batched PoseWarper."""
+    rows = []
+    total = batched.get('seconds', {}).get('median')
+    for name in names:
+        samples = batched.get('stage_samples', {}).get(name)
+        if not samples:
+            continue
+        stats = TimingStats.from_samples(samples)
+        record = dict(
+            key=f'batched_{name}',
+            section='inference',
+            label=f'(c) of which {name}',
+            crops=batched['crops'],
+            ref='single',
+            samples=samples,
+            share_of_batched=stats.median / total if total else None)
+        record.update(_timing_record(stats, batched['crops']))
+        rows.append(record)
+    return rows
+
+
+def add_ratios(records: List[dict]) -> None:
+    """Set ``ratio`` = per-crop median / that of the ``ref`` row."""
+    by_key = {r['key']: r for r in records}
+    for record in records:
+        ref = by_key.get(record.get('ref'))
+        if ref is None or 'per_crop_seconds' not in record or \
+                'per_crop_seconds' not in ref:
+            continue
+        base = ref['per_crop_seconds']['median']
+        value = record['per_crop_seconds']['median']
+        record['ratio'] = value / base if base > 0 else None
+
+
+def max_abs_diff(a: torch.Tensor, b: torch.Tensor) -> Dict[str, float]:
+    """Max absolute and relative (to max |b|) difference, in fp32."""
+    diff = float((a.float() - b.float()).abs().max())
+    scale = float(b.float().abs().max())
+    return dict(
+        max_abs_diff=diff,
+        max_rel_diff=diff / scale if scale > 0 else None,
+        max_abs_value=scale)
+
+
+def _build_necks(neck_cfg: ConfigDict, source: nn.Module,
+                 device: torch.device, mode: Mode) -> tuple:
+    """Eval and train copies of the neck for every backend (or errors)."""
+    eval_necks, train_necks, errors = {}, {}, {}
+    for backend in BACKENDS:
+        try:
+            cfg = copy.deepcopy(neck_cfg)
+            cfg.deform_backend = backend
+            neck = MODELS.build(cfg)
+            neck.load_state_dict(source.state_dict())
+            neck.to(device)
+            set_memory_format(neck, mode.channels_last)
+            eval_necks[backend] = neck.eval()
+            train_necks[backend] = copy.deepcopy(neck).train()
+        except Exception as err:
+            errors[backend] = _error_text(err)
+    return eval_necks, train_necks, errors
+
+
+def _deform_cases(work: Optional[DeformBackendWorkloads], batch: int,
+                  errors: Dict[str, str]) -> List[Case]:
+
+    def failing(message: str):
+
+        def fn():
+            raise RuntimeError(message)
+
+        return fn
+
+    specs = [('neck_fwd', 'neck forward (eval, 5 frames)', 'neck_forward'),
+             ('neck_fwd_bwd', 'neck forward+backward (train, T=2)',
+              'neck_forward_backward'),
+             ('deform_fwd', 'deform convs only, forward', 'deform_forward'),
+             ('deform_fwd_bwd', 'deform convs only, forward+backward',
+              'deform_forward_backward')]
+    cases = []
+    for key, label, method in specs:
+        for backend in BACKENDS:
+            if backend in errors or work is None:
+                fn = failing(errors.get(backend, 'no neck available'))
+            else:
+                fn = (lambda m=getattr(work, method), b=backend: m(b))
+            cases.append(
+                Case(f'{key}_{backend}', 'deform', f'{label} [{backend}]',
+                     fn, batch,
+                     None if backend == 'mmcv' else f'{key}_mmcv'))
+    return cases
+
+
+def run_mode(mode: Mode, stage1: nn.Module, stage2: nn.Module,
+             neck_cfg: ConfigDict, frames: torch.Tensor, bench_cfg,
+             args) -> dict:
+    """All cases of one precision mode on the same inputs.
+
+    Args:
+        mode (Mode): Precision and layout.
+        stage1 (nn.Module): Prepared stage-1 model (eval, on device).
+        stage2 (nn.Module): Prepared stage-2 model (eval, on device).
+        neck_cfg (ConfigDict): The stage-2 neck config.
+        frames (Tensor): (B, T, 3, H, W) test frames on the device.
+        bench_cfg (BenchConfig): Frame weights of test and training.
+        args (Namespace): ``repeats``, ``warmup``, ``memory``, ``seed``.
+
+    Returns:
+        dict: ``cases`` (list of records), ``checks`` and ``targets``.
+    """
+    device = frames.device
+    batch = frames.size(0)
+    for model in (stage1, stage2):
+        set_memory_format(model, mode.channels_last)
+    stage2.neck.clear_key_offsets_cache()
+    weights = torch.tensor([bench_cfg.test_weights] * batch, device=device)
+    work = InferenceWorkloads(stage1, stage2, frames,
+                              inference_samples(batch, bench_cfg.test_weights),
+                              weights, mode)
+    run = dict(repeats=args.repeats, warmup=args.warmup, device=device,
+               memory=args.memory)
+    records = [
+        measure_case(Case('single', 'inference', '(a) single-frame HRNet',
+                          work.single, batch), **run),
+        measure_case(Case('naive', 'inference',
+                          '(b) PoseWarper 5 frames, naive', work.naive,
+                          batch, 'single'), **run)
+    ]
+    timer = StageTimer(dict(backbone=stage2.backbone, neck=stage2.neck),
+                       device)
+    batched = measure_case(
+        Case('batched', 'inference', '(c) PoseWarper 5 frames, batched',
+             work.batched, batch, 'single'), timer=timer, **run)
+    records += [batched, *stage_records(batched, ('backbone', 'neck'))]
+    checks = dict(
+        tolerance=args.tolerance if mode.is_fp32 else None,
+        naive_vs_batched=_compare(work.naive, work.batched))
+
+    with torch.no_grad():
+        feats = stage2.backbone(frames.transpose(0, 1).flatten(0, 1))[0]
+    eval_necks, train_necks, errors = _build_necks(neck_cfg, stage2.neck,
+                                                   device, mode)
+    deform = None
+    if eval_necks:
+        deform = DeformBackendWorkloads(eval_necks, train_necks, feats,
+                                        frames.size(1), 1, mode)
+    if len(eval_necks) == len(BACKENDS):
+        checks['mmcv_vs_torchvision_neck'] = _compare(
+            lambda: deform.neck_forward('mmcv'),
+            lambda: deform.neck_forward('torchvision'))
+    records += [
+        measure_case(case, **run)
+        for case in _deform_cases(deform, batch, errors)
+    ]
+    deform = eval_necks = train_necks = feats = None  # free the copies
+
+    records += _train_records(stage1, stage2, frames, bench_cfg, mode, run,
+                              args.seed)
+    add_ratios(records)
+    return dict(
+        mode=mode.name,
+        cases=records,
+        checks=checks,
+        targets=_targets(records))
+
+
+def _compare(fn_a, fn_b) -> dict:
+    try:
+        return max_abs_diff(fn_a(), fn_b())
+    except Exception as err:
+        return dict(error=_error_text(err))
+
+
+def _train_records(stage1, stage2, frames, bench_cfg, mode, run,
+                   seed) -> List[dict]:
+    """Stage-1 vs stage-2 training steps at the same batch."""
+    batch = frames.size(0)
+    num_train = len(bench_cfg.train_weights)
+    records = []
+    specs = [('train_stage1', 'stage 1: HRNet, all trainable', stage1,
+              frames[:, 0].contiguous(), (1.0, ), None),
+             ('train_stage2',
+              f'stage 2: frozen backbone, T={num_train}, weights '
+              f'{list(bench_cfg.train_weights)}', stage2,
+              frames[:, :num_train].contiguous(), bench_cfg.train_weights,
+              'train_stage1')]
+    for key, label, model, inputs, weights, ref in specs:
+        model_copy = copy.deepcopy(model)
+        params = count_parameters(model_copy)
+        heatmap_size = tuple(s // 4 for s in frames.shape[-2:])
+        samples = training_samples(batch, model_copy.head.out_channels,
+                                   heatmap_size, frames.device, weights,
+                                   seed)
+        try:
+            step = TrainStep(model_copy, inputs, samples, mode)
+        except Exception as err:  # noqa: E722
+            message = _error_text(err)
+
+            def step():
+                raise RuntimeError(message)
+
+        record = measure_case(Case(key, 'train', label, step, batch, ref),
+                              **run)
+        record['parameters'] = params
+        records.append(record)
+        del model_copy, step
+    return records
+
+
+def _targets(records: List[dict]) -> dict:
+    by_key = {r['key']: r for r in records}
+    result = {}
+    for name, key, limit in (('inference_5frame_vs_single', 'batched',
+                              INFERENCE_TARGET),
+                             ('naive_5frame_vs_single', 'naive', None),
+                             ('train_stage2_vs_stage1', 'train_stage2',
+                              TRAINING_TARGET)):
+        ratio = by_key.get(key, {}).get('ratio')
+        result[name] = dict(
+            ratio=ratio,
+            limit=limit,
+            met=None if ratio is None or limit is None else ratio <= limit)
+    return result
