@@ -14,6 +14,7 @@ EXPECTED = {
         'TemporalAggregationHead', 'PoseWarperEstimator'
     },
     'METRICS': {'PoseTrackAPMetric'},
+    'HOOKS': {'SaveTestMetricsHook'},
 }
 
 
