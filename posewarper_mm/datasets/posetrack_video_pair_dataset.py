@@ -2,7 +2,6 @@
 import logging
 import os.path as osp
 import warnings
-from copy import deepcopy
 from typing import Callable, Dict, List, Optional, Sequence, Union
 
 import numpy as np
@@ -13,12 +12,13 @@ from mmpose.registry import DATASETS
 
 from .frame_sampling import (DEFAULT_TEST_FRAME_INDICES,
                              DEFAULT_TEST_FRAME_WEIGHTS, check_frame_weights,
-                             frame_index_from_name, key_first,
-                             normalize_frame_range, support_frame_path)
+                             key_first, normalize_frame_range,
+                             support_frame_path)
+from .posetrack_instances import detection_instance, gt_instance
 from .posetrack_parsing import (REQUIRED_IMAGE_KEYS, build_name_index,
                                 check_coco_dict, check_detections,
-                                clip_xywh_to_xyxy, load_json_file,
-                                resolve_detection_image, select_sparse_labels)
+                                load_json_file, resolve_detection_image,
+                                select_sparse_labels)
 
 SAMPLER_MODES = ('per_iteration', 'fixed_at_build', 'fixed')
 
@@ -269,22 +269,6 @@ class PoseTrackVideoPairDataset(BaseCocoStyleDataset):
                 info['frame_offsets'] = self._draw_offsets(rng)
         return data_list
 
-    def _image_info(self, img: dict) -> dict:
-        file_name = img['file_name']
-        try:
-            frame_index = frame_index_from_name(file_name)
-        except ValueError:
-            frame_index = None
-        folder = osp.basename(osp.dirname(file_name))
-        return dict(
-            img_id=img['id'],
-            img_path=osp.join(self.data_prefix['img'], file_name),
-            file_name=file_name,
-            frame_index=frame_index,
-            nframes=int(img.get('nframes', 1)),
-            vid_id=img.get('vid_id', folder.split('_')[0]),
-            frame_id=img.get('frame_id', img['id']))
-
     def _load_gt(self, images: Dict[int, dict], anns: List[dict]) -> List:
         keep = None
         if self.sparse_label_every or self.labeled_frames_per_video:
@@ -299,38 +283,11 @@ class PoseTrackVideoPairDataset(BaseCocoStyleDataset):
             if keep is not None and img_id not in keep:
                 continue
             for ann in by_image.get(img_id, []):
-                info = self._parse_gt(ann, img)
+                info, dropped = gt_instance(ann, img, self.data_prefix['img'])
+                self.num_dropped_boxes += int(dropped)
                 if info is not None:
                     data_list.append(info)
         return data_list
-
-    def _parse_gt(self, ann: dict, img: dict) -> Optional[dict]:
-        kpts = np.asarray(ann['keypoints'], dtype=np.float32).reshape(
-            1, -1, 3)
-        visible = np.minimum(1, kpts[..., 2])
-        if ann.get('iscrowd', 0) or visible.max() <= 0:
-            return None
-        bbox = clip_xywh_to_xyxy(ann['bbox'], img['width'], img['height'])
-        if bbox is None:
-            self.num_dropped_boxes += 1
-            return None
-        info = self._image_info(img)
-        x1, y1, x2, y2 = bbox[0]
-        info.update(
-            id=ann['id'],
-            bbox=bbox,
-            bbox_score=np.ones(1, dtype=np.float32),
-            keypoints=kpts[..., :2],
-            keypoints_visible=visible,
-            num_keypoints=int(
-                ann.get('num_keypoints', np.count_nonzero(visible))),
-            category_id=int(ann.get('category_id', 1)),
-            iscrowd=0,
-            area=np.array(
-                ann.get('area', max(1.0, (x2 - x1) * (y2 - y1) * 0.53)),
-                dtype=np.float32),
-            raw_ann_info=deepcopy(ann))
-        return info
 
     def _load_detections(self, images: Dict[int, dict],
                          num_kpts: int) -> List[dict]:
@@ -345,23 +302,12 @@ class PoseTrackVideoPairDataset(BaseCocoStyleDataset):
                 continue
             img = resolve_detection_image(det, idx, images, name2id,
                                           frame2id, self.bbox_file)
-            bbox = clip_xywh_to_xyxy(det['bbox'], img['width'],
-                                     img['height'])
-            if bbox is None:
+            info = detection_instance(det, img, self.data_prefix['img'],
+                                      num_kpts, len(data_list))
+            if info is None:
                 self.num_dropped_boxes += 1
-                continue
-            info = self._image_info(img)
-            if 'nframes' in det:
-                info['nframes'] = int(det['nframes'])
-            info.update(
-                id=len(data_list),
-                bbox=bbox,
-                bbox_score=np.array([det['score']], dtype=np.float32),
-                keypoints=np.zeros((1, num_kpts, 2), dtype=np.float32),
-                keypoints_visible=np.ones((1, num_kpts), dtype=np.float32),
-                num_keypoints=0,
-                category_id=1)
-            data_list.append(info)
+            else:
+                data_list.append(info)
         return data_list
 
     def _warn_single_frame_videos(self, data_list: List[dict]) -> None:
