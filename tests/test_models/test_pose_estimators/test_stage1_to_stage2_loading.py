@@ -1,15 +1,10 @@
 """A stage-1 checkpoint loads into the stage-2 model (head conv -> neck)."""
 from collections import OrderedDict
 
-import numpy as np
 import torch
-from mmengine.config import Config
 from mmengine.runner.checkpoint import (get_state_dict, load_checkpoint,
                                         save_checkpoint, weights_to_cpu)
-from mmpose.apis import inference_topdown
-from mmpose.datasets.datasets.utils import parse_pose_metainfo
-from model_test_utils import (INPUT_SIZE, build, estimator_cfg, randomize_,
-                              stage1_cfg)
+from model_test_utils import build, estimator_cfg, randomize_, stage1_cfg
 
 from posewarper_mm.models.pose_estimators import \
     posewarper_estimator as estimator_module
@@ -80,29 +75,3 @@ def test_no_move_when_checkpoint_has_trans_layer():
     result = stage2.load_state_dict(state, strict=False)
     assert result.unexpected_keys == ['head.final_layer.weight']
     assert torch.equal(stage2.neck.trans_layer.weight, before)
-
-
-def test_inference_topdown_runs_single_frame():
-    model = build(estimator_cfg()).eval()
-    model.cfg = Config(
-        dict(
-            default_scope='mmpose',
-            test_dataloader=dict(
-                dataset=dict(pipeline=[
-                    dict(type='LoadImage'),
-                    dict(type='GetBBoxCenterScale'),
-                    dict(type='TopdownAffine', input_size=INPUT_SIZE),
-                    dict(type='PackPoseInputs')
-                ]))))
-    model.dataset_meta = parse_pose_metainfo(
-        dict(from_file='configs/_base_/datasets/posetrack18.py'))
-    image = np.random.default_rng(0).integers(
-        0, 255, (120, 160, 3), dtype=np.uint8)
-    results = inference_topdown(
-        model, image, bboxes=np.array([[10, 10, 90, 110], [50, 0, 150,
-                                                           120]]))
-    assert len(results) == 2
-    for result in results:
-        keypoints = result.pred_instances.keypoints
-        assert keypoints.shape == (1, 17, 2)
-        assert np.all(np.isfinite(keypoints))
