@@ -133,12 +133,17 @@ def propagate_poses(
         (N, K, 2) in image coordinates and their scores (N, K), the maxima
         of the warped heatmaps (0 for joints invisible on the key frame).
     """
-    keypoints = np.asarray(keypoints, dtype=np.float64).reshape(
-        len(bboxes), -1, 2)
-    visible = np.asarray(keypoints_visible, dtype=np.float32).reshape(
-        keypoints.shape[:2])
+    keypoints = np.asarray(keypoints, dtype=np.float64)
+    visible = np.asarray(keypoints_visible, dtype=np.float32)
+    bboxes = np.asarray(bboxes, dtype=np.float32).reshape(-1, 4)
+    if keypoints.ndim != 3 or keypoints.shape[0] != len(bboxes) or \
+            visible.shape != keypoints.shape[:2]:
+        raise ValueError(
+            f'expected keypoints (N, K, 2), keypoints_visible (N, K) and '
+            f'bboxes (N, 4), got {keypoints.shape}, {visible.shape}, '
+            f'{bboxes.shape}')
     if len(bboxes) == 0:
-        return keypoints.copy(), visible.copy()
+        return keypoints[..., :2].copy(), visible.copy()
     if key_frame.shape != target_frame.shape:
         raise ValueError(f'key frame {key_frame.shape} and target frame '
                          f'{target_frame.shape} differ in size')
@@ -151,7 +156,7 @@ def propagate_poses(
         pipeline(
             build_instance_data([key_frame, target_frame], box, weights,
                                 offsets, 1.0, model.dataset_meta))
-        for box in np.asarray(bboxes, dtype=np.float32)
+        for box in bboxes
     ])
     data = model.data_preprocessor(data, False)
     inputs, samples = data['inputs'], data['data_samples']

@@ -10,11 +10,6 @@ from posewarper_mm.datasets.frame_sampling import (DEFAULT_TEST_FRAME_INDICES,
                                                    check_frame_weights,
                                                    key_first)
 
-__all__ = [
-    'FrameWindow', 'TemporalWindowIterator', 'online_frame_offsets',
-    'DEFAULT_TEST_FRAME_INDICES', 'DEFAULT_TEST_FRAME_WEIGHTS'
-]
-
 
 @dataclass
 class FrameWindow:

@@ -1,0 +1,132 @@
+"""Pose propagation by warping known heatmaps (reversed difference)."""
+import json
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from mmengine.dataset import pseudo_collate
+
+from posewarper_mm.apis import (build_instance_data, build_test_pipeline,
+                                encode_heatmaps, frame_heatmaps,
+                                image_to_input, input_to_image,
+                                propagate_poses)
+
+
+@pytest.fixture(scope='module')
+def labeled(synthetic):
+    """Frames 0 and 1 of the first train video with frame 0's GT."""
+    coco = json.load(open(synthetic['ann_files']['train']))
+    images = {img['id']: img for img in coco['images']}
+    first = [
+        img for img in coco['images']
+        if img['file_name'].endswith('/000000.jpg')
+    ][0]
+    second = [
+        img for img in coco['images']
+        if img['file_name'] == first['file_name'].replace(
+            '000000.jpg', '000001.jpg')
+    ][0]
+    anns = [a for a in coco['annotations'] if a['image_id'] == first['id']]
+    kpts = np.array([a['keypoints'] for a in anns]).reshape(-1, 17, 3)
+    boxes = np.array([a['bbox'] for a in anns], np.float32)
+    boxes[:, 2:] += boxes[:, :2]
+    root = synthetic['root']
+    return dict(
+        key=cv2.imread(f'{root}/{first["file_name"]}'),
+        target=cv2.imread(f'{root}/{second["file_name"]}'),
+        keypoints=kpts[..., :2],
+        visible=(kpts[..., 2] > 0).astype(np.float32),
+        boxes=boxes,
+        images=images)
+
+
+def test_crop_mapping_round_trip():
+    pts = np.array([[10.0, 20.0], [55.5, 3.25]])
+    center, scale = np.array([40.0, 30.0]), np.array([60.0, 80.0])
+    crop = image_to_input(pts, center, scale, (96, 128))
+    assert np.allclose(crop[0], [(10 - 40 + 30) * 96 / 60,
+                                 (20 - 30 + 40) * 128 / 80])
+    assert np.allclose(input_to_image(crop, center, scale, (96, 128)), pts)
+
+
+def test_identity_warp_reproduces_known_poses(tiny_model, labeled):
+    """A fresh neck warps with the identity: the key frame's poses come
+    back up to the heatmap resolution (stride 4 in the crop)."""
+    kpts, scores = propagate_poses(tiny_model, labeled['key'],
+                                   labeled['target'], labeled['keypoints'],
+                                   labeled['visible'], labeled['boxes'])
+    vis = labeled['visible'] > 0
+    assert kpts.shape == labeled['keypoints'].shape
+    # image pixels per crop pixel: box padded by 1.25 at the 96x128 aspect
+    size = (labeled['boxes'][:, 2:] - labeled['boxes'][:, :2]) * 1.25
+    per_px = np.maximum(size[:, 1], size[:, 0] / 0.75) / 128
+    # encoding rounds to a heatmap pixel (stride 4), decoding shifts by a
+    # quarter pixel: at most 0.75 heatmap px = 3 crop px per axis
+    err = np.abs(kpts - labeled['keypoints']) / per_px[:, None, None]
+    assert err[vis].max() <= 3.0 + 1e-3
+    assert err[vis].mean() < 1.5
+    assert np.all(scores[vis] > 0.5)
+    assert np.all(scores[~vis] == 0)
+
+
+def test_warps_key_heatmaps_with_reversed_difference(
+        tiny_model, labeled, monkeypatch):
+    """``neck.warp`` gets the key frame's encoded poses and
+    ``target_heatmaps - key_heatmaps``; its output is what is decoded."""
+    model = tiny_model
+    calls = []
+
+    def shifted_warp(source, diff):
+        calls.append((source.clone(), diff.clone()))
+        return torch.roll(source, shifts=2, dims=-1)  # 2 heatmap px right
+
+    monkeypatch.setattr(model.neck, 'warp', shifted_warp)
+    pipeline = build_test_pipeline(model)
+    kpts, scores = propagate_poses(model, labeled['key'], labeled['target'],
+                                   labeled['keypoints'], labeled['visible'],
+                                   labeled['boxes'], pipeline)
+    assert len(calls) == 1
+    source, diff = calls[0]
+
+    weights = np.array([1.0, 0.0], np.float32)
+    offsets = np.array([0, 1])
+    data = model.data_preprocessor(
+        pseudo_collate([
+            pipeline(
+                build_instance_data([labeled['key'], labeled['target']],
+                                    box, weights, offsets, 1.0,
+                                    model.dataset_meta))
+            for box in labeled['boxes']
+        ]), False)
+    with torch.no_grad():
+        maps = frame_heatmaps(model, data['inputs'])
+    assert torch.allclose(diff, maps[1] - maps[0])
+    assert diff.abs().max() > 0  # two different frames
+    samples = data['data_samples']
+    centers = np.stack([s.metainfo['input_center'] for s in samples])
+    scales = np.stack([s.metainfo['input_scale'] for s in samples])
+    known = encode_heatmaps(model.head.decoder, labeled['keypoints'],
+                            labeled['visible'], centers, scales, (96, 128))
+    assert torch.allclose(source, torch.from_numpy(known))
+
+    # a shift of two heatmap pixels = 8 crop pixels to the right
+    vis = labeled['visible'] > 0
+    dx = kpts[..., 0] - labeled['keypoints'][..., 0]
+    expected = 8 * scales[:, :1] / 96
+    inside = vis & (image_to_input(labeled['keypoints'], centers[:, None],
+                                   scales[:, None], (96, 128))[..., 0] < 80)
+    assert np.allclose(dx[inside],
+                       np.broadcast_to(expected, dx.shape)[inside],
+                       atol=scales.max() / 96 * 2.01)
+
+
+def test_no_person_and_size_mismatch(tiny_model, labeled):
+    kpts, scores = propagate_poses(tiny_model, labeled['key'],
+                                   labeled['target'], np.zeros((0, 17, 2)),
+                                   np.zeros((0, 17)), np.zeros((0, 4)))
+    assert kpts.shape == (0, 17, 2) and scores.shape == (0, 17)
+    with pytest.raises(ValueError, match='differ in size'):
+        propagate_poses(tiny_model, labeled['key'],
+                        labeled['target'][:60], labeled['keypoints'],
+                        labeled['visible'], labeled['boxes'])
