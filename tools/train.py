@@ -7,10 +7,11 @@ Examples::
     # N processes on one machine (GPUs, or CPU processes with gloo)
     bash tools/dist_train.sh CONFIG N [--auto-scale-lr] [--cfg-options ...]
 
-Arguments are merged into the config in this order: ``--no-validate``,
-launcher, ``--work-dir``, ``--amp``, ``--resume``, ``--auto-scale-lr``,
-visualisation flags, ``--tensorboard``, then ``--cfg-options`` (last, so it
-can override anything).
+Arguments are merged into the config in this order: launcher,
+``--work-dir``, ``--amp``, ``--resume``, ``--auto-scale-lr``, visualisation
+flags, ``--tensorboard``, ``--cfg-options``, then ``--no-validate`` (after
+the options, so that overrides aimed at the validation set, e.g. a common
+``data_root``, still merge; everything else can be overridden).
 
 ``--resume`` without a path resumes from the latest checkpoint in the work
 directory; if there is none yet, the run starts from the config's
@@ -147,11 +148,6 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     Returns:
         Config: The updated config (the same object).
     """
-    if args.no_validate:
-        cfg.val_cfg = None
-        cfg.val_dataloader = None
-        cfg.val_evaluator = None
-
     cfg.launcher = args.launcher
 
     # work_dir priority: CLI > config > ./work_dirs/<config name>
@@ -187,6 +183,13 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+
+    # after --cfg-options, so that options for the validation set (e.g. a
+    # shared data_root override) still merge
+    if args.no_validate:
+        cfg.val_cfg = None
+        cfg.val_dataloader = None
+        cfg.val_evaluator = None
 
     engine.finalize_auto_resume(cfg, replaced_load_from)
     return cfg

@@ -65,6 +65,13 @@ class TestMergeArgs:
         assert cfg.val_evaluator is None
         assert cfg.launcher == 'pytorch'
 
+    def test_no_validate_with_val_options(self, config):
+        cfg = _merged(config, '--no-validate', '--cfg-options',
+                      'val_dataloader.dataset.data_root=elsewhere',
+                      'train_dataloader.dataset.data_root=elsewhere')
+        assert cfg.val_dataloader is None and cfg.val_evaluator is None
+        assert cfg.train_dataloader.dataset.data_root == 'elsewhere'
+
     def test_cfg_options_merge_last(self, config):
         cfg = _merged(config, '--amp', '--cfg-options',
                       'optim_wrapper.type=OptimWrapper',
