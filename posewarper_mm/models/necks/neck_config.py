@@ -1,4 +1,4 @@
-"""Validation of :class:`PoseWarpingNeck` constructor arguments."""
+"""Validation of :class:`PoseWarpingNeck` arguments."""
 from typing import Optional, Sequence, Tuple
 
 from mmpose.models.backbones.resnet import BasicBlock, Bottleneck
@@ -121,3 +121,36 @@ def check_in_index(in_index) -> int:
         raise TypeError(f'{_where("in_index")} must be an int, got '
                         f'{in_index!r}')
     return in_index
+
+
+def check_num_frames(total: int, num_frames) -> int:
+    """Return the batch size B of ``total = T * B`` frame-major rows."""
+    if isinstance(num_frames, bool) or not isinstance(num_frames, int) \
+            or num_frames < 1:
+        raise ValueError(
+            f'{_where("num_frames")} must be an int >= 1, got '
+            f'{num_frames!r}')
+    if total % num_frames != 0:
+        raise ValueError(
+            f'{_where("inputs")}: got {total} feature maps, not a multiple '
+            f'of num_frames={num_frames}; inputs must be frame-major '
+            '(T*B, C, h, w)')
+    return total // num_frames
+
+
+def check_frame_indices(frame_indices: Optional[Sequence[int]],
+                        num_frames: int) -> Tuple[int, ...]:
+    """Return the frames to warp (default: all) as a tuple of ints."""
+    if frame_indices is None:
+        return tuple(range(num_frames))
+    indices = tuple(int(idx) for idx in frame_indices)
+    if len(indices) == 0:
+        raise ValueError(
+            f'{_where("frame_indices")} is empty; give at least one frame '
+            'to warp')
+    bad = [idx for idx in indices if not 0 <= idx < num_frames]
+    if bad:
+        raise ValueError(
+            f'{_where("frame_indices")} {bad} out of range for '
+            f'num_frames={num_frames}')
+    return indices

@@ -1,5 +1,5 @@
 """PoseWarper's heatmap warping module as an mmpose neck."""
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.model import BaseModule
@@ -8,9 +8,12 @@ from torch import Tensor, nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from .deform_conv_backends import BackendDeformConv2d
+from .key_frame_offsets_cache import KeyFrameOffsetsCache
 from .neck_config import (check_backend, check_deform_groups, check_dilations,
-                          check_in_index, check_odd_kernel, check_positive_int,
-                          check_res_blocks_cfg, check_trans_conv_kernel)
+                          check_frame_indices, check_in_index,
+                          check_num_frames, check_odd_kernel,
+                          check_positive_int, check_res_blocks_cfg,
+                          check_trans_conv_kernel)
 
 Features = Union[Tensor, Sequence[Tensor], Sequence[Sequence[Tensor]]]
 
@@ -156,8 +159,7 @@ class PoseWarpingNeck(BaseModule):
                 backend=deform_backend) for dilation in self.dilations
         ])
 
-        self._key_offsets_cache: Dict[tuple, List[Tensor]] = {}
-        self._cache_fingerprint: Optional[tuple] = None
+        self._key_offsets_cache = KeyFrameOffsetsCache()
         self.reset_parameters()
         self._freeze_layers()
 
@@ -297,21 +299,14 @@ class PoseWarpingNeck(BaseModule):
     # ------------------------------------------------------------------
     def clear_key_offsets_cache(self) -> None:
         """Forget the cached key-frame offsets."""
-        self._key_offsets_cache = {}
-        self._cache_fingerprint = None
-
-    def _offset_branch_fingerprint(self) -> Optional[tuple]:
-        tensors = [*self.offset_feats.parameters(),
-                   *self.offset_feats.buffers(),
-                   *self.offset_layers.parameters()]
-        try:
-            return tuple((t.data_ptr(), t._version) for t in tensors)
-        except RuntimeError:  # inference tensors have no version counter
-            return None
+        self._key_offsets_cache.clear()
 
     def key_frame_offsets(self, height: int, width: int,
                           like: Tensor) -> List[Tensor]:
         """Offsets of a zero difference (the key frame onto itself).
+
+        Cached (see :class:`KeyFrameOffsetsCache`) in eval mode when
+        gradients are disabled and ``cache_key_offsets`` is set.
 
         Args:
             height (int): Heatmap height.
@@ -321,24 +316,21 @@ class PoseWarpingNeck(BaseModule):
         Returns:
             list[Tensor]: (1, C_offset, height, width) per dilation.
         """
-        use_cache = self.cache_key_offsets and not self.training and \
-            not torch.is_grad_enabled()
-        if use_cache:
-            fingerprint = self._offset_branch_fingerprint()
-            if fingerprint is None:
-                use_cache = False
-            elif fingerprint != self._cache_fingerprint:
-                self.clear_key_offsets_cache()
-                self._cache_fingerprint = fingerprint
+
+        def compute() -> List[Tensor]:
+            zeros = like.new_zeros(1, self.out_channels, height, width)
+            return self.compute_offsets(zeros)
+
+        if not self.cache_key_offsets or self.training or \
+                torch.is_grad_enabled():
+            return compute()
         key = (height, width, like.dtype, like.device,
                torch.is_autocast_enabled())
-        if use_cache and key in self._key_offsets_cache:
-            return self._key_offsets_cache[key]
-        zeros = like.new_zeros(1, self.out_channels, height, width)
-        offsets = self.compute_offsets(zeros)
-        if use_cache:
-            self._key_offsets_cache[key] = offsets
-        return offsets
+        watched = [
+            *self.offset_feats.parameters(), *self.offset_feats.buffers(),
+            *self.offset_layers.parameters()
+        ]
+        return self._key_offsets_cache.get(key, watched, compute)
 
     # ------------------------------------------------------------------
     # forward
@@ -370,8 +362,8 @@ class PoseWarpingNeck(BaseModule):
                     frame_indices: Optional[Sequence[int]] = None) -> Tensor:
         """Like :meth:`forward`, starting from heatmaps (T*B, K, h, w)."""
         total, channels, height, width = heatmaps.shape
-        batch_size = self._batch_size(total, num_frames)
-        indices = self._frame_indices(frame_indices, num_frames)
+        batch_size = check_num_frames(total, num_frames)
+        indices = check_frame_indices(frame_indices, num_frames)
         frames = heatmaps.reshape(num_frames, batch_size, channels, height,
                                   width)
         support = frames[list(indices)]
@@ -403,32 +395,3 @@ class PoseWarpingNeck(BaseModule):
                     parts[pos] = per_frame[slot]
             offsets.append(torch.cat(parts, dim=0))
         return self.deform(source, offsets)
-
-    def _batch_size(self, total: int, num_frames: int) -> int:
-        if isinstance(num_frames, bool) or not isinstance(num_frames, int) \
-                or num_frames < 1:
-            raise ValueError(
-                f'{type(self).__name__}: num_frames must be an int >= 1, got '
-                f'{num_frames!r}')
-        if total % num_frames != 0:
-            raise ValueError(
-                f'{type(self).__name__}: got {total} feature maps, not a '
-                f'multiple of num_frames={num_frames}; inputs must be '
-                'frame-major (T*B, C, h, w)')
-        return total // num_frames
-
-    def _frame_indices(self, frame_indices: Optional[Sequence[int]],
-                       num_frames: int) -> Tuple[int, ...]:
-        if frame_indices is None:
-            return tuple(range(num_frames))
-        indices = tuple(int(idx) for idx in frame_indices)
-        if len(indices) == 0:
-            raise ValueError(
-                f'{type(self).__name__}: frame_indices is empty; give at '
-                'least one frame to warp')
-        bad = [idx for idx in indices if not 0 <= idx < num_frames]
-        if bad:
-            raise ValueError(
-                f'{type(self).__name__}: frame_indices {bad} out of range '
-                f'for num_frames={num_frames}')
-        return indices
