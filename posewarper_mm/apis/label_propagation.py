@@ -13,7 +13,10 @@ annotation per person of that frame:
 
 The result keeps every image record (``is_labeled`` unchanged) and every
 original annotation, and adds the new ones with ``propagated_from`` (the
-source annotation id) and ``scores`` (joint confidences).
+source annotation id) and ``scores`` (joint confidences). Both methods
+share the temporal prior ``1 / (1 + |frame distance|)`` in their joint
+confidences (propagation multiplies it by the warped heatmap maximum), so
+an AP comparison of the two measures the poses rather than the ranking.
 """
 import copy
 import os.path as osp
@@ -209,20 +212,26 @@ def _label_frames(coco: dict,
     return out
 
 
+def distance_prior(src_img: dict, tgt_img: dict) -> float:
+    """Confidence prior ``1 / (1 + |frame distance|)`` of a label moved
+    from ``src_img`` to ``tgt_img``."""
+    dist = abs(
+        frame_index_from_name(tgt_img['file_name']) -
+        frame_index_from_name(src_img['file_name']))
+    return 1.0 / (1.0 + dist)
+
+
 def copy_nearest_labels(coco: dict,
                         max_distance: Optional[int] = None) -> dict:
     """Baseline pseudo-labels: copy the nearest labeled frame's poses.
 
-    Joint scores are ``1 / (1 + |frame distance|)``: nearer copies rank
-    first in AP evaluation.
+    Joint scores are the prior ``1 / (1 + |frame distance|)``: nearer
+    copies rank first in AP evaluation.
     """
 
     def copy_poses(src_img, tgt_img, persons):
-        dist = abs(
-            frame_index_from_name(tgt_img['file_name']) -
-            frame_index_from_name(src_img['file_name']))
-        scores = np.full(persons[2].shape, 1.0 / (1.0 + dist))
-        return persons[1], scores * persons[2]
+        prior = distance_prior(src_img, tgt_img)
+        return persons[1], prior * persons[2]
 
     return _label_frames(coco, max_distance, copy_poses)
 
@@ -253,8 +262,12 @@ def propagate_labels(model: nn.Module,
                      coco: dict,
                      img_root: str,
                      max_distance: Optional[int] = None,
-                     progress: Optional[Callable[[], None]] = None) -> dict:
+                     progress: Optional[Callable[[], None]] = None,
+                     decode: str = 'absolute') -> dict:
     """PoseWarper pseudo-labels for the unlabeled frames of ``coco``.
+
+    Joint scores are the warped heatmap maxima times the prior
+    ``1 / (1 + |frame distance|)``.
 
     Args:
         model (nn.Module): PoseWarper model (:func:`mmpose.apis.init_model`).
@@ -263,6 +276,8 @@ def propagate_labels(model: nn.Module,
         max_distance (int, optional): Only label frames this close to a
             labeled frame.
         progress (callable, optional): Called after each target frame.
+        decode (str): ``'absolute'`` or ``'displacement'``, see
+            :func:`~.pose_propagation.propagate_poses`.
 
     Returns:
         dict: A new json object (see the module docstring).
@@ -275,8 +290,10 @@ def propagate_labels(model: nn.Module,
             frame_index_from_name(src_img['file_name'])
         key = frames(src_img['file_name'])
         target = frames(tgt_img['file_name'])
-        return propagate_poses(model, key, target, persons[1], persons[2],
-                               persons[3], pipeline, offset)
+        kpts, scores = propagate_poses(model, key, target, persons[1],
+                                       persons[2], persons[3], pipeline,
+                                       offset, decode)
+        return kpts, scores * distance_prior(src_img, tgt_img)
 
     return _label_frames(coco, max_distance, warp_poses, progress)
 

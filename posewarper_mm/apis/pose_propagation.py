@@ -18,6 +18,8 @@ from torch import Tensor, nn
 
 from .inference import build_instance_data, build_test_pipeline
 
+DECODE_MODES = ('absolute', 'displacement')
+
 
 def _codec(model: nn.Module):
     codec = getattr(getattr(model, 'head', None), 'decoder', None)
@@ -112,7 +114,8 @@ def propagate_poses(
         keypoints_visible: np.ndarray,
         bboxes: np.ndarray,
         pipeline: Optional[Compose] = None,
-        frame_offset: int = 1) -> Tuple[np.ndarray, np.ndarray]:
+        frame_offset: int = 1,
+        decode: str = 'absolute') -> Tuple[np.ndarray, np.ndarray]:
     """Move the key frame's known poses onto a target frame.
 
     Args:
@@ -127,12 +130,20 @@ def propagate_poses(
         pipeline (Compose, optional): The test pipeline (built from
             ``model.cfg`` when absent).
         frame_offset (int): Target index minus key index (metainfo only).
+        decode (str): ``'absolute'``: the decoded warped heatmaps are the
+            new poses. ``'displacement'``: the known poses move by
+            ``decode(warped) - decode(known heatmaps)``, which cancels the
+            codec's own rounding (the poses stay exact where the warp is
+            the identity). Defaults to ``'absolute'``.
 
     Returns:
         tuple[np.ndarray, np.ndarray]: Keypoints on the target frame
         (N, K, 2) in image coordinates and their scores (N, K), the maxima
         of the warped heatmaps (0 for joints invisible on the key frame).
     """
+    if decode not in DECODE_MODES:
+        raise ValueError(
+            f'decode must be one of {DECODE_MODES}, got {decode!r}')
     keypoints = np.asarray(keypoints, dtype=np.float64)
     visible = np.asarray(keypoints_visible, dtype=np.float32)
     bboxes = np.asarray(bboxes, dtype=np.float32).reshape(-1, 4)
@@ -182,5 +193,9 @@ def propagate_poses(
         kpts, scores = codec.decode(maps)
         out_kpts[i] = input_to_image(kpts[0], centers[i], scales[i],
                                      input_size)
+        if decode == 'displacement':
+            start = codec.decode(known[i])[0][0]
+            out_kpts[i] += keypoints[i] - input_to_image(
+                start, centers[i], scales[i], input_size)
         out_scores[i] = np.where(visible[i] > 0, scores[0], 0.0)
     return out_kpts, out_scores

@@ -130,3 +130,25 @@ def test_no_person_and_size_mismatch(tiny_model, labeled):
         propagate_poses(tiny_model, labeled['key'],
                         labeled['target'][:60], labeled['keypoints'],
                         labeled['visible'], labeled['boxes'])
+
+
+def test_displacement_decoding_cancels_codec_rounding(tiny_model, labeled):
+    kpts, scores = propagate_poses(
+        tiny_model,
+        labeled['key'],
+        labeled['target'],
+        labeled['keypoints'],
+        labeled['visible'],
+        labeled['boxes'],
+        decode='displacement')
+    vis = labeled['visible'] > 0
+    assert np.allclose(kpts[vis], labeled['keypoints'][vis], atol=1e-4)
+    with pytest.raises(ValueError, match='decode must be one of'):
+        propagate_poses(
+            tiny_model,
+            labeled['key'],
+            labeled['target'],
+            labeled['keypoints'],
+            labeled['visible'],
+            labeled['boxes'],
+            decode='nearest')

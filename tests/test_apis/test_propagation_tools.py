@@ -1,0 +1,154 @@
+"""tools/propagate_poses.py and tools/analysis/eval_propagation.py."""
+import importlib.util
+import json
+import math
+import os.path as osp
+
+import numpy as np
+import pytest
+from apis_test_utils import REPO_ROOT, TINY_CONFIG
+
+from posewarper_mm.datasets import PoseTrackVideoPairDataset
+
+
+def _load_tool(relative: str):
+    path = REPO_ROOT / relative
+    spec = importlib.util.spec_from_file_location(path.stem, str(path))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope='module')
+def propagate_tool():
+    return _load_tool('tools/propagate_poses.py')
+
+
+@pytest.fixture(scope='module')
+def eval_tool():
+    return _load_tool('tools/analysis/eval_propagation.py')
+
+
+def test_propagated_json_trains_with_the_dataset(propagate_tool, synthetic,
+                                                 tiny_checkpoint, tmp_path):
+    sparse_path = synthetic['sparse_ann_files']['train']
+    out = str(tmp_path / 'pseudo' / 'train_propagated.json')
+    propagate_tool.main([
+        TINY_CONFIG, tiny_checkpoint, '--ann-file', sparse_path,
+        '--img-root', synthetic['root'], '--out', out, '--device', 'cpu'
+    ])
+    with open(sparse_path) as f:
+        sparse = json.load(f)
+    with open(out) as f:
+        pseudo = json.load(f)
+    assert pseudo['images'] == sparse['images']
+    new = [a for a in pseudo['annotations'] if 'propagated_from' in a]
+    labeled = {i['id'] for i in sparse['images'] if i['is_labeled']}
+    unlabeled = {i['id'] for i in sparse['images']} - labeled
+    assert {a['image_id'] for a in new} == unlabeled
+    assert all(a['image_id'] not in labeled for a in new)
+    for ann in new:
+        scores = np.array(ann['scores'])
+        assert len(ann['keypoints']) == 51 and len(scores) == 17
+        assert np.all((scores >= 0) & (scores <= 1.0 + 1e-6))
+        assert len(ann['bbox']) == 4 and ann['bbox'][2] > 0
+
+    dataset = PoseTrackVideoPairDataset(
+        ann_file=out, data_root=synthetic['root'], pipeline=[])
+    assert len(dataset) == len(pseudo['annotations'])
+    ids = {dataset.get_data_info(i)['img_id'] for i in range(len(dataset))}
+    assert unlabeled <= ids
+    info = dataset.get_data_info(len(dataset) - 1)
+    assert info['keypoints'].shape == (1, 17, 2)
+    assert len(info['img_path']) == 2  # key + a supporting frame
+    assert all(osp.isfile(p) for p in info['img_path'])
+    # the sparse-label mode still sees only the original labels
+    sparse_mode = PoseTrackVideoPairDataset(
+        ann_file=out,
+        data_root=synthetic['root'],
+        sparse_label_every=1,
+        pipeline=[])
+    assert len(sparse_mode) == len(sparse['annotations'])
+
+
+def test_copy_method_needs_no_model(propagate_tool, synthetic, tmp_path):
+    out = str(tmp_path / 'copy.json')
+    result = propagate_tool.main([
+        'unused_config.py', 'unused.pth', '--ann-file',
+        synthetic['sparse_ann_files']['train'], '--img-root',
+        synthetic['root'], '--out', out, '--method', 'copy',
+        '--max-distance', '1'
+    ])
+    new = [a for a in result['annotations'] if 'propagated_from' in a]
+    assert {a['image_id'] % 10000 for a in new} == {1, 4, 6}
+
+
+def test_bad_inputs_name_the_file(propagate_tool, synthetic, tmp_path):
+    with pytest.raises(FileNotFoundError, match='missing.json'):
+        propagate_tool.main([
+            TINY_CONFIG, 'x.pth', '--ann-file',
+            str(tmp_path / 'missing.json'), '--img-root', synthetic['root'],
+            '--out', str(tmp_path / 'o.json')
+        ])
+    broken = tmp_path / 'broken.json'
+    broken.write_text('{"images": [], "annotations": [{"id": 1}]}')
+    with pytest.raises(ValueError, match='broken.json'):
+        propagate_tool.main([
+            TINY_CONFIG, 'x.pth', '--ann-file',
+            str(broken), '--img-root', synthetic['root'], '--out',
+            str(tmp_path / 'o.json')
+        ])
+    with pytest.raises(FileNotFoundError, match='no_such_root'):
+        propagate_tool.main([
+            TINY_CONFIG, 'x.pth', '--ann-file',
+            synthetic['sparse_ann_files']['train'], '--img-root',
+            str(tmp_path / 'no_such_root'), '--out',
+            str(tmp_path / 'o.json')
+        ])
+
+
+def test_eval_propagation_prints_both_rows(eval_tool, synthetic,
+                                           tiny_checkpoint, tmp_path,
+                                           capsys):
+    work = tmp_path / 'work'
+    rows = eval_tool.main([
+        TINY_CONFIG, tiny_checkpoint, '--data-root', synthetic['root'],
+        '--work-dir',
+        str(work), '--out-json',
+        str(tmp_path / 'rows.json'), '--device', 'cpu'
+    ])
+    printed = capsys.readouterr().out
+    assert '| copy nearest labeled pose |' in printed
+    assert '| PoseWarper propagation |' in printed
+    assert set(rows) == {eval_tool.COPY_ROW, eval_tool.WARP_ROW}
+    for row in rows.values():
+        assert all(math.isfinite(v) and 0 <= v <= 100 for v in row.values())
+        assert row['Total'] > 0
+    with open(tmp_path / 'rows.json') as f:
+        saved = json.load(f)
+    assert set(saved) == set(rows)
+    for name, row in rows.items():
+        assert saved[name] == pytest.approx(row)
+    # GT of the labeled frames is held back; predictions are per video
+    for name in ('000001_mpii_train.json', '000002_mpii_train.json'):
+        with open(work / 'gt_unlabeled_frames' / name) as f:
+            gt = json.load(f)
+        assert gt['annotations']
+        assert all(a['image_id'] % 5 != 0 for a in gt['annotations'])
+        assert (work / 'pred_copy' / name).is_file()
+        assert (work / 'pred_posewarper' / name).is_file()
+
+
+def test_identity_warp_with_displacement_decoding_equals_copy(
+        eval_tool, synthetic, tiny_checkpoint, tmp_path):
+    """An untrained warping neck is the identity: decoding displacements,
+    propagation reproduces the copied poses and their AP exactly."""
+    rows = eval_tool.main([
+        TINY_CONFIG, tiny_checkpoint, '--data-root', synthetic['root'],
+        '--work-dir',
+        str(tmp_path), '--decode', 'displacement', '--device', 'cpu'
+    ])
+    copy_row = rows[eval_tool.COPY_ROW]
+    warp_row = rows[eval_tool.WARP_ROW]
+    for key in copy_row:
+        assert warp_row[key] == pytest.approx(copy_row[key], abs=1e-6)

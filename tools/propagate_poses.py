@@ -1,0 +1,122 @@
+"""Pseudo-label the unlabeled frames of a sparsely labeled dataset.
+
+Each unlabeled frame takes the poses of the nearest labeled frame of its
+video, moved by PoseWarper: both frames are cropped with each person's
+box, ``diff = target_heatmaps - key_heatmaps`` from the model, and the
+warping module moves the key frame's ground-truth heatmaps along it
+(``neck.warp(gt_heatmaps, diff)``); the warped heatmaps are decoded with
+the config's codec. ``--method copy`` copies the poses instead (baseline).
+
+The output has the input's images (``is_labeled`` unchanged) and
+annotations plus one new annotation per propagated person (``keypoints``,
+``bbox``, ``bbox_head``, ``track_id``, ``scores``, ``propagated_from``),
+so it can be trained on with ``ann_file=<output>``.
+
+Example::
+
+    python tools/propagate_poses.py \
+        configs/quickstart/posewarper_hrnet-tiny_synthetic.py \
+        work_dirs/quickstart/stage2/last.pth \
+        --ann-file data/quickstart/annotations/posetrack18_train_sparse.json \
+        --img-root data/quickstart \
+        --out data/quickstart/annotations/posetrack18_train_propagated.json
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import sys
+import time
+from typing import Optional, Sequence
+
+import torch
+from mmengine.utils import ProgressBar
+from mmpose.apis import init_model
+
+from posewarper_mm.apis import (copy_nearest_labels, count_targets,
+                                propagate_labels)
+from posewarper_mm.datasets.posetrack_parsing import (PoseTrackFormatError,
+                                                      check_coco_dict,
+                                                      load_json_file)
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    """Parse the command line."""
+    parser = argparse.ArgumentParser(
+        description='Propagate sparse pose labels to unlabeled frames')
+    parser.add_argument('config', help='PoseWarper config')
+    parser.add_argument('checkpoint', help='trained PoseWarper checkpoint')
+    parser.add_argument(
+        '--ann-file', required=True, help='merged json with sparse labels')
+    parser.add_argument(
+        '--img-root',
+        required=True,
+        help='folder that the image file names are relative to')
+    parser.add_argument('--out', required=True, help='output json')
+    parser.add_argument(
+        '--max-distance',
+        type=int,
+        help='only label frames at most this many frames from a label')
+    parser.add_argument(
+        '--method',
+        choices=['warp', 'copy'],
+        default='warp',
+        help='warp with PoseWarper (default) or copy the nearest labels')
+    parser.add_argument(
+        '--decode',
+        choices=['absolute', 'displacement'],
+        default='absolute',
+        help='absolute: decode the warped heatmaps (default); '
+        'displacement: move the labels by decode(warped) - decode(labels)')
+    parser.add_argument(
+        '--device',
+        default='cuda:0' if torch.cuda.is_available() else 'cpu')
+    return parser.parse_args(argv)
+
+
+def load_sparse_json(path: str) -> dict:
+    """Read and check a merged PoseTrack18 json (17 keypoints)."""
+    coco = load_json_file(path)
+    check_coco_dict(coco, path, 17,
+                    ('id', 'file_name', 'width', 'height'))
+    return coco
+
+
+def run(args: argparse.Namespace) -> dict:
+    """Propagate and write ``args.out``; returns the new json object."""
+    coco = load_sparse_json(args.ann_file)
+    if not osp.isdir(args.img_root):
+        raise FileNotFoundError(f'{args.img_root}: image root not found')
+    num_targets = count_targets(coco, args.max_distance)
+    print(f'{args.ann_file}: {len(coco["images"])} images, '
+          f'{num_targets} unlabeled frames to label ({args.method})')
+    start = time.time()
+    if args.method == 'copy':
+        out = copy_nearest_labels(coco, args.max_distance)
+    else:
+        model = init_model(args.config, args.checkpoint, device=args.device)
+        bar = ProgressBar(num_targets)
+        out = propagate_labels(model, coco, args.img_root,
+                               args.max_distance, bar.update, args.decode)
+        print()
+    added = len(out['annotations']) - len(coco['annotations'])
+    folder = osp.dirname(args.out)
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+    with open(args.out, 'w', encoding='utf-8') as f:
+        json.dump(out, f)
+    print(f'added {added} pseudo-label annotations on {num_targets} frames '
+          f'in {time.time() - start:.1f} s -> {args.out}')
+    return out
+
+
+def main(argv: Optional[Sequence[str]] = None) -> dict:
+    """Command-line entry point."""
+    return run(parse_args(argv))
+
+
+if __name__ == '__main__':
+    try:
+        main()
+    except (FileNotFoundError, PoseTrackFormatError) as error:
+        sys.exit(f'propagate_poses: error: {error}')
