@@ -325,7 +325,7 @@ class PoseWarpingNeck(BaseModule):
                 torch.is_grad_enabled():
             return compute()
         key = (height, width, like.dtype, like.device,
-               torch.is_autocast_enabled())
+               torch.is_autocast_enabled(like.device.type))
         watched = [
             *self.offset_feats.parameters(), *self.offset_feats.buffers(),
             *self.offset_layers.parameters()
