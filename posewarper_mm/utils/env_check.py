@@ -19,8 +19,7 @@ class EnvironmentError_(ImportError):
     """Raised when the OpenMMLab stack is missing a piece or mismatched."""
 
 
-def _check_range(name: str, installed: str, bounds: Tuple[str,
-                                                          str]) -> None:
+def _check_range(name: str, installed: str, bounds: Tuple[str, str]) -> None:
     low, high = bounds
     if not (digit_version(low) <= digit_version(installed) <
             digit_version(high)):

@@ -19,7 +19,7 @@ import posewarper_mm  # noqa: F401
 CONFIG_DIR = Path(__file__).resolve().parents[2] / 'configs'
 CONFIGS = sorted(
     p for p in CONFIG_DIR.rglob('*.py') if '_base_' not in p.parts)
-INPUT_HW = (64, 48)
+INPUT_HW = (64, 64)  # HRNet needs multiples of 32
 NUM_KEYPOINTS = 17
 
 
