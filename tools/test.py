@@ -20,8 +20,9 @@ video in DIR (readable by ``tools/eval_posetrack.py`` and the evaluation
 server).
 
 Arguments are merged in this order: launcher, checkpoint, ``--work-dir``,
-visualisation flags, ``--pred-dir``, ``--dump``, box protocol, then
-``--cfg-options``.
+visualisation flags, ``--pred-dir``, box protocol, ``--cfg-options``, then
+``--dump`` (it turns ``test_evaluator`` into a list, which ``--cfg-options``
+could no longer address).
 """
 import argparse
 import os
@@ -167,6 +168,12 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         for evaluator in evaluators:
             evaluator.outfile_prefix = args.pred_dir
 
+    set_bbox_protocol(cfg, args)
+
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+
+    # after --cfg-options, which cannot address a list of evaluators
     if args.dump is not None:
         if not args.dump.endswith(('.pkl', '.pickle')):
             raise ValueError(
@@ -177,11 +184,6 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
             cfg.test_evaluator = [*evaluator, dump]
         else:
             cfg.test_evaluator = [evaluator, dump]
-
-    set_bbox_protocol(cfg, args)
-
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
     return cfg
 
 

@@ -1,6 +1,7 @@
 """Tests for tools/test.py: argument merging and end-to-end testing."""
 import importlib.util
 import json
+import os
 import os.path as osp
 import pickle
 import sys
@@ -10,6 +11,7 @@ from mmengine.config import Config
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..',
                             'test_engine'))
+import quickstart_helpers as qs  # noqa: E402
 import tiny_topdown_experiment as tiny  # noqa: E402
 
 
@@ -116,7 +118,8 @@ class TestMergeArgs:
     def test_dump_pred_dir_and_cfg_options(self, tiny_run, tmp_path):
         cfg = _merged(tiny_run['config'], '--dump', 'p.pkl', '--pred-dir',
                       str(tmp_path / 'preds'), '--cfg-options',
-                      'test_dataloader.batch_size=1')
+                      'test_dataloader.batch_size=1',
+                      'test_evaluator.score_mode=bbox')
         assert [e['type'] for e in cfg.test_evaluator] == [
             'CocoMetric', 'DumpResults'
         ]
@@ -124,6 +127,7 @@ class TestMergeArgs:
                                                            'preds')
         assert cfg.test_evaluator[1].out_file_path == 'p.pkl'
         assert cfg.test_dataloader.batch_size == 1
+        assert cfg.test_evaluator[0].score_mode == 'bbox'
         with pytest.raises(ValueError, match='p.txt'):
             _merged(tiny_run['config'], '--dump', 'p.txt')
 
@@ -172,3 +176,93 @@ def test_test_tool_end_to_end(tiny_run, tmp_path):
                     for s in samples)
     assert scores[0] == pytest.approx(0.8) and scores[-1] == \
         pytest.approx(0.9)
+
+
+# metric names of PoseTrackAPMetric -> keys of tools/eval_posetrack.py --json
+_EVAL_KEYS = {
+    'Head AP': 'Head',
+    'Shou AP': 'Shoulder',
+    'Elb AP': 'Elbow',
+    'Wri AP': 'Wrist',
+    'Hip AP': 'Hip',
+    'Knee AP': 'Knee',
+    'Ankl AP': 'Ankle',
+    'AP': 'Total'
+}
+
+
+@pytest.mark.skipif(
+    qs.missing_pieces() is not None,
+    reason=f'quickstart pieces missing: {qs.missing_pieces()}')
+def test_official_files_on_generated_videos(tmp_path):
+    """PoseWarper (stage-2 config) tested on generated videos writes
+    official per-video files that eval_posetrack.py scores identically."""
+    root = qs.generate_tiny_videos(str(tmp_path / 'data'))
+    data = qs.data_options(root)
+    env = tiny.tool_env()
+    cwd = str(tmp_path)
+    tiny.run_tool([
+        sys.executable,
+        osp.join(tiny.TOOLS_DIR, 'train.py'), qs.STAGE2_CFG, '--work-dir',
+        str(tmp_path / 'train'), '--no-validate', '--cfg-options', *data,
+        *qs.short_schedule(1, batch_size=2), 'load_from=None'
+    ],
+                  env,
+                  cwd=cwd,
+                  timeout=300)
+    ckpt = str(tmp_path / 'train' / 'iter_1.pth')
+
+    out = str(tmp_path / 'metrics.json')
+    pred_dir = str(tmp_path / 'preds_gt_boxes')
+    dump = str(tmp_path / 'gt_boxes.pkl')
+    tiny.run_tool(
+        _test_cmd(qs.STAGE2_CFG, ckpt, str(tmp_path / 'test'), '--out', out,
+                  '--pred-dir', pred_dir, '--dump', dump, '--gt-bboxes',
+                  '--cfg-options', *data, 'test_dataloader.batch_size=8'),
+        env,
+        cwd=cwd,
+        timeout=300)
+    with open(out) as f:
+        metrics = json.load(f)
+    gt_dir = osp.join(root, 'annotations', 'val')
+    assert sorted(os.listdir(pred_dir)) == sorted(os.listdir(gt_dir))
+    with open(osp.join(pred_dir, os.listdir(pred_dir)[0])) as f:
+        official = json.load(f)
+    assert {'images', 'annotations'} <= set(official)
+
+    eval_json = str(tmp_path / 'eval.json')
+    spec = importlib.util.spec_from_file_location('eval_posetrack_tool',
+                                                  qs.EVAL_TOOL)
+    eval_tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(eval_tool)
+    assert eval_tool.main([
+        '--gt-dir', gt_dir, '--pred-dir', pred_dir, '--json', eval_json
+    ]) == 0
+    with open(eval_json) as f:
+        evaluated = json.load(f)
+    assert len(metrics) == len(_EVAL_KEYS)
+    for name, key in _EVAL_KEYS.items():
+        assert metrics[f'posetrack18/{name}'] == pytest.approx(
+            evaluated[key], abs=1e-6), name
+
+    # detected boxes: one test sample per box that passes the threshold
+    det_file = osp.join(root, 'detections', 'posetrack18_val_boxes.json')
+    dump_det = str(tmp_path / 'det_boxes.pkl')
+    tiny.run_tool(
+        _test_cmd(qs.STAGE2_CFG, ckpt, str(tmp_path / 'test'), '--dump',
+                  dump_det, '--det-bboxes', det_file, '--cfg-options',
+                  *data, 'test_dataloader.batch_size=8'),
+        env,
+        cwd=cwd,
+        timeout=300)
+    cfg = Config.fromfile(qs.STAGE2_CFG, import_custom_modules=False)
+    thr = (cfg.test_dataloader.dataset.get('filter_cfg') or {}).get(
+        'bbox_score_thr', 0.0)
+    with open(det_file) as f:
+        num_dets = sum(d['score'] >= thr for d in json.load(f))
+    with open(dump, 'rb') as f:
+        num_gt = len(pickle.load(f))
+    with open(dump_det, 'rb') as f:
+        det_samples = pickle.load(f)
+    assert len(det_samples) == num_dets
+    assert num_dets != num_gt
