@@ -106,6 +106,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.det_config and args.bbox_json:
         parser.error('give --det-config or --bbox-json, not both')
+    if 0 not in args.offsets or len(set(args.offsets)) != len(args.offsets):
+        parser.error(f'--offsets must be distinct and include 0, got '
+                     f'{args.offsets}')
     if args.weights is None:
         args.weights = list(DEFAULT_WEIGHTS) if tuple(
             args.offsets) == tuple(DEFAULT_OFFSETS) else [
