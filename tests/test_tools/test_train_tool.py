@@ -1,4 +1,5 @@
 """Tests for tools/train.py: argument merging, training, kill and resume."""
+import glob
 import importlib.util
 import os
 import os.path as osp
@@ -127,6 +128,23 @@ class TestMergeArgs:
     def test_amp_without_gpu_fails_clearly(self, config):
         with pytest.raises(SystemExit, match='needs a GPU'):
             train_tool.main([config, '--amp'])
+
+
+SHIPPED_CONFIGS = sorted(
+    glob.glob(osp.join(tiny.REPO_ROOT, 'configs', '**', '*.py'),
+              recursive=True))
+SHIPPED_CONFIGS = [c for c in SHIPPED_CONFIGS if '_base_' not in c]
+
+
+@pytest.mark.parametrize(
+    'config', SHIPPED_CONFIGS,
+    ids=[osp.relpath(c, tiny.REPO_ROOT) for c in SHIPPED_CONFIGS])
+def test_shipped_configs_take_amp_and_auto_scale_lr(config, tmp_path):
+    cfg = _merged(config, '--amp', '--auto-scale-lr', '--work-dir',
+                  str(tmp_path))
+    assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
+    assert cfg.auto_scale_lr.enable is True
+    assert cfg.auto_scale_lr.base_batch_size > 0
 
 
 def _train_cmd(config, work_dir, *extra):
