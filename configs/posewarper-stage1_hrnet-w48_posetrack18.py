@@ -19,9 +19,16 @@ auto_scale_lr = dict(base_batch_size=128)
 # COCO-pretrained HRNet-W48 384x288 (mmpose model zoo); give a local path
 load_from = None
 
+# mmpose's own single-frame estimator, fed by the multi-frame pipeline with
+# T = 1 (the preprocessor drops the frame axis)
 model = dict(
     type='TopdownPoseEstimator',
-    data_preprocessor={{_base_.preprocessor}},
+    data_preprocessor=dict(
+        type='MultiFramePoseDataPreprocessor',
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        bgr_to_rgb=True,
+        single_frame_output=True),
     backbone=dict(type='HRNet', in_channels=3, extra={{_base_.hrnet_w48}}),
     head=dict(
         type='HeatmapHead',

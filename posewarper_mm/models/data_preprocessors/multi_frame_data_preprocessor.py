@@ -31,6 +31,10 @@ class MultiFramePoseDataPreprocessor(PoseDataPreprocessor):
         rgb_to_bgr (bool): Convert RGB input to BGR. Defaults to False.
         non_blocking (bool): Non-blocking device transfer. Defaults to
             False.
+        single_frame_output (bool): Return (B, 3, H, W) for single-frame
+            models such as mmpose's ``TopdownPoseEstimator`` (the stage-1
+            model fed by the same multi-frame pipeline with T = 1); samples
+            with T > 1 then raise an error. Defaults to False.
     """
 
     def __init__(self,
@@ -40,7 +44,8 @@ class MultiFramePoseDataPreprocessor(PoseDataPreprocessor):
                  pad_value: Union[float, int] = 0,
                  bgr_to_rgb: bool = False,
                  rgb_to_bgr: bool = False,
-                 non_blocking: Optional[bool] = False) -> None:
+                 non_blocking: Optional[bool] = False,
+                 single_frame_output: bool = False) -> None:
         super().__init__(
             mean=mean,
             std=std,
@@ -50,6 +55,7 @@ class MultiFramePoseDataPreprocessor(PoseDataPreprocessor):
             rgb_to_bgr=rgb_to_bgr,
             non_blocking=non_blocking,
             batch_augments=None)
+        self.single_frame_output = single_frame_output
 
     def _as_frames(self, sample: Tensor, index: int) -> Tensor:
         """(3, H, W) -> (1, 3, H, W); (T, 3, H, W) unchanged."""
@@ -100,7 +106,8 @@ class MultiFramePoseDataPreprocessor(PoseDataPreprocessor):
             training (bool): Unused (no batch augmentation).
 
         Returns:
-            dict: ``inputs`` float (B, T, 3, H, W) and ``data_samples`` with
+            dict: ``inputs`` float (B, T, 3, H, W) (or (B, 3, H, W) with
+            ``single_frame_output``) and ``data_samples`` with
             ``batch_input_shape`` and ``pad_shape`` in their metainfo.
         """
         data = self.cast_data(data)
@@ -137,6 +144,14 @@ class MultiFramePoseDataPreprocessor(PoseDataPreprocessor):
                                self.pad_value)
             batch.append(frames)
         batch_inputs = torch.stack(batch)
+        if self.single_frame_output:
+            if batch_inputs.size(1) != 1:
+                raise ValueError(
+                    f'{type(self).__name__}: single_frame_output=True '
+                    f'(single-frame model) but the samples have '
+                    f'T={batch_inputs.size(1)} frames; use the dataset with '
+                    '`single_frame=True` or a multi-frame model')
+            batch_inputs = batch_inputs[:, 0]
 
         data_samples = data.get('data_samples', None)
         if data_samples is not None:

@@ -100,3 +100,14 @@ def test_metainfo_and_padding():
     assert metas[0]['pad_shape'] == (8, 4)
     assert metas[1]['pad_shape'] == (8, 4)
     assert torch.all(out['inputs'][1, :, :, 5:] == 0)
+
+
+def test_single_frame_output_for_single_frame_models():
+    samples = [_frames(1, seed=3), _frames(1, seed=4)]
+    multi = _preprocessor()(_batch(samples))['inputs']
+    single = _preprocessor(single_frame_output=True)(_batch(samples))
+    assert single['inputs'].shape == (2, 3, 6, 4)
+    assert torch.equal(single['inputs'], multi[:, 0])
+    with pytest.raises(ValueError, match='T=2 frames'):
+        _preprocessor(single_frame_output=True)(
+            _batch([_frames(2), _frames(2)]))
