@@ -258,6 +258,9 @@ class TrainStep:
                  mode: Mode,
                  lr: float = 1e-4) -> None:
         self.model = model.train()
+        # the accuracy metric is not part of the optimisation step (and
+        # mmpose converts bf16 heatmaps to numpy for it, which fails)
+        model.train_cfg = {**(model.train_cfg or {}), 'compute_acc': False}
         self.inputs = inputs
         self.samples = list(samples)
         self.mode = mode

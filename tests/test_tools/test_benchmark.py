@@ -1,0 +1,232 @@
+"""tools/analysis/benchmark_posewarper.py and its timing helpers."""
+import importlib.util
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from posewarper_mm.utils.benchmark import (TimingStats, cpu_peak_tensor_bytes,
+                                           format_markdown_table,
+                                           format_number, quantile,
+                                           time_callable)
+
+REPO = Path(__file__).resolve().parents[2]
+TOOL = REPO / 'tools' / 'analysis' / 'benchmark_posewarper.py'
+EXPECTED_KEYS = [
+    'single', 'naive', 'batched', 'batched_backbone', 'batched_neck',
+    'neck_fwd_mmcv', 'neck_fwd_torchvision', 'neck_fwd_bwd_mmcv',
+    'neck_fwd_bwd_torchvision', 'deform_fwd_mmcv', 'deform_fwd_torchvision',
+    'deform_fwd_bwd_mmcv', 'deform_fwd_bwd_torchvision', 'train_stage1',
+    'train_stage2'
+]
+DERIVED_KEYS = ('batched_backbone', 'batched_neck')
+
+
+def _load_tool():
+    # the tool imports its helper modules from its own folder
+    if str(TOOL.parent) not in sys.path:
+        sys.path.insert(0, str(TOOL.parent))
+    spec = importlib.util.spec_from_file_location('benchmark_posewarper_tool',
+                                                  str(TOOL))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# ---------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize('q', [0.0, 0.25, 0.5, 0.75, 1.0])
+def test_quantile_matches_numpy(q):
+    values = [5.0, 1.0, 4.0, 2.5, 9.0, 3.0]
+    assert quantile(values, q) == pytest.approx(np.quantile(values, q))
+
+
+def test_quantile_rejects_bad_input():
+    with pytest.raises(ValueError, match='no samples'):
+        quantile([], 0.5)
+    with pytest.raises(ValueError, match='not in'):
+        quantile([1.0], 1.5)
+
+
+def test_timing_stats_and_scaling():
+    stats = TimingStats.from_samples([0.4, 0.1, 0.2, 0.3])
+    assert stats.median == pytest.approx(0.25)
+    assert (stats.minimum, stats.maximum) == (0.1, 0.4)
+    assert stats.q1 == pytest.approx(0.175)
+    assert stats.q3 == pytest.approx(0.325)
+    assert stats.repeats == 4
+    half = stats.scaled(0.5)
+    assert half.median == pytest.approx(0.125)
+    assert half.maximum == pytest.approx(0.2)
+    assert half.repeats == 4
+    assert stats.to_dict()['median'] == pytest.approx(0.25)
+
+
+def test_time_callable_counts_warmup_and_repeats():
+    calls = []
+    samples = time_callable(lambda: calls.append(1), repeats=3, warmup=2,
+                            device=torch.device('cpu'))
+    assert len(calls) == 5
+    assert len(samples) == 3 and all(s >= 0 for s in samples)
+    with pytest.raises(ValueError, match='repeats >= 1'):
+        time_callable(lambda: None, 0, 0, torch.device('cpu'))
+
+
+def test_cpu_peak_tensor_bytes_sees_transient_allocations():
+    size = 4 * 2**20
+
+    def work():
+        a = torch.empty(size, dtype=torch.uint8)
+        b = torch.empty(size, dtype=torch.uint8)
+        del a, b
+        c = torch.empty(size // 2, dtype=torch.uint8)
+        return c.numel()
+
+    peak = cpu_peak_tensor_bytes(work)
+    assert peak is not None
+    # both 4 MiB blocks were alive together; the 2 MiB one came after
+    assert 2 * size <= peak < 2 * size + 2**20
+
+
+def test_markdown_table_and_numbers():
+    table = format_markdown_table(['Case', 'ms'], [['a', '1.0'], ['b', '2']])
+    assert table.splitlines() == [
+        '| Case | ms |', '| --- | ---: |', '| a | 1.0 |', '| b | 2 |'
+    ]
+    with pytest.raises(ValueError, match='row 0 has 1 cells'):
+        format_markdown_table(['Case', 'ms'], [['a']])
+    assert format_number(1.234, 2) == '1.23'
+    assert format_number(float('nan')) == 'n/a'
+    assert format_number(None) == 'n/a'
+
+
+# ---------------------------------------------------------------------------
+# the tool
+# ---------------------------------------------------------------------------
+def test_exit_code_flags_mismatch_and_failures():
+    tool = _load_tool()
+    ok = dict(
+        cases=[dict(key='single')],
+        checks=dict(tolerance=1e-5,
+                    naive_vs_batched=dict(max_abs_diff=1e-7)))
+    assert tool._exit_code([ok], 1e-5) == 0
+    bad = dict(ok, checks=dict(tolerance=1e-5,
+                               naive_vs_batched=dict(max_abs_diff=1e-3)))
+    assert tool._exit_code([ok, bad], 1e-5) == tool.EXIT_MISMATCH
+    bf16 = dict(ok, checks=dict(tolerance=None,
+                                naive_vs_batched=dict(max_abs_diff=1e-2)))
+    assert tool._exit_code([bf16], 1e-5) == 0
+    failed = dict(ok, cases=[dict(key='single', error='RuntimeError: x')])
+    assert tool._exit_code([failed], 1e-5) == tool.EXIT_CASE_FAILED
+
+
+def test_rejects_bad_arguments():
+    tool = _load_tool()
+    with pytest.raises(SystemExit):
+        tool.parse_args(['--input-size', '64', '48'])
+    with pytest.raises(SystemExit):
+        tool.parse_args(['--batch', '0'])
+    args = tool.parse_args(['--quick'])
+    assert args.input_size == [64, 64] and args.repeats == 1
+    assert args.threads == 1
+
+
+def _finite_positive(value) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value) \
+        and value > 0
+
+
+@pytest.fixture(scope='module')
+def quick_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp('bench')
+    env = dict(os.environ)
+    env['PYTHONPATH'] = os.pathsep.join(
+        [str(REPO), env.get('PYTHONPATH', '')])
+    proc = subprocess.run([
+        sys.executable, '-W', 'ignore',
+        str(TOOL), '--quick', '--device', 'cpu', '--batch', '2',
+        '--out-json',
+        str(out / 'bench.json'), '--out-md',
+        str(out / 'bench.md')
+    ],
+                          cwd=str(REPO),
+                          env=env,
+                          capture_output=True,
+                          text=True,
+                          timeout=600)
+    return proc, out
+
+
+def test_quick_run_produces_complete_table(quick_run):
+    proc, out = quick_run
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    result = json.loads((out / 'bench.json').read_text())
+    assert result['exit_code'] == 0
+    assert result['meta']['quick'] is True
+    assert result['meta']['test_frame_weights'] == [
+        0.3, 0.1, 0.25, 0.25, 0.1
+    ]
+    (mode, ) = result['results']
+    assert mode['mode'] == 'fp32'
+    cases = {c['key']: c for c in mode['cases']}
+    assert sorted(cases) == sorted(EXPECTED_KEYS)
+    for key, case in cases.items():
+        assert 'error' not in case, (key, case.get('error'))
+        assert case['crops'] == 2
+        for stat in ('median', 'minimum', 'maximum', 'q1', 'q3'):
+            assert _finite_positive(case['seconds'][stat]), (key, stat)
+        assert case['per_crop_seconds']['median'] == pytest.approx(
+            case['seconds']['median'] / 2)
+        assert _finite_positive(case['crops_per_second'])
+        if key not in DERIVED_KEYS:
+            assert isinstance(case['peak_bytes'], int), key
+            assert case['peak_bytes'] > 0, key
+        if case['ref'] is not None:
+            assert _finite_positive(case['ratio']), key
+    # the parts of (c) cannot take longer than (c) itself
+    parts = sum(cases[k]['seconds']['median'] for k in DERIVED_KEYS)
+    assert parts <= cases['batched']['seconds']['median'] * 1.001
+    assert cases['naive']['ratio'] == pytest.approx(
+        cases['naive']['per_crop_seconds']['median'] /
+        cases['single']['per_crop_seconds']['median'])
+    # stage 2 trains only the offset branch of the neck
+    stage1 = cases['train_stage1']['parameters']
+    stage2 = cases['train_stage2']['parameters']
+    assert stage1['trainable'] == stage1['total']
+    assert 0 < stage2['trainable'] < stage2['total']
+
+
+def test_quick_run_outputs_agree(quick_run):
+    proc, out = quick_run
+    result = json.loads((out / 'bench.json').read_text())
+    checks = result['results'][0]['checks']
+    assert checks['tolerance'] == 1e-5
+    naive = checks['naive_vs_batched']
+    assert naive['max_abs_diff'] <= 1e-5
+    # the heatmaps are not trivially zero
+    assert naive['max_abs_value'] > 0.1
+    assert checks['mmcv_vs_torchvision_neck']['max_abs_diff'] <= 1e-4
+    offsets = result['meta']['calibration']['offset_std']
+    assert all(o > 0.5 for o in offsets)
+
+
+def test_quick_run_markdown(quick_run):
+    proc, out = quick_run
+    markdown = (out / 'bench.md').read_text()
+    assert markdown.strip() in proc.stdout
+    for label in ('(a) single-frame HRNet', '(b) PoseWarper 5 frames, naive',
+                  '(c) PoseWarper 5 frames, batched', '(c) of which backbone',
+                  '(c) of which neck', '[mmcv]', '[torchvision]',
+                  'stage 1: HRNet, all trainable', 'stage 2: frozen backbone'):
+        assert label in markdown, label
+    assert '| Case | ms/call median |' in markdown
+    assert 'FAILED' not in markdown
+    assert '— OK (tolerance 1e-05)' in markdown
+    assert markdown.count('(target <=') == 2
