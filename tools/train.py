@@ -17,6 +17,14 @@ the options, so that overrides aimed at the validation set, e.g. a common
 directory; if there is none yet, the run starts from the config's
 ``load_from`` (e.g. the stage-1 checkpoint of a stage-2 config) instead of
 from random weights.
+
+``--amp`` switches the optimizer wrapper to mmengine's ``AmpOptimWrapper``
+(GPU only). ``--tensorboard`` adds ``TensorboardVisBackend`` to the
+visualizer; it needs ``pip install tensorboard``, which is not a dependency
+of this project (logs go to the console, ``<work_dir>/<timestamp>/*.log``
+and ``vis_data/scalars.json`` anyway). Training on a machine without CUDA
+runs on CPU; with ``tools/dist_train.sh`` the processes use the gloo
+backend.
 """
 import argparse
 import os
