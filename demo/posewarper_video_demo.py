@@ -42,10 +42,9 @@ from posewarper_mm.apis import (DetectionJsonBoxes, DetectorBoxes,
                                 build_test_pipeline, inference_posewarper,
                                 instances_to_persons, online_frame_offsets,
                                 open_frame_source, posetrack_image_id)
-from posewarper_mm.datasets.frame_sampling import \
-    DEFAULT_TEST_FRAME_INDICES as DEFAULT_OFFSETS
-from posewarper_mm.datasets.frame_sampling import \
-    DEFAULT_TEST_FRAME_WEIGHTS as DEFAULT_WEIGHTS
+from posewarper_mm.datasets.frame_sampling import (DEFAULT_TEST_FRAME_INDICES,
+                                                   DEFAULT_TEST_FRAME_WEIGHTS,
+                                                   check_frame_weights)
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -80,7 +79,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         '--offsets',
         type=int,
         nargs='+',
-        default=list(DEFAULT_OFFSETS),
+        default=list(DEFAULT_TEST_FRAME_INDICES),
         help='supporting-frame offsets (must include 0)')
     frames.add_argument(
         '--weights',
@@ -110,13 +109,14 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         parser.error(f'--offsets must be distinct and include 0, got '
                      f'{args.offsets}')
     if args.weights is None:
-        args.weights = list(DEFAULT_WEIGHTS) if tuple(
-            args.offsets) == tuple(DEFAULT_OFFSETS) else [
-                1.0 / len(args.offsets)
-            ] * len(args.offsets)
-    if len(args.weights) != len(args.offsets):
-        parser.error(f'{len(args.offsets)} offsets but {len(args.weights)} '
-                     'weights')
+        default = tuple(args.offsets) == DEFAULT_TEST_FRAME_INDICES
+        args.weights = list(DEFAULT_TEST_FRAME_WEIGHTS) if default else \
+            [1.0 / len(args.offsets)] * len(args.offsets)
+    try:
+        check_frame_weights(args.weights, len(args.offsets),
+                            'one per offset')
+    except ValueError as err:
+        parser.error(f'--weights: {err}')
     if args.online:
         args.offsets, args.weights = online_frame_offsets(
             args.offsets, args.weights)

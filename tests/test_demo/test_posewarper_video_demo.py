@@ -157,6 +157,9 @@ def test_bad_inputs_name_the_file(video_demo, tiny_checkpoint, tmp_path):
     with pytest.raises(SystemExit):
         _run(video_demo, tiny_checkpoint, broken, tmp_path, '--offsets', '0',
              '1', '--weights', '1.0')
+    with pytest.raises(SystemExit):  # weights must sum to 1
+        _run(video_demo, tiny_checkpoint, broken, tmp_path, '--offsets', '0',
+             '1', '--weights', '0.5', '0.6')
 
 
 def test_command_line_error_message(tiny_checkpoint, tmp_path):
