@@ -20,6 +20,7 @@ is bound to :func:`history_buffer_statistic`, which only returns the
 statistics methods of ``HistoryBuffer``.
 """
 import importlib
+import inspect
 import pickle
 from typing import Any, Callable, List, Tuple, Union
 
@@ -57,11 +58,14 @@ def history_buffer_statistic(owner: Any, name: str) -> Callable:
     Raises:
         pickle.UnpicklingError: If the request is anything else.
     """
-    allowed = set(_HISTORY_BUFFER_STATISTICS)
-    allowed.update(HistoryBuffer._statistics_methods)
-    if owner is HistoryBuffer and isinstance(name, str) and name in allowed:
-        method = getattr(HistoryBuffer, name, None)
-        if callable(method):
+    if (owner is HistoryBuffer and isinstance(name, str)
+            and not name.startswith('_')
+            and (name in _HISTORY_BUFFER_STATISTICS
+                 or name in HistoryBuffer._statistics_methods)):
+        # only functions defined on the class itself, never inherited or
+        # special attributes
+        method = vars(HistoryBuffer).get(name)
+        if inspect.isfunction(method):
             return method
     raise pickle.UnpicklingError(
         f'Refusing getattr({owner!r}, {name!r}) while loading a checkpoint '

@@ -170,6 +170,14 @@ def test_history_buffer_statistic():
         history_buffer_statistic(HistoryBuffer, '_statistics_methods')
     with pytest.raises(pickle.UnpicklingError):
         history_buffer_statistic(dict, 'mean')
+    # names that a loaded HistoryBuffer state added to the class-level
+    # statistics table do not open special attributes
+    HistoryBuffer._statistics_methods['__init__'] = None
+    try:
+        with pytest.raises(pickle.UnpicklingError):
+            history_buffer_statistic(HistoryBuffer, '__init__')
+    finally:
+        HistoryBuffer._statistics_methods.pop('__init__')
 
 
 def test_safe_globals_are_only_data_types():
