@@ -158,15 +158,22 @@ def main(argv: Optional[List[str]] = None) -> None:
     stage2_ckpt = osp.join(stage2_dir, f'iter_{iters2}.pth')
     common = data_options(data_root)
 
-    job.run('train stage 1', [
-        py, 'tools/train.py', STAGE1_CFG, '--work-dir', stage1_dir,
-        '--no-validate', '--cfg-options', *common, *schedule_options(iters1)
-    ])
-    job.run('train stage 2', [
-        py, 'tools/train.py', STAGE2_CFG, '--work-dir', stage2_dir,
-        '--no-validate', '--cfg-options', *common, *schedule_options(iters2),
-        f'load_from={stage1_ckpt}'
-    ])
+    if osp.isfile(stage1_ckpt):
+        print(f'stage 1: using {stage1_ckpt} (--fresh retrains)')
+    else:
+        job.run('train stage 1', [
+            py, 'tools/train.py', STAGE1_CFG, '--work-dir', stage1_dir,
+            '--no-validate', '--cfg-options', *common,
+            *schedule_options(iters1)
+        ])
+    if osp.isfile(stage2_ckpt):
+        print(f'stage 2: using {stage2_ckpt} (--fresh retrains)')
+    else:
+        job.run('train stage 2', [
+            py, 'tools/train.py', STAGE2_CFG, '--work-dir', stage2_dir,
+            '--no-validate', '--cfg-options', *common,
+            *schedule_options(iters2), f'load_from={stage1_ckpt}'
+        ])
 
     pred_dirs = {
         'Single-frame HRNet (stage 1)': osp.join(work_dir, 'preds',

@@ -31,8 +31,8 @@ def filter_gt_dir(gt_dir: str, out_dir: str, flag: str) -> str:
     """
     os.makedirs(out_dir, exist_ok=True)
     kept = 0
-    for path in list_gt_files(gt_dir):
-        with open(path, encoding='utf-8') as f:
+    for name in list_gt_files(gt_dir):
+        with open(osp.join(gt_dir, name), encoding='utf-8') as f:
             video = json.load(f)
         flagged = {
             image['id']
@@ -42,7 +42,7 @@ def filter_gt_dir(gt_dir: str, out_dir: str, flag: str) -> str:
         video['annotations'] = [
             ann for ann in video['annotations'] if ann['image_id'] in flagged
         ]
-        with open(osp.join(out_dir, osp.basename(path)), 'w') as f:
+        with open(osp.join(out_dir, name), 'w') as f:
             json.dump(video, f)
     if kept == 0:
         raise ValueError(f'no image in {gt_dir} has {flag!r} set')
