@@ -85,10 +85,26 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+CLOCKS: Dict[str, Callable[[], float]] = dict(
+    wall=time.perf_counter, process=time.process_time)
+
+
+def get_clock(name: str) -> Callable[[], float]:
+    """The timer function of ``'wall'`` (``time.perf_counter``) or
+    ``'process'`` (``time.process_time``: CPU seconds of all threads of this
+    process, insensitive to other processes competing for the cores)."""
+    if name not in CLOCKS:
+        raise ValueError(f'{__name__}: unknown clock {name!r}; choose one '
+                         f'of {sorted(CLOCKS)}')
+    return CLOCKS[name]
+
+
 def time_callable(fn: Callable[[], object],
                   repeats: int,
                   warmup: int,
-                  device: torch.device) -> List[float]:
+                  device: torch.device,
+                  clock: Callable[[], float] = time.perf_counter
+                  ) -> List[float]:
     """Run ``fn`` ``warmup`` times, then time ``repeats`` calls.
 
     Args:
@@ -96,9 +112,11 @@ def time_callable(fn: Callable[[], object],
         repeats (int): Timed calls (>= 1).
         warmup (int): Untimed calls first (>= 0).
         device (torch.device): Synchronised around every timed call.
+        clock (Callable): Timer function. Defaults to
+            ``time.perf_counter`` (wall clock).
 
     Returns:
-        list[float]: Wall-clock seconds per timed call.
+        list[float]: Seconds per timed call.
     """
     if repeats < 1 or warmup < 0:
         raise ValueError(
@@ -110,10 +128,10 @@ def time_callable(fn: Callable[[], object],
     samples = []
     for _ in range(repeats):
         synchronize(device)
-        start = time.perf_counter()
+        start = clock()
         fn()
         synchronize(device)
-        samples.append(time.perf_counter() - start)
+        samples.append(clock() - start)
     return samples
 
 

@@ -5,6 +5,7 @@ import math
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ import torch
 
 from posewarper_mm.utils.benchmark import (TimingStats, cpu_peak_tensor_bytes,
                                            format_markdown_table,
-                                           format_number, quantile,
+                                           format_number, get_clock, quantile,
                                            time_callable)
 
 REPO = Path(__file__).resolve().parents[2]
@@ -77,6 +78,22 @@ def test_time_callable_counts_warmup_and_repeats():
     assert len(samples) == 3 and all(s >= 0 for s in samples)
     with pytest.raises(ValueError, match='repeats >= 1'):
         time_callable(lambda: None, 0, 0, torch.device('cpu'))
+
+
+def test_process_clock_counts_cpu_work():
+    assert get_clock('wall') is time.perf_counter
+    with pytest.raises(ValueError, match='unknown clock'):
+        get_clock('gpu')
+
+    def busy():
+        end = time.process_time() + 0.02
+        while time.process_time() < end:
+            pass
+
+    samples = time_callable(busy, repeats=2, warmup=0,
+                            device=torch.device('cpu'),
+                            clock=get_clock('process'))
+    assert all(0.02 <= s < 1.0 for s in samples)
 
 
 def test_cpu_peak_tensor_bytes_sees_transient_allocations():

@@ -79,6 +79,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--threads', type=int, default=None,
                         help='torch intra-op threads (default: unchanged; 1 '
                         'in quick mode)')
+    parser.add_argument('--clock', choices=('wall', 'process'),
+                        default='wall',
+                        help='wall: elapsed time; process: CPU seconds of '
+                        'this process (all threads), robust to other '
+                        'processes sharing the cores; CPU only')
     parser.add_argument('--no-memory', dest='memory', action='store_false',
                         help='skip the peak-memory measurements')
     parser.add_argument('--tolerance', type=float, default=1e-5,
@@ -154,6 +159,7 @@ def _meta(args, device: torch.device, bench_cfg) -> dict:
         batch=args.batch,
         repeats=args.repeats,
         warmup=args.warmup,
+        clock=args.clock,
         test_frame_offsets=list(bench_cfg.test_offsets),
         test_frame_weights=list(bench_cfg.test_weights),
         train_frame_weights=list(bench_cfg.train_weights),
@@ -191,6 +197,9 @@ def _write(path: Optional[str], text: str) -> None:
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     device = _device(args.device)
+    if args.clock == 'process' and device.type != 'cpu':
+        raise SystemExit('--clock process measures CPU time; use it with '
+                         '--device cpu')
     if args.threads:
         torch.set_num_threads(args.threads)
     if device.type == 'cuda':

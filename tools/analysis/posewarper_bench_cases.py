@@ -75,12 +75,17 @@ class StageTimer:
     Args:
         modules (dict[str, nn.Module]): Submodules to time.
         device (torch.device): Synchronised at every boundary.
+        clock (Callable): Timer function. Defaults to
+            ``time.perf_counter``.
     """
 
-    def __init__(self, modules: Dict[str, nn.Module],
-                 device: torch.device) -> None:
+    def __init__(self,
+                 modules: Dict[str, nn.Module],
+                 device: torch.device,
+                 clock: Callable[[], float] = time.perf_counter) -> None:
         self.modules = modules
         self.device = device
+        self.clock = clock
         self.samples: Dict[str, List[float]] = {k: [] for k in modules}
         self._starts: Dict[str, float] = {}
         self._handles: list = []
@@ -89,7 +94,7 @@ class StageTimer:
 
         def hook(module, args):
             synchronize(self.device)
-            self._starts[name] = time.perf_counter()
+            self._starts[name] = self.clock()
 
         return hook
 
@@ -97,7 +102,7 @@ class StageTimer:
 
         def hook(module, args, output):
             synchronize(self.device)
-            self.samples[name].append(time.perf_counter() -
+            self.samples[name].append(self.clock() -
                                       self._starts.pop(name))
 
         return hook

@@ -225,8 +225,8 @@ def prepare_models(stage1: nn.Module, stage2: nn.Module,
         seed (int): Seed of the offset-branch init.
 
     Returns:
-        dict: ``heatmap_std``, ``offset_std`` and the keys the stage-2
-        model did not receive from stage 1.
+        dict: ``heatmap_std``, ``offset_std`` and the stage-2 modules
+        that did not receive weights from stage 1.
     """
     final = stage1.head.final_layer
     _scale_to_std(final, stage1._forward(key_frames), 1.0)
@@ -251,7 +251,9 @@ def prepare_models(stage1: nn.Module, stage2: nn.Module,
     return dict(
         heatmap_std=float(key.std()),
         offset_std=[float(o.std()) for o in offsets],
-        missing_in_stage2=sorted(result.missing_keys))
+        not_from_stage1=sorted(
+            {'.'.join(k.split('.')[:2])
+             for k in result.missing_keys}))
 
 
 def count_parameters(model: nn.Module) -> dict:

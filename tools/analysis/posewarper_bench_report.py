@@ -124,7 +124,7 @@ def report_markdown(meta: dict, results: List[dict]) -> str:
     lines = ['# PoseWarper benchmark', '']
     for key in ('device', 'device_name', 'torch', 'mmcv', 'threads',
                 'stage2_config', 'stage1_config', 'quick', 'input_size',
-                'heatmap_size', 'batch', 'repeats', 'warmup',
+                'heatmap_size', 'batch', 'repeats', 'warmup', 'clock',
                 'test_frame_offsets', 'test_frame_weights',
                 'train_frame_weights', 'deform_backend', 'memory',
                 'load_average_start', 'load_average_end',
@@ -132,8 +132,10 @@ def report_markdown(meta: dict, results: List[dict]) -> str:
         if key in meta:
             lines.append(f'- {key}: {meta[key]}')
     lines += [
-        '', 'Times are wall clock per call; ms/crop and crops/s divide by '
-        'the person crops per call (the batch). Peak MiB: memory allocated '
+        '', 'Times are per call (clock: wall = elapsed, process = CPU '
+        'seconds of all threads of the process); ms/crop and crops/s '
+        'divide by the person crops per call (the batch). Ratios compare '
+        'per-crop medians. Peak MiB: memory allocated '
         'during one call above what was held before it (CPU: PyTorch '
         'allocator events via torch.profiler; GPU: '
         'torch.cuda.max_memory_allocated). Training steps compute the '

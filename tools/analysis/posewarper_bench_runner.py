@@ -12,7 +12,7 @@ from posewarper_bench_models import (count_parameters, inference_samples,
                                      set_memory_format, training_samples)
 from torch import nn
 
-from posewarper_mm.utils.benchmark import (TimingStats, peak_memory,
+from posewarper_mm.utils.benchmark import (TimingStats, get_clock, peak_memory,
                                            time_callable)
 
 BACKENDS = ('mmcv', 'torchvision')
@@ -37,6 +37,7 @@ def measure_case(case: Case,
                  warmup: int,
                  device: torch.device,
                  memory: bool = True,
+                 clock: str = 'wall',
                  timer: Optional[StageTimer] = None) -> dict:
     """Time one case, then measure its peak memory in a separate call.
 
@@ -46,6 +47,8 @@ def measure_case(case: Case,
         warmup (int): Untimed calls first.
         device (torch.device): Device of the workload.
         memory (bool): Also measure peak memory.
+        clock (str): ``'wall'`` or ``'process'`` (see
+            :func:`posewarper_mm.utils.benchmark.get_clock`).
         timer (StageTimer, optional): Active during the timed calls; its
             last ``repeats`` samples per stage are kept.
 
@@ -60,15 +63,20 @@ def measure_case(case: Case,
         crops=case.crops,
         ref=case.ref)
     try:
+        timing = dict(
+            repeats=repeats,
+            warmup=warmup,
+            device=device,
+            clock=get_clock(clock))
         if timer is not None:
             with timer:
-                samples = time_callable(case.fn, repeats, warmup, device)
+                samples = time_callable(case.fn, **timing)
             record['stage_samples'] = {
                 name: values[-repeats:]
                 for name, values in timer.samples.items()
             }
         else:
-            samples = time_callable(case.fn, repeats, warmup, device)
+            samples = time_callable(case.fn, **timing)
         record['samples'] = samples
         record.update(
             _timing_record(TimingStats.from_samples(samples), case.crops))
@@ -189,7 +197,8 @@ def run_mode(mode: Mode, stage1: nn.Module, stage2: nn.Module,
         neck_cfg (ConfigDict): The stage-2 neck config.
         frames (Tensor): (B, T, 3, H, W) test frames on the device.
         bench_cfg (BenchConfig): Frame weights of test and training.
-        args (Namespace): ``repeats``, ``warmup``, ``memory``, ``seed``.
+        args (Namespace): ``repeats``, ``warmup``, ``memory``, ``clock``,
+            ``tolerance``, ``seed``.
 
     Returns:
         dict: ``cases`` (list of records), ``checks`` and ``targets``.
@@ -204,7 +213,7 @@ def run_mode(mode: Mode, stage1: nn.Module, stage2: nn.Module,
                               inference_samples(batch, bench_cfg.test_weights),
                               weights, mode)
     run = dict(repeats=args.repeats, warmup=args.warmup, device=device,
-               memory=args.memory)
+               memory=args.memory, clock=args.clock)
     records = [
         measure_case(Case('single', 'inference', '(a) single-frame HRNet',
                           work.single, batch), **run),
@@ -213,7 +222,7 @@ def run_mode(mode: Mode, stage1: nn.Module, stage2: nn.Module,
                           batch, 'single'), **run)
     ]
     timer = StageTimer(dict(backbone=stage2.backbone, neck=stage2.neck),
-                       device)
+                       device, get_clock(args.clock))
     batched = measure_case(
         Case('batched', 'inference', '(c) PoseWarper 5 frames, batched',
              work.batched, batch, 'single'), timer=timer, **run)
