@@ -15,7 +15,7 @@ quickstart configs, which inherit the real PoseTrack18 recipes.
 
 Examples::
 
-    python tools/quickstart.py                # full run (~15 min, 2 cores)
+    python tools/quickstart.py                # full run
     python tools/quickstart.py --quick        # a few iterations (tests)
     python tools/quickstart.py --fresh        # regenerate data, retrain
 """
@@ -33,15 +33,15 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if REPO_ROOT not in sys.path:
     sys.path.insert(0, REPO_ROOT)
 
-from posewarper_mm.datasets.synthetic import \
-    generate_posetrack_dataset  # noqa: E402
-from posewarper_mm.evaluation.functional import (  # noqa: E402
-    evaluate_posetrack, format_posetrack_table)
-from posewarper_mm.utils.quickstart_report import (filter_gt_dir,  # noqa: E402
-                                                   plot_joint_ap, write_report)
+from posewarper_mm.datasets import synthetic  # noqa: E402
+from posewarper_mm.evaluation import functional as posetrack_eval  # noqa
+from posewarper_mm.utils import quickstart_report as report  # noqa: E402
 
 STAGE1_CFG = 'configs/quickstart/posewarper-stage1_hrnet-tiny_synthetic.py'
 STAGE2_CFG = 'configs/quickstart/posewarper_hrnet-tiny_synthetic.py'
+# Training runs one compute thread beside its data-loading process: on two
+# cores, more threads than cores makes PyTorch's thread pool wait.
+TRAIN_ENV = {'OMP_NUM_THREADS': '1'}
 DATA_KW = dict(
     num_videos=12,
     num_frames=40,
@@ -82,13 +82,22 @@ class Job:
         self.commands: List[str] = []
         self.times: Dict[str, float] = {}
 
-    def run(self, name: str, cmd: List[str]) -> None:
+    def run(self,
+            name: str,
+            cmd: List[str],
+            env: Optional[Dict[str, str]] = None) -> None:
         """Run one tool as a subprocess, streaming its output."""
         shown = ' '.join(cmd).replace(sys.executable, 'python')
+        if env:
+            shown = ' '.join(f'{k}={v}' for k, v in env.items()) + ' ' + shown
         self.commands.append(shown)
         print(f'\n==> [{name}] {shown}', flush=True)
         start = time.time()
-        proc = subprocess.run(cmd, cwd=REPO_ROOT)
+        proc = subprocess.run(
+            cmd, cwd=REPO_ROOT, env={
+                **os.environ,
+                **(env or {})
+            })
         self.times[name] = self.times.get(name, 0.0) + time.time() - start
         if proc.returncode != 0:
             raise SystemExit(f'quickstart: step "{name}" failed '
@@ -128,6 +137,13 @@ def schedule_options(iters: int) -> List[str]:
     ]
 
 
+def configured_iters(config: str) -> int:
+    """``train_cfg.max_iters`` of a quickstart config."""
+    from mmengine.config import Config
+    return int(
+        Config.fromfile(osp.join(REPO_ROOT, config)).train_cfg.max_iters)
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     """Run the quickstart."""
     args = parse_args(argv)
@@ -141,16 +157,18 @@ def main(argv: Optional[List[str]] = None) -> None:
     os.makedirs(work_dir, exist_ok=True)
     job = Job(work_dir)
     py = sys.executable
-    iters1 = args.stage1_iters or (6 if args.quick else 1500)
-    iters2 = args.stage2_iters or (4 if args.quick else 600)
+    iters1 = args.stage1_iters or (6 if args.quick else
+                                   configured_iters(STAGE1_CFG))
+    iters2 = args.stage2_iters or (4 if args.quick else
+                                   configured_iters(STAGE2_CFG))
     start = time.time()
 
     marker = osp.join(data_root, 'annotations', 'posetrack18_val.json')
     if osp.isfile(marker):
         print(f'data: using the generated dataset in {data_root}')
     else:
-        job.timed('generate data', generate_posetrack_dataset, data_root,
-                  **(QUICK_DATA_KW if args.quick else DATA_KW))
+        job.timed('generate data', synthetic.generate_posetrack_dataset,
+                  data_root, **(QUICK_DATA_KW if args.quick else DATA_KW))
 
     stage1_dir = osp.join(work_dir, 'stage1')
     stage2_dir = osp.join(work_dir, 'stage2')
@@ -165,7 +183,7 @@ def main(argv: Optional[List[str]] = None) -> None:
             py, 'tools/train.py', STAGE1_CFG, '--work-dir', stage1_dir,
             '--no-validate', '--cfg-options', *common,
             *schedule_options(iters1)
-        ])
+        ], TRAIN_ENV)
     if osp.isfile(stage2_ckpt):
         print(f'stage 2: using {stage2_ckpt} (--fresh retrains)')
     else:
@@ -173,7 +191,7 @@ def main(argv: Optional[List[str]] = None) -> None:
             py, 'tools/train.py', STAGE2_CFG, '--work-dir', stage2_dir,
             '--no-validate', '--cfg-options', *common,
             *schedule_options(iters2), f'load_from={stage1_ckpt}'
-        ])
+        ], TRAIN_ENV)
 
     pred_dirs = {
         'Single-frame HRNet (stage 1)': osp.join(work_dir, 'preds',
@@ -194,14 +212,16 @@ def main(argv: Optional[List[str]] = None) -> None:
         'all frames':
         gt_dir,
         'occluded frames':
-        filter_gt_dir(gt_dir, osp.join(work_dir, 'gt_occluded'), 'occluded'),
+        report.filter_gt_dir(gt_dir, osp.join(work_dir, 'gt_occluded'),
+                             'occluded'),
         'blurred frames':
-        filter_gt_dir(gt_dir, osp.join(work_dir, 'gt_blurred'), 'blurred'),
+        report.filter_gt_dir(gt_dir, osp.join(work_dir, 'gt_blurred'),
+                             'blurred'),
     }
     tables: Dict[str, Dict[str, dict]] = {}
     for subset, subset_gt in subsets.items():
         tables[subset] = {
-            name: evaluate_posetrack(subset_gt, pred_dir)
+            name: posetrack_eval.evaluate_posetrack(subset_gt, pred_dir)
             for name, pred_dir in pred_dirs.items()
         }
 
@@ -218,9 +238,9 @@ def main(argv: Optional[List[str]] = None) -> None:
     total = time.time() - start
     for subset, rows in tables.items():
         print(f'\nPoseTrack AP on generated videos, {subset}:')
-        print(format_posetrack_table(rows))
-    plot = plot_joint_ap(tables, osp.join(work_dir, 'joint_ap.png'))
-    report = write_report(
+        print(posetrack_eval.format_posetrack_table(rows))
+    plot = report.plot_joint_ap(tables, osp.join(work_dir, 'joint_ap.png'))
+    report_file = report.write_report(
         osp.join(work_dir, 'report.md'),
         tables=tables,
         commands=job.commands,
@@ -228,7 +248,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         total_time=total,
         plot_path=plot,
         quick=args.quick)
-    print(f'\nreport: {report}\ntotal time: {total / 60:.1f} min')
+    print(f'\nreport: {report_file}\ntotal time: {total / 60:.1f} min')
 
 
 if __name__ == '__main__':

@@ -1,4 +1,4 @@
-# Quickstart stage 1: the real stage-1 recipe with a tiny HRNet, 128x96
+# Quickstart stage 1: the real stage-1 recipe with a tiny HRNet, 96x64
 # inputs, a short schedule and the generated sparse-label videos.
 _base_ = [
     '../posewarper-stage1_hrnet-w48_posetrack18.py',
@@ -9,14 +9,14 @@ data_root = 'data/quickstart/'
 codec = {{_base_.tiny_codec}}
 
 train_cfg = dict(
-    _delete_=True, by_epoch=False, max_iters=1500, val_interval=1500)
+    _delete_=True, by_epoch=False, max_iters=800, val_interval=800)
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=2e-3))
 param_scheduler = [
     dict(
         type='MultiStepLR',
         begin=0,
-        end=1500,
-        milestones=[1000, 1300],
+        end=800,
+        milestones=[530, 700],
         gamma=0.1,
         by_epoch=False)
 ]
@@ -24,7 +24,7 @@ default_hooks = dict(
     logger=dict(interval=50),
     checkpoint=dict(
         by_epoch=False,
-        interval=500,
+        interval=800,
         max_keep_ckpts=1,
         save_last=True,
         save_best=None))
@@ -36,10 +36,12 @@ model = dict(
     backbone=dict(extra={{_base_.tiny_hrnet}}),
     head=dict(in_channels=16, decoder={{_base_.tiny_codec}}))
 
+# one loader process beside the training process uses both cores
 train_dataloader = dict(
     batch_size=32,
-    num_workers=0,
-    persistent_workers=False,
+    num_workers=1,
+    persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(
         data_root=data_root,
         ann_file='annotations/posetrack18_train_sparse.json',

@@ -1,9 +1,9 @@
-# What the quickstart changes in the real recipes: a tiny HRNet, 128x96
+# What the quickstart changes in the real recipes: a tiny HRNet, 96x64
 # inputs and the generated data (the schedule is set in each config).
 # Names differ from the real recipes' so both can be bases of one config.
 
 tiny_codec = dict(
-    type='MSRAHeatmap', input_size=(96, 128), heatmap_size=(24, 32), sigma=2)
+    type='MSRAHeatmap', input_size=(64, 96), heatmap_size=(16, 24), sigma=2)
 
 tiny_hrnet = dict(
     stage1=dict(
