@@ -35,7 +35,7 @@ if REPO_ROOT not in sys.path:
 
 from posewarper_mm.datasets import synthetic  # noqa: E402
 from posewarper_mm.evaluation import functional as posetrack_eval  # noqa
-from posewarper_mm.utils import quickstart_report as report  # noqa: E402
+from posewarper_mm.utils import quickstart_utils as report  # noqa: E402
 
 STAGE1_CFG = 'configs/quickstart/posewarper-stage1_hrnet-tiny_synthetic.py'
 STAGE2_CFG = 'configs/quickstart/posewarper_hrnet-tiny_synthetic.py'
@@ -112,20 +112,6 @@ class Job:
         return out
 
 
-def data_options(data_root: str) -> List[str]:
-    """``--cfg-options`` that point a quickstart config at ``data_root``."""
-    root = data_root.rstrip('/') + '/'
-    return [
-        f'train_dataloader.dataset.data_root={root}',
-        f'val_dataloader.dataset.data_root={root}',
-        f'test_dataloader.dataset.data_root={root}',
-        f'val_evaluator.ann_file={root}annotations/posetrack18_val.json',
-        f'val_evaluator.gt_folder={root}annotations/val',
-        f'test_evaluator.ann_file={root}annotations/posetrack18_val.json',
-        f'test_evaluator.gt_folder={root}annotations/val',
-    ]
-
-
 def schedule_options(iters: int) -> List[str]:
     """Shorten or lengthen an iteration-based quickstart schedule."""
     first, second = int(iters * 2 / 3), int(iters * 0.87)
@@ -174,7 +160,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     stage2_dir = osp.join(work_dir, 'stage2')
     stage1_ckpt = osp.join(stage1_dir, f'iter_{iters1}.pth')
     stage2_ckpt = osp.join(stage2_dir, f'iter_{iters2}.pth')
-    common = data_options(data_root)
+    common = report.data_options(data_root)
 
     if osp.isfile(stage1_ckpt):
         print(f'stage 1: using {stage1_ckpt} (--fresh retrains)')

@@ -140,12 +140,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     cfg.launcher = args.launcher
     cfg.load_from = args.checkpoint
 
-    # work_dir priority: CLI > config > ./work_dirs/<config name>
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    engine.resolve_work_dir(cfg, args.work_dir, args.config)
 
     if args.show or args.show_dir is not None:
         hooks = cfg.get('default_hooks', None) or {}

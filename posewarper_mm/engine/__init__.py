@@ -3,6 +3,7 @@
 Importing this package allow-lists the globals of mmengine checkpoints for
 torch's ``weights_only`` loader (see :mod:`.safe_checkpoint`).
 """
+from .cli_config import resolve_work_dir
 from .cpu_distributed import (init_gloo_process_group, needs_cpu_distributed,
                               setup_cpu_distributed)
 from .resume import apply_resume_arg, finalize_auto_resume
@@ -18,5 +19,5 @@ __all__ = [
     'apply_resume_arg', 'finalize_auto_resume', 'history_buffer_statistic',
     'init_gloo_process_group',
     'mmengine_checkpoint_safe_globals', 'needs_cpu_distributed',
-    'setup_cpu_distributed'
+    'resolve_work_dir', 'setup_cpu_distributed'
 ]

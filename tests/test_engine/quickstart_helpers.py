@@ -4,6 +4,8 @@ from typing import List, Optional
 
 from tiny_topdown_experiment import REPO_ROOT
 
+from posewarper_mm.utils.quickstart_utils import data_options  # noqa: F401
+
 STAGE1_CFG = osp.join(REPO_ROOT, 'configs', 'quickstart',
                       'posewarper-stage1_hrnet-tiny_synthetic.py')
 STAGE2_CFG = osp.join(REPO_ROOT, 'configs', 'quickstart',
@@ -38,20 +40,6 @@ def generate_tiny_videos(root: str) -> str:
         sparse_every=2,
         seed=0)
     return root
-
-
-def data_options(root: str) -> List[str]:
-    """``--cfg-options`` pointing a quickstart config at ``root``."""
-    root = root.rstrip('/') + '/'
-    return [
-        f'train_dataloader.dataset.data_root={root}',
-        f'val_dataloader.dataset.data_root={root}',
-        f'test_dataloader.dataset.data_root={root}',
-        f'val_evaluator.ann_file={root}annotations/posetrack18_val.json',
-        f'val_evaluator.gt_folder={root}annotations/val',
-        f'test_evaluator.ann_file={root}annotations/posetrack18_val.json',
-        f'test_evaluator.gt_folder={root}annotations/val',
-    ]
 
 
 def short_schedule(iters: int, batch_size: int) -> List[str]:

@@ -1,4 +1,4 @@
-"""Subset evaluation, plot and Markdown report of the quickstart job."""
+"""Config options, subset evaluation, plot and report of the quickstart."""
 import json
 import math
 import os
@@ -9,6 +9,27 @@ from ..evaluation.functional import format_posetrack_table, list_gt_files
 
 SUMMARY_COLUMNS = ('Head', 'Shoulder', 'Elbow', 'Wrist', 'Hip', 'Knee',
                    'Ankle', 'Total')
+
+
+def data_options(data_root: str) -> List[str]:
+    """``--cfg-options`` that point a quickstart config at ``data_root``.
+
+    Args:
+        data_root (str): Root of a generated PoseTrack18-format dataset.
+
+    Returns:
+        list[str]: ``key=value`` overrides of every data path.
+    """
+    root = data_root.rstrip('/') + '/'
+    return [
+        f'train_dataloader.dataset.data_root={root}',
+        f'val_dataloader.dataset.data_root={root}',
+        f'test_dataloader.dataset.data_root={root}',
+        f'val_evaluator.ann_file={root}annotations/posetrack18_val.json',
+        f'val_evaluator.gt_folder={root}annotations/val',
+        f'test_evaluator.ann_file={root}annotations/posetrack18_val.json',
+        f'test_evaluator.gt_folder={root}annotations/val',
+    ]
 
 
 def filter_gt_dir(gt_dir: str, out_dir: str, flag: str) -> str:
