@@ -7,7 +7,7 @@ random init, eval mode) it measures, per person crop:
   model);
 - (b) 5-frame PoseWarper done naively: each frame through the backbone on
   its own and each frame warped by its own neck call, the key frame's
-  offsets recomputed;
+  offsets recomputed (the persons of a frame stay batched);
 - (c) 5-frame PoseWarper as implemented: one backbone pass over all
   frames and persons, cached key-frame offsets; with its backbone / neck
   split;
@@ -17,10 +17,16 @@ then the neck with mmcv's and torchvision's deformable convolution
 (b) and (c) must agree (max abs diff <= ``--tolerance`` in fp32), else the
 exit status is 1; a case that fails to run gives exit status 3.
 
-Example::
+Examples::
 
-    python tools/analysis/benchmark_posewarper.py --device cpu --batch 2 \\
-        --repeats 3 --out-json bench.json --out-md bench.md
+    # GPU: fp32, bf16 autocast and channels-last tables
+    python tools/analysis/benchmark_posewarper.py --batch 8 \\
+        --out-json bench.json --out-md bench.md
+    # shared CPU: one thread, CPU-seconds clock (robust to other jobs)
+    python tools/analysis/benchmark_posewarper.py --device cpu --batch 1 \\
+        --repeats 3 --threads 1 --clock process --out-json bench.json
+    # seconds-long smoke run with a tiny HRNet (used by the tests)
+    python tools/analysis/benchmark_posewarper.py --quick --device cpu
 """
 import argparse
 import json
