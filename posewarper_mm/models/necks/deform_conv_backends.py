@@ -151,9 +151,18 @@ class BackendDeformConv2d(nn.Module):
                 f'{__name__}: offset shape {tuple(offset.shape)} does not '
                 f'match input batch {x.size(0)} and {self.offset_channels} '
                 'offset channels')
-        if self.backend == 'mmcv':
-            return self._forward_mmcv(x, offset)
-        return self._forward_torchvision(x, offset)
+        forward = (
+            self._forward_mmcv
+            if self.backend == 'mmcv' else self._forward_torchvision)
+        if x.dtype in (torch.float32, torch.float64) and \
+                offset.dtype == x.dtype:
+            return forward(x, offset)
+        # Neither mmcv's nor torchvision's kernels cover bfloat16 (and
+        # mmcv's CPU kernel no float16): run the op in float32 outside
+        # autocast and hand the result back in the input's dtype.
+        with torch.autocast(x.device.type, enabled=False):
+            out = forward(x.float(), offset.float())
+        return out.to(x.dtype)
 
     def _forward_torchvision(self, x: Tensor, offset: Tensor) -> Tensor:
         from torchvision.ops import deform_conv2d

@@ -147,3 +147,22 @@ def test_cuda_mmcv_matches_torchvision(batch):
     cpu_out = _forward_backward(mmcv_layer.cpu(), x.cpu(), offset.cpu())[0]
     torch.testing.assert_close(
         cuda_results[0][0].cpu(), cpu_out, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize('backend', ['mmcv', 'torchvision'])
+def test_bfloat16_autocast_runs_in_float32(backend):
+    """Neither kernel has bfloat16: the op runs in float32 and casts back."""
+    conv = BackendDeformConv2d(
+        4, 4, 3, padding=1, deform_groups=2, backend=backend)
+    torch.nn.init.normal_(conv.weight)
+    x = torch.randn(2, 4, 6, 5)
+    offset = torch.randn(2, 2 * 2 * 9, 6, 5)
+    ref = conv(x, offset)
+    out = conv(x.bfloat16(), offset.bfloat16())
+    assert out.dtype == torch.bfloat16
+    expected = conv(x.bfloat16().float(), offset.bfloat16().float())
+    assert torch.allclose(out.float(), expected, atol=0.05, rtol=0.02)
+    assert torch.allclose(out.float(), ref, atol=0.5, rtol=0.1)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        auto = conv(x, offset)
+    assert torch.isfinite(auto.float()).all()
