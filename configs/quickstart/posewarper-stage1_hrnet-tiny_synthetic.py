@@ -34,7 +34,9 @@ load_from = None
 
 model = dict(
     backbone=dict(extra={{_base_.tiny_hrnet}}),
-    head=dict(in_channels=16, decoder={{_base_.tiny_codec}}))
+    head=dict(in_channels=16, decoder={{_base_.tiny_codec}}),
+    # no flip test: left and right differ by shade (see the pipeline)
+    test_cfg=dict(flip_test=False))
 
 # one loader process beside the training process uses both cores
 train_dataloader = dict(

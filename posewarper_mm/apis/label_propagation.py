@@ -110,8 +110,8 @@ def _source_persons(anns: List[dict]) -> SourcePersons:
         vis.append(visible)
         boxes.append([x, y, x + w, y + h])
     num_kpts = kpts[0].shape[0] if kpts else 0
-    return (kept, np.asarray(kpts).reshape(-1, num_kpts, 2),
-            np.asarray(vis).reshape(-1, num_kpts),
+    return (kept, np.asarray(kpts).reshape(len(kept), num_kpts, 2),
+            np.asarray(vis).reshape(len(kept), num_kpts),
             np.asarray(boxes, dtype=np.float32).reshape(-1, 4))
 
 

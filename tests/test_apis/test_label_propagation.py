@@ -99,3 +99,21 @@ def test_pseudo_annotation_moves_boxes_and_hides_joints():
     assert ann['bbox'] == [9.0, 9.0, 46.0, 50.0]
     assert ann['bbox_head'] == [12.0, 12.0, 10.0, 10.0]
     assert ann['propagated_from'] == 5
+
+
+def test_copy_baseline_with_a_labeled_frame_without_persons(sparse):
+    """A labeled frame whose persons all left the view gives no labels."""
+    labeled = [img['id'] for img in sparse['images'] if img['is_labeled']]
+    empty = labeled[0]
+    coco = dict(
+        sparse,
+        annotations=[
+            a for a in sparse['annotations'] if a['image_id'] != empty
+        ])
+    pairs = assign_sources(coco)
+    targets = {tgt for tgt, src in pairs.items() if src == empty}
+    assert targets
+    out = copy_nearest_labels(coco)
+    new = out['annotations'][len(coco['annotations']):]
+    assert not [a for a in new if a['image_id'] in targets]
+    assert {a['image_id'] for a in new} == set(pairs) - targets
