@@ -19,3 +19,16 @@ def posetrack18_sample() -> Path:
     if not SAMPLE_DATA.is_dir():
         pytest.skip(f'PoseTrack18 sample data not found at {SAMPLE_DATA}')
     return SAMPLE_DATA
+
+
+@pytest.fixture(autouse=True)
+def mmpose_default_scope():
+    """Every test starts in mmpose's scope, as configs and tools do.
+
+    A Runner built without ``default_scope`` switches mmengine's global
+    default scope to ``'mmengine'``; registries would then resolve names
+    in the wrong scope for the tests that follow.
+    """
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmpose')
+    yield

@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from mmengine.config import Config
 from mmpose.apis import init_model
 
 from posewarper_mm.datasets.synthetic import generate_posetrack_dataset
@@ -15,12 +16,14 @@ from posewarper_mm.datasets.synthetic import generate_posetrack_dataset
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TINY_CONFIG = str(REPO_ROOT / 'configs' / 'quickstart' /
                   'posewarper_hrnet-tiny_synthetic.py')
+# (width, height) of the tiny model's input crops
+TINY_INPUT_SIZE = tuple(Config.fromfile(TINY_CONFIG).codec.input_size)
 SAMPLE_DATA = REPO_ROOT.parent / 'shared' / 'data' / 'posetrack18_sample'
 SAMPLE_VIDEO_DIR = SAMPLE_DATA / 'videos' / '000001_mpiinew_test'
 
 
 def build_tiny_model():
-    """The quickstart stage-2 model (tiny HRNet, 128x96), random weights."""
+    """The quickstart stage-2 model (tiny HRNet), random weights."""
     return init_model(TINY_CONFIG, None, device='cpu')
 
 

@@ -2,7 +2,7 @@
 import cv2
 import numpy as np
 import pytest
-from apis_test_utils import clip_frames
+from apis_test_utils import TINY_INPUT_SIZE, clip_frames
 from mmengine.dataset import pseudo_collate
 
 from posewarper_mm.apis import build_test_pipeline, inference_posewarper
@@ -39,13 +39,16 @@ def test_one_prediction_per_box_in_image_coordinates(tiny_model, frames,
         assert np.allclose(inst.bboxes[0], box)
         assert inst.bbox_scores[0] == pytest.approx(score)
         # every keypoint lies in the crop (box padded by 1.25, widened to
-        # the 96x128 aspect), up to one heatmap pixel (crop / 24)
+        # the crop's aspect), up to one heatmap pixel (stride 4)
+        width, height = TINY_INPUT_SIZE
+        aspect = width / height
         pad_w, pad_h = (box[2:] - box[:2]) * 1.25
-        crop_w, crop_h = max(pad_w, pad_h * 0.75), max(pad_h, pad_w / 0.75)
+        crop_w = max(pad_w, pad_h * aspect)
+        crop_h = max(pad_h, pad_w / aspect)
         center = (box[:2] + box[2:]) / 2
         dist = np.abs(inst.keypoints[0] - center)
-        assert np.all(dist[:, 0] <= crop_w / 2 + crop_w / 24)
-        assert np.all(dist[:, 1] <= crop_h / 2 + crop_h / 32)
+        assert np.all(dist[:, 0] <= crop_w / 2 + crop_w * 4 / width)
+        assert np.all(dist[:, 1] <= crop_h / 2 + crop_h * 4 / height)
         assert np.allclose(result.metainfo['frame_weights'], WEIGHTS)
         assert list(result.metainfo['frame_offsets']) == OFFSETS
 

@@ -5,6 +5,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from apis_test_utils import TINY_INPUT_SIZE
 from mmengine.dataset import pseudo_collate
 
 from posewarper_mm.apis import (build_instance_data, build_test_pipeline,
@@ -58,9 +59,10 @@ def test_identity_warp_reproduces_known_poses(tiny_model, labeled):
                                    labeled['visible'], labeled['boxes'])
     vis = labeled['visible'] > 0
     assert kpts.shape == labeled['keypoints'].shape
-    # image pixels per crop pixel: box padded by 1.25 at the 96x128 aspect
+    # image pixels per crop pixel: box padded by 1.25 at the crop's aspect
+    width, height = TINY_INPUT_SIZE
     size = (labeled['boxes'][:, 2:] - labeled['boxes'][:, :2]) * 1.25
-    per_px = np.maximum(size[:, 1], size[:, 0] / 0.75) / 128
+    per_px = np.maximum(size[:, 1], size[:, 0] * height / width) / height
     # encoding rounds to a heatmap pixel (stride 4), decoding shifts by a
     # quarter pixel: at most 0.75 heatmap px = 3 crop px per axis
     err = np.abs(kpts - labeled['keypoints']) / per_px[:, None, None]
@@ -107,18 +109,21 @@ def test_warps_key_heatmaps_with_reversed_difference(
     centers = np.stack([s.metainfo['input_center'] for s in samples])
     scales = np.stack([s.metainfo['input_scale'] for s in samples])
     known = encode_heatmaps(model.head.decoder, labeled['keypoints'],
-                            labeled['visible'], centers, scales, (96, 128))
+                            labeled['visible'], centers, scales,
+                            TINY_INPUT_SIZE)
     assert torch.allclose(source, torch.from_numpy(known))
 
     # a shift of two heatmap pixels = 8 crop pixels to the right
     vis = labeled['visible'] > 0
     dx = kpts[..., 0] - labeled['keypoints'][..., 0]
-    expected = 8 * scales[:, :1] / 96
+    width = TINY_INPUT_SIZE[0]
+    expected = 8 * scales[:, :1] / width
     inside = vis & (image_to_input(labeled['keypoints'], centers[:, None],
-                                   scales[:, None], (96, 128))[..., 0] < 80)
+                                   scales[:, None], TINY_INPUT_SIZE)[..., 0]
+                    < width - 16)
     assert np.allclose(dx[inside],
                        np.broadcast_to(expected, dx.shape)[inside],
-                       atol=scales.max() / 96 * 2.01)
+                       atol=scales.max() / width * 2.01)
 
 
 def test_no_person_and_size_mismatch(tiny_model, labeled):

@@ -2,6 +2,7 @@
 import os.path as osp
 import pickle
 import subprocess
+import uuid
 
 import numpy as np
 import pytest
@@ -53,6 +54,9 @@ class _ToyModel(BaseModel):
 
 
 def _toy_runner(work_dir, max_iters, **kwargs):
+    # a unique name: runners built in the same second would otherwise share
+    # mmengine's MessageHub (and its loss history)
+    kwargs.setdefault('experiment_name', f'toy_{uuid.uuid4().hex}')
     return Runner(
         model=_ToyModel(),
         work_dir=work_dir,
