@@ -87,7 +87,7 @@ def plot_joint_ap(tables: Mapping[str, Mapping[str, Mapping[str, float]]],
     import numpy as np
 
     fig, axes = plt.subplots(
-        len(tables), 1, figsize=(10, 3.2 * len(tables)), squeeze=False)
+        len(tables), 1, figsize=(12, 3.2 * len(tables)), squeeze=False)
     x = np.arange(len(SUMMARY_COLUMNS))
     for ax, (title, rows) in zip(axes[:, 0], tables.items()):
         width = 0.8 / max(len(rows), 1)
@@ -103,9 +103,9 @@ def plot_joint_ap(tables: Mapping[str, Mapping[str, Mapping[str, float]]],
         ax.set_ylabel('AP (%)')
         ax.set_ylim(0, 100)
         ax.set_title(title)
-        ax.legend(loc='lower right', fontsize=8)
+        ax.legend(loc='upper left', bbox_to_anchor=(1.01, 1.0), fontsize=8)
     fig.tight_layout()
-    fig.savefig(out_file, dpi=100)
+    fig.savefig(out_file, dpi=100, bbox_inches='tight')
     plt.close(fig)
     return out_file
 
