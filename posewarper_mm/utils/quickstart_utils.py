@@ -1,11 +1,9 @@
 """Config options, subset evaluation, plot and report of the quickstart."""
-import json
 import math
-import os
 import os.path as osp
 from typing import List, Mapping, Optional
 
-from ..evaluation.functional import format_posetrack_table, list_gt_files
+from ..evaluation.functional import format_posetrack_table, restrict_gt_dir
 
 SUMMARY_COLUMNS = ('Head', 'Shoulder', 'Elbow', 'Wrist', 'Hip', 'Knee',
                    'Ankle', 'Total')
@@ -50,22 +48,9 @@ def filter_gt_dir(gt_dir: str, out_dir: str, flag: str) -> str:
     Raises:
         ValueError: No image of any video carries a true ``flag``.
     """
-    os.makedirs(out_dir, exist_ok=True)
-    kept = 0
-    for name in list_gt_files(gt_dir):
-        with open(osp.join(gt_dir, name), encoding='utf-8') as f:
-            video = json.load(f)
-        flagged = {
-            image['id']
-            for image in video['images'] if image.get(flag, False)
-        }
-        kept += len(flagged)
-        video['annotations'] = [
-            ann for ann in video['annotations'] if ann['image_id'] in flagged
-        ]
-        with open(osp.join(out_dir, name), 'w') as f:
-            json.dump(video, f)
-    if kept == 0:
+    images, _ = restrict_gt_dir(gt_dir, out_dir,
+                                lambda image: bool(image.get(flag, False)))
+    if images == 0:
         raise ValueError(f'no image in {gt_dir} has {flag!r} set')
     return out_dir
 

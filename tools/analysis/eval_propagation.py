@@ -40,7 +40,7 @@ from posewarper_mm.datasets.synthetic import generate_posetrack_dataset
 from posewarper_mm.evaluation.functional import (PoseTrackFileError,
                                                  evaluate_posetrack,
                                                  format_posetrack_table,
-                                                 list_gt_files, summary_only,
+                                                 restrict_gt_dir, summary_only,
                                                  write_posetrack_predictions)
 
 COPY_ROW = 'copy nearest labeled pose'
@@ -82,8 +82,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         help='absolute: decode the warped heatmaps (default); '
         'displacement: move the labels by decode(warped) - decode(labels)')
     parser.add_argument(
-        '--device',
-        default='cuda:0' if torch.cuda.is_available() else 'cpu')
+        '--device', default='cuda:0' if torch.cuda.is_available() else 'cpu')
     args = parser.parse_args(argv)
     annotations = osp.join(args.data_root, 'annotations')
     args.sparse_ann = args.sparse_ann or osp.join(
@@ -97,8 +96,8 @@ def labeled_image_ids(coco: dict) -> set:
     annotated = {a['image_id'] for a in coco['annotations']}
     return {
         img['id']
-        for img in coco['images'] if img.get('is_labeled', img['id'] in
-                                             annotated)
+        for img in coco['images']
+        if img.get('is_labeled', img['id'] in annotated)
     }
 
 
@@ -108,18 +107,9 @@ def write_unlabeled_gt(gt_dir: str, labeled: set, out_dir: str) -> int:
     Returns:
         int: The number of GT persons left (on unlabeled frames).
     """
-    os.makedirs(out_dir, exist_ok=True)
-    kept = 0
-    for name in list_gt_files(gt_dir):
-        path = osp.join(gt_dir, name)
-        video = load_json_file(path)
-        video['annotations'] = [
-            a for a in video['annotations'] if a['image_id'] not in labeled
-        ]
-        kept += len(video['annotations'])
-        with open(osp.join(out_dir, name), 'w', encoding='utf-8') as f:
-            json.dump(video, f)
-    return kept
+    _, persons = restrict_gt_dir(gt_dir, out_dir,
+                                 lambda image: image['id'] not in labeled)
+    return persons
 
 
 def propagated_predictions(coco: dict) -> Dict[int, List[dict]]:
@@ -128,8 +118,7 @@ def propagated_predictions(coco: dict) -> Dict[int, List[dict]]:
     for ann in coco['annotations']:
         if 'propagated_from' not in ann:
             continue
-        triples = np.asarray(ann['keypoints'], dtype=np.float64).reshape(
-            -1, 3)
+        triples = np.asarray(ann['keypoints'], dtype=np.float64).reshape(-1, 3)
         visible = triples[:, 2] > 0
         scores = np.where(visible, np.asarray(ann['scores']), 0.0)
         preds.setdefault(ann['image_id'], []).append(
@@ -146,8 +135,8 @@ def evaluate_rows(rows: Dict[str, dict], gt_dir: str,
     results = {}
     for name, coco in rows.items():
         pred_dir = osp.join(work_dir, 'pred_' + name.split()[0].lower())
-        write_posetrack_predictions(propagated_predictions(coco), gt_dir,
-                                    pred_dir)
+        write_posetrack_predictions(
+            propagated_predictions(coco), gt_dir, pred_dir)
         results[name] = summary_only(evaluate_posetrack(gt_dir, pred_dir))
     return results
 
@@ -155,28 +144,33 @@ def evaluate_rows(rows: Dict[str, dict], gt_dir: str,
 def run(args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
     """Propagate both ways, evaluate, print the table."""
     if args.generate and not osp.isfile(args.sparse_ann):
-        generate_posetrack_dataset(args.data_root, num_videos=4,
-                                   num_frames=20, videos_per_split=(3, 1))
+        generate_posetrack_dataset(
+            args.data_root,
+            num_videos=4,
+            num_frames=20,
+            videos_per_split=(3, 1))
     coco = load_json_file(args.sparse_ann)
     os.makedirs(args.work_dir, exist_ok=True)
     gt_dir = osp.join(args.work_dir, 'gt_unlabeled_frames')
-    num_gt = write_unlabeled_gt(args.gt_dir, labeled_image_ids(coco),
-                                gt_dir)
+    num_gt = write_unlabeled_gt(args.gt_dir, labeled_image_ids(coco), gt_dir)
     num_targets = count_targets(coco, args.max_distance)
     print(f'{args.sparse_ann}: {num_targets} unlabeled frames, {num_gt} GT '
           'persons on unlabeled frames')
     model = init_model(args.config, args.checkpoint, device=args.device)
     bar = ProgressBar(num_targets)
     rows = {
-        COPY_ROW: copy_nearest_labels(coco, args.max_distance),
-        WARP_ROW: propagate_labels(model, coco, args.data_root,
-                                   args.max_distance, bar.update,
-                                   args.decode),
+        COPY_ROW:
+        copy_nearest_labels(coco, args.max_distance),
+        WARP_ROW:
+        propagate_labels(model, coco, args.data_root, args.max_distance,
+                         bar.update, args.decode),
     }
     print()
     for name, pseudo in rows.items():
-        with open(osp.join(args.work_dir, f'{name.split()[0].lower()}.json'),
-                  'w', encoding='utf-8') as f:
+        with open(
+                osp.join(args.work_dir, f'{name.split()[0].lower()}.json'),
+                'w',
+                encoding='utf-8') as f:
             json.dump(pseudo, f)
     results = evaluate_rows(rows, gt_dir, args.work_dir)
     print('PoseTrack AP on the unlabeled frames:')
