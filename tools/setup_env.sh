@@ -9,13 +9,28 @@
 # ~/.cache/posewarper_mm), keyed by mmcv / torch / Python / CUDA versions,
 # so a second set-up on the same machine only reinstalls wheels.
 #
-# Usage: tools/setup_env.sh [VENV_DIR]   (default: .venv in the repo root)
-set -euo pipefail
+# Usage: tools/setup_env.sh [--only mmcv] [VENV_DIR]
+#   VENV_DIR   the environment, relative or absolute (default: .venv in the
+#              repo root); created when missing
+#   --only mmcv  run the mmcv step alone, in an environment that already has
+#              torch (used by the set-up test)
+# Environment: PWMM_CACHE_DIR (wheel cache), PWMM_PYTHON (interpreter for a
+# new venv), PWMM_MMCV_SDIST (build mmcv from this local source
+# distribution, see tools/build_mmcv.sh), MAX_JOBS.
+set -Eeuo pipefail
 
+ONLY=''
+if [ "${1:-}" = '--only' ]; then
+    ONLY="${2:?--only needs a step name (mmcv)}"
+    [ "$ONLY" = mmcv ] || { echo "unknown step: $ONLY" >&2; exit 2; }
+    shift 2
+fi
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${1:-${PWMM_VENV:-$ROOT/.venv}}"
+# Absolute from here on: later steps cd into build folders.
+VENV="$(realpath -m -- "$VENV")"
 PYTHON="${PWMM_PYTHON:-python3.11}"
-CACHE="${PWMM_CACHE_DIR:-$HOME/.cache/posewarper_mm}"
+CACHE="$(realpath -m -- "${PWMM_CACHE_DIR:-$HOME/.cache/posewarper_mm}")"
 MMCV_VERSION=2.1.0
 STEP='start'
 
@@ -30,10 +45,14 @@ step() { STEP="$1"; log "$1"; }
 command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 
 step 'virtual environment'
-if [ ! -x "$VENV/bin/python" ]; then
-    "$PYTHON" -m venv "$VENV"
-fi
 PY="$VENV/bin/python"
+if [ ! -x "$PY" ]; then
+    "$PYTHON" -m venv "$VENV"
+elif ! "$PY" -m pip --version >/dev/null 2>&1; then
+    # an earlier set-up stopped while the venv was being created
+    echo "$VENV has no working pip: recreating it"
+    "$PYTHON" -m venv --clear "$VENV"
+fi
 PIP=("$PY" -m pip --disable-pip-version-check)
 "$PY" --version
 
@@ -47,6 +66,53 @@ except PackageNotFoundError:
     sys.exit(1)
 EOF
 }
+
+have_ops() { "$PY" -c 'import mmcv._ext' >/dev/null 2>&1; }
+
+mmcv_step() {
+    step "mmcv $MMCV_VERSION with compiled ops"
+    if installed mmcv "$MMCV_VERSION" && have_ops; then
+        echo 'already installed with ops'
+        return
+    fi
+    local key wheel_dir
+    key="$("$PY" - <<'EOF'
+import shutil
+import sys
+
+import torch
+
+cuda = torch.version.cuda if torch.cuda.is_available() else None
+cuda = cuda if cuda and shutil.which('nvcc') else None
+print(f'torch{torch.__version__.split("+")[0]}-py{sys.version_info[0]}'
+      f'{sys.version_info[1]}-{"cu" + cuda if cuda else "cpu"}')
+EOF
+)"
+    wheel_dir="$CACHE/wheels/mmcv-$MMCV_VERSION-$key"
+    if ls "$wheel_dir"/mmcv-*.whl >/dev/null 2>&1; then
+        echo "using cached wheel from $wheel_dir"
+    else
+        echo "no cached wheel in $wheel_dir: building (about 15-20 min on" \
+            "2 cores)"
+        MMCV_VERSION="$MMCV_VERSION" bash "$ROOT/tools/build_mmcv.sh" \
+            "$PY" "$wheel_dir"
+    fi
+    "${PIP[@]}" install -q --force-reinstall --no-deps "$wheel_dir"/mmcv-*.whl
+    # mmcv's own light dependencies.
+    "${PIP[@]}" install -q addict packaging Pillow pyyaml yapf==0.40.1 \
+        opencv-python
+    if ! have_ops; then
+        echo "mmcv installed from $wheel_dir, but 'import mmcv._ext' fails:"
+        "$PY" -c 'import mmcv._ext'
+    fi
+}
+
+if [ "$ONLY" = mmcv ]; then
+    mmcv_step
+    trap - ERR
+    log "mmcv step done: $VENV"
+    exit 0
+fi
 
 step 'build tools (setuptools with pkg_resources, wheel, ninja, cython)'
 "${PIP[@]}" install -q -r "$ROOT/requirements/build.txt"
@@ -62,46 +128,7 @@ fi
 step 'mmengine'
 installed mmengine 0.10.7 || "${PIP[@]}" install -q mmengine==0.10.7
 
-step "mmcv $MMCV_VERSION with compiled ops"
-have_ops() { "$PY" -c 'import mmcv._ext' >/dev/null 2>&1; }
-if installed mmcv "$MMCV_VERSION" && have_ops; then
-    echo 'already installed with ops'
-else
-    KEY="$("$PY" - <<'EOF'
-import sys
-import torch
-cuda = torch.version.cuda if torch.cuda.is_available() else None
-import shutil
-cuda = cuda if cuda and shutil.which('nvcc') else 'cpu'
-print(f'torch{torch.__version__.split("+")[0]}-py{sys.version_info[0]}'
-      f'{sys.version_info[1]}-{"cu" + cuda if cuda != "cpu" else "cpu"}')
-EOF
-)"
-    WHEEL_DIR="$CACHE/wheels/mmcv-$MMCV_VERSION-$KEY"
-    mkdir -p "$WHEEL_DIR"
-    if ! ls "$WHEEL_DIR"/mmcv-*.whl >/dev/null 2>&1; then
-        echo "no cached wheel in $WHEEL_DIR: building (about 18 min on 2 cores)"
-        BUILD="$(mktemp -d)"
-        "${PIP[@]}" download -q --no-deps --no-binary :all: \
-            --no-build-isolation "mmcv==$MMCV_VERSION" -d "$BUILD"
-        tar -xzf "$BUILD"/mmcv-"$MMCV_VERSION".tar.gz -C "$BUILD"
-        SRC="$BUILD/mmcv-$MMCV_VERSION"
-        # torch >= 2.10 headers need C++20; mmcv 2.1.0 hard-codes 14/17.
-        sed -i -e 's/-std=c++14/-std=c++20/g' -e 's/-std=c++17/-std=c++20/g' \
-            "$SRC/setup.py"
-        (cd "$SRC" && MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
-            "${PIP[@]}" wheel --no-build-isolation --no-deps -w "$BUILD/dist" .)
-        cp "$BUILD"/dist/mmcv-*.whl "$WHEEL_DIR/"
-        rm -rf "$BUILD"
-    else
-        echo "using cached wheel from $WHEEL_DIR"
-    fi
-    "${PIP[@]}" install -q --force-reinstall --no-deps "$WHEEL_DIR"/mmcv-*.whl
-    # mmcv's own light dependencies.
-    "${PIP[@]}" install -q addict packaging Pillow pyyaml yapf==0.40.1 \
-        opencv-python
-    have_ops
-fi
+mmcv_step
 
 step 'mmdet'
 installed mmdet 3.3.0 || "${PIP[@]}" install -q mmdet==3.3.0
