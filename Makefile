@@ -8,8 +8,8 @@ STAMP := $(VENV)/.posewarper_mm_ready
 
 .PHONY: setup demo test lint
 
-$(STAMP): tools/setup_env.sh setup.py requirements/build.txt \
-		requirements/runtime.txt requirements/tests.txt \
+$(STAMP): tools/setup_env.sh tools/build_mmcv.sh setup.py \
+		requirements/build.txt requirements/runtime.txt requirements/tests.txt \
 		requirements/mminstall.txt
 	bash tools/setup_env.sh $(VENV)
 	touch $(STAMP)

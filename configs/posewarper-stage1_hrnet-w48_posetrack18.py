@@ -18,6 +18,14 @@ auto_scale_lr = dict(base_batch_size=128)
 
 # COCO-pretrained HRNet-W48 384x288 (mmpose model zoo); give a local path
 load_from = None
+# warns at the start of training when no pretrained weights are given
+custom_hooks = [
+    dict(
+        type='InitialWeightsCheckHook',
+        hint='Give the COCO-pretrained HRNet (mmpose model zoo, '
+        'td-hm_hrnet-w48_8xb32-210e_coco-384x288) with --cfg-options '
+        'load_from=PATH.')
+]
 
 # mmpose's own single-frame estimator, fed by the multi-frame pipeline with
 # T = 1 (the preprocessor drops the frame axis)

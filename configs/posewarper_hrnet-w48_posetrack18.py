@@ -20,6 +20,14 @@ auto_scale_lr = dict(base_batch_size=64)
 
 # The stage-1 checkpoint; its head conv moves into the neck automatically.
 load_from = 'work_dirs/posewarper-stage1_hrnet-w48_posetrack18/best.pth'
+# warns at the start of training if load_from is unset (the backbone is
+# frozen, so random weights there would never improve)
+custom_hooks = [
+    dict(
+        type='InitialWeightsCheckHook',
+        hint='Give the stage-1 checkpoint with --cfg-options '
+        'load_from=PATH.')
+]
 
 model = dict(
     type='PoseWarperEstimator',

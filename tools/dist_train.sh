@@ -6,7 +6,8 @@
 # NPROC processes per machine: one per GPU, or CPU processes (gloo backend)
 # on a machine without CUDA. Environment variables (defaults):
 #   NNODES (1), NODE_RANK (0), MASTER_ADDR (127.0.0.1), PORT (29500),
-#   PYTHON (the `python` of the active environment).
+#   PYTHON (see find_python.sh: the active environment, else the
+#   project's .venv).
 
 set -e
 
@@ -21,7 +22,8 @@ NNODES=${NNODES:-1}
 NODE_RANK=${NODE_RANK:-0}
 PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
-PYTHON=${PYTHON:-$(command -v python || command -v python3)}
+# shellcheck source=find_python.sh
+source "$(dirname "$0")/find_python.sh"
 TOOLS_DIR="$(cd "$(dirname "$0")" && pwd)"
 
 PYTHONPATH="$TOOLS_DIR/..":$PYTHONPATH \

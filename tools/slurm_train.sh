@@ -4,8 +4,8 @@
 #   bash tools/slurm_train.sh PARTITION JOB_NAME CONFIG WORK_DIR [args...]
 #
 # Environment variables (defaults): GPUS (8), GPUS_PER_NODE (8),
-#   CPUS_PER_TASK (5), SRUN_ARGS (""), PYTHON (`python` of the active
-#   environment).
+#   CPUS_PER_TASK (5), SRUN_ARGS (""), PYTHON (see find_python.sh: the
+#   active environment, else the project's .venv).
 
 set -x
 
@@ -22,7 +22,8 @@ GPUS=${GPUS:-8}
 GPUS_PER_NODE=${GPUS_PER_NODE:-8}
 CPUS_PER_TASK=${CPUS_PER_TASK:-5}
 SRUN_ARGS=${SRUN_ARGS:-""}
-PYTHON=${PYTHON:-$(command -v python || command -v python3)}
+# shellcheck source=find_python.sh
+source "$(dirname "$0")/find_python.sh"
 TOOLS_DIR="$(cd "$(dirname "$0")" && pwd)"
 
 # SRUN_ARGS is split into words on purpose.

@@ -25,12 +25,14 @@ visualisation flags, ``--pred-dir``, box protocol, ``--cfg-options``, then
 could no longer address).
 """
 import argparse
+import gc
 import os
 import os.path as osp
 import sys
 
 from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.runner import Runner
+from torch.distributed.elastic.multiprocessing.errors import record
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if REPO_ROOT not in sys.path:
@@ -182,15 +184,25 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     return cfg
 
 
+@record
 def main(argv=None) -> None:
     """Build the runner from the merged config and test."""
     args = parse_args(argv)
     cfg = merge_args(Config.fromfile(args.config), args)
     engine.setup_cpu_distributed(cfg)
-    runner = Runner.from_cfg(cfg)
-    if args.out:
-        runner.register_hook(engine.SaveTestMetricsHook(args.out), 'LOWEST')
-    runner.test()
+    succeeded = False
+    try:
+        runner = Runner.from_cfg(cfg)
+        if args.out:
+            runner.register_hook(
+                engine.SaveTestMetricsHook(args.out), 'LOWEST')
+        runner.test()
+        succeeded = True
+    finally:
+        # release the runner's loader workers before the process group
+        runner = None
+        gc.collect()
+        engine.teardown_distributed(succeeded)
 
 
 if __name__ == '__main__':

@@ -27,6 +27,7 @@ runs on CPU; with ``tools/dist_train.sh`` the processes use the gloo
 backend.
 """
 import argparse
+import gc
 import os
 import os.path as osp
 import sys
@@ -34,6 +35,7 @@ import sys
 from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.device import get_device
 from mmengine.runner import Runner
+from torch.distributed.elastic.multiprocessing.errors import record
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if REPO_ROOT not in sys.path:
@@ -134,9 +136,8 @@ def _add_tensorboard(cfg: Config) -> None:
     try:
         import tensorboard  # noqa: F401
     except ImportError as err:
-        raise ImportError(
-            '--tensorboard needs the `tensorboard` package: '
-            'pip install tensorboard') from err
+        raise ImportError('--tensorboard needs the `tensorboard` package: '
+                          'pip install tensorboard') from err
     if cfg.get('visualizer', None) is None:
         cfg.visualizer = ConfigDict(
             type='PoseLocalVisualizer', name='visualizer')
@@ -198,6 +199,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     return cfg
 
 
+@record
 def main(argv=None) -> None:
     """Build the runner from the merged config and train."""
     args = parse_args(argv)
@@ -208,8 +210,16 @@ def main(argv=None) -> None:
             'AmpOptimWrapper (--amp) needs a GPU: mmengine supports mixed '
             'precision training on cuda/npu/mlu/musa devices only.')
     engine.setup_cpu_distributed(cfg)
-    runner = Runner.from_cfg(cfg)
-    runner.train()
+    succeeded = False
+    try:
+        runner = Runner.from_cfg(cfg)
+        runner.train()
+        succeeded = True
+    finally:
+        # release the runner's loader workers before the process group
+        runner = None
+        gc.collect()
+        engine.teardown_distributed(succeeded)
 
 
 if __name__ == '__main__':

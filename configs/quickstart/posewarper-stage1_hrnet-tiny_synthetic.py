@@ -30,7 +30,10 @@ default_hooks = dict(
         save_best=None))
 log_processor = dict(by_epoch=False)
 auto_scale_lr = dict(base_batch_size=32)
+# trained from scratch by design (no pretrained tiny HRNet exists): the
+# check says so once instead of warning
 load_from = None
+custom_hooks = [dict(type='InitialWeightsCheckHook', from_scratch=True)]
 
 model = dict(
     backbone=dict(extra={{_base_.tiny_hrnet}}),

@@ -110,3 +110,26 @@ def setup_cpu_distributed(cfg: Config) -> bool:
     init_gloo_process_group(dist_cfg.get('timeout', None))
     cfg.model_wrapper_cfg = _cpu_model_wrapper_cfg(cfg)
     return True
+
+
+def teardown_distributed(succeeded: bool) -> None:
+    """Destroy the default process group at the end of a tool's run.
+
+    A process that reaches interpreter exit with a live process group can
+    abort in the group's thread destructors (``terminate called without an
+    active exception``, SIGABRT), so a run that finished its work is reported
+    as failed by the launcher. After a successful run every rank meets at a
+    barrier, so that none tears down while another still communicates, and
+    the group is destroyed. After a failure nothing is torn down: the other
+    ranks may never reach a barrier, and the launcher ends them and reports
+    the failed rank's error.
+
+    Args:
+        succeeded (bool): Whether this rank finished its work.
+    """
+    if not succeeded:
+        return
+    if not torch_dist.is_available() or not torch_dist.is_initialized():
+        return
+    torch_dist.barrier()
+    torch_dist.destroy_process_group()

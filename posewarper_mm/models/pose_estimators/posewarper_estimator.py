@@ -217,11 +217,50 @@ class PoseWarperEstimator(TopdownPoseEstimator):
         warped = warped.unflatten(0, (len(used), batch_size)).transpose(0, 1)
         return warped, frame_weights[:, used]
 
+    def forward(self,
+                inputs: Tensor,
+                data_samples: OptSampleList = None,
+                mode: str = 'tensor'):
+        """mmengine's entry point; ``'tensor'`` mode keeps the samples.
+
+        mmpose's :meth:`BasePoseEstimator.forward` calls ``_forward(inputs)``
+        in tensor mode and drops ``data_samples``, which hold the frame
+        weights a multi-frame input needs. Here tensor mode passes them on;
+        ``'loss'`` and ``'predict'`` are mmpose's.
+
+        Args:
+            inputs (Tensor | list[Tensor]): (B, T, 3, H, W) or (B, 3, H, W),
+                or a list of per-sample tensors.
+            data_samples (list[PoseDataSample], optional): With
+                'frame_weights' (T values) in their metainfo when T > 1.
+            mode (str): ``'tensor'``, ``'loss'`` or ``'predict'``.
+
+        Returns:
+            Tensor | dict | list: Aggregated heatmaps (B, K, h, w) in tensor
+            mode, else as :meth:`BasePoseEstimator.forward`.
+        """
+        if mode != 'tensor':
+            return super().forward(inputs, data_samples, mode)
+        if isinstance(inputs, (list, tuple)):
+            inputs = torch.stack(inputs)
+        return self._forward(inputs, data_samples)
+
     def _forward(self, inputs: Tensor, data_samples: OptSampleList = None):
-        """Network forward without post-processing: heatmaps (B, K, h, w)."""
-        frames_shape = self._frames_first(inputs)
-        weights = self.get_frame_weights(data_samples, frames_shape[1],
-                                         frames_shape[2], inputs.device)
+        """Network forward without post-processing: heatmaps (B, K, h, w).
+
+        Raises:
+            ValueError: For T > 1 frames without data samples that carry
+                'frame_weights'.
+        """
+        _, batch_size, num_frames = self._frames_first(inputs)
+        if num_frames > 1 and not data_samples:
+            raise ValueError(
+                f'{type(self).__name__}: tensor mode on {num_frames} frames '
+                'needs the frame weights: call model(inputs, data_samples, '
+                "mode='tensor') with data samples whose metainfo has "
+                "'frame_weights' (T values, key frame first)")
+        weights = self.get_frame_weights(data_samples, batch_size, num_frames,
+                                         inputs.device)
         return self.head.forward(self.extract_feat(inputs, weights))
 
     def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
@@ -236,8 +275,8 @@ class PoseWarperEstimator(TopdownPoseEstimator):
             dict: mmpose-style losses.
         """
         _, batch_size, num_frames = self._frames_first(inputs)
-        weights = self.get_frame_weights(data_samples, batch_size,
-                                         num_frames, inputs.device)
+        weights = self.get_frame_weights(data_samples, batch_size, num_frames,
+                                         inputs.device)
         feats = self.extract_feat(inputs, weights)
         return self.head.loss(feats, data_samples, train_cfg=self.train_cfg)
 
@@ -254,8 +293,8 @@ class PoseWarperEstimator(TopdownPoseEstimator):
         """
         assert self.with_head, 'The model must have a head to predict.'
         _, batch_size, num_frames = self._frames_first(inputs)
-        weights = self.get_frame_weights(data_samples, batch_size,
-                                         num_frames, inputs.device)
+        weights = self.get_frame_weights(data_samples, batch_size, num_frames,
+                                         inputs.device)
         if self.test_cfg.get('flip_test', False):
             feats = [
                 self.extract_feat(inputs, weights),

@@ -45,8 +45,8 @@ def test_loss_two_frames_warps_only_the_supporting_frame():
     key, support = heatmaps[:2], heatmaps[2:]
     warped = model.neck.warp(support, key - support)
     target = torch.stack([s.gt_fields.heatmaps for s in samples])
-    expected = KeypointMSELoss(use_target_weight=True)(
-        warped, target, torch.ones(2, 17))
+    expected = KeypointMSELoss(use_target_weight=True)(warped, target,
+                                                       torch.ones(2, 17))
     torch.testing.assert_close(losses['loss_kpt'], expected)
 
 
@@ -126,8 +126,8 @@ def test_single_frame_inputs_without_weights():
     many = make_inputs(2, 5)
     many[:, 0] = inputs[:, 0]
     with torch.no_grad():
-        one_hot = model._forward(many, make_data_samples(2, [[1, 0, 0, 0, 0]]
-                                                         * 2))
+        one_hot = model._forward(many,
+                                 make_data_samples(2, [[1, 0, 0, 0, 0]] * 2))
     torch.testing.assert_close(one_hot, four_d, rtol=1e-5, atol=1e-6)
 
 
@@ -154,10 +154,11 @@ def test_flip_test_flips_every_frame():
         results = model.predict(inputs, samples)
         plain = model._forward(inputs, samples)
         flipped = model._forward(inputs.flip(-1), samples)
-    expected = 0.5 * (plain + flip_heatmaps(
-        flipped,
-        flip_indices=samples[0].metainfo['flip_indices'],
-        shift_heatmap=True))
+    expected = 0.5 * (
+        plain + flip_heatmaps(
+            flipped,
+            flip_indices=samples[0].metainfo['flip_indices'],
+            shift_heatmap=True))
     torch.testing.assert_close(results[0].pred_fields.heatmaps, expected[0])
 
 
@@ -168,13 +169,46 @@ def test_test_step_with_uint8_frames_and_mixed_t_error():
         for _ in range(2)
     ]
     results = model.test_step(
-        dict(inputs=frames,
-             data_samples=make_data_samples(2, [TEST_WEIGHTS] * 2)))
+        dict(
+            inputs=frames,
+            data_samples=make_data_samples(2, [TEST_WEIGHTS] * 2)))
     assert len(results) == 2
     mixed = [frames[0], frames[1][:2]]
     with pytest.raises(ValueError, match='same number of frames'):
-        model.test_step(
-            dict(inputs=mixed, data_samples=make_data_samples(2)))
+        model.test_step(dict(inputs=mixed, data_samples=make_data_samples(2)))
+
+
+def test_tensor_mode_with_several_frames_uses_sample_weights():
+    """``model(inputs, data_samples, mode='tensor')``, as mmengine calls it,
+    returns the aggregated heatmaps with each sample's frame weights."""
+    model = _model().eval()
+    inputs = make_inputs(2, 5)
+    samples = make_data_samples(2, [TEST_WEIGHTS] * 2)
+    key_only = make_data_samples(2, [[1, 0, 0, 0, 0]] * 2)
+    with torch.no_grad():
+        direct = model._forward(inputs, samples)
+        tensor_mode = model(inputs, samples, mode='tensor')
+        from_list = model(list(inputs), samples, mode='tensor')
+        key_mode = model(inputs, key_only, mode='tensor')
+        key_alone = model(inputs[:, 0], None, mode='tensor')
+    assert tensor_mode.shape == direct.shape
+    assert tensor_mode.shape[:2] == (2, 17)
+    assert torch.equal(tensor_mode, direct)
+    assert torch.equal(from_list, direct)
+    # the weights are read from the samples: key-frame-only weights give
+    # the single-frame (T=1) result, not the 5-frame blend
+    torch.testing.assert_close(key_mode, key_alone, rtol=1e-5, atol=1e-6)
+    assert not torch.allclose(key_mode, tensor_mode, atol=1e-4)
+
+
+@pytest.mark.parametrize('samples', [None, []])
+def test_tensor_mode_several_frames_without_weights_says_so(samples):
+    model = _model().eval()
+    with pytest.raises(
+            ValueError,
+            match="tensor mode on 5 frames needs the frame "
+            "weights.*'frame_weights'"):
+        model(make_inputs(2, 5), samples, mode='tensor')
 
 
 @pytest.mark.parametrize('weights, message', [
