@@ -8,15 +8,17 @@ Examples::
     bash tools/dist_train.sh CONFIG N [--auto-scale-lr] [--cfg-options ...]
 
 Arguments are merged into the config in this order: launcher,
-``--work-dir``, ``--amp``, ``--resume``, ``--auto-scale-lr``, visualisation
-flags, ``--tensorboard``, ``--cfg-options``, then ``--no-validate`` (after
-the options, so that overrides aimed at the validation set, e.g. a common
-``data_root``, still merge; everything else can be overridden).
+``--work-dir``, ``--amp``, ``--auto-scale-lr``, visualisation flags,
+``--tensorboard``, ``--cfg-options``, ``--no-validate`` (after the
+options, so that overrides aimed at the validation set, e.g. a common
+``data_root``, still merge; everything else can be overridden), then
+``--resume``.
 
 ``--resume`` without a path resumes from the latest checkpoint in the work
-directory; if there is none yet, the run starts from the config's
-``load_from`` (e.g. the stage-1 checkpoint of a stage-2 config) instead of
-from random weights.
+directory, even when ``load_from`` is set (in the config or with
+``--cfg-options``); if there is none yet, the run starts from ``load_from``
+(e.g. the stage-1 checkpoint of a stage-2 config) instead of from random
+weights. The log names the file and the reason.
 
 ``--amp`` switches the optimizer wrapper to mmengine's ``AmpOptimWrapper``
 (GPU only). ``--tensorboard`` adds ``TensorboardVisBackend`` to the
@@ -169,8 +171,6 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
 
-    replaced_load_from = engine.apply_resume_arg(cfg, args.resume)
-
     if args.auto_scale_lr:
         if cfg.get('auto_scale_lr', None) is None:
             raise ValueError(
@@ -194,7 +194,9 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.val_dataloader = None
         cfg.val_evaluator = None
 
-    engine.finalize_auto_resume(cfg, replaced_load_from)
+    # last, so that a load_from of --cfg-options never replaces the work
+    # directory's checkpoint (see posewarper_mm/engine/resume.py)
+    engine.resolve_resume(cfg, args.resume)
     return cfg
 
 
