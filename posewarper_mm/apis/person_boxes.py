@@ -6,6 +6,7 @@ float32 array (N, 5) of ``x1, y1, x2, y2, score`` (N may be 0).
 import json
 import os.path as osp
 import re
+import warnings
 from collections import defaultdict
 from typing import Callable, Dict, List, Optional, Sequence
 
@@ -14,9 +15,8 @@ from mmengine.registry import DefaultScope, init_default_scope
 from mmpose.evaluation.functional import nms
 from mmpose.utils import adapt_mmdet_pipeline
 
-from ..utils.validation import (InputFileError, check_box, check_id,
-                                check_number, check_optional_number,
-                                check_type)
+from ..utils.validation import (InputFileError, check_box, check_number,
+                                check_optional_number, check_type)
 
 BoxProvider = Callable[[int, np.ndarray], np.ndarray]
 
@@ -54,8 +54,9 @@ class DetectionJsonBoxes:
     The file is a non-empty list of records with ``bbox`` (``[x, y, w,
     h]``, finite numbers), ``score`` (a finite number in [0, 1], default 1)
     and optionally ``category_id`` (an integer; only 1 = person is kept).
-    Any other value is a :class:`BoxFileError` naming the file, record and
-    field. The
+    ``frame_index``, ``image_id`` and ``frame_id`` must be integers. Any
+    other value is a :class:`BoxFileError` naming the file, record and
+    field. Boxes without area (w or h <= 0) are dropped with a warning. The
     frame of a record is found, in this order, from:
 
     - ``frame_index``: 0-based index in the video;
@@ -97,12 +98,20 @@ class DetectionJsonBoxes:
         }
         self._ids = {int(v): i for i, v in enumerate(image_ids or [])}
         boxes: Dict[int, List[List[float]]] = defaultdict(list)
+        self.num_dropped_boxes = 0
         for idx, rec in enumerate(records):
             x, y, w, h, score = self._check_record(rec, idx)
             if rec.get('category_id', 1) != 1 or score < score_thr:
                 continue
-            boxes[self._frame_of(rec, idx)].append(
-                [x, y, x + w, y + h, score])
+            frame = self._frame_of(rec, idx)
+            if w <= 0 or h <= 0:
+                self.num_dropped_boxes += 1
+                continue
+            boxes[frame].append([x, y, x + w, y + h, score])
+        if self.num_dropped_boxes:
+            warnings.warn(
+                f'{path}: dropped {self.num_dropped_boxes} boxes without '
+                'area (w or h <= 0)')
         self.boxes = {
             k: np.asarray(v, dtype=np.float32)
             for k, v in boxes.items()
@@ -127,8 +136,7 @@ class DetectionJsonBoxes:
         check_optional_number(rec, 'frame_index', where, integer=True,
                               minimum=0, **kwargs)
         for key in ('image_id', 'frame_id'):
-            if key in rec:
-                check_id(rec[key], where, key, **kwargs)
+            check_optional_number(rec, key, where, integer=True, **kwargs)
         for key in ('image_name', 'file_name'):
             if key in rec:
                 check_type(rec[key], str, where, key, **kwargs)

@@ -13,7 +13,7 @@ from typing import Dict, List, Optional, Sequence, Set, Tuple
 import numpy as np
 from mmengine.fileio import get
 
-from ..utils.validation import (InputFileError, check_box, check_id,
+from ..utils.validation import (InputFileError, check_box, check_flag,
                                 check_number, check_numbers,
                                 check_optional_number, check_type)
 from .frame_sampling import frame_index_from_name
@@ -129,7 +129,7 @@ def check_coco_dict(coco, path: str, num_keypoints: int,
 def check_image_record(img: dict, idx: int, path: str) -> None:
     """Check the fields of an ``images`` record that the dataset reads.
 
-    ``id`` (int or str), ``file_name`` (str), ``width`` and ``height``
+    ``id`` (integer), ``file_name`` (str), ``width`` and ``height``
     (numbers >= 1), and if present ``nframes`` (integer >= 1),
     ``frame_id`` (integer) and ``vid_id`` (int or str).
 
@@ -138,7 +138,7 @@ def check_image_record(img: dict, idx: int, path: str) -> None:
     """
     where = f'{path}: image at index {idx}'
     kwargs = dict(error=PoseTrackFormatError)
-    check_id(img['id'], where, 'id', **kwargs)
+    check_number(img['id'], where, 'id', integer=True, **kwargs)
     where = f'{path}: image {_record_name(img, idx)}'
     check_type(img['file_name'], str, where, 'file_name', **kwargs)
     for key in ('width', 'height'):
@@ -147,26 +147,30 @@ def check_image_record(img: dict, idx: int, path: str) -> None:
     check_optional_number(img, 'nframes', where, integer=True, minimum=1,
                           **kwargs)
     check_optional_number(img, 'frame_id', where, integer=True, **kwargs)
-    if 'vid_id' in img:
-        check_id(img['vid_id'], where, 'vid_id', **kwargs)
+    if 'vid_id' in img and (isinstance(img['vid_id'], bool) or
+                            not isinstance(img['vid_id'], (int, str))):
+        raise PoseTrackFormatError(
+            f'{where}: "vid_id" must be an integer or a string, got '
+            f'{img["vid_id"]!r}')
 
 
 def check_annotation(ann: dict, idx: int, path: str,
                      num_keypoints: int) -> None:
     """Check the fields of an ``annotations`` record.
 
-    ``id`` and ``image_id`` (int or str); ``keypoints`` 3*K finite numbers
+    ``id`` and ``image_id`` (integers); ``keypoints`` 3*K finite numbers
     with visibilities in [0, 2]; ``bbox`` 4 finite numbers; and if present
-    ``iscrowd`` (0 or 1), ``num_keypoints`` (0..K), ``category_id``
+    ``iscrowd`` (true/false or 0/1), ``num_keypoints`` (0..K), ``category_id``
     (integer), ``area`` (>= 0) and ``track_id`` (integer >= 0).
 
     Raises:
         PoseTrackFormatError: Naming the file, the record and the field.
     """
     kwargs = dict(error=PoseTrackFormatError)
-    check_id(ann['id'], f'{path}: annotation at index {idx}', 'id', **kwargs)
+    check_number(ann['id'], f'{path}: annotation at index {idx}', 'id',
+                 integer=True, **kwargs)
     where = f'{path}: annotation {_record_name(ann, idx)}'
-    check_id(ann['image_id'], where, 'image_id', **kwargs)
+    check_number(ann['image_id'], where, 'image_id', integer=True, **kwargs)
     kpts = ann['keypoints']
     if not isinstance(kpts, list) or len(kpts) != 3 * num_keypoints:
         got = len(kpts) if isinstance(kpts, list) else type(kpts).__name__
@@ -182,8 +186,8 @@ def check_annotation(ann: dict, idx: int, path: str,
             f'{where} has bbox {ann["bbox"]!r}, expected 4 numbers '
             '[x, y, w, h]')
     check_box(ann['bbox'], where, **kwargs)
-    check_optional_number(ann, 'iscrowd', where, integer=True, minimum=0,
-                          maximum=1, **kwargs)
+    if 'iscrowd' in ann:
+        check_flag(ann['iscrowd'], where, 'iscrowd', **kwargs)
     check_optional_number(ann, 'num_keypoints', where, integer=True,
                           minimum=0, maximum=num_keypoints, **kwargs)
     check_optional_number(ann, 'category_id', where, integer=True, **kwargs)
@@ -297,9 +301,9 @@ def check_detections(dets, path: str) -> List[dict]:
     """Check that a detection file is a list of records with box and score.
 
     Every record needs ``bbox`` (4 finite numbers) and ``score`` (a finite
-    number in [0, 1]); ``category_id``, ``nframes`` (>= 1) and
-    ``frame_id`` must be integers and ``image_id`` an integer or string id
-    when present.
+    number in [0, 1]); ``category_id``, ``nframes`` (>= 1), ``frame_id``
+    and ``image_id`` must be integers and ``image_name`` a string when
+    present.
 
     Raises:
         PoseTrackFormatError: Naming the file, the record and the field; an
@@ -328,8 +332,8 @@ def check_detections(dets, path: str) -> List[dict]:
                               minimum=1, **kwargs)
         check_optional_number(det, 'frame_id', where, integer=True,
                               **kwargs)
-        if 'image_id' in det:
-            check_id(det['image_id'], where, 'image_id', **kwargs)
+        check_optional_number(det, 'image_id', where, integer=True,
+                              **kwargs)
         if 'image_name' in det:
             check_type(det['image_name'], str, where, 'image_name',
                        **kwargs)

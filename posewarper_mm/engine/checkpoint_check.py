@@ -148,7 +148,8 @@ def check_weights_fit(model: nn.Module, checkpoint: dict, path: str) -> None:
 
 def load_inference_checkpoint(model: nn.Module,
                               path: str,
-                              allow_partial: bool = False) -> dict:
+                              allow_partial: bool = False,
+                              checkpoint: Optional[dict] = None) -> dict:
     """Load a checkpoint for inference, refusing one that does not fit.
 
     Args:
@@ -157,6 +158,8 @@ def load_inference_checkpoint(model: nn.Module,
             without the file checks).
         allow_partial (bool): Accept unloaded weights (mmengine's warning
             is still logged).
+        checkpoint (dict, optional): The content of ``path`` if it was
+            already read with :func:`read_checkpoint`.
 
     Returns:
         dict: The checkpoint.
@@ -168,7 +171,8 @@ def load_inference_checkpoint(model: nn.Module,
     from mmengine.runner import load_checkpoint
     if _is_remote(path):
         return load_checkpoint(model, path, map_location='cpu')
-    checkpoint = read_checkpoint(path)
+    if checkpoint is None:
+        checkpoint = read_checkpoint(path)
     if not allow_partial:
         check_weights_fit(model, checkpoint, path)
     from mmengine.runner.checkpoint import _load_checkpoint_to_model
@@ -194,11 +198,13 @@ def init_inference_model(config: str,
         ``dataset_meta`` (from the checkpoint's meta when it has one).
     """
     from mmpose.apis import init_model
+    content = None
     if checkpoint is not None and not _is_remote(checkpoint):
-        read_checkpoint(checkpoint)  # file errors before the model build
+        content = read_checkpoint(checkpoint)  # before the model build
     model = init_model(config, None, device=device)
     if checkpoint is not None:
-        ckpt = load_inference_checkpoint(model, checkpoint, allow_partial)
+        ckpt = load_inference_checkpoint(model, checkpoint, allow_partial,
+                                         content)
         meta = ckpt.get('meta', {}) if isinstance(ckpt, dict) else {}
         if isinstance(meta, dict) and 'dataset_meta' in meta:
             model.dataset_meta = meta['dataset_meta']

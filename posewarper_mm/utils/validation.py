@@ -109,6 +109,20 @@ def check_optional_number(record: dict, key: str, where: Optional[str],
     return check_number(record[key], where, key, **kwargs)
 
 
+def check_flag(value: Any,
+               where: Optional[str],
+               field: str,
+               error: Type[Exception] = InputFileError) -> bool:
+    """A yes/no field: ``true``/``false`` or the numbers 0/1."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, numbers.Real) and not isinstance(value, bool) \
+            and math.isfinite(value) and value in (0, 1):
+        return bool(value)
+    raise error(_at(where) + f'"{field}" must be true/false or 0/1, got '
+                f'{_describe(value)}')
+
+
 def check_numbers(values: Any,
                   where: Optional[str],
                   field: str,
