@@ -294,7 +294,8 @@ def cli(argv: Optional[Sequence[str]] = None) -> int:
     """
     try:
         main(argv)
-    except (FileNotFoundError, InputFileError, OutputLocationError) as error:
+    except (FileNotFoundError, FrameSourceError, InputFileError,
+            OutputLocationError) as error:
         print(f'{PROG}: error: {error}', file=sys.stderr)
         return 1
     return 0

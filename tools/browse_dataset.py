@@ -32,8 +32,8 @@ except ImportError as err:
 from mmpose.registry import DATASETS  # noqa: E402
 from mmpose.structures.bbox import get_warp_matrix  # noqa: E402
 
-from posewarper_mm.utils import (InputFileError,  # noqa: E402
-                                 OutputLocationError, prepare_output_dir)
+from posewarper_mm.utils import InputFileError  # noqa: E402
+from posewarper_mm.utils import OutputLocationError, prepare_output_dir
 
 LOADING_TYPES = ('LoadVideoFrames', 'LoadImage')
 

@@ -17,9 +17,8 @@ from .frame_sampling import (DEFAULT_TEST_FRAME_INDICES,
 from .posetrack_instances import detection_instance, gt_instance
 from .posetrack_parsing import (REQUIRED_IMAGE_KEYS, PoseTrackFormatError,
                                 build_name_index, check_coco_dict,
-                                check_detections,
-                                load_json_file, resolve_detection_image,
-                                select_sparse_labels)
+                                check_detections, load_json_file,
+                                resolve_detection_image, select_sparse_labels)
 
 SAMPLER_MODES = ('per_iteration', 'fixed_at_build', 'fixed')
 

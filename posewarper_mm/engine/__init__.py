@@ -5,18 +5,16 @@ torch's ``weights_only`` loader (see :mod:`.safe_checkpoint`).
 """
 from .checkpoint_check import (ALLOW_PARTIAL_FLAG, ALLOWED_UNLOADED_SUFFIXES,
                                CheckpointFileError, check_weights_fit,
-                               init_inference_model,
-                               load_inference_checkpoint, read_checkpoint,
-                               unloaded_weights)
+                               init_inference_model, load_inference_checkpoint,
+                               read_checkpoint, unloaded_weights)
 from .cli_config import resolve_work_dir
 from .cpu_distributed import (init_gloo_process_group, needs_cpu_distributed,
                               setup_cpu_distributed)
-from .resume import (AUTO_RESUME, ResumeError, latest_checkpoint,
-                     resolve_resume)
+from .preflight_hook import PreflightCheckHook
+from .resume import AUTO_RESUME, ResumeError, latest_checkpoint, resolve_resume
 from .safe_checkpoint import (allow_mmengine_checkpoint_globals,
                               history_buffer_statistic,
                               mmengine_checkpoint_safe_globals)
-from .preflight_hook import PreflightCheckHook
 from .save_metrics_hook import SaveTestMetricsHook
 
 allow_mmengine_checkpoint_globals()

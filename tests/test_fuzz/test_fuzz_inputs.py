@@ -49,7 +49,7 @@ from mmengine.logging import MMLogger
 from posewarper_mm.apis import DetectionJsonBoxes
 from posewarper_mm.datasets import PoseTrackVideoPairDataset
 from posewarper_mm.datasets.synthetic import generate_posetrack_dataset
-from posewarper_mm.engine import (CheckpointFileError, PreflightCheckHook,
+from posewarper_mm.engine import (PreflightCheckHook,
                                   load_inference_checkpoint, read_checkpoint)
 from posewarper_mm.utils import InputFileError, OutputLocationError
 

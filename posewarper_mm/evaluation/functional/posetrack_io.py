@@ -37,8 +37,7 @@ from typing import Any, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ...utils.validation import (InputFileError, check_number,
-                                 check_numbers)
+from ...utils.validation import InputFileError, check_number, check_numbers
 from .posetrack_joints import NUM_EVAL_JOINTS, keypoint_names_to_eval_ids
 
 MIN_SCORE = -9999.0
