@@ -487,10 +487,12 @@ def eval_tool():
 
 PRED_RANGES = {('track_id', ): [10000]}
 # read by the evaluation only from ground-truth files, or not at all
-PRED_IGNORED = {'bbox', 'id', 'category_id', 'num_keypoints',
-                'keypoints_occluded', 'iscrowd', 'score', 'width', 'height',
-                'nframes', 'frame_id', 'ignore_regions_x',
-                'ignore_regions_y'}
+PRED_IGNORED = {
+    'images': {'width', 'height', 'nframes', 'frame_id',
+               'ignore_regions_x', 'ignore_regions_y'},
+    'annotations': {'bbox', 'id', 'category_id', 'num_keypoints',
+                    'keypoints_occluded', 'iscrowd', 'score'},
+}
 # valid: no joint scores -> every joint ranked equally (documented)
 PRED_VALID_LISTS = {('annotations', 'scores'), ('annotations', 'bbox_head')}
 
@@ -502,7 +504,7 @@ def _pred_cases():
     for kind, idx in records.items():
         record = pred[kind][idx]
         for path in numeric_paths(record):
-            expect = 'same' if path[0] in PRED_IGNORED else 'error'
+            expect = 'same' if path[0] in PRED_IGNORED[kind] else 'error'
             for name, value in BAD_VALUES:
                 cases.append((f'{kind}.{_field(path)}={name}', kind, idx,
                               path, value, expect))
@@ -510,7 +512,7 @@ def _pred_cases():
                 cases.append((f'{kind}.{_field(path)}={value}', kind, idx,
                               path, value, 'error'))
         for key in list_keys(record):
-            if key in PRED_IGNORED:
+            if key in PRED_IGNORED[kind]:
                 expect = 'same'
             elif (kind, key) in PRED_VALID_LISTS:
                 expect = 'valid'
