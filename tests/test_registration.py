@@ -14,7 +14,7 @@ EXPECTED = {
         'TemporalAggregationHead', 'PoseWarperEstimator'
     },
     'METRICS': {'PoseTrackAPMetric'},
-    'HOOKS': {'SaveTestMetricsHook'},
+    'HOOKS': {'PreflightCheckHook', 'SaveTestMetricsHook'},
 }
 
 
