@@ -24,11 +24,11 @@ visualisation flags, ``--pred-dir``, box protocol, ``--cfg-options``, then
 ``--dump`` (it turns ``test_evaluator`` into a list, which ``--cfg-options``
 could no longer address).
 
-Before the runner starts, the checkpoint is read (an empty or non-checkpoint
-file is a one-line error) and the output locations (``--work-dir``,
-``--pred-dir``, ``--out``, ``--dump``) are created and checked for
-writability. A checkpoint that leaves model weights unloaded (beyond
-BatchNorm's ``num_batches_tracked``) stops the run unless
+Before any inference (``before_run``), the checkpoint is read (an empty or
+non-checkpoint file is a one-line error) and the output locations
+(``--work-dir``, ``--pred-dir``, ``--out``, ``--dump``) are created and
+checked for writability. A checkpoint that leaves model weights unloaded
+(beyond BatchNorm's ``num_batches_tracked``) stops the run unless
 ``--allow-partial-checkpoint`` is given.
 """
 import argparse
