@@ -17,7 +17,7 @@ import numbers
 import os
 import os.path as osp
 import tempfile
-from typing import Any, List, Optional, Sequence, Type, Union
+from typing import Any, List, Optional, Type, Union
 
 Number = Union[int, float]
 
@@ -176,18 +176,6 @@ def check_box(values: Any,
     return [float(v) for v in box[:4]]
 
 
-def check_id(value: Any,
-             where: Optional[str],
-             field: str,
-             error: Type[Exception] = InputFileError) -> Union[int, str]:
-    """An id: an integer or a non-empty string (not a bool or a float)."""
-    if isinstance(value, bool) or not isinstance(value, (int, str)) \
-            or value == '':
-        raise error(_at(where) + f'"{field}" must be an integer or a '
-                    f'string id, got {_describe(value)}')
-    return value
-
-
 def check_type(value: Any,
                types: Union[type, tuple],
                where: Optional[str],
@@ -272,11 +260,3 @@ def prepare_output_file(path: str, what: str = 'output file') -> str:
     if osp.exists(path) and not os.access(path, os.W_OK):
         raise OutputLocationError(f'{what} {path}: not writable')
     return path
-
-
-def require_nonempty(values: Sequence, where: Optional[str], what: str,
-                     error: Type[Exception] = InputFileError) -> Sequence:
-    """Return ``values`` if it has at least one element."""
-    if len(values) == 0:
-        raise error(_at(where) + f'{what} is empty')
-    return values
