@@ -32,7 +32,6 @@ import cv2
 import mmcv
 import torch
 from mmengine.utils import ProgressBar
-from mmpose.apis import init_model
 from mmpose.registry import VISUALIZERS
 from mmpose.structures import merge_data_samples
 
@@ -45,6 +44,15 @@ from posewarper_mm.apis import (DetectionJsonBoxes, DetectorBoxes,
 from posewarper_mm.datasets.frame_sampling import (DEFAULT_TEST_FRAME_INDICES,
                                                    DEFAULT_TEST_FRAME_WEIGHTS,
                                                    check_frame_weights)
+from posewarper_mm.engine import ALLOW_PARTIAL_FLAG, init_inference_model
+from posewarper_mm.utils import (InputFileError, OutputLocationError,
+                                 prepare_output_dir, prepare_output_file)
+
+PROG = 'posewarper_video_demo'
+
+
+class VideoWriteError(OutputLocationError):
+    """The annotated video cannot be written."""
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -102,6 +110,11 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     vis.add_argument('--draw-bbox', action='store_true')
     vis.add_argument(
         '--skeleton-style', default='mmpose', choices=['mmpose', 'openpose'])
+    parser.add_argument(
+        ALLOW_PARTIAL_FLAG,
+        action='store_true',
+        help='run even if the checkpoint leaves model weights unloaded '
+        '(by default that is an error: another architecture or stage)')
     args = parser.parse_args(argv)
     if args.det_config and args.bbox_json:
         parser.error('give --det-config or --bbox-json, not both')
@@ -167,21 +180,44 @@ def draw_frame(visualizer, frame, samples, args: argparse.Namespace):
     return mmcv.rgb2bgr(visualizer.get_image())
 
 
-def main(argv: Optional[Sequence[str]] = None) -> Dict[str, object]:
-    """Run the demo; returns the output paths and counts."""
-    args = parse_args(argv)
-    source = open_frame_source(args.input)
-    name = args.name or source.name
-    os.makedirs(args.output_root, exist_ok=True)
-    model = init_model(args.config, args.checkpoint, device=args.device)
-    pipeline = build_test_pipeline(model)
+def open_video_writer(path: str, fps: float, size) -> cv2.VideoWriter:
+    """An mp4 writer for frames of ``size`` (w, h); an error if it fails.
+
+    Raises:
+        VideoWriteError: If OpenCV cannot open the file for writing (no
+            mp4 encoder, unwritable location).
+    """
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), fps,
+                             (int(size[0]), int(size[1])))
+    if not writer.isOpened():
+        raise VideoWriteError(
+            f'{path}: OpenCV cannot write an mp4v video here (no encoder in '
+            'this OpenCV build, or the location is not writable); use '
+            '--no-video to write the predictions only')
+    return writer
+
+
+def close_video_writer(writer: cv2.VideoWriter, path: str) -> None:
+    """Release ``writer`` and check that the video file was written."""
+    writer.release()
+    if not osp.isfile(path) or osp.getsize(path) == 0:
+        raise VideoWriteError(
+            f'{path}: the video file is missing or empty after writing')
+
+
+def _run(args: argparse.Namespace, source, name: str, writer,
+         json_path: str):
+    """Inference over all frames; writes the json (and video frames)."""
     boxes = build_boxes(args, source, name)
+    model = init_inference_model(
+        args.config,
+        args.checkpoint,
+        device=args.device,
+        allow_partial=args.allow_partial_checkpoint)
+    pipeline = build_test_pipeline(model)
     visualizer = None if args.no_video else build_visualizer(model, args)
     windows = TemporalWindowIterator(source, args.offsets, args.weights)
     results = PoseTrackVideoResults(name)
-    video_path = osp.join(args.output_root, f'{name}.mp4')
-    json_path = osp.join(args.output_root, f'{name}.json')
-    writer = None
     num_persons = 0
     print(f"{source}: offsets {windows.offsets.tolist()}, weights "
           f'{[round(float(w), 4) for w in windows.weights]}')
@@ -203,18 +239,41 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, object]:
                           persons)
         if visualizer is not None:
             vis = draw_frame(visualizer, window.key_frame, samples, args)
-            if writer is None:
-                writer = cv2.VideoWriter(video_path,
-                                         cv2.VideoWriter_fourcc(*'mp4v'),
-                                         args.fps or source.fps,
-                                         (vis.shape[1], vis.shape[0]))
+            if (vis.shape[1], vis.shape[0]) != tuple(source.frame_size):
+                vis = cv2.resize(vis, tuple(source.frame_size))
             writer.write(vis)
         progress.update()
-    if writer is not None:
-        writer.release()
     results.dump(json_path)
+    return results, num_persons, time.time() - start
+
+
+def main(argv: Optional[Sequence[str]] = None) -> Dict[str, object]:
+    """Run the demo; returns the output paths and counts."""
+    args = parse_args(argv)
+    source = open_frame_source(args.input)
+    name = args.name or source.name
+    video_path = osp.join(args.output_root, f'{name}.mp4')
+    json_path = osp.join(args.output_root, f'{name}.json')
+    # outputs first: an unwritable location must not cost the inference
+    prepare_output_dir(args.output_root, '--output-root')
+    prepare_output_file(json_path, 'predictions')
+    writer = None
+    if not args.no_video:
+        prepare_output_file(video_path, 'video')
+        writer = open_video_writer(video_path, args.fps or source.fps,
+                                   source.frame_size)
+    try:
+        results, num_persons, elapsed = _run(args, source, name, writer,
+                                             json_path)
+    except BaseException:
+        if writer is not None:  # no half-written video is left behind
+            writer.release()
+            if osp.isfile(video_path):
+                os.remove(video_path)
+        raise
+    if writer is not None:
+        close_video_writer(writer, video_path)
     num_frames = len(results.images)
-    elapsed = time.time() - start
     print(f'\n{num_frames} frames, {num_persons} persons in {elapsed:.1f} s '
           f'({num_frames / max(elapsed, 1e-6):.2f} frames/s)')
     print(f'predictions: {json_path}')
@@ -227,8 +286,20 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, object]:
         num_persons=num_persons)
 
 
-if __name__ == '__main__':
+def cli(argv: Optional[Sequence[str]] = None) -> int:
+    """Command line entry: one-line errors for bad inputs and outputs.
+
+    Returns:
+        int: The exit status (0, or 1 after printing the error).
+    """
     try:
-        main()
-    except (FileNotFoundError, FrameSourceError) as error:
-        sys.exit(f'posewarper_video_demo: error: {error}')
+        main(argv)
+    except (FileNotFoundError, FrameSourceError, InputFileError,
+            OutputLocationError) as error:
+        print(f'{PROG}: error: {error}', file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(cli())

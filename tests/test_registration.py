@@ -14,7 +14,8 @@ EXPECTED = {
         'TemporalAggregationHead', 'PoseWarperEstimator'
     },
     'METRICS': {'PoseTrackAPMetric'},
-    'HOOKS': {'SaveTestMetricsHook', 'InitialWeightsCheckHook'},
+    'HOOKS':
+    {'InitialWeightsCheckHook', 'PreflightCheckHook', 'SaveTestMetricsHook'},
 }
 
 

@@ -12,7 +12,6 @@ skeleton and box drawn on every frame. By default the whole pipeline except
 stops after the loading transform and draws on the full frames.
 """
 import argparse
-import os
 import os.path as osp
 import sys
 from typing import List, Optional, Sequence
@@ -32,6 +31,9 @@ except ImportError as err:
 
 from mmpose.registry import DATASETS  # noqa: E402
 from mmpose.structures.bbox import get_warp_matrix  # noqa: E402
+
+from posewarper_mm.utils import InputFileError  # noqa: E402
+from posewarper_mm.utils import OutputLocationError, prepare_output_dir
 
 LOADING_TYPES = ('LoadVideoFrames', 'LoadImage')
 
@@ -167,8 +169,8 @@ def main(argv: Optional[Sequence[str]] = None) -> List[str]:
     dataset_cfg = loader['dataset'].copy()
     dataset_cfg['pipeline'] = browse_pipeline(
         list(dataset_cfg.get('pipeline', [])), args.mode)
+    prepare_output_dir(args.output_dir, '--output-dir')
     dataset = DATASETS.build(dataset_cfg)
-    os.makedirs(args.output_dir, exist_ok=True)
     written = []
     for idx in range(min(args.max_samples, len(dataset))):
         results = dataset[idx]
@@ -176,11 +178,22 @@ def main(argv: Optional[Sequence[str]] = None) -> List[str]:
         name = f'{idx:05d}_img{results.get("img_id", "")}_' \
             f'id{results.get("id", "")}.jpg'
         path = osp.join(args.output_dir, name)
-        cv2.imwrite(path, vis)
+        if not cv2.imwrite(path, vis):
+            raise OutputLocationError(f'{path}: OpenCV could not write it')
         written.append(path)
     print(f'wrote {len(written)} images to {args.output_dir}')
     return written
 
 
+def cli(argv: Optional[Sequence[str]] = None) -> int:
+    """Command line entry: one-line errors for bad inputs and outputs."""
+    try:
+        main(argv)
+    except (FileNotFoundError, InputFileError, OutputLocationError) as error:
+        print(f'browse_dataset: error: {error}', file=sys.stderr)
+        return 1
+    return 0
+
+
 if __name__ == '__main__':
-    main()
+    sys.exit(cli())

@@ -15,7 +15,6 @@ The output is ``{'state_dict': ..., 'meta': ...}``, usable as ``load_from``.
 """
 import argparse
 import os
-import pickle
 import sys
 import tempfile
 from pathlib import Path
@@ -48,14 +47,33 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def load_source(src: Path, unsafe: bool):
-    """Read the source checkpoint on the CPU."""
+    """Read the source checkpoint on the CPU.
+
+    Raises:
+        SystemExit: One line naming ``src`` if it is empty, not a PyTorch
+            file (text, truncated) or not a dict.
+    """
     import posewarper_mm.engine  # noqa: F401  (allow-lists mmengine types)
+    if src.stat().st_size == 0:
+        raise SystemExit(f'{src}: empty file (0 bytes), not a checkpoint')
     try:
-        return torch.load(src, map_location='cpu', weights_only=not unsafe)
-    except (pickle.UnpicklingError, RuntimeError, AttributeError) as err:
-        hint = '' if unsafe else (
-            ' If you trust the file, retry with --unsafe-load.')
-        raise SystemExit(f'{src}: cannot read the checkpoint: {err}.{hint}')
+        checkpoint = torch.load(
+            src, map_location='cpu', weights_only=not unsafe)
+    except Exception as err:  # torch raises many types for bad files
+        lines = str(err).strip().splitlines()
+        detail = f'{type(err).__name__}: {lines[0][:160]}' if lines else \
+            type(err).__name__
+        if not unsafe and 'weights only' in str(err).lower():
+            raise SystemExit(
+                f'{src}: cannot read the checkpoint safely ({detail}). If '
+                'you trust the file, retry with --unsafe-load.') from err
+        raise SystemExit(
+            f'{src}: not a readable PyTorch checkpoint (truncated, text or '
+            f'another format?): {detail}') from err
+    if not isinstance(checkpoint, dict):
+        raise SystemExit(f'{src}: not a checkpoint: holds a '
+                         f'{type(checkpoint).__name__}, expected a dict')
+    return checkpoint
 
 
 def build_model(config: str):

@@ -9,12 +9,13 @@ Example::
 
 Prints ``| Method | Head | Shoulder | Elbow | Wrist | Hip | Knee | Ankle |
 Mean |``. Every ``<video>.json`` in ``--gt-dir`` needs a prediction file of
-the same name in ``--pred-dir``. On a missing or malformed file the tool
-prints the problem (naming the file) to stderr and exits with status 1.
+the same name in ``--pred-dir``. On a missing or malformed file (including
+any NaN, ``Infinity`` or ``null`` number) or an unwritable ``--json``
+location the tool prints the problem (naming the file) to stderr and exits
+with status 1 before evaluating.
 """
 import argparse
 import json
-import os
 import os.path as osp
 import sys
 
@@ -22,6 +23,7 @@ from posewarper_mm.evaluation.functional import (PoseTrackFileError,
                                                  evaluate_posetrack,
                                                  format_posetrack_table,
                                                  summary_only)
+from posewarper_mm.utils import OutputLocationError, prepare_output_file
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -49,15 +51,15 @@ def main(argv=None) -> int:
     """Run the evaluation; return the exit status."""
     args = parse_args(argv)
     try:
+        if args.json:  # before the evaluation, not after it
+            prepare_output_file(args.json, '--json')
         result = evaluate_posetrack(args.gt_dir, args.pred_dir)
-    except PoseTrackFileError as err:
+    except (PoseTrackFileError, OutputLocationError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 1
     name = args.name or osp.basename(osp.normpath(args.pred_dir))
     print(format_posetrack_table({name: result}))
     if args.json:
-        out_dir = osp.dirname(osp.abspath(args.json))
-        os.makedirs(out_dir, exist_ok=True)
         with open(args.json, 'w', encoding='utf-8') as f:
             json.dump(summary_only(result), f, indent=2)
     return 0

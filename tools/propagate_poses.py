@@ -23,7 +23,6 @@ Example::
 """
 import argparse
 import json
-import os
 import os.path as osp
 import sys
 import time
@@ -31,13 +30,14 @@ from typing import Optional, Sequence
 
 import torch
 from mmengine.utils import ProgressBar
-from mmpose.apis import init_model
 
 from posewarper_mm.apis import (copy_nearest_labels, count_targets,
                                 propagate_labels)
-from posewarper_mm.datasets.posetrack_parsing import (PoseTrackFormatError,
-                                                      check_coco_dict,
+from posewarper_mm.datasets.posetrack_parsing import (check_coco_dict,
                                                       load_json_file)
+from posewarper_mm.engine import ALLOW_PARTIAL_FLAG, init_inference_model
+from posewarper_mm.utils import (InputFileError, OutputLocationError,
+                                 prepare_output_file)
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -71,6 +71,11 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--device',
         default='cuda:0' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument(
+        ALLOW_PARTIAL_FLAG,
+        action='store_true',
+        help='run even if the checkpoint leaves model weights unloaded '
+        '(by default that is an error: another architecture or stage)')
     return parser.parse_args(argv)
 
 
@@ -87,6 +92,7 @@ def run(args: argparse.Namespace) -> dict:
     coco = load_sparse_json(args.ann_file)
     if not osp.isdir(args.img_root):
         raise FileNotFoundError(f'{args.img_root}: image root not found')
+    prepare_output_file(args.out, '--out')
     num_targets = count_targets(coco, args.max_distance)
     print(f'{args.ann_file}: {len(coco["images"])} images, '
           f'{num_targets} unlabeled frames to label ({args.method})')
@@ -94,15 +100,16 @@ def run(args: argparse.Namespace) -> dict:
     if args.method == 'copy':
         out = copy_nearest_labels(coco, args.max_distance)
     else:
-        model = init_model(args.config, args.checkpoint, device=args.device)
+        model = init_inference_model(
+            args.config,
+            args.checkpoint,
+            device=args.device,
+            allow_partial=args.allow_partial_checkpoint)
         bar = ProgressBar(num_targets)
         out = propagate_labels(model, coco, args.img_root,
                                args.max_distance, bar.update, args.decode)
         print()
     added = len(out['annotations']) - len(coco['annotations'])
-    folder = osp.dirname(args.out)
-    if folder:
-        os.makedirs(folder, exist_ok=True)
     with open(args.out, 'w', encoding='utf-8') as f:
         json.dump(out, f)
     print(f'added {added} pseudo-label annotations on {num_targets} frames '
@@ -115,8 +122,19 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     return run(parse_args(argv))
 
 
-if __name__ == '__main__':
+def cli(argv: Optional[Sequence[str]] = None) -> int:
+    """Command line entry: one-line errors for bad inputs and outputs.
+
+    Returns:
+        int: The exit status (0, or 1 after printing the error).
+    """
     try:
-        main()
-    except (FileNotFoundError, PoseTrackFormatError) as error:
-        sys.exit(f'propagate_poses: error: {error}')
+        main(argv)
+    except (FileNotFoundError, InputFileError, OutputLocationError) as error:
+        print(f'propagate_poses: error: {error}', file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(cli())

@@ -23,6 +23,13 @@ Arguments are merged in this order: launcher, checkpoint, ``--work-dir``,
 visualisation flags, ``--pred-dir``, box protocol, ``--cfg-options``, then
 ``--dump`` (it turns ``test_evaluator`` into a list, which ``--cfg-options``
 could no longer address).
+
+Before any inference (``before_run``), the checkpoint is read (an empty or
+non-checkpoint file is a one-line error) and the output locations
+(``--work-dir``, ``--pred-dir``, ``--out``, ``--dump``) are created and
+checked for writability. A checkpoint that leaves model weights unloaded
+(beyond BatchNorm's ``num_batches_tracked``) stops the run unless
+``--allow-partial-checkpoint`` is given.
 """
 import argparse
 import gc
@@ -40,6 +47,11 @@ if REPO_ROOT not in sys.path:
 
 # importing the package registers its modules in mmpose's registries
 from posewarper_mm import engine  # noqa: E402
+from posewarper_mm.utils import InputFileError  # noqa: E402
+from posewarper_mm.utils import OutputLocationError  # noqa: E402
+
+# errors in the user's files and paths: one line, no traceback
+USER_ERRORS = (InputFileError, OutputLocationError, engine.ResumeError)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -100,6 +112,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none',
         help='job launcher')
+    parser.add_argument(
+        engine.ALLOW_PARTIAL_FLAG,
+        action='store_true',
+        help='run even if the checkpoint leaves model weights unloaded '
+        '(by default that is an error: another architecture or stage)')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
@@ -127,6 +144,37 @@ def set_bbox_protocol(cfg: Config, args: argparse.Namespace) -> None:
     while 'bbox_file' not in dataset and 'dataset' in dataset:
         dataset = dataset.dataset
     dataset.bbox_file = None if args.gt_bboxes else args.det_bboxes
+
+
+def add_preflight_checks(cfg: Config, args: argparse.Namespace) -> None:
+    """Add the hook that checks files before any inference.
+
+    :class:`posewarper_mm.engine.PreflightCheckHook` reads the checkpoint
+    (an empty or non-checkpoint file is a one-line error), creates
+    ``--work-dir``, ``--pred-dir`` and the folders of ``--out`` and
+    ``--dump`` and checks they are writable, and, unless
+    ``--allow-partial-checkpoint``, refuses a checkpoint that leaves model
+    weights unloaded.
+
+    Args:
+        cfg (Config): The config; ``custom_hooks`` is extended in place.
+        args (argparse.Namespace): The parsed arguments.
+    """
+    out_dirs = [('--work-dir', cfg.work_dir)]
+    if args.pred_dir:
+        out_dirs.append(('--pred-dir', args.pred_dir))
+    out_files = [(option, path) for option, path in (('--out', args.out),
+                                                     ('--dump', args.dump))
+                 if path]
+    hooks = list(cfg.get('custom_hooks', None) or [])
+    hooks.append(
+        ConfigDict(
+            type='PreflightCheckHook',
+            checkpoint=args.checkpoint,
+            allow_partial=args.allow_partial_checkpoint,
+            out_dirs=out_dirs,
+            out_files=out_files))
+    cfg.custom_hooks = hooks
 
 
 def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
@@ -181,23 +229,31 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
             cfg.test_evaluator = [*evaluator, dump]
         else:
             cfg.test_evaluator = [evaluator, dump]
+
+    add_preflight_checks(cfg, args)
     return cfg
 
 
 @record
 def main(argv=None) -> None:
-    """Build the runner from the merged config and test."""
+    """Build the runner from the merged config and test.
+
+    Errors in the user's files and paths (:data:`USER_ERRORS`) end the run
+    with one line and exit status 1 instead of a traceback.
+    """
     args = parse_args(argv)
-    cfg = merge_args(Config.fromfile(args.config), args)
-    engine.setup_cpu_distributed(cfg)
     succeeded = False
     try:
+        cfg = merge_args(Config.fromfile(args.config), args)
+        engine.setup_cpu_distributed(cfg)
         runner = Runner.from_cfg(cfg)
         if args.out:
             runner.register_hook(
                 engine.SaveTestMetricsHook(args.out), 'LOWEST')
         runner.test()
         succeeded = True
+    except USER_ERRORS as error:
+        raise SystemExit(f'test.py: error: {error}') from None
     finally:
         # release the runner's loader workers before the process group
         runner = None

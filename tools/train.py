@@ -8,15 +8,17 @@ Examples::
     bash tools/dist_train.sh CONFIG N [--auto-scale-lr] [--cfg-options ...]
 
 Arguments are merged into the config in this order: launcher,
-``--work-dir``, ``--amp``, ``--resume``, ``--auto-scale-lr``, visualisation
-flags, ``--tensorboard``, ``--cfg-options``, then ``--no-validate`` (after
-the options, so that overrides aimed at the validation set, e.g. a common
-``data_root``, still merge; everything else can be overridden).
+``--work-dir``, ``--amp``, ``--auto-scale-lr``, visualisation flags,
+``--tensorboard``, ``--cfg-options``, ``--no-validate`` (after the
+options, so that overrides aimed at the validation set, e.g. a common
+``data_root``, still merge; everything else can be overridden), then
+``--resume``.
 
 ``--resume`` without a path resumes from the latest checkpoint in the work
-directory; if there is none yet, the run starts from the config's
-``load_from`` (e.g. the stage-1 checkpoint of a stage-2 config) instead of
-from random weights.
+directory, even when ``load_from`` is set (in the config or with
+``--cfg-options``); if there is none yet, the run starts from ``load_from``
+(e.g. the stage-1 checkpoint of a stage-2 config) instead of from random
+weights. The log names the file and the reason.
 
 ``--amp`` switches the optimizer wrapper to mmengine's ``AmpOptimWrapper``
 (GPU only). ``--tensorboard`` adds ``TensorboardVisBackend`` to the
@@ -43,6 +45,11 @@ if REPO_ROOT not in sys.path:
 
 # importing the package registers its modules in mmpose's registries
 from posewarper_mm import engine  # noqa: E402
+from posewarper_mm.utils import InputFileError  # noqa: E402
+from posewarper_mm.utils import OutputLocationError  # noqa: E402
+
+# errors in the user's files and paths: one line, no traceback
+USER_ERRORS = (InputFileError, OutputLocationError, engine.ResumeError)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -170,8 +177,6 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
 
-    replaced_load_from = engine.apply_resume_arg(cfg, args.resume)
-
     if args.auto_scale_lr:
         if cfg.get('auto_scale_lr', None) is None:
             raise ValueError(
@@ -195,26 +200,35 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.val_dataloader = None
         cfg.val_evaluator = None
 
-    engine.finalize_auto_resume(cfg, replaced_load_from)
+    # last, so that a load_from of --cfg-options never replaces the work
+    # directory's checkpoint (see posewarper_mm/engine/resume.py)
+    engine.resolve_resume(cfg, args.resume)
     return cfg
 
 
 @record
 def main(argv=None) -> None:
-    """Build the runner from the merged config and train."""
+    """Build the runner from the merged config and train.
+
+    Errors in the user's files and paths (:data:`USER_ERRORS`) end the run
+    with one line and exit status 1 instead of a traceback.
+    """
     args = parse_args(argv)
-    cfg = merge_args(Config.fromfile(args.config), args)
-    if cfg.optim_wrapper.get('type') == 'AmpOptimWrapper' and \
-            get_device() == 'cpu':
-        raise SystemExit(
-            'AmpOptimWrapper (--amp) needs a GPU: mmengine supports mixed '
-            'precision training on cuda/npu/mlu/musa devices only.')
-    engine.setup_cpu_distributed(cfg)
     succeeded = False
     try:
+        cfg = merge_args(Config.fromfile(args.config), args)
+        if cfg.optim_wrapper.get('type') == 'AmpOptimWrapper' and \
+                get_device() == 'cpu':
+            raise SystemExit(
+                'AmpOptimWrapper (--amp) needs a GPU: mmengine supports '
+                'mixed precision training on cuda/npu/mlu/musa devices '
+                'only.')
+        engine.setup_cpu_distributed(cfg)
         runner = Runner.from_cfg(cfg)
         runner.train()
         succeeded = True
+    except USER_ERRORS as error:
+        raise SystemExit(f'train.py: error: {error}') from None
     finally:
         # release the runner's loader workers before the process group
         runner = None

@@ -3,6 +3,11 @@ _base_ = ['mmpose::_base_/default_runtime.py']
 
 custom_imports = dict(imports=['posewarper_mm'], allow_failed_imports=False)
 
+# a fixed seed: model initialisation, data order, augmentation and the
+# supporting-frame draws repeat from run to run (and an interrupted
+# iteration-based run resumes bit for bit on CPU; see the README)
+randomness = dict(seed=0)
+
 # read by mmpose's inferencer and demos
 dataset_type = 'PoseTrackVideoPairDataset'
 data_mode = 'topdown'

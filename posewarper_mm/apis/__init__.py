@@ -10,8 +10,9 @@ from .inference import (build_instance_data, build_test_pipeline,
 from .label_propagation import (assign_sources, copy_nearest_labels,
                                 count_targets, nearest_labeled,
                                 propagate_labels, pseudo_annotation)
-from .person_boxes import (DetectionJsonBoxes, DetectorBoxes, WholeFrameBoxes,
-                           frame_index_from_image_id, posetrack_image_id)
+from .person_boxes import (BoxFileError, DetectionJsonBoxes, DetectorBoxes,
+                           WholeFrameBoxes, frame_index_from_image_id,
+                           posetrack_image_id)
 from .pose_propagation import (encode_heatmaps, frame_heatmaps, image_to_input,
                                input_to_image, propagate_poses)
 from .temporal_window import (FrameWindow, TemporalWindowIterator,
@@ -23,7 +24,7 @@ __all__ = [
     'open_frame_source', 'build_instance_data', 'build_test_pipeline',
     'inference_posewarper', 'assign_sources', 'copy_nearest_labels',
     'count_targets', 'nearest_labeled', 'propagate_labels',
-    'pseudo_annotation', 'DetectionJsonBoxes', 'DetectorBoxes',
+    'pseudo_annotation', 'BoxFileError', 'DetectionJsonBoxes', 'DetectorBoxes',
     'WholeFrameBoxes', 'frame_index_from_image_id', 'posetrack_image_id',
     'encode_heatmaps', 'frame_heatmaps', 'image_to_input', 'input_to_image',
     'propagate_poses', 'FrameWindow', 'TemporalWindowIterator',

@@ -11,11 +11,13 @@ from typing import Iterator, List, Optional, Tuple
 import cv2
 import numpy as np
 
+from ..utils.validation import InputFileError
+
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff',
                     '.webp')
 
 
-class FrameSourceError(ValueError):
+class FrameSourceError(InputFileError):
     """A video or frame folder cannot be read."""
 
 

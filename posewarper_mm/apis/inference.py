@@ -69,6 +69,8 @@ def _boxes(bboxes, bbox_format: str, key: Frame) -> np.ndarray:
     if boxes.ndim != 2 or boxes.shape[1] < 4:
         raise ValueError(f'bboxes must be (N, 4), got shape {boxes.shape}')
     boxes = boxes[:, :4]
+    if not np.isfinite(boxes).all():
+        raise ValueError(f'bboxes must be finite numbers, got {boxes!r}')
     return bbox_xywh2xyxy(boxes) if bbox_format == 'xywh' else boxes
 
 
@@ -172,6 +174,8 @@ def inference_posewarper(
     if scores.shape[0] != len(boxes):
         raise ValueError(
             f'{len(boxes)} boxes but {scores.shape[0]} bbox_scores')
+    if not np.isfinite(scores).all():
+        raise ValueError(f'bbox_scores must be finite, got {scores!r}')
     if pipeline is None:
         pipeline = build_test_pipeline(model)
     meta = getattr(model, 'dataset_meta', None)

@@ -6,6 +6,7 @@ float32 array (N, 5) of ``x1, y1, x2, y2, score`` (N may be 0).
 import json
 import os.path as osp
 import re
+import warnings
 from collections import defaultdict
 from typing import Callable, Dict, List, Optional, Sequence
 
@@ -14,9 +15,16 @@ from mmengine.registry import DefaultScope, init_default_scope
 from mmpose.evaluation.functional import nms
 from mmpose.utils import adapt_mmdet_pipeline
 
+from ..utils.validation import (InputFileError, check_box, check_number,
+                                check_optional_number, check_type)
+
 BoxProvider = Callable[[int, np.ndarray], np.ndarray]
 
 _EMPTY = np.zeros((0, 5), dtype=np.float32)
+
+
+class BoxFileError(InputFileError):
+    """A person box json is malformed (names the file, record and field)."""
 
 
 class WholeFrameBoxes:
@@ -43,8 +51,12 @@ def frame_index_from_image_id(image_id: int) -> Optional[int]:
 class DetectionJsonBoxes:
     """Boxes from a PoseTrack-style detection json.
 
-    The file is a list of records with ``bbox`` (``[x, y, w, h]``),
-    ``score`` and optionally ``category_id`` (only 1 = person is kept). The
+    The file is a non-empty list of records with ``bbox`` (``[x, y, w,
+    h]``, finite numbers), ``score`` (a finite number in [0, 1], default 1)
+    and optionally ``category_id`` (an integer; only 1 = person is kept).
+    ``frame_index``, ``image_id`` and ``frame_id`` must be integers. Any
+    other value is a :class:`BoxFileError` naming the file, record and
+    field. Boxes without area (w or h <= 0) are dropped with a warning. The
     frame of a record is found, in this order, from:
 
     - ``frame_index``: 0-based index in the video;
@@ -72,11 +84,13 @@ class DetectionJsonBoxes:
             with open(path, encoding='utf-8') as f:
                 records = json.load(f)
         except (UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise ValueError(f'{path}: not valid json: {err}') from err
+            raise BoxFileError(f'{path}: not valid json: {err}') from err
         if not isinstance(records, list):
-            raise ValueError(f'{path}: expected a list of detections '
-                             f'(bbox, score, frame), got a '
-                             f'{type(records).__name__}')
+            raise BoxFileError(f'{path}: expected a list of detections '
+                               f'(bbox, score, frame), got a '
+                               f'{type(records).__name__}')
+        if not records:
+            raise BoxFileError(f'{path}: the detection list is empty')
         self.path = path
         self._names = {
             osp.basename(n): i
@@ -84,24 +98,49 @@ class DetectionJsonBoxes:
         }
         self._ids = {int(v): i for i, v in enumerate(image_ids or [])}
         boxes: Dict[int, List[List[float]]] = defaultdict(list)
+        self.num_dropped_boxes = 0
         for idx, rec in enumerate(records):
-            if not isinstance(rec, dict):
-                raise ValueError(f'{path}: detection #{idx} is not an object')
-            if rec.get('category_id', 1) != 1:
+            x, y, w, h, score = self._check_record(rec, idx)
+            if rec.get('category_id', 1) != 1 or score < score_thr:
                 continue
-            bbox, score = rec.get('bbox'), rec.get('score', 1.0)
-            if not isinstance(bbox, (list, tuple)) or len(bbox) < 4:
-                raise ValueError(f'{path}: detection #{idx} has bbox '
-                                 f'{bbox!r}, expected [x, y, w, h]')
-            if float(score) < score_thr:
+            frame = self._frame_of(rec, idx)
+            if w <= 0 or h <= 0:
+                self.num_dropped_boxes += 1
                 continue
-            x, y, w, h = (float(v) for v in bbox[:4])
-            boxes[self._frame_of(rec, idx)].append(
-                [x, y, x + w, y + h, float(score)])
+            boxes[frame].append([x, y, x + w, y + h, score])
+        if self.num_dropped_boxes:
+            warnings.warn(
+                f'{path}: dropped {self.num_dropped_boxes} boxes without '
+                'area (w or h <= 0)')
         self.boxes = {
             k: np.asarray(v, dtype=np.float32)
             for k, v in boxes.items()
         }
+
+    def _check_record(self, rec: dict, idx: int) -> List[float]:
+        """``[x, y, w, h, score]`` of a record, every field checked."""
+        where = f'{self.path}: detection #{idx}'
+        if not isinstance(rec, dict):
+            raise BoxFileError(f'{where} is not an object')
+        kwargs = dict(error=BoxFileError)
+        if 'bbox' not in rec:
+            raise BoxFileError(f'{where} has no "bbox" ([x, y, w, h])')
+        box = check_box(rec['bbox'], where, 'bbox', **kwargs)
+        score = 1.0
+        if 'score' in rec:
+            score = float(
+                check_number(rec['score'], where, 'score', minimum=0,
+                             maximum=1, **kwargs))
+        check_optional_number(rec, 'category_id', where, integer=True,
+                              **kwargs)
+        check_optional_number(rec, 'frame_index', where, integer=True,
+                              minimum=0, **kwargs)
+        for key in ('image_id', 'frame_id'):
+            check_optional_number(rec, key, where, integer=True, **kwargs)
+        for key in ('image_name', 'file_name'):
+            if key in rec:
+                check_type(rec[key], str, where, key, **kwargs)
+        return box + [score]
 
     def _frame_of(self, rec: dict, idx: int) -> int:
         if isinstance(rec.get('frame_index'), (int, np.integer)):
@@ -126,7 +165,7 @@ class DetectionJsonBoxes:
             for k in ('frame_index', 'image_name', 'file_name', 'image_id',
                       'frame_id') if k in rec
         }
-        raise ValueError(
+        raise BoxFileError(
             f'{self.path}: detection #{idx} ({keys or "no frame key"}) does '
             'not name a frame; use "frame_index" (0-based), "image_name" '
             '(e.g. 000012.jpg) or "image_id"')

@@ -1,7 +1,9 @@
 """Reading and checking PoseTrack18 annotation and detection files.
 
 Every error names the file and the offending record so a broken dataset
-can be fixed without a debugger.
+can be fixed without a debugger. Every number is read through
+:mod:`posewarper_mm.utils.validation`: NaN, infinities, ``null``, strings
+and out-of-range values are errors naming the file, record and field.
 """
 import json
 import os.path as osp
@@ -11,6 +13,9 @@ from typing import Dict, List, Optional, Sequence, Set, Tuple
 import numpy as np
 from mmengine.fileio import get
 
+from ..utils.validation import (InputFileError, check_box, check_flag,
+                                check_number, check_numbers,
+                                check_optional_number, check_type)
 from .frame_sampling import frame_index_from_name
 
 REQUIRED_IMAGE_KEYS = ('id', 'file_name', 'width', 'height')
@@ -18,7 +23,7 @@ REQUIRED_ANN_KEYS = ('id', 'image_id', 'bbox', 'keypoints')
 REQUIRED_DET_KEYS = ('bbox', 'score')
 
 
-class PoseTrackFormatError(ValueError):
+class PoseTrackFormatError(InputFileError):
     """An annotation or detection file does not follow the expected format.
     """
 
@@ -77,9 +82,12 @@ def check_coco_dict(coco, path: str, num_keypoints: int,
         tuple: (image id -> image record, list of annotations).
 
     Raises:
-        PoseTrackFormatError: On a missing key, a duplicate image id, a
-            keypoint list whose length is not 3*K, a bbox that is not 4
-            numbers, or an annotation of an unknown image.
+        PoseTrackFormatError: On a missing key, an empty ``images`` list, a
+            duplicate image or annotation id, a keypoint list whose length
+            is not 3*K, a bbox that is not 4 numbers, an annotation of an
+            unknown image, or any numeric field that is not a finite
+            number of the right type and range (see
+            :func:`check_image_record` and :func:`check_annotation`).
     """
     if not isinstance(coco, dict):
         raise PoseTrackFormatError(
@@ -92,36 +100,100 @@ def check_coco_dict(coco, path: str, num_keypoints: int,
         if not isinstance(coco[key], list):
             raise PoseTrackFormatError(f'{path}: {key!r} must be a list')
     images, anns = coco['images'], coco['annotations']
+    if not images:
+        raise PoseTrackFormatError(f'{path}: "images" is empty')
     _check_keys(images, image_keys, 'image', path)
     _check_keys(anns, REQUIRED_ANN_KEYS, 'annotation', path)
     by_id: Dict[int, dict] = {}
-    for img in images:
+    for idx, img in enumerate(images):
+        check_image_record(img, idx, path)
         if img['id'] in by_id:
             raise PoseTrackFormatError(
                 f'{path}: duplicate image id {img["id"]}')
         by_id[img['id']] = img
+    ann_ids: Set = set()
     for idx, ann in enumerate(anns):
-        name = _record_name(ann, idx)
-        kpts = ann['keypoints']
-        if not isinstance(kpts, list) or len(kpts) != 3 * num_keypoints:
-            got = len(kpts) if isinstance(kpts, list) else type(kpts)
+        check_annotation(ann, idx, path, num_keypoints)
+        if ann['id'] in ann_ids:
             raise PoseTrackFormatError(
-                f'{path}: annotation {name} has keypoints of length {got}, '
-                f'expected {3 * num_keypoints} ({num_keypoints} x [x, y, v])')
-        if not _is_box(ann['bbox']):
-            raise PoseTrackFormatError(
-                f'{path}: annotation {name} has bbox {ann["bbox"]!r}, '
-                'expected 4 numbers [x, y, w, h]')
+                f'{path}: duplicate annotation id {ann["id"]} (annotation '
+                f'at index {idx}); predictions are keyed by this id')
+        ann_ids.add(ann['id'])
         if ann['image_id'] not in by_id:
             raise PoseTrackFormatError(
-                f'{path}: annotation {name} refers to image_id '
-                f'{ann["image_id"]}, which is not in "images"')
+                f'{path}: annotation {_record_name(ann, idx)} refers to '
+                f'image_id {ann["image_id"]}, which is not in "images"')
     return by_id, anns
 
 
-def _is_box(box) -> bool:
-    return (isinstance(box, (list, tuple)) and len(box) >= 4
-            and all(isinstance(v, (int, float)) for v in box[:4]))
+def check_image_record(img: dict, idx: int, path: str) -> None:
+    """Check the fields of an ``images`` record that the dataset reads.
+
+    ``id`` (integer), ``file_name`` (str), ``width`` and ``height``
+    (numbers >= 1), and if present ``nframes`` (integer >= 1),
+    ``frame_id`` (integer) and ``vid_id`` (int or str).
+
+    Raises:
+        PoseTrackFormatError: Naming the file, the record and the field.
+    """
+    where = f'{path}: image at index {idx}'
+    kwargs = dict(error=PoseTrackFormatError)
+    check_number(img['id'], where, 'id', integer=True, **kwargs)
+    where = f'{path}: image {_record_name(img, idx)}'
+    check_type(img['file_name'], str, where, 'file_name', **kwargs)
+    for key in ('width', 'height'):
+        if key in img:
+            check_number(img[key], where, key, minimum=1, **kwargs)
+    check_optional_number(img, 'nframes', where, integer=True, minimum=1,
+                          **kwargs)
+    check_optional_number(img, 'frame_id', where, integer=True, **kwargs)
+    if 'vid_id' in img and (isinstance(img['vid_id'], bool) or
+                            not isinstance(img['vid_id'], (int, str))):
+        raise PoseTrackFormatError(
+            f'{where}: "vid_id" must be an integer or a string, got '
+            f'{img["vid_id"]!r}')
+
+
+def check_annotation(ann: dict, idx: int, path: str,
+                     num_keypoints: int) -> None:
+    """Check the fields of an ``annotations`` record.
+
+    ``id`` and ``image_id`` (integers); ``keypoints`` 3*K finite numbers
+    with visibilities in [0, 2]; ``bbox`` 4 finite numbers; and if present
+    ``iscrowd`` (true/false or 0/1), ``num_keypoints`` (0..K), ``category_id``
+    (integer), ``area`` (>= 0) and ``track_id`` (integer >= 0).
+
+    Raises:
+        PoseTrackFormatError: Naming the file, the record and the field.
+    """
+    kwargs = dict(error=PoseTrackFormatError)
+    check_number(ann['id'], f'{path}: annotation at index {idx}', 'id',
+                 integer=True, **kwargs)
+    where = f'{path}: annotation {_record_name(ann, idx)}'
+    check_number(ann['image_id'], where, 'image_id', integer=True, **kwargs)
+    kpts = ann['keypoints']
+    if not isinstance(kpts, list) or len(kpts) != 3 * num_keypoints:
+        got = len(kpts) if isinstance(kpts, list) else type(kpts).__name__
+        raise PoseTrackFormatError(
+            f'{where} has keypoints of length {got}, '
+            f'expected {3 * num_keypoints} ({num_keypoints} x [x, y, v])')
+    check_numbers(kpts, where, 'keypoints', **kwargs)
+    for k in range(num_keypoints):
+        check_number(kpts[3 * k + 2], where, f'keypoints[{3 * k + 2}]',
+                     minimum=0, maximum=2, **kwargs)
+    if not isinstance(ann['bbox'], list) or len(ann['bbox']) < 4:
+        raise PoseTrackFormatError(
+            f'{where} has bbox {ann["bbox"]!r}, expected 4 numbers '
+            '[x, y, w, h]')
+    check_box(ann['bbox'], where, **kwargs)
+    if 'iscrowd' in ann:
+        check_flag(ann['iscrowd'], where, 'iscrowd', **kwargs)
+    check_optional_number(ann, 'num_keypoints', where, integer=True,
+                          minimum=0, maximum=num_keypoints, **kwargs)
+    check_optional_number(ann, 'category_id', where, integer=True, **kwargs)
+    check_optional_number(ann, 'area', where, minimum=0, **kwargs)
+    check_optional_number(ann, 'track_id', where, integer=True, minimum=0,
+                          **kwargs)
 
 
 def clip_xywh_to_xyxy(box: Sequence[float], width: float,
@@ -227,15 +299,42 @@ def resolve_detection_image(det: dict, idx: int, images: Dict[int, dict],
 
 def check_detections(dets, path: str) -> List[dict]:
     """Check that a detection file is a list of records with box and score.
+
+    Every record needs ``bbox`` (4 finite numbers) and ``score`` (a finite
+    number in [0, 1]); ``category_id``, ``nframes`` (>= 1), ``frame_id``
+    and ``image_id`` must be integers and ``image_name`` a string when
+    present.
+
+    Raises:
+        PoseTrackFormatError: Naming the file, the record and the field; an
+            empty list is an error too (nothing to evaluate).
     """
     if not isinstance(dets, list):
         raise PoseTrackFormatError(
             f'{path}: expected a list of detections, got a '
             f'{type(dets).__name__}')
+    if not dets:
+        raise PoseTrackFormatError(f'{path}: the detection list is empty')
     _check_keys(dets, REQUIRED_DET_KEYS, 'detection', path)
+    kwargs = dict(error=PoseTrackFormatError)
     for idx, det in enumerate(dets):
-        if not _is_box(det['bbox']):
+        where = f'{path}: detection at index {idx}'
+        if not isinstance(det['bbox'], list) or len(det['bbox']) < 4:
             raise PoseTrackFormatError(
-                f'{path}: detection at index {idx} has bbox '
-                f'{det["bbox"]!r}, expected 4 numbers [x, y, w, h]')
+                f'{where} has bbox {det["bbox"]!r}, expected 4 numbers '
+                '[x, y, w, h]')
+        check_box(det['bbox'], where, **kwargs)
+        check_number(det['score'], where, 'score', minimum=0, maximum=1,
+                     **kwargs)
+        check_optional_number(det, 'category_id', where, integer=True,
+                              **kwargs)
+        check_optional_number(det, 'nframes', where, integer=True,
+                              minimum=1, **kwargs)
+        check_optional_number(det, 'frame_id', where, integer=True,
+                              **kwargs)
+        check_optional_number(det, 'image_id', where, integer=True,
+                              **kwargs)
+        if 'image_name' in det:
+            check_type(det['image_name'], str, where, 'image_name',
+                       **kwargs)
     return dets

@@ -15,10 +15,10 @@ from .frame_sampling import (DEFAULT_TEST_FRAME_INDICES,
                              key_first, normalize_frame_range,
                              support_frame_path)
 from .posetrack_instances import detection_instance, gt_instance
-from .posetrack_parsing import (REQUIRED_IMAGE_KEYS, build_name_index,
-                                check_coco_dict, check_detections,
-                                load_json_file, resolve_detection_image,
-                                select_sparse_labels)
+from .posetrack_parsing import (REQUIRED_IMAGE_KEYS, PoseTrackFormatError,
+                                build_name_index, check_coco_dict,
+                                check_detections, load_json_file,
+                                resolve_detection_image, select_sparse_labels)
 
 SAMPLER_MODES = ('per_iteration', 'fixed_at_build', 'fixed')
 
@@ -254,6 +254,12 @@ class PoseTrackVideoPairDataset(BaseCocoStyleDataset):
             data_list = self._load_detections(images, num_kpts)
         else:
             data_list = self._load_gt(images, anns)
+        if not data_list:
+            src = self.bbox_file or self.ann_file
+            raise PoseTrackFormatError(
+                f'{src}: no usable person instance (no annotation with '
+                'labeled joints, or every box without area or of another '
+                'category); nothing to train or test on')
         if self.num_dropped_boxes:
             src = self.bbox_file or self.ann_file
             print_log(

@@ -3,11 +3,16 @@
 Importing this package allow-lists the globals of mmengine checkpoints for
 torch's ``weights_only`` loader (see :mod:`.safe_checkpoint`).
 """
+from .checkpoint_check import (ALLOW_PARTIAL_FLAG, ALLOWED_UNLOADED_SUFFIXES,
+                               CheckpointFileError, check_weights_fit,
+                               init_inference_model, load_inference_checkpoint,
+                               read_checkpoint, unloaded_weights)
 from .cli_config import resolve_work_dir
 from .cpu_distributed import (init_gloo_process_group, needs_cpu_distributed,
                               setup_cpu_distributed, teardown_distributed)
 from .initial_weights_hook import InitialWeightsCheckHook
-from .resume import apply_resume_arg, finalize_auto_resume
+from .preflight_hook import PreflightCheckHook
+from .resume import AUTO_RESUME, ResumeError, latest_checkpoint, resolve_resume
 from .safe_checkpoint import (allow_mmengine_checkpoint_globals,
                               history_buffer_statistic,
                               mmengine_checkpoint_safe_globals)
@@ -16,10 +21,12 @@ from .save_metrics_hook import SaveTestMetricsHook
 allow_mmengine_checkpoint_globals()
 
 __all__ = [
-    'InitialWeightsCheckHook', 'SaveTestMetricsHook',
-    'allow_mmengine_checkpoint_globals', 'apply_resume_arg',
-    'finalize_auto_resume', 'history_buffer_statistic',
-    'init_gloo_process_group', 'mmengine_checkpoint_safe_globals',
-    'needs_cpu_distributed', 'resolve_work_dir', 'setup_cpu_distributed',
-    'teardown_distributed'
+    'ALLOWED_UNLOADED_SUFFIXES', 'ALLOW_PARTIAL_FLAG', 'AUTO_RESUME',
+    'CheckpointFileError', 'InitialWeightsCheckHook', 'PreflightCheckHook',
+    'ResumeError', 'SaveTestMetricsHook', 'allow_mmengine_checkpoint_globals',
+    'check_weights_fit', 'history_buffer_statistic', 'init_gloo_process_group',
+    'init_inference_model', 'latest_checkpoint', 'load_inference_checkpoint',
+    'mmengine_checkpoint_safe_globals', 'needs_cpu_distributed',
+    'read_checkpoint', 'resolve_resume', 'resolve_work_dir',
+    'setup_cpu_distributed', 'teardown_distributed', 'unloaded_weights'
 ]

@@ -1,65 +1,111 @@
-"""``--resume`` handling that keeps a config's ``load_from`` on a fresh run.
+"""``--resume`` handling: continue a run, never restart it from elsewhere.
 
-With mmpose's ``tools/train.py``, ``--resume`` without a path sets
-``resume=True, load_from=None`` so that the runner resumes from the latest
-checkpoint in ``work_dir``. When ``work_dir`` has no checkpoint yet, the run
-then starts from random weights and silently drops the config's
-``load_from``. For PoseWarper's stage 2, whose ``load_from`` is the stage-1
-checkpoint, that loses the stage-1 initialisation. The helpers here keep the
-auto-resume behaviour when a checkpoint exists and otherwise fall back to
-loading the config's ``load_from``.
+mmpose's ``tools/train.py`` turns ``--resume`` (without a path) into
+``resume=True, load_from=None`` and merges ``--cfg-options`` afterwards.
+A ``load_from`` given there (the README's way to pass pretrained weights)
+then made mmengine *resume* from the pretrained file instead of the work
+directory's last checkpoint, and a run whose work directory had no
+checkpoint yet silently lost the config's ``load_from``.
+
+:func:`resolve_resume` decides once every override is merged:
+
+- ``--resume PATH``: resume from ``PATH``.
+- ``--resume`` and ``work_dir`` has a checkpoint (``last_checkpoint``):
+  resume from it, whatever ``load_from`` says; ``load_from`` only
+  initialises a fresh run and is reported as not used.
+- ``--resume`` and ``work_dir`` has no checkpoint: start a fresh run from
+  ``load_from`` (if any), e.g. the stage-1 checkpoint of a stage-2 config.
+
+The decision, the file and the reason are logged.
 """
+import logging
+import os.path as osp
 from typing import Optional
 
 from mmengine.config import Config
+from mmengine.logging import print_log
 from mmengine.runner import find_latest_checkpoint
 
 AUTO_RESUME = 'auto'
 
 
-def apply_resume_arg(cfg: Config, resume: Optional[str]) -> Optional[str]:
-    """Merge the ``--resume [PATH]`` argument into ``cfg``.
+class ResumeError(RuntimeError):
+    """The work directory names a checkpoint that cannot be resumed."""
+
+
+def latest_checkpoint(work_dir: str) -> Optional[str]:
+    """The checkpoint named by ``<work_dir>/last_checkpoint``, if any.
 
     Args:
-        cfg (Config): The config; updated in place.
+        work_dir (str): The runner's work directory.
+
+    Returns:
+        str | None: The checkpoint path, or None without ``last_checkpoint``.
+
+    Raises:
+        ResumeError: If ``last_checkpoint`` names a file that does not
+            exist (a moved or cleaned work directory).
+    """
+    if not osp.isfile(osp.join(work_dir, 'last_checkpoint')):
+        return None
+    path = find_latest_checkpoint(work_dir)
+    if not path:
+        return None
+    if not osp.isfile(path):
+        raise ResumeError(
+            f'{osp.join(work_dir, "last_checkpoint")}: names checkpoint '
+            f'{path}, which does not exist; resume from a checkpoint with '
+            '--resume PATH or remove the file to start a fresh run')
+    return path
+
+
+def resolve_resume(cfg: Config, resume: Optional[str]) -> str:
+    """Set ``cfg.resume`` and ``cfg.load_from`` for ``--resume [PATH]``.
+
+    Call after every other override (``--work-dir``, ``--cfg-options``) is
+    merged, so that a ``load_from`` given on the command line cannot take
+    the place of the work directory's checkpoint.
+
+    Args:
+        cfg (Config): The config with ``work_dir`` set; updated in place.
         resume (str, optional): None (no flag), ``'auto'`` (flag without a
             path) or a checkpoint path.
 
     Returns:
-        str | None: The config's ``load_from`` that auto-resume replaced;
-        pass it to :func:`finalize_auto_resume` after all other overrides.
+        str: What the run does: ``'none'`` (no ``--resume``), ``'path'``
+        (resume from the given file), ``'work_dir'`` (resume from the work
+        directory's last checkpoint) or ``'fresh'`` (no checkpoint yet:
+        start from ``load_from`` or from the model's initialisation).
     """
     if resume is None:
-        return None
-    cfg.resume = True
-    if resume == AUTO_RESUME:
-        replaced = cfg.get('load_from', None)
+        return 'none'
+    load_from = cfg.get('load_from', None)
+    if resume != AUTO_RESUME:
+        cfg.resume = True
+        cfg.load_from = resume
+        _log(f'--resume: resuming from {resume}' +
+             (f' (not from load_from {load_from}, which only initialises '
+              'a fresh run)' if load_from and load_from != resume else ''))
+        return 'path'
+    latest = latest_checkpoint(cfg.work_dir)
+    if latest is not None:
+        cfg.resume = True
+        # None lets the runner find the same file and log it as resumed
         cfg.load_from = None
-        return replaced
-    cfg.load_from = resume
-    return None
-
-
-def finalize_auto_resume(cfg: Config,
-                         replaced_load_from: Optional[str]) -> bool:
-    """Restore ``load_from`` when auto-resume has nothing to resume from.
-
-    Call after every override (``--work-dir``, ``--cfg-options``) is merged.
-
-    Args:
-        cfg (Config): The config; updated in place.
-        replaced_load_from (str, optional): What
-            :func:`apply_resume_arg` returned.
-
-    Returns:
-        bool: True if the run starts fresh from ``replaced_load_from``
-        (``resume`` is switched off and ``load_from`` restored).
-    """
-    if (not replaced_load_from or not cfg.get('resume', False)
-            or cfg.get('load_from', None) is not None):
-        return False
-    if find_latest_checkpoint(cfg.work_dir) is not None:
-        return False
+        _log(f'--resume: resuming from {latest}, the last checkpoint in '
+             f'work_dir {cfg.work_dir}' +
+             (f'; load_from {load_from} is not used because it only '
+              'initialises a run that has no checkpoint yet'
+              if load_from else ''))
+        return 'work_dir'
     cfg.resume = False
-    cfg.load_from = replaced_load_from
-    return True
+    cfg.load_from = load_from
+    _log(f'--resume: no checkpoint in work_dir {cfg.work_dir} yet; '
+         'starting a fresh run from ' +
+         (f'load_from {load_from}' if load_from else
+          "the model's initialisation (load_from is not set)"))
+    return 'fresh'
+
+
+def _log(msg: str) -> None:
+    print_log(msg, logger='current', level=logging.INFO)

@@ -138,3 +138,17 @@ def test_bad_inputs(tiny_model, frames, boxes):
             tiny_model, frames[:1], boxes, bbox_scores=[1.0])
     with pytest.raises(ValueError, match='empty'):
         inference_posewarper(tiny_model, [], boxes)
+
+
+def test_non_finite_boxes_and_scores_are_errors(tiny_model, frames, boxes):
+    """NaN boxes used to produce NaN keypoints (and crash the drawing)."""
+    bad = boxes.copy()
+    bad[0, 1] = np.nan
+    with pytest.raises(ValueError, match='bboxes must be finite'):
+        inference_posewarper(tiny_model, frames[:1], bad)
+    bad[0, 1] = np.inf
+    with pytest.raises(ValueError, match='bboxes must be finite'):
+        inference_posewarper(tiny_model, frames[:1], bad, bbox_format='xywh')
+    with pytest.raises(ValueError, match='bbox_scores must be finite'):
+        inference_posewarper(
+            tiny_model, frames[:1], boxes, bbox_scores=[1.0, np.nan])

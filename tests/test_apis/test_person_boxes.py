@@ -72,7 +72,8 @@ def test_unresolvable_record_names_file_and_record(tmp_path):
 
 @pytest.mark.parametrize('content, message', [
     ('{"bbox": [1, 2, 3, 4]}', 'expected a list'),
-    ('[{"frame_index": 0, "bbox": [1, 2]}]', r'detection #0 has bbox'),
+    ('[{"frame_index": 0, "bbox": [1, 2]}]',
+     r'detection #0: "bbox" must have at least 4'),
     ('[1, 2', 'not valid json'),
 ])
 def test_malformed_files(tmp_path, content, message):

@@ -105,3 +105,11 @@ def test_config_builds_and_runs(path):
         keypoints = result.pred_instances.keypoints
         assert keypoints.shape == (1, NUM_KEYPOINTS, 2)
         assert np.isfinite(keypoints).all()
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=_config_id)
+def test_config_sets_a_seed(path):
+    """Without a seed, a resumed run cannot repeat an uninterrupted one."""
+    cfg = Config.fromfile(str(path))
+    seed = cfg.get('randomness', {}).get('seed', None)
+    assert isinstance(seed, int) and not isinstance(seed, bool), seed

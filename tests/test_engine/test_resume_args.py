@@ -1,58 +1,86 @@
 """Tests for posewarper_mm.engine.resume."""
 import os.path as osp
 
+import pytest
 from mmengine.config import Config
+from mmengine.logging import MMLogger
 
-from posewarper_mm.engine.resume import apply_resume_arg, finalize_auto_resume
+from posewarper_mm.engine.resume import (ResumeError, latest_checkpoint,
+                                         resolve_resume)
 
 
 def _cfg(work_dir, load_from='stage1.pth'):
     return Config(dict(work_dir=work_dir, load_from=load_from, resume=False))
 
 
+def _checkpoint(work_dir, name='iter_2.pth'):
+    ckpt = osp.join(str(work_dir), name)
+    with open(ckpt, 'wb') as f:
+        f.write(b'x')
+    with open(osp.join(str(work_dir), 'last_checkpoint'), 'w') as f:
+        f.write(ckpt)
+    return ckpt
+
+
+@pytest.fixture
+def log_lines(monkeypatch):
+    """Messages logged through mmengine's current logger."""
+    lines = []
+    logger = MMLogger.get_current_instance()
+    monkeypatch.setattr(logger, 'info', lambda msg, *a, **k: lines.append(
+        str(msg)))
+    monkeypatch.setattr(
+        logger, 'log', lambda level, msg, *a, **k: lines.append(str(msg)))
+    return lines
+
+
 def test_no_resume_flag_keeps_config(tmp_path):
     cfg = _cfg(str(tmp_path))
-    assert apply_resume_arg(cfg, None) is None
-    assert not finalize_auto_resume(cfg, None)
+    _checkpoint(tmp_path)
+    assert resolve_resume(cfg, None) == 'none'
     assert cfg.load_from == 'stage1.pth' and cfg.resume is False
 
 
 def test_resume_from_path(tmp_path):
     cfg = _cfg(str(tmp_path))
-    assert apply_resume_arg(cfg, 'work/iter_4.pth') is None
-    assert not finalize_auto_resume(cfg, None)
+    assert resolve_resume(cfg, 'work/iter_4.pth') == 'path'
     assert cfg.load_from == 'work/iter_4.pth' and cfg.resume is True
 
 
-def test_auto_resume_without_checkpoint_falls_back_to_load_from(tmp_path):
+def test_auto_resume_without_checkpoint_starts_from_load_from(
+        tmp_path, log_lines):
     cfg = _cfg(str(tmp_path))
-    replaced = apply_resume_arg(cfg, 'auto')
-    assert replaced == 'stage1.pth'
-    assert cfg.load_from is None and cfg.resume is True
-    assert finalize_auto_resume(cfg, replaced)
+    assert resolve_resume(cfg, 'auto') == 'fresh'
     assert cfg.load_from == 'stage1.pth' and cfg.resume is False
+    assert any('no checkpoint' in m and 'stage1.pth' in m
+               for m in log_lines)
 
 
-def test_auto_resume_with_checkpoint_resumes(tmp_path):
-    ckpt = tmp_path / 'iter_2.pth'
-    ckpt.write_bytes(b'')
-    (tmp_path / 'last_checkpoint').write_text(str(ckpt))
-    cfg = _cfg(str(tmp_path))
-    replaced = apply_resume_arg(cfg, 'auto')
-    assert not finalize_auto_resume(cfg, replaced)
-    assert cfg.load_from is None and cfg.resume is True
+def test_auto_resume_with_checkpoint_ignores_load_from(tmp_path, log_lines):
+    """The issue's case: load_from given (e.g. by --cfg-options) plus
+    --resume after an interruption must resume the work dir's checkpoint,
+    not the load_from file."""
+    ckpt = _checkpoint(tmp_path)
+    cfg = _cfg(str(tmp_path), load_from='pretrained.pth')
+    assert resolve_resume(cfg, 'auto') == 'work_dir'
+    assert cfg.resume is True and cfg.load_from is None
+    message = [m for m in log_lines if ckpt in m]
+    assert message and 'pretrained.pth' in message[0] \
+        and 'not used' in message[0]
 
 
-def test_auto_resume_without_config_load_from(tmp_path):
+def test_auto_resume_without_any_load_from(tmp_path):
     cfg = _cfg(str(tmp_path), load_from=None)
-    replaced = apply_resume_arg(cfg, 'auto')
-    assert not finalize_auto_resume(cfg, replaced)
+    assert resolve_resume(cfg, 'auto') == 'fresh'
+    assert cfg.load_from is None and cfg.resume is False
+    _checkpoint(tmp_path)
+    cfg = _cfg(str(tmp_path), load_from=None)
+    assert resolve_resume(cfg, 'auto') == 'work_dir'
     assert cfg.load_from is None and cfg.resume is True
 
 
-def test_cfg_options_load_from_wins(tmp_path):
-    cfg = _cfg(osp.join(str(tmp_path), 'new'))
-    replaced = apply_resume_arg(cfg, 'auto')
-    cfg.merge_from_dict(dict(load_from='other.pth'))
-    assert not finalize_auto_resume(cfg, replaced)
-    assert cfg.load_from == 'other.pth' and cfg.resume is True
+def test_last_checkpoint_naming_a_missing_file(tmp_path):
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'gone.pth'))
+    with pytest.raises(ResumeError, match='gone.pth.*does not exist'):
+        latest_checkpoint(str(tmp_path))
+    assert latest_checkpoint(str(tmp_path / 'missing_dir')) is None

@@ -115,6 +115,25 @@ class TestMergeArgs:
             ])
         assert 'not allowed with' in capsys.readouterr().err
 
+    def test_preflight_hook(self, tiny_run, tmp_path):
+        cfg = _merged(tiny_run['config'], '--pred-dir',
+                      str(tmp_path / 'preds'), '--out',
+                      str(tmp_path / 'm.json'), '--work-dir',
+                      str(tmp_path / 'w'))
+        hook = cfg.custom_hooks[-1]
+        assert hook.type == 'PreflightCheckHook'
+        assert hook.checkpoint == 'ckpt.pth' and not hook.allow_partial
+        assert [tuple(d) for d in hook.out_dirs] == [
+            ('--work-dir', str(tmp_path / 'w')),
+            ('--pred-dir', str(tmp_path / 'preds'))
+        ]
+        assert [tuple(f) for f in hook.out_files] == [
+            ('--out', str(tmp_path / 'm.json'))
+        ]
+        assert not (tmp_path / 'preds').exists()  # created by the hook
+        cfg = _merged(tiny_run['config'], '--allow-partial-checkpoint')
+        assert cfg.custom_hooks[-1].allow_partial is True
+
     def test_dump_pred_dir_and_cfg_options(self, tiny_run, tmp_path):
         cfg = _merged(tiny_run['config'], '--dump', 'p.pkl', '--pred-dir',
                       str(tmp_path / 'preds'), '--cfg-options',

@@ -88,14 +88,26 @@ class TestMergeArgs:
                                                       tmp_path):
         cfg = _merged(config, '--work-dir', str(tmp_path / 'fresh'),
                       '--resume', '--cfg-options', 'load_from=stage1.pth')
-        # --cfg-options set load_from explicitly: resume from it
-        assert cfg.resume is True and cfg.load_from == 'stage1.pth'
+        # no checkpoint yet: a fresh run initialised from load_from
+        assert cfg.resume is False and cfg.load_from == 'stage1.pth'
         text = open(config).read() + "\nload_from = 'stage1.pth'\n"
         with open(config, 'w') as f:
             f.write(text)
         cfg = _merged(config, '--work-dir', str(tmp_path / 'fresh'),
                       '--resume')
         assert cfg.resume is False and cfg.load_from == 'stage1.pth'
+
+    def test_auto_resume_prefers_work_dir_checkpoint(self, config,
+                                                     tmp_path):
+        work_dir = tmp_path / 'interrupted'
+        work_dir.mkdir()
+        ckpt = work_dir / 'iter_4.pth'
+        ckpt.write_bytes(b'x')
+        (work_dir / 'last_checkpoint').write_text(str(ckpt))
+        cfg = _merged(config, '--work-dir', str(work_dir), '--resume',
+                      '--cfg-options', 'load_from=pretrained.pth')
+        # resume (load_from None: the runner resumes the last checkpoint)
+        assert cfg.resume is True and cfg.load_from is None
 
     def test_visualization_flags(self, config, tmp_path):
         cfg = _merged(config, '--show-dir', str(tmp_path / 'vis'),

@@ -31,12 +31,12 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 import torch
 from mmengine.utils import ProgressBar
-from mmpose.apis import init_model
 
 from posewarper_mm.apis import (copy_nearest_labels, count_targets,
                                 propagate_labels)
 from posewarper_mm.datasets.posetrack_parsing import load_json_file
 from posewarper_mm.datasets.synthetic import generate_posetrack_dataset
+from posewarper_mm.engine import init_inference_model
 from posewarper_mm.evaluation.functional import (PoseTrackFileError,
                                                  evaluate_posetrack,
                                                  format_posetrack_table,
@@ -156,7 +156,9 @@ def run(args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
     num_targets = count_targets(coco, args.max_distance)
     print(f'{args.sparse_ann}: {num_targets} unlabeled frames, {num_gt} GT '
           'persons on unlabeled frames')
-    model = init_model(args.config, args.checkpoint, device=args.device)
+    # a checkpoint that leaves model weights unloaded is an error
+    model = init_inference_model(
+        args.config, args.checkpoint, device=args.device)
     bar = ProgressBar(num_targets)
     rows = {
         COPY_ROW:

@@ -25,8 +25,10 @@ Conventions reproduced from the reference evaluation:
   that include the 15 evaluation joints (other names are dropped).
 
 Stricter than the reference (which silently ignores such content): a file
-may hold frames of one video only, and every annotation's ``image_id``
-must be one of the file's images.
+may hold frames of one video only, every annotation's ``image_id`` must be
+one of the file's images, and every number (coordinates, scores, track
+ids, head boxes, ignore regions) must be finite (no NaN, ``Infinity`` or
+``null``; see :mod:`posewarper_mm.utils.validation`).
 """
 import json
 import os.path as osp
@@ -35,6 +37,7 @@ from typing import Any, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ...utils.validation import InputFileError, check_number, check_numbers
 from .posetrack_joints import NUM_EVAL_JOINTS, keypoint_names_to_eval_ids
 
 MIN_SCORE = -9999.0
@@ -42,7 +45,7 @@ MAX_TRACK_ID = 10000
 VIDEO_TYPES = ('mpii', 'bonn', 'mpiinew')
 
 
-class PoseTrackFileError(ValueError):
+class PoseTrackFileError(InputFileError):
     """A PoseTrack evaluation file is missing, malformed or inconsistent."""
 
 
@@ -130,18 +133,12 @@ def read_json(path: str) -> Any:
         raise PoseTrackFileError(f'{path}: malformed JSON ({err})') from err
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 def _numbers(value: Any, length: Optional[int], what: str) -> List[float]:
-    """Check a list of numbers (optionally of a given length)."""
-    if not isinstance(value, list) or not all(map(_is_number, value)):
-        raise ValueError(f'{what} must be a list of numbers, got {value!r}')
-    if length is not None and len(value) != length:
-        raise ValueError(
-            f'{what} must have {length} numbers, got {len(value)}')
-    return value
+    """Check a list of finite numbers (optionally of a given length).
+
+    Raises ``ValueError`` without the file; the callers add it.
+    """
+    return check_numbers(value, None, what, length=length, error=ValueError)
 
 
 def parse_frame_name(file_name: str) -> Tuple[str, int]:
@@ -190,16 +187,15 @@ def _parse_regions(image: dict) -> List[np.ndarray]:
 def _parse_person(ann: dict, eval_ids: Sequence[Optional[int]],
                   record: int) -> PoseTrackPerson:
     num_kpts = len(eval_ids)
-    kpts = _numbers(ann.get('keypoints'), 3 * num_kpts, '"keypoints"')
+    kpts = _numbers(ann.get('keypoints'), 3 * num_kpts, 'keypoints')
     scores = ann.get('scores', [])
     if scores is None:
         scores = []
-    if len(_numbers(scores, None, '"scores"')) not in (0, num_kpts):
+    if len(_numbers(scores, None, 'scores')) not in (0, num_kpts):
         raise ValueError(f'"scores" must be empty or have {num_kpts} '
                          f'numbers, got {len(scores)}')
-    track_id = ann.get('track_id')
-    if not _is_number(track_id):
-        raise ValueError(f'"track_id" must be a number, got {track_id!r}')
+    track_id = check_number(
+        ann.get('track_id'), None, 'track_id', error=ValueError)
     if track_id >= MAX_TRACK_ID:
         raise ValueError(
             f'"track_id" {track_id} must be below {MAX_TRACK_ID}')
@@ -217,7 +213,7 @@ def _parse_person(ann: dict, eval_ids: Sequence[Optional[int]],
 
     head_box = None
     if 'bbox_head' in ann:
-        x, y, w, h = _numbers(ann['bbox_head'], 4, '"bbox_head"')
+        x, y, w, h = _numbers(ann['bbox_head'], 4, 'bbox_head')
         head_box = (x, y, x + w, y + h)
     return PoseTrackPerson(coords, present, joint_scores, head_box, track_id,
                            record)
