@@ -19,8 +19,13 @@
 # from PyPI too: nvidia-cuda-nvcc (nvcc, ptxas), nvidia-nvvm (cicc),
 # nvidia-cuda-crt (crt headers), nvidia-cuda-cccl (thrust/cub/libcu++).
 # They are merged into one CUDA_HOME folder. mmcv's CUDA sources are then
-# compiled for TORCH_CUDA_ARCH_LIST (9.0) with FORCE_CUDA=1; the patches
-# in tools/gpu/patches/ adapt mmcv 2.1.0 to CUDA 13 / torch 2.11.
+# compiled for TORCH_CUDA_ARCH_LIST (9.0) with FORCE_CUDA=1. Source patches
+# for a toolkit go in tools/gpu/patches/*.sh (run in the unpacked sdist
+# through PWMM_MMCV_PATCHES; they must be idempotent). None is needed for
+# CUDA 13.0 / torch 2.11: all 58 CUDA sources of mmcv 2.1.0 compile for
+# sm_90 with nvcc 13.0.88 and -std=c++20 (the recipe's own patch) with
+# deprecation warnings only (Tensor.type(), longlong4/double4,
+# cudaFuncSetSharedMemConfig).
 #
 # Cached outside the repository, keyed by versions:
 #   $PWMM_CACHE_DIR/wheelhouse/gpu-mmcv2.1.0-torch2.11.0-cu130-py312-sm90/
