@@ -24,6 +24,12 @@
 #   FORCE_CUDA, TORCH_CUDA_ARCH_LIST, CUDA_HOME: passed to mmcv's setup.py
 #                    unchanged (a CUDA build; see tools/gpu/)
 #   PWMM_STRIP       1: strip debug symbols (82 MB -> 2 MB for the CPU ops)
+#   PWMM_MMCV_WORK_DIR  unset: build in a temporary folder, removed at the
+#                    end. Set: build in this folder and keep it, so that a
+#                    build that failed or was interrupted resumes where it
+#                    stopped (the unpacked, patched source and ninja's
+#                    objects are reused; patch scripts must then be
+#                    idempotent and leave patched files untouched)
 set -euo pipefail
 
 if [ $# -ne 2 ]; then
@@ -35,14 +41,22 @@ OUT_DIR="$(realpath -m -- "$2")"
 MMCV_VERSION="${MMCV_VERSION:-2.1.0}"
 PIP=("$PY" -m pip --disable-pip-version-check)
 
-BUILD="$(mktemp -d "${TMPDIR:-/tmp}/pwmm-mmcv-build.XXXXXX")"
-trap 'rm -rf "$BUILD"' EXIT
+if [ -n "${PWMM_MMCV_WORK_DIR:-}" ]; then
+    BUILD="$(realpath -m -- "$PWMM_MMCV_WORK_DIR")"
+    mkdir -p "$BUILD"
+else
+    BUILD="$(mktemp -d "${TMPDIR:-/tmp}/pwmm-mmcv-build.XXXXXX")"
+    trap 'rm -rf "$BUILD"' EXIT
+fi
 
 log() { printf '[build_mmcv %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 
 # 1. the source distribution
 SDIST="$BUILD/mmcv-$MMCV_VERSION.tar.gz"
-if [ -n "${PWMM_MMCV_SDIST:-}" ]; then
+SRC="$BUILD/mmcv-$MMCV_VERSION"
+if [ -n "${PWMM_MMCV_WORK_DIR:-}" ] && [ -f "$SRC/setup.py" ]; then
+    log "resuming the build in $SRC"
+elif [ -n "${PWMM_MMCV_SDIST:-}" ]; then
     if [ ! -f "$PWMM_MMCV_SDIST" ]; then
         echo "PWMM_MMCV_SDIST=$PWMM_MMCV_SDIST: no such file" >&2
         exit 1
@@ -57,8 +71,9 @@ else
 fi
 
 # 2. unpack
-tar -xzf "$SDIST" -C "$BUILD"
-SRC="$BUILD/mmcv-$MMCV_VERSION"
+if [ ! -f "$SRC/setup.py" ]; then
+    tar -xzf "$SDIST" -C "$BUILD"
+fi
 if [ ! -f "$SRC/setup.py" ]; then
     echo "$SDIST: no mmcv-$MMCV_VERSION/setup.py inside" >&2
     exit 1
@@ -66,8 +81,10 @@ fi
 
 # 3. patches, each with its reason
 # torch >= 2.10 headers need C++20; mmcv 2.1.0 hard-codes C++14/17.
-sed -i -e 's/-std=c++14/-std=c++20/g' -e 's/-std=c++17/-std=c++20/g' \
-    "$SRC/setup.py"
+if grep -q -e '-std=c++1[47]' "$SRC/setup.py"; then
+    sed -i -e 's/-std=c++14/-std=c++20/g' -e 's/-std=c++17/-std=c++20/g' \
+        "$SRC/setup.py"
+fi
 # Further patches (e.g. for a CUDA toolkit) are shell scripts in
 # PWMM_MMCV_PATCHES (colon-separated), run in the source folder.
 IFS=':' read -r -a EXTRA_PATCHES <<< "${PWMM_MMCV_PATCHES:-}"
@@ -79,6 +96,7 @@ done
 
 # 4. build (ninja compiles MAX_JOBS files at once)
 log "building the wheel (MAX_JOBS=${MAX_JOBS:-$(nproc)})"
+rm -rf "$BUILD/dist" "$BUILD/unpacked"
 (cd "$SRC" && MMCV_WITH_OPS="${MMCV_WITH_OPS:-1}" \
     MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
     "${PIP[@]}" wheel --no-build-isolation --no-deps -w "$BUILD/dist" .)

@@ -189,10 +189,12 @@ class BackendDeformConv2d(nn.Module):
             offset = F.pad(offset, (0, pad_w, 0, pad_h))
         step = largest_divisor_at_most(x.size(0), self.im2col_step)
         deform_conv2d = load_mmcv_deform_conv2d()
+        # mmcv's kernels reject non-contiguous weights, e.g. after
+        # ``model.to(memory_format=torch.channels_last)``
         out = deform_conv2d(x.contiguous(), offset.contiguous(),
-                            self.weight, self.stride, self.padding,
-                            self.dilation, 1, self.deform_groups, False,
-                            step)
+                            self.weight.contiguous(), self.stride,
+                            self.padding, self.dilation, 1,
+                            self.deform_groups, False, step)
         if pad_h or pad_w:
             out = out[:, :, :out.size(2) - pad_h,
                       :out.size(3) - pad_w].contiguous()

@@ -112,6 +112,21 @@ def test_torchvision_backend_needs_no_mmcv_ops(monkeypatch):
         BackendDeformConv2d(4, 4, 3, padding=1, backend='mmcv')
 
 
+def test_channels_last_module_and_input():
+    """``model.to(memory_format=torch.channels_last)`` works with mmcv."""
+    mmcv_layer, tv_layer = _pair_of_layers()
+    x, offset = _inputs(3)
+    expected = _forward_backward(tv_layer, x, offset)
+    mmcv_layer.to(memory_format=torch.channels_last)
+    assert not mmcv_layer.weight.is_contiguous()
+    got = _forward_backward(mmcv_layer,
+                            x.contiguous(memory_format=torch.channels_last),
+                            offset.contiguous(
+                                memory_format=torch.channels_last))
+    for ours, theirs in zip(got, expected):
+        torch.testing.assert_close(ours, theirs, rtol=1e-5, atol=1e-5)
+
+
 @pytest.mark.parametrize('kwargs, message', [
     (dict(backend='cuda'), 'unknown deform conv backend'),
     (dict(deform_groups=3), 'not divisible by deform_groups'),
