@@ -71,19 +71,51 @@ def test_cache_invalidated_by_weight_change():
     assert torch.equal(after, _run(fresh, feats, 2))
 
 
+def _count_key_offset_computations(neck):
+    """Record every offset computation for a single zero difference (the
+    key frame's constant offsets)."""
+    calls = []
+    compute = neck.compute_offsets
+
+    def spy(diff):
+        if diff.size(0) == 1 and not diff.any():
+            calls.append(tuple(diff.shape))
+        return compute(diff)
+
+    neck.compute_offsets = spy
+    return calls
+
+
 def test_cache_invalidated_by_optimizer_step():
+    """An optimizer step between two eval-mode calls refreshes the cached
+    key-frame offsets. The neck stays in eval mode throughout (``train()``
+    and ``eval()`` would clear the cache themselves), so only the
+    parameters' version counters can tell the cache that they changed."""
     neck, fresh = _neck(), _neck(cache_key_offsets=False)
     feats = torch.randn(2 * 3, 8, 8, 6)
-    _run(neck, feats, 2)
+    calls = _count_key_offset_computations(neck)
+    before = _run(neck, feats, 2)
+    assert torch.equal(_run(neck, feats, 2), before)
+    assert len(calls) == 1  # the second call was served from the cache
     for model in (neck, fresh):
-        optimizer = torch.optim.SGD(model.offset_feats.parameters(), lr=1.0)
-        model.train()
+        params = [
+            *model.offset_feats.parameters(),
+            *model.offset_layers.parameters()
+        ]
+        optimizer = torch.optim.SGD(params, lr=1.0)
+        # eval mode with autograd: BN uses its running statistics, the
+        # cache is bypassed and left as it is
         model(feats, 2).square().sum().backward()
         optimizer.step()
-        model.eval()
-    _run(neck, feats, 2)
-    assert len(neck._key_offsets_cache) == 1
-    assert torch.equal(_run(neck, feats, 2), _run(fresh, feats, 2))
+    assert not neck.training
+    assert len(neck._key_offsets_cache) == 1  # the stale entry is kept
+    calls.clear()
+    after = _run(neck, feats, 2)
+    assert len(calls) == 1  # recomputed after the step
+    assert not torch.equal(before[:3], after[:3])
+    assert torch.equal(after, _run(fresh, feats, 2))
+    assert torch.equal(_run(neck, feats, 2), after)
+    assert len(calls) == 1  # and cached again
 
 
 def test_cache_invalidated_by_load_state_dict_and_bn_statistics():
