@@ -3,13 +3,23 @@
 Two kernels compute the same operation (Dai et al., 2017, no modulation
 mask, no bias):
 
-- ``'mmcv'``: ``mmcv.ops.deform_conv2d`` (CUDA kernel on GPU, mmcv's CPU
-  kernel otherwise). mmcv processes the batch in chunks of ``im2col_step``
-  samples and asserts that the batch is divisible by the chunk size; the
-  step is therefore chosen per call as the largest divisor of the batch
-  that does not exceed the configured ``im2col_step``.
-- ``'torchvision'``: ``torchvision.ops.deform_conv2d``, for machines where
-  mmcv has no compiled ops. This path never imports ``mmcv.ops``.
+- ``'mmcv'`` (the default): ``mmcv.ops.deform_conv2d`` (CUDA kernel on
+  GPU, mmcv's CPU kernel otherwise), the op of mmpose's
+  ``PoseWarperNeck``. mmcv processes the batch in chunks of
+  ``im2col_step`` samples and asserts that the batch is divisible by the
+  chunk size; the step is therefore chosen per call as the largest divisor
+  of the batch that does not exceed the configured ``im2col_step``.
+- ``'torchvision'``: ``torchvision.ops.deform_conv2d``, an independent
+  implementation of the same op. It serves as a numerical cross-check of
+  mmcv's kernels: the tests compare outputs and gradients of both on CPU
+  and CUDA, and ``tools/analysis/benchmark_posewarper.py`` compares the
+  whole neck on both (they agreed exactly in the README's CPU run). In
+  that run (HRNet-W48, one CPU thread) torchvision's kernel was also
+  12-14% faster than mmcv's CPU kernel, so it is a reasonable choice for
+  CPU inference. This path never imports ``mmcv.ops``, but it does not make
+  mmcv's compiled ops optional: mmpose 1.3.2 itself imports ``mmcv.ops``
+  when ``mmpose.models`` is imported (``edpose_head``), so this package
+  needs them either way.
 
 Both use the same offset layout, ``(y, x)`` pairs per kernel position per
 deformable group, and the same parameter name (``weight``), so weights
