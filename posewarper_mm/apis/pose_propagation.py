@@ -5,9 +5,9 @@ the official implementation): for a labeled key frame and an unlabeled
 target frame, both cropped with the key person's box, the model's heatmaps
 give ``diff = target_heatmaps - key_heatmaps`` (the reverse of the
 estimation direction), and the warping module moves the key frame's
-ground-truth heatmaps along it: ``neck.warp(gt_heatmaps_of_key, diff)``.
-The warped heatmaps are decoded with the model's codec into poses on the
-target frame.
+ground-truth heatmaps along it
+(:meth:`PoseWarperEstimator.propagate_heatmaps`). The warped heatmaps are
+decoded with the model's codec into poses on the target frame.
 """
 from typing import Optional, Sequence, Tuple
 
@@ -30,14 +30,14 @@ def _codec(model: nn.Module):
     return codec
 
 
-def _neck(model: nn.Module) -> nn.Module:
-    neck = getattr(model, 'neck', None)
-    for method in ('heatmaps', 'warp'):
-        if not callable(getattr(neck, method, None)):
+def _estimator(model: nn.Module) -> nn.Module:
+    for method in ('frame_heatmaps', 'propagate_heatmaps'):
+        if not callable(getattr(model, method, None)):
             raise TypeError(
-                'pose propagation needs a PoseWarper model whose neck has '
-                f'heatmaps() and warp(); got {type(neck).__name__}')
-    return neck
+                'pose propagation needs a PoseWarperEstimator (with '
+                'frame_heatmaps() and propagate_heatmaps()); got '
+                f'{type(model).__name__}')
+    return model
 
 
 def image_to_input(points: np.ndarray, center: np.ndarray,
@@ -66,18 +66,17 @@ def input_to_image(points: np.ndarray, center: np.ndarray,
 
 
 def frame_heatmaps(model: nn.Module, inputs: Tensor) -> Tensor:
-    """Per-frame heatmaps of the model (backbone + ``neck.heatmaps``).
+    """Per-frame heatmaps of the model, before warping
+    (:meth:`PoseWarperEstimator.frame_heatmaps`).
 
     Args:
+        model (nn.Module): PoseWarper model.
         inputs (Tensor): Normalised crops (B, T, 3, H, W).
 
     Returns:
         Tensor: Heatmaps (T, B, K, h, w).
     """
-    batch_size, num_frames = inputs.shape[:2]
-    frames = inputs.transpose(0, 1).flatten(0, 1)
-    heatmaps = _neck(model).heatmaps(model.backbone(frames))
-    return heatmaps.unflatten(0, (num_frames, batch_size))
+    return _estimator(model).frame_heatmaps(inputs)
 
 
 def encode_heatmaps(codec, keypoints: np.ndarray, visible: np.ndarray,
@@ -159,6 +158,7 @@ def propagate_poses(
         raise ValueError(f'key frame {key_frame.shape} and target frame '
                          f'{target_frame.shape} differ in size')
     codec = _codec(model)
+    estimator = _estimator(model)
     if pipeline is None:
         pipeline = build_test_pipeline(model)
     weights = np.array([1.0, 0.0], dtype=np.float32)
@@ -171,22 +171,12 @@ def propagate_poses(
     ])
     data = model.data_preprocessor(data, False)
     inputs, samples = data['inputs'], data['data_samples']
-    if inputs.dim() != 5 or inputs.size(1) != 2:
-        raise ValueError('expected crops (B, 2, 3, H, W) from the test '
-                         f'pipeline, got {tuple(inputs.shape)}')
-    heatmaps = frame_heatmaps(model, inputs)
     centers = np.stack([s.metainfo['input_center'] for s in samples])
     scales = np.stack([s.metainfo['input_scale'] for s in samples])
     input_size = samples[0].metainfo['input_size']
     known = encode_heatmaps(codec, keypoints, visible, centers, scales,
                             input_size)
-    if known.shape[1:] != tuple(heatmaps.shape[2:]):
-        raise ValueError(
-            f'codec heatmaps {known.shape[1:]} do not match the model '
-            f'heatmaps {tuple(heatmaps.shape[2:])}; check the config codec')
-    source = torch.from_numpy(known).to(heatmaps)
-    # reversed difference: target minus key (estimation uses key - support)
-    warped = _neck(model).warp(source, heatmaps[1] - heatmaps[0])
+    warped = estimator.propagate_heatmaps(inputs, torch.from_numpy(known))
     out_kpts = np.zeros_like(keypoints)
     out_scores = np.zeros(keypoints.shape[:2], dtype=np.float32)
     for i, maps in enumerate(warped.float().cpu().numpy()):

@@ -220,7 +220,7 @@ class DeformBackendWorkloads:
             out = neck(
                 self.train_feats,
                 num_frames=self.train_frame + 1,
-                frame_indices=[self.train_frame])
+                frame_slots=[self.train_frame])
         loss = out.float().square().mean()
         loss.backward()
         return loss.detach()

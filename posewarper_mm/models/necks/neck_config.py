@@ -138,19 +138,23 @@ def check_num_frames(total: int, num_frames) -> int:
     return total // num_frames
 
 
-def check_frame_indices(frame_indices: Optional[Sequence[int]],
-                        num_frames: int) -> Tuple[int, ...]:
-    """Return the frames to warp (default: all) as a tuple of ints."""
-    if frame_indices is None:
+def check_frame_slots(frame_slots: Optional[Sequence[int]],
+                      num_frames: int) -> Tuple[int, ...]:
+    """Return the frame slots to warp (default: all) as a tuple of ints.
+
+    A slot is a position on the T axis of the frame-major features: 0 is
+    the key frame, ``num_frames - 1`` the last supporting frame.
+    """
+    if frame_slots is None:
         return tuple(range(num_frames))
-    indices = tuple(int(idx) for idx in frame_indices)
-    if len(indices) == 0:
+    slots = tuple(int(slot) for slot in frame_slots)
+    if len(slots) == 0:
         raise ValueError(
-            f'{_where("frame_indices")} is empty; give at least one frame '
-            'to warp')
-    bad = [idx for idx in indices if not 0 <= idx < num_frames]
+            f'{_where("frame_slots")} is empty; give at least one frame '
+            'slot to warp')
+    bad = [slot for slot in slots if not 0 <= slot < num_frames]
     if bad:
         raise ValueError(
-            f'{_where("frame_indices")} {bad} out of range for '
+            f'{_where("frame_slots")} {bad} out of range for '
             f'num_frames={num_frames}')
-    return indices
+    return slots

@@ -10,10 +10,9 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from .deform_conv_backends import BackendDeformConv2d
 from .key_frame_offsets_cache import KeyFrameOffsetsCache
 from .neck_config import (check_backend, check_deform_groups, check_dilations,
-                          check_frame_indices, check_in_index,
-                          check_num_frames, check_odd_kernel,
-                          check_positive_int, check_res_blocks_cfg,
-                          check_trans_conv_kernel)
+                          check_frame_slots, check_in_index, check_num_frames,
+                          check_odd_kernel, check_positive_int,
+                          check_res_blocks_cfg, check_trans_conv_kernel)
 
 Features = Union[Tensor, Sequence[Tensor], Sequence[Sequence[Tensor]]]
 
@@ -338,7 +337,7 @@ class PoseWarpingNeck(BaseModule):
     def forward(self,
                 inputs: Features,
                 num_frames: int,
-                frame_indices: Optional[Sequence[int]] = None) -> Tensor:
+                frame_slots: Optional[Sequence[int]] = None) -> Tensor:
         """Warp the heatmaps of the requested frames onto the key frame.
 
         Args:
@@ -346,48 +345,49 @@ class PoseWarpingNeck(BaseModule):
                 frame-major, (T*B, C, h, w); or the backbone's tuple/list of
                 outputs (``in_index`` is taken).
             num_frames (int): T, the number of frames per sample.
-            frame_indices (Sequence[int], optional): Frames to warp, in
-                output order. Defaults to all frames ``0..T-1``.
+            frame_slots (Sequence[int], optional): Slots on the T axis
+                (0 = key frame) of the frames to warp, in output order.
+                Defaults to all slots ``0..T-1``.
 
         Returns:
-            Tensor: Warped heatmaps, frame-major (len(frame_indices)*B, K,
-            h, w) in the order of ``frame_indices``.
+            Tensor: Warped heatmaps, frame-major (len(frame_slots)*B, K, h,
+            w) in the order of ``frame_slots``.
         """
         return self.warp_frames(self.heatmaps(inputs), num_frames,
-                                frame_indices)
+                                frame_slots)
 
     def warp_frames(self,
                     heatmaps: Tensor,
                     num_frames: int,
-                    frame_indices: Optional[Sequence[int]] = None) -> Tensor:
+                    frame_slots: Optional[Sequence[int]] = None) -> Tensor:
         """Like :meth:`forward`, starting from heatmaps (T*B, K, h, w)."""
         total, channels, height, width = heatmaps.shape
         batch_size = check_num_frames(total, num_frames)
-        indices = check_frame_indices(frame_indices, num_frames)
+        slots = check_frame_slots(frame_slots, num_frames)
         frames = heatmaps.reshape(num_frames, batch_size, channels, height,
                                   width)
-        support = frames[list(indices)]
+        support = frames[list(slots)]
         # key minus support for all requested frames in one batched op
         diff = (frames[:1] - support).flatten(0, 1)
         source = support.flatten(0, 1)
-        if self.training or 0 not in indices:
+        if self.training or 0 not in slots:
             return self.warp(source, diff)
-        return self._warp_with_key_offsets(source, diff, indices, batch_size)
+        return self._warp_with_key_offsets(source, diff, slots, batch_size)
 
     def _warp_with_key_offsets(self, source: Tensor, diff: Tensor,
-                               indices: Tuple[int, ...],
+                               slots: Tuple[int, ...],
                                batch_size: int) -> Tensor:
         """Eval path: key-frame offsets are the zero-difference constant."""
         height, width = source.shape[-2:]
         key_offsets = self.key_frame_offsets(height, width, source)
-        others = [pos for pos, idx in enumerate(indices) if idx != 0]
+        others = [pos for pos, slot in enumerate(slots) if slot != 0]
         other_offsets = []
         if others:
-            diff = diff.reshape(len(indices), batch_size, *diff.shape[1:])
+            diff = diff.reshape(len(slots), batch_size, *diff.shape[1:])
             other_offsets = self.compute_offsets(diff[others].flatten(0, 1))
         offsets = []
         for layer_idx, key_offset in enumerate(key_offsets):
-            parts = [key_offset.expand(batch_size, -1, -1, -1)] * len(indices)
+            parts = [key_offset.expand(batch_size, -1, -1, -1)] * len(slots)
             if others:
                 per_frame = other_offsets[layer_idx].unflatten(
                     0, (len(others), batch_size))

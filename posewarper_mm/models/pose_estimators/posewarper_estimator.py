@@ -1,5 +1,5 @@
 """Top-down multi-frame pose estimator (PoseWarper)."""
-from typing import List, Optional, Sequence, Tuple
+from typing import List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -18,6 +18,23 @@ TRANS_LAYER_PREFIX = 'neck.trans_layer.'
 Feats = Tuple[Tensor, Tensor]
 
 
+class FrameBatch(NamedTuple):
+    """A batch of frames prepared once for the backbone and the neck.
+
+    Attributes:
+        frames (Tensor): Frame-major frames (T*B, 3, H, W): rows
+            ``[t*B:(t+1)*B]`` are frame ``t`` of every sample, key frame
+            first.
+        weights (Tensor): Per-sample frame weights (B, T).
+        batch_size (int): B.
+        num_frames (int): T.
+    """
+    frames: Tensor
+    weights: Tensor
+    batch_size: int
+    num_frames: int
+
+
 @MODELS.register_module()
 class PoseWarperEstimator(TopdownPoseEstimator):
     """Backbone once over all frames -> warping neck -> aggregation head.
@@ -29,6 +46,9 @@ class PoseWarperEstimator(TopdownPoseEstimator):
     the head (:class:`TemporalAggregationHead`) sums them with the
     per-sample frame weights, read from each data sample's metainfo
     ``'frame_weights'`` (T values). Without weights, T=1 uses 1.0.
+    Every entry point (``loss``, ``predict``, tensor mode) reshapes the
+    frames and reads the weights once (:meth:`_prepare`); pose propagation
+    uses :meth:`frame_heatmaps` and :meth:`propagate_heatmaps`.
 
     A load-state-dict hook moves ``head.final_layer.*`` (mmpose 1.x
     single-frame model) or ``keypoint_head.final_layer.*`` (0.x) to
@@ -181,41 +201,97 @@ class PoseWarperEstimator(TopdownPoseEstimator):
             rows.append(weights)
         return torch.stack(rows).to(device)
 
+    def _prepare(self, inputs: Tensor,
+                 data_samples: OptSampleList = None) -> FrameBatch:
+        """Reshape the frames and read the frame weights, once per batch.
+
+        Args:
+            inputs (Tensor): (B, T, 3, H, W), or (B, 3, H, W) for T = 1.
+            data_samples (list[PoseDataSample], optional): With
+                'frame_weights' (T values) in their metainfo; may be absent
+                when T == 1 (weight 1.0).
+
+        Returns:
+            FrameBatch: Frame-major frames (T*B, 3, H, W), weights (B, T),
+            B and T.
+        """
+        frames, batch_size, num_frames = self._frames_first(inputs)
+        weights = self.get_frame_weights(data_samples, batch_size, num_frames,
+                                         inputs.device)
+        return FrameBatch(frames, weights, batch_size, num_frames)
+
     # ------------------------------------------------------------------
     # forward
     # ------------------------------------------------------------------
-    def extract_feat(self,
-                     inputs: Tensor,
-                     frame_weights: Optional[Tensor] = None) -> Feats:
+    def extract_feat(self, batch: Union[FrameBatch, Tensor]) -> Feats:
         """Backbone on all frames at once, then warp onto the key frame.
 
         Args:
-            inputs (Tensor): (B, T, 3, H, W) or (B, 3, H, W).
-            frame_weights (Tensor, optional): (B, T). Defaults to ones when
-                T == 1.
+            batch (FrameBatch | Tensor): Frames prepared by
+                :meth:`_prepare`. A bare (B, 3, H, W) or (B, 1, 3, H, W)
+                tensor is prepared here with weight 1.0 (mmpose's
+                single-frame call).
 
         Returns:
             tuple[Tensor, Tensor]: warped heatmaps (B, T', K, h, w) of the
             frames with a non-zero weight in the batch, and their weights
             (B, T').
         """
-        frames, batch_size, num_frames = self._frames_first(inputs)
-        if frame_weights is None:
-            frame_weights = self.get_frame_weights(None, batch_size,
-                                                   num_frames, inputs.device)
-        if tuple(frame_weights.shape) != (batch_size, num_frames):
-            raise ValueError(
-                f'{type(self).__name__}: frame weights of shape '
-                f'{tuple(frame_weights.shape)} for {batch_size} samples of '
-                f'{num_frames} frames')
-        used = (frame_weights != 0).any(dim=0).nonzero().flatten().tolist()
+        if isinstance(batch, Tensor):
+            batch = self._prepare(batch)
+        frames, weights, batch_size, num_frames = batch
+        used = (weights != 0).any(dim=0).nonzero().flatten().tolist()
         if not used:
             raise ValueError(
                 f'{type(self).__name__}: every frame weight is zero')
         feats = self.backbone(frames)
-        warped = self.neck(feats, num_frames=num_frames, frame_indices=used)
+        warped = self.neck(feats, num_frames=num_frames, frame_slots=used)
         warped = warped.unflatten(0, (len(used), batch_size)).transpose(0, 1)
-        return warped, frame_weights[:, used]
+        return warped, weights[:, used]
+
+    def frame_heatmaps(self, inputs: Tensor) -> Tensor:
+        """Heatmaps of every frame before warping (the neck's
+        ``trans_layer`` on the backbone features).
+
+        Args:
+            inputs (Tensor): (B, T, 3, H, W), or (B, 3, H, W) for T = 1.
+
+        Returns:
+            Tensor: Heatmaps (T, B, K, h, w).
+        """
+        frames, batch_size, num_frames = self._frames_first(inputs)
+        heatmaps = self.neck.heatmaps(self.backbone(frames))
+        return heatmaps.unflatten(0, (num_frames, batch_size))
+
+    def propagate_heatmaps(self, inputs: Tensor, source: Tensor) -> Tensor:
+        """Warp heatmaps given on the key frame onto a target frame.
+
+        The reverse of estimation: the warping module is guided by
+        ``target - key`` heatmap differences (estimation uses ``key -
+        support``) and moves ``source``, e.g. the encoded known poses of the
+        key frame.
+
+        Args:
+            inputs (Tensor): Crops (B, 2, 3, H, W): key frame, then target
+                frame.
+            source (Tensor): Heatmaps on the key frame (B, K, h, w), the
+                size of the model's heatmaps.
+
+        Returns:
+            Tensor: ``source`` warped onto the target frame (B, K, h, w).
+        """
+        if inputs.dim() != 5 or inputs.size(1) != 2:
+            raise ValueError(
+                f'{type(self).__name__}: expected crops (B, 2, 3, H, W) of '
+                f'a key and a target frame, got {tuple(inputs.shape)}')
+        key, target = self.frame_heatmaps(inputs)
+        if tuple(source.shape) != tuple(key.shape):
+            raise ValueError(
+                f'{type(self).__name__}: source heatmaps '
+                f'{tuple(source.shape)} do not match the model heatmaps '
+                f'{tuple(key.shape)}; encode them with the codec of the '
+                'model config')
+        return self.neck.warp(source.to(key), target - key)
 
     def forward(self,
                 inputs: Tensor,
@@ -252,16 +328,14 @@ class PoseWarperEstimator(TopdownPoseEstimator):
             ValueError: For T > 1 frames without data samples that carry
                 'frame_weights'.
         """
-        _, batch_size, num_frames = self._frames_first(inputs)
-        if num_frames > 1 and not data_samples:
+        if inputs.dim() == 5 and inputs.size(1) > 1 and not data_samples:
             raise ValueError(
-                f'{type(self).__name__}: tensor mode on {num_frames} frames '
-                'needs the frame weights: call model(inputs, data_samples, '
-                "mode='tensor') with data samples whose metainfo has "
-                "'frame_weights' (T values, key frame first)")
-        weights = self.get_frame_weights(data_samples, batch_size, num_frames,
-                                         inputs.device)
-        return self.head.forward(self.extract_feat(inputs, weights))
+                f'{type(self).__name__}: tensor mode on {inputs.size(1)} '
+                'frames needs the frame weights: call model(inputs, '
+                "data_samples, mode='tensor') with data samples whose "
+                "metainfo has 'frame_weights' (T values, key frame first)")
+        batch = self._prepare(inputs, data_samples)
+        return self.head.forward(self.extract_feat(batch))
 
     def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
         """Losses (``loss_kpt``) and ``acc_pose`` against the key frame.
@@ -274,10 +348,7 @@ class PoseWarperEstimator(TopdownPoseEstimator):
         Returns:
             dict: mmpose-style losses.
         """
-        _, batch_size, num_frames = self._frames_first(inputs)
-        weights = self.get_frame_weights(data_samples, batch_size, num_frames,
-                                         inputs.device)
-        feats = self.extract_feat(inputs, weights)
+        feats = self.extract_feat(self._prepare(inputs, data_samples))
         return self.head.loss(feats, data_samples, train_cfg=self.train_cfg)
 
     def predict(self, inputs: Tensor, data_samples: SampleList) -> SampleList:
@@ -292,16 +363,12 @@ class PoseWarperEstimator(TopdownPoseEstimator):
             ``pred_fields`` when ``test_cfg.output_heatmaps``).
         """
         assert self.with_head, 'The model must have a head to predict.'
-        _, batch_size, num_frames = self._frames_first(inputs)
-        weights = self.get_frame_weights(data_samples, batch_size, num_frames,
-                                         inputs.device)
+        batch = self._prepare(inputs, data_samples)
         if self.test_cfg.get('flip_test', False):
-            feats = [
-                self.extract_feat(inputs, weights),
-                self.extract_feat(inputs.flip(-1), weights)
-            ]
+            flipped = batch._replace(frames=batch.frames.flip(-1))
+            feats = [self.extract_feat(batch), self.extract_feat(flipped)]
         else:
-            feats = self.extract_feat(inputs, weights)
+            feats = self.extract_feat(batch)
         preds = self.head.predict(feats, data_samples, test_cfg=self.test_cfg)
         if isinstance(preds, tuple):
             batch_pred_instances, batch_pred_fields = preds

@@ -44,7 +44,7 @@ def test_matches_mmpose_posewarper_neck(num_frames, weights, dilations):
         expected = theirs([feats], list(weights))
         warped = ours(feats, num_frames=num_frames)
         subset = [idx for idx, w in enumerate(weights) if w != 0]
-        warped_subset = ours(feats, num_frames, frame_indices=subset)
+        warped_subset = ours(feats, num_frames, frame_slots=subset)
     assert warped.shape == (num_frames * batch_size, 17, 8, 6)
     actual = _weighted_sum(warped, weights, batch_size)
     assert expected.abs().max() > 1e-3
@@ -173,21 +173,21 @@ def test_invalid_calls():
     with pytest.raises(ValueError, match='num_frames'):
         neck(feats, 0)
     with pytest.raises(ValueError, match='out of range'):
-        neck(feats, 2, frame_indices=[0, 2])
+        neck(feats, 2, frame_slots=[0, 2])
     with pytest.raises(ValueError, match='empty'):
-        neck(feats, 2, frame_indices=[])
+        neck(feats, 2, frame_slots=[])
     with pytest.raises(ValueError, match='same shape'):
         neck.warp(torch.randn(2, 17, 4, 4), torch.randn(2, 17, 4, 3))
 
 
-def test_frame_indices_order_and_subset():
+def test_frame_slots_order_and_subset():
     neck = build(small_neck_cfg())
     randomize_(neck, seed=3)
     neck.eval()
     feats = torch.randn(4 * 2, 8, 8, 6)
     with torch.no_grad():
         full = neck(feats, 4).unflatten(0, (4, 2))
-        picked = neck(feats, 4, frame_indices=[3, 0, 2]).unflatten(0, (3, 2))
+        picked = neck(feats, 4, frame_slots=[3, 0, 2]).unflatten(0, (3, 2))
     torch.testing.assert_close(picked, full[[3, 0, 2]], rtol=1e-5,
                                atol=1e-6)
     assert not torch.allclose(full[1], full[2])

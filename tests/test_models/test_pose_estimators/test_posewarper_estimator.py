@@ -19,13 +19,13 @@ def _model(seed=0, **kwargs):
     return model
 
 
-def _spy_frame_indices(model):
+def _spy_frame_slots(model):
     calls = []
     forward = model.neck.forward
 
-    def spy(inputs, num_frames, frame_indices=None):
-        calls.append(list(frame_indices))
-        return forward(inputs, num_frames, frame_indices)
+    def spy(inputs, num_frames, frame_slots=None):
+        calls.append(list(frame_slots))
+        return forward(inputs, num_frames, frame_slots)
 
     model.neck.forward = spy
     return calls
@@ -33,7 +33,7 @@ def _spy_frame_indices(model):
 
 def test_loss_two_frames_warps_only_the_supporting_frame():
     model = _model().train()
-    calls = _spy_frame_indices(model)
+    calls = _spy_frame_slots(model)
     inputs = make_inputs(2, 2)
     samples = make_data_samples(2, [[0.0, 1.0]] * 2)
     losses = model.loss(inputs, samples)
@@ -257,3 +257,69 @@ def test_backbone_bn_mode(mode):
     assert all(p.grad is None for p in model.backbone.parameters())
     model.eval()
     assert not any(m.training for m in _backbone_bns(model))
+
+
+def test_each_entry_point_prepares_the_batch_once(monkeypatch):
+    """loss, predict (also with flip test) and tensor mode reshape the
+    frames and read the weights once per call."""
+    model = _model(test_cfg=dict(flip_test=True, shift_heatmap=True))
+    calls = []
+    prepare = model._prepare
+
+    def spy(inputs, data_samples=None):
+        calls.append(tuple(inputs.shape))
+        return prepare(inputs, data_samples)
+
+    monkeypatch.setattr(model, '_prepare', spy)
+    inputs = make_inputs(2, 3)
+    samples = make_data_samples(2, [[0.5, 0.25, 0.25]] * 2)
+    model.train().loss(inputs, samples)
+    model.eval()
+    with torch.no_grad():
+        model.predict(inputs, samples)
+        model(inputs, samples, mode='tensor')
+    assert calls == [(2, 3, 3, 64, 32)] * 3
+
+
+def test_extract_feat_takes_prepared_frames_or_a_single_frame_tensor():
+    model = _model().eval()
+    inputs = make_inputs(2, 1)
+    batch = model._prepare(inputs, make_data_samples(2))
+    assert batch.frames.shape == (2, 3, 64, 32)
+    assert (batch.batch_size, batch.num_frames) == (2, 1)
+    assert torch.equal(batch.weights, torch.ones(2, 1))
+    with torch.no_grad():
+        prepared = model.extract_feat(batch)
+        bare = model.extract_feat(inputs[:, 0])
+    assert torch.equal(prepared[0], bare[0])
+    assert torch.equal(prepared[1], bare[1])
+    many = make_inputs(2, 3)
+    batch = model._prepare(many, make_data_samples(2, [[1, 0, 0]] * 2))
+    assert torch.equal(batch.frames[2:4], many[:, 1])  # frame-major
+    with pytest.raises(ValueError, match='no .frame_weights'):
+        model.extract_feat(many)
+    zero = make_data_samples(2, [[0, 0, 0]] * 2)
+    with pytest.raises(ValueError, match='every frame weight is zero'):
+        model.extract_feat(model._prepare(many, zero))
+
+
+def test_frame_and_propagated_heatmaps():
+    """Per-frame heatmaps and the reversed warp used by pose propagation:
+    ``source`` moves along ``target - key``."""
+    model = _model().eval()
+    inputs = make_inputs(2, 2)
+    source = torch.rand(2, 17, 16, 8)
+    with torch.no_grad():
+        maps = model.frame_heatmaps(inputs)
+        frames = inputs.transpose(0, 1).flatten(0, 1)
+        expected = model.neck.heatmaps(model.backbone(frames))
+        warped = model.propagate_heatmaps(inputs, source)
+        by_hand = model.neck.warp(source, maps[1] - maps[0])
+    assert maps.shape == (2, 2, 17, 16, 8)
+    assert torch.equal(maps.flatten(0, 1), expected)
+    assert torch.equal(warped, by_hand)
+    assert not torch.allclose(warped, source)
+    with pytest.raises(ValueError, match='key and a target frame'):
+        model.propagate_heatmaps(make_inputs(2, 3), source)
+    with pytest.raises(ValueError, match='do not match the model heatmaps'):
+        model.propagate_heatmaps(inputs, source[..., :4])
