@@ -8,7 +8,7 @@ Example::
 Each output image shows the frames of one sample side by side (key frame
 first, labeled with its offset and weight), with the key frame's keypoints,
 skeleton and box drawn on every frame. By default the whole pipeline except
-``PackPoseInputs`` is run (``--mode transformed``); ``--mode original``
+the packing step is run (``--mode transformed``); ``--mode original``
 stops after the loading transform and draws on the full frames.
 """
 import argparse
@@ -36,6 +36,7 @@ from posewarper_mm.utils import InputFileError  # noqa: E402
 from posewarper_mm.utils import OutputLocationError, prepare_output_dir
 
 LOADING_TYPES = ('LoadVideoFrames', 'LoadImage')
+PACKING_TYPES = ('PackVideoPoseInputs', 'PackPoseInputs')
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -76,7 +77,7 @@ def browse_pipeline(pipeline: List, mode: str) -> List:
     out = []
     for t in pipeline:
         name = _type_name(t)
-        if name == 'PackPoseInputs':
+        if name in PACKING_TYPES:
             continue
         out.append(t)
         if mode == 'original' and name in LOADING_TYPES:

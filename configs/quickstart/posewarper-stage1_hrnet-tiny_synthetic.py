@@ -1,16 +1,20 @@
-# Quickstart stage 1: the real stage-1 recipe with a tiny HRNet, 96x64
-# inputs, a short schedule and the generated sparse-label videos.
-_base_ = [
-    '../posewarper-stage1_hrnet-w48_posetrack18.py',
-    './_base_/synthetic_tiny.py'
-]
+# Quickstart stage 1: the stage-1 recipe
+# (configs/posewarper-stage1_hrnet-w48_posetrack18.py) with a tiny HRNet,
+# 96x64 inputs, a short schedule and the generated sparse-label videos.
+# Everything else is the recipe's; tests/test_configs checks that only the
+# settings commented here differ.
+_base_ = ['./_base_/quickstart_schedule.py']
 
-data_root = 'data/quickstart/'
-codec = {{_base_.tiny_codec}}
+# runtime: 800 iterations (the recipe: 10 epochs)
+train_cfg = dict(max_iters=800, val_interval=800)
 
-train_cfg = dict(
-    _delete_=True, by_epoch=False, max_iters=800, val_interval=800)
+# optimizer: a larger learning rate for training from scratch (the recipe:
+# 1e-4 from COCO weights)
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=2e-3))
+
+# learning policy: steps at about 2/3 and 7/8 of the run (the recipe: 1/2
+# and 7/10; tools/quickstart.py keeps these fractions when it changes the
+# length)
 param_scheduler = [
     dict(
         type='MultiStepLR',
@@ -20,48 +24,139 @@ param_scheduler = [
         gamma=0.1,
         by_epoch=False)
 ]
-default_hooks = dict(
-    logger=dict(interval=50),
-    checkpoint=dict(
-        by_epoch=False,
-        interval=800,
-        max_keep_ckpts=1,
-        save_last=True,
-        save_best=None))
-log_processor = dict(by_epoch=False)
+
+# automatically scaling LR based on the actual training batch size: one
+# process x 32 (the recipe: 8 GPUs x 16)
 auto_scale_lr = dict(base_batch_size=32)
+
+# hooks: the checkpoint at the end of the run
+default_hooks = dict(checkpoint=dict(interval=800))
 # trained from scratch by design (no pretrained tiny HRNet exists): the
 # check says so once instead of warning
-load_from = None
 custom_hooks = [dict(type='InitialWeightsCheckHook', from_scratch=True)]
+load_from = None
 
+# codec settings: 96x64 inputs, 24x16 heatmaps (the recipe: 384x288, 96x72)
+codec = dict(
+    type='MSRAHeatmap', input_size=(64, 96), heatmap_size=(16, 24), sigma=2)
+
+# model settings: the recipe's single-frame estimator with a tiny HRNet
+# (one block per branch, one module per stage, branches 16-128 wide)
 model = dict(
-    backbone=dict(extra={{_base_.tiny_hrnet}}),
-    head=dict(in_channels=16, decoder={{_base_.tiny_codec}}),
-    # no flip test: left and right differ by shade (see the pipeline)
-    test_cfg=dict(flip_test=False))
+    type='TopdownPoseEstimator',
+    data_preprocessor=dict(
+        type='MultiFramePoseDataPreprocessor',
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        bgr_to_rgb=True,
+        single_frame_output=True),
+    backbone=dict(
+        type='HRNet',
+        in_channels=3,
+        extra=dict(
+            stage1=dict(
+                num_modules=1,
+                num_branches=1,
+                block='BOTTLENECK',
+                num_blocks=(1, ),
+                num_channels=(32, )),
+            stage2=dict(
+                num_modules=1,
+                num_branches=2,
+                block='BASIC',
+                num_blocks=(1, 1),
+                num_channels=(16, 32)),
+            stage3=dict(
+                num_modules=1,
+                num_branches=3,
+                block='BASIC',
+                num_blocks=(1, 1, 1),
+                num_channels=(16, 32, 64)),
+            stage4=dict(
+                num_modules=1,
+                num_branches=4,
+                block='BASIC',
+                num_blocks=(1, 1, 1, 1),
+                num_channels=(16, 32, 64, 128)))),
+    head=dict(
+        type='HeatmapHead',
+        in_channels=16,  # the tiny HRNet's first branch
+        out_channels=17,
+        deconv_out_channels=None,
+        loss=dict(type='KeypointMSELoss', use_target_weight=True),
+        decoder=codec),
+    # no flip test: left and right differ by shade only (see the pipeline)
+    test_cfg=dict(flip_test=False, flip_mode='heatmap', shift_heatmap=True))
 
-# one loader process beside the training process uses both cores
+# base dataset settings: the generated videos
+dataset_type = 'PoseTrackVideoPairDataset'
+data_mode = 'topdown'
+data_root = 'data/quickstart/'
+
+# pipelines: the recipe's
+train_pipeline = [
+    dict(type='LoadVideoFrames'),
+    dict(type='GetBBoxCenterScale', padding=1.25),
+    # The generated figures tell left from right by shade only (lighter
+    # left limbs); a horizontal flip would swap the labels but keep the
+    # shades, so the quickstart trains and tests without flipping.
+    dict(type='RandomFlip', direction='horizontal', prob=0.0),
+    dict(type='RandomHalfBody', min_total_keypoints=9, prob=0.3),
+    dict(
+        type='RandomBBoxTransform',
+        shift_prob=0.0,
+        scale_factor=(0.65, 1.35),
+        rotate_factor=90.0,
+        rotate_prob=0.6),
+    dict(type='TopdownAffine', input_size=codec['input_size']),
+    dict(type='GenerateTarget', encoder=codec),
+    dict(type='PackVideoPoseInputs')
+]
+val_pipeline = [
+    dict(type='LoadVideoFrames'),
+    dict(type='GetBBoxCenterScale', padding=1.25),
+    dict(type='TopdownAffine', input_size=codec['input_size']),
+    dict(type='PackVideoPoseInputs')
+]
+
+# data loaders: 32 training images per batch (the recipe: 16 per GPU); one
+# loader process beside the training process uses both cores of a small
+# machine, and validation loads in the main process
 train_dataloader = dict(
     batch_size=32,
     num_workers=1,
     persistent_workers=True,
+    # iteration-based: the data never runs out
     sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(
+        type=dataset_type,
         data_root=data_root,
+        # labels on every 5th frame only
         ann_file='annotations/posetrack18_train_sparse.json',
-        pipeline={{_base_.tiny_train_pipeline}}))
+        single_frame=True,
+        pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=32,
     num_workers=0,
     persistent_workers=False,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
     dataset=dict(
+        type=dataset_type,
         data_root=data_root,
         ann_file='annotations/posetrack18_val.json',
+        single_frame=True,
+        # ground-truth boxes (the recipe: detection boxes); the recipe's
+        # score threshold below applies only to detection boxes
         bbox_file=None,
-        pipeline={{_base_.tiny_val_pipeline}}))
+        filter_cfg=dict(bbox_score_thr=0.2),
+        test_mode=True,
+        pipeline=val_pipeline))
 test_dataloader = val_dataloader
+
+# evaluators
 val_evaluator = dict(
+    type='PoseTrackAPMetric',
     ann_file=data_root + 'annotations/posetrack18_val.json',
     gt_folder=data_root + 'annotations/val')
 test_evaluator = val_evaluator

@@ -1,19 +1,19 @@
-# Quickstart stage 2: the real PoseWarper recipe with a tiny HRNet, 96x64
-# inputs, a short schedule and the generated sparse-label videos. The
-# warping neck is scaled with the input: the heatmaps are 4x smaller than
-# at 384x288, so the dilations shrink from (3, 6, 12, 18, 24) to
-# (1, 2, 3, 4, 6), and the offset network is narrower (32 channels,
-# 4 blocks) to match the tiny backbone.
-_base_ = [
-    '../posewarper_hrnet-w48_posetrack18.py', './_base_/synthetic_tiny.py'
-]
+# Quickstart stage 2: the PoseWarper recipe
+# (configs/posewarper_hrnet-w48_posetrack18.py) with a tiny HRNet, 96x64
+# inputs, a short schedule and the generated sparse-label videos.
+# Everything else is the recipe's; tests/test_configs checks that only the
+# settings commented here differ.
+_base_ = ['./_base_/quickstart_schedule.py']
 
-data_root = 'data/quickstart/'
-codec = {{_base_.tiny_codec}}
+# runtime: 250 iterations (the recipe: 20 epochs)
+train_cfg = dict(max_iters=250, val_interval=250)
 
-train_cfg = dict(
-    _delete_=True, by_epoch=False, max_iters=250, val_interval=250)
+# optimizer: a larger learning rate for the short run (the recipe: 1e-4)
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-3))
+
+# learning policy: steps at about 2/3 and 7/8 of the run (the recipe: 1/2
+# and 3/4; tools/quickstart.py keeps these fractions when it changes the
+# length)
 param_scheduler = [
     dict(
         type='MultiStepLR',
@@ -23,48 +23,166 @@ param_scheduler = [
         gamma=0.1,
         by_epoch=False)
 ]
-default_hooks = dict(
-    logger=dict(interval=50),
-    checkpoint=dict(
-        by_epoch=False,
-        interval=250,
-        max_keep_ckpts=1,
-        save_last=True,
-        save_best=None))
-log_processor = dict(by_epoch=False)
+
+# automatically scaling LR based on the actual training batch size: one
+# process x 16 (the recipe: 8 GPUs x 8)
 auto_scale_lr = dict(base_batch_size=16)
+
+# hooks: the checkpoint at the end of the run
+default_hooks = dict(checkpoint=dict(interval=250))
+# warns at the start of training if load_from is unset (the backbone is
+# frozen, so random weights there would never improve)
+custom_hooks = [
+    dict(
+        type='InitialWeightsCheckHook',
+        hint='Give the stage-1 checkpoint with --cfg-options '
+        'load_from=PATH.')
+]
+# the quickstart's stage-1 checkpoint; its head conv moves into the neck
 load_from = 'work_dirs/quickstart/stage1/iter_800.pth'
 
-model = dict(
-    backbone=dict(extra={{_base_.tiny_hrnet}}),
-    neck=dict(
-        in_channels=16,
-        inner_channels=32,
-        dilations=(1, 2, 3, 4, 6),
-        res_blocks_cfg=dict(block='BASIC', num_blocks=4)),
-    head=dict(decoder={{_base_.tiny_codec}}))
+# codec settings: 96x64 inputs, 24x16 heatmaps (the recipe: 384x288, 96x72)
+codec = dict(
+    type='MSRAHeatmap', input_size=(64, 96), heatmap_size=(16, 24), sigma=2)
 
-# one loader process beside the training process uses both cores
+# model settings: the recipe's PoseWarper with the stage-1 tiny HRNet. The
+# warping neck is scaled with the input: the heatmaps are 4x smaller than
+# at 384x288, so the dilations shrink from (3, 6, 12, 18, 24) to
+# (1, 2, 3, 4, 6), and the offset network is narrower (32 channels,
+# 4 blocks instead of 128 and 20) to match the tiny backbone.
+model = dict(
+    type='PoseWarperEstimator',
+    data_preprocessor=dict(
+        type='MultiFramePoseDataPreprocessor',
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        bgr_to_rgb=True),
+    backbone=dict(
+        type='HRNet',
+        in_channels=3,
+        extra=dict(
+            stage1=dict(
+                num_modules=1,
+                num_branches=1,
+                block='BOTTLENECK',
+                num_blocks=(1, ),
+                num_channels=(32, )),
+            stage2=dict(
+                num_modules=1,
+                num_branches=2,
+                block='BASIC',
+                num_blocks=(1, 1),
+                num_channels=(16, 32)),
+            stage3=dict(
+                num_modules=1,
+                num_branches=3,
+                block='BASIC',
+                num_blocks=(1, 1, 1),
+                num_channels=(16, 32, 64)),
+            stage4=dict(
+                num_modules=1,
+                num_branches=4,
+                block='BASIC',
+                num_blocks=(1, 1, 1, 1),
+                num_channels=(16, 32, 64, 128))),
+        frozen_stages=4),
+    backbone_bn_mode='frozen',
+    neck=dict(
+        type='PoseWarpingNeck',
+        in_channels=16,  # the tiny HRNet's first branch
+        out_channels=17,
+        inner_channels=32,
+        deform_groups=17,
+        dilations=(1, 2, 3, 4, 6),
+        trans_conv_kernel=1,
+        res_blocks_cfg=dict(block='BASIC', num_blocks=4),
+        offsets_kernel=3,
+        deform_conv_kernel=3,
+        freeze_trans_layer=True,
+        im2col_step=80),
+    head=dict(
+        type='TemporalAggregationHead',
+        in_channels=17,
+        out_channels=17,
+        loss=dict(type='KeypointMSELoss', use_target_weight=True),
+        decoder=codec),
+    test_cfg=dict(flip_test=False, flip_mode='heatmap', shift_heatmap=True))
+
+# base dataset settings: the generated videos
+dataset_type = 'PoseTrackVideoPairDataset'
+data_mode = 'topdown'
+data_root = 'data/quickstart/'
+
+# pipelines: the recipe's
+train_pipeline = [
+    dict(type='LoadVideoFrames'),
+    dict(type='GetBBoxCenterScale', padding=1.25),
+    # The generated figures tell left from right by shade only (lighter
+    # left limbs); a horizontal flip would swap the labels but keep the
+    # shades, so the quickstart trains and tests without flipping.
+    dict(type='RandomFlip', direction='horizontal', prob=0.0),
+    dict(type='RandomHalfBody', min_total_keypoints=9, prob=0.3),
+    dict(
+        type='RandomBBoxTransform',
+        shift_prob=0.0,
+        scale_factor=(0.65, 1.35),
+        rotate_factor=90.0,
+        rotate_prob=0.6),
+    dict(type='TopdownAffine', input_size=codec['input_size']),
+    dict(type='GenerateTarget', encoder=codec),
+    dict(type='PackVideoPoseInputs')
+]
+val_pipeline = [
+    dict(type='LoadVideoFrames'),
+    dict(type='GetBBoxCenterScale', padding=1.25),
+    dict(type='TopdownAffine', input_size=codec['input_size']),
+    dict(type='PackVideoPoseInputs')
+]
+
+# data loaders: 16 samples per batch (the recipe: 8 per GPU); one loader
+# process beside the training process uses both cores of a small machine,
+# and validation loads in the main process
 train_dataloader = dict(
     batch_size=16,
     num_workers=1,
     persistent_workers=True,
+    # iteration-based: the data never runs out
     sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(
+        type=dataset_type,
         data_root=data_root,
+        # labelled key frames (every 5th frame only); the supporting
+        # frames need no labels
         ann_file='annotations/posetrack18_train_sparse.json',
-        pipeline={{_base_.tiny_train_pipeline}}))
+        frame_sampler_mode='per_iteration',
+        frame_range=(-2, 2),
+        num_sampled_frames=1,
+        frame_weights=(0.0, 1.0),
+        pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=16,
     num_workers=0,
     persistent_workers=False,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
     dataset=dict(
+        type=dataset_type,
         data_root=data_root,
         ann_file='annotations/posetrack18_val.json',
+        frame_sampler_mode='fixed',
+        frame_offsets=(-2, -1, 0, 1, 2),
+        frame_weights=(0.1, 0.25, 0.3, 0.25, 0.1),
+        # ground-truth boxes (the recipe: detection boxes); the recipe's
+        # score threshold below applies only to detection boxes
         bbox_file=None,
-        pipeline={{_base_.tiny_val_pipeline}}))
+        filter_cfg=dict(bbox_score_thr=0.2),
+        test_mode=True,
+        pipeline=val_pipeline))
 test_dataloader = val_dataloader
+
+# evaluators
 val_evaluator = dict(
+    type='PoseTrackAPMetric',
     ann_file=data_root + 'annotations/posetrack18_val.json',
     gt_folder=data_root + 'annotations/val')
 test_evaluator = val_evaluator

@@ -34,8 +34,8 @@ def _frame_weights(cfg: Config, train: bool) -> np.ndarray:
     if train:
         return np.asarray(dataset.frame_weights, dtype=np.float32)
     weights = np.asarray(dataset.frame_weights, dtype=np.float32)
-    indices = list(dataset.frame_indices)
-    order = [indices.index(0)] + [i for i, o in enumerate(indices) if o != 0]
+    offsets = list(dataset.frame_offsets)
+    order = [offsets.index(0)] + [i for i, o in enumerate(offsets) if o != 0]
     return weights[order]
 
 

@@ -45,7 +45,7 @@ val_dataloader = dict(
             dict(type='LoadVideoFrames'),
             dict(type='GetBBoxCenterScale', padding=1.25),
             dict(type='TopdownAffine', input_size=codec['input_size']),
-            dict(type='PackPoseInputs', meta_keys=meta_keys),
+            dict(type='PackVideoPoseInputs'),
         ]))
 '''
 
