@@ -32,10 +32,12 @@ auto_scale_lr = dict(base_batch_size=128)
 # hooks: a checkpoint every epoch (short schedule), keeping the best AP
 default_hooks = dict(
     checkpoint=dict(save_best='posetrack18/AP', rule='greater', interval=1))
-# Warns at the start of training when no pretrained weights are given.
-# This list replaces mmpose's default one (SyncBuffersHook); DDP already
-# broadcasts rank 0's buffers at every forward.
+# mmpose's default SyncBuffersHook (mmengine's DDP wrapper does not
+# broadcast buffers, so BN statistics are averaged over ranks before each
+# validation), then a warning at the start of training when no pretrained
+# weights are given.
 custom_hooks = [
+    dict(type='SyncBuffersHook'),
     dict(
         type='InitialWeightsCheckHook',
         hint='Give the COCO-pretrained HRNet (mmpose model zoo, '

@@ -34,11 +34,12 @@ auto_scale_lr = dict(base_batch_size=64)
 # hooks: a checkpoint every epoch (short schedule), keeping the best AP
 default_hooks = dict(
     checkpoint=dict(save_best='posetrack18/AP', rule='greater', interval=1))
-# Warns at the start of training if load_from is unset (the backbone is
-# frozen, so random weights there would never improve). This list replaces
-# mmpose's default one (SyncBuffersHook); DDP already broadcasts rank 0's
-# buffers at every forward.
+# mmpose's default SyncBuffersHook (mmengine's DDP wrapper does not
+# broadcast buffers, so BN statistics are averaged over ranks before each
+# validation), then a warning at the start of training if load_from is
+# unset (the backbone is frozen, so random weights there never improve).
 custom_hooks = [
+    dict(type='SyncBuffersHook'),
     dict(
         type='InitialWeightsCheckHook',
         hint='Give the stage-1 checkpoint with --cfg-options '

@@ -31,9 +31,13 @@ auto_scale_lr = dict(base_batch_size=32)
 
 # hooks: the checkpoint at the end of the run
 default_hooks = dict(checkpoint=dict(interval=800))
-# trained from scratch by design (no pretrained tiny HRNet exists): the
-# check says so once instead of warning
-custom_hooks = [dict(type='InitialWeightsCheckHook', from_scratch=True)]
+# mmpose's default SyncBuffersHook (as the recipe), and the weights check:
+# trained from scratch by design (no pretrained tiny HRNet exists), so it
+# says so once instead of warning
+custom_hooks = [
+    dict(type='SyncBuffersHook'),
+    dict(type='InitialWeightsCheckHook', from_scratch=True)
+]
 load_from = None
 
 # codec settings: 96x64 inputs, 24x16 heatmaps (the recipe: 384x288, 96x72)

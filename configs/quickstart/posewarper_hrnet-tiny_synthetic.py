@@ -33,6 +33,7 @@ default_hooks = dict(checkpoint=dict(interval=250))
 # warns at the start of training if load_from is unset (the backbone is
 # frozen, so random weights there would never improve)
 custom_hooks = [
+    dict(type='SyncBuffersHook'),
     dict(
         type='InitialWeightsCheckHook',
         hint='Give the stage-1 checkpoint with --cfg-options '
