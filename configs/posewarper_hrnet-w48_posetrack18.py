@@ -86,7 +86,7 @@ val_dataloader = dict(
         data_root={{_base_.data_root}},
         ann_file='annotations/posetrack18_val.json',
         frame_sampler_mode='fixed',
-        frame_indices=(-2, -1, 0, 1, 2),
+        frame_offsets=(-2, -1, 0, 1, 2),
         frame_weights=(0.1, 0.25, 0.3, 0.25, 0.1),
         bbox_file={{_base_.det_bbox_file}},
         filter_cfg=dict(bbox_score_thr=0.2),

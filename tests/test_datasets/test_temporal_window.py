@@ -1,14 +1,15 @@
-"""Unit tests of offsets, weights and the supporting-frame path rule."""
+"""Unit tests of the temporal window: offsets, weights and their order."""
 import numpy as np
 import pytest
 
-from posewarper_mm.datasets.frame_sampling import (DEFAULT_TEST_FRAME_INDICES,
-                                                   DEFAULT_TEST_FRAME_WEIGHTS,
-                                                   check_frame_weights,
-                                                   frame_index_from_name,
-                                                   key_first,
-                                                   normalize_frame_range,
-                                                   support_frame_path)
+from posewarper_mm.datasets.temporal_window import (DEFAULT_TEST_OFFSETS,
+                                                    DEFAULT_TEST_WEIGHTS,
+                                                    DEFAULT_TEST_WINDOW,
+                                                    TemporalWindow,
+                                                    check_frame_offsets,
+                                                    check_frame_weights,
+                                                    default_train_weights,
+                                                    normalize_frame_range)
 
 
 def test_normalize_frame_range():
@@ -20,11 +21,24 @@ def test_normalize_frame_range():
 
 
 def test_default_test_weights_key_first():
-    offsets, weights = key_first(DEFAULT_TEST_FRAME_INDICES,
-                                 np.array(DEFAULT_TEST_FRAME_WEIGHTS))
+    window = TemporalWindow(DEFAULT_TEST_OFFSETS,
+                            DEFAULT_TEST_WEIGHTS).key_first()
+    offsets, weights = window.offsets_array(), window.weights_array()
     np.testing.assert_array_equal(offsets, [0, -2, -1, 1, 2])
     np.testing.assert_allclose(weights, [0.3, 0.1, 0.25, 0.25, 0.1])
-    assert offsets.dtype == np.int64
+    assert offsets.dtype == np.int64 and weights.dtype == np.float32
+    assert DEFAULT_TEST_WINDOW == TemporalWindow()
+    assert DEFAULT_TEST_WINDOW.num_frames == 5
+
+
+def test_key_first_keeps_pairs():
+    window = TemporalWindow((3, -1, 0, -4), (0.1, 0.2, 0.3, 0.4))
+    first = window.key_first()
+    assert first.offsets == (0, -4, -1, 3)
+    assert first.weights == (0.3, 0.4, 0.2, 0.1)
+    assert window.offsets == (3, -1, 0, -4)  # frozen, not reordered
+    with pytest.raises(AttributeError):
+        window.offsets = (0, )
 
 
 def test_check_frame_weights():
@@ -38,25 +52,40 @@ def test_check_frame_weights():
         check_frame_weights([0.5, 0.5], 3, 'x')
 
 
-def test_support_frame_path_posetrack18():
-    key = 'data/images/val/000001_mpii_val/000001.jpg'
-    path, idx = support_frame_path(key, 1, -2, nframes=10)
-    assert (path, idx) == ('data/images/val/000001_mpii_val/000000.jpg', 0)
-    path, idx = support_frame_path(key, 1, 20, nframes=10)
-    assert (path, idx) == ('data/images/val/000001_mpii_val/000009.jpg', 9)
+@pytest.mark.parametrize('offsets, match', [
+    ([-1, 1], 'key frame 0'),
+    ([0, 1, 1], 'distinct'),
+    ([0, 0.5], 'integers'),
+    (['0', '1'], 'integers'),
+])
+def test_check_frame_offsets(offsets, match):
+    with pytest.raises(ValueError, match=match):
+        check_frame_offsets(offsets)
 
 
-def test_support_frame_path_posetrack17_style():
-    key = 'v/00000001.jpg'
-    path, idx = support_frame_path(
-        key, 1, -1, nframes=5, digits=8, index_base=1)
-    assert (path, idx) == ('v/00000001.jpg', 1)
-    path, idx = support_frame_path(
-        key, 1, 7, nframes=5, digits=8, index_base=1)
-    assert (path, idx) == ('v/00000005.jpg', 5)
+def test_check_frame_offsets_accepts_integral_values():
+    assert check_frame_offsets([np.int64(1), 0, -2.0]) == (1, 0, -2)
 
 
-def test_frame_index_from_name():
-    assert frame_index_from_name('images/x/000012.jpg') == 12
-    with pytest.raises(ValueError, match='frame_a.jpg'):
-        frame_index_from_name('images/x/frame_a.jpg')
+def test_window_validates_weights_against_offsets():
+    with pytest.raises(ValueError, match='3 values'):
+        TemporalWindow((-1, 0, 1), (0.5, 0.5))
+    with pytest.raises(ValueError, match='key frame 0'):
+        TemporalWindow((-1, 1), (0.5, 0.5))
+
+
+def test_default_weights():
+    assert TemporalWindow.with_default_weights(
+        [-2, -1, 0, 1, 2]) == DEFAULT_TEST_WINDOW
+    uniform = TemporalWindow.with_default_weights([0, 3, -3, 6])
+    assert uniform.weights == (0.25, ) * 4
+    assert default_train_weights(1) == (0.0, 1.0)
+    assert default_train_weights(4) == (0.0, 0.25, 0.25, 0.25, 0.25)
+
+
+def test_online_window():
+    online = DEFAULT_TEST_WINDOW.online()
+    assert online.offsets == (-2, -1, 0)
+    assert np.allclose(online.weights, np.array([0.1, 0.25, 0.3]) / 0.65)
+    with pytest.raises(ValueError, match='online'):
+        TemporalWindow((0, 1), (0.0, 1.0)).online()
