@@ -39,11 +39,10 @@ from posewarper_mm.apis import (DetectionJsonBoxes, DetectorBoxes,
                                 FrameSourceError, PoseTrackVideoResults,
                                 TemporalWindowIterator, WholeFrameBoxes,
                                 build_test_pipeline, inference_posewarper,
-                                instances_to_persons, online_frame_offsets,
-                                open_frame_source, posetrack_image_id)
-from posewarper_mm.datasets.frame_sampling import (DEFAULT_TEST_FRAME_INDICES,
-                                                   DEFAULT_TEST_FRAME_WEIGHTS,
-                                                   check_frame_weights)
+                                instances_to_persons, open_frame_source,
+                                posetrack_image_id)
+from posewarper_mm.datasets.temporal_window import (DEFAULT_TEST_OFFSETS,
+                                                    TemporalWindow)
 from posewarper_mm.engine import ALLOW_PARTIAL_FLAG, init_inference_model
 from posewarper_mm.utils import (InputFileError, OutputLocationError,
                                  prepare_output_dir, prepare_output_file)
@@ -87,7 +86,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         '--offsets',
         type=int,
         nargs='+',
-        default=list(DEFAULT_TEST_FRAME_INDICES),
+        default=list(DEFAULT_TEST_OFFSETS),
         help='supporting-frame offsets (must include 0)')
     frames.add_argument(
         '--weights',
@@ -118,21 +117,21 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.det_config and args.bbox_json:
         parser.error('give --det-config or --bbox-json, not both')
-    if 0 not in args.offsets or len(set(args.offsets)) != len(args.offsets):
-        parser.error(f'--offsets must be distinct and include 0, got '
-                     f'{args.offsets}')
-    if args.weights is None:
-        default = tuple(args.offsets) == DEFAULT_TEST_FRAME_INDICES
-        args.weights = list(DEFAULT_TEST_FRAME_WEIGHTS) if default else \
-            [1.0 / len(args.offsets)] * len(args.offsets)
     try:
-        check_frame_weights(args.weights, len(args.offsets),
-                            'one per offset')
+        window = TemporalWindow.with_default_weights(args.offsets)
     except ValueError as err:
-        parser.error(f'--weights: {err}')
+        parser.error(f'--offsets: {err}')
+    if args.weights is not None:
+        try:
+            window = TemporalWindow(window.offsets, args.weights)
+        except ValueError as err:
+            parser.error(f'--weights: {err}')
     if args.online:
-        args.offsets, args.weights = online_frame_offsets(
-            args.offsets, args.weights)
+        try:
+            window = window.online()
+        except ValueError as err:
+            parser.error(f'--online: {err}')
+    args.offsets, args.weights = list(window.offsets), list(window.weights)
     return args
 
 

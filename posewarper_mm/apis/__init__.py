@@ -3,6 +3,8 @@
 Not imported by ``posewarper_mm`` itself (it registers nothing); import
 ``posewarper_mm.apis`` explicitly.
 """
+from ..datasets.posetrack_naming import (frame_index_from_image_id,
+                                         posetrack_image_id)
 from .frame_source import (FrameSourceError, ImageFolderSource,
                            VideoFileSource, open_frame_source)
 from .inference import (build_instance_data, build_test_pipeline,
@@ -11,8 +13,7 @@ from .label_propagation import (assign_sources, copy_nearest_labels,
                                 count_targets, nearest_labeled,
                                 propagate_labels, pseudo_annotation)
 from .person_boxes import (BoxFileError, DetectionJsonBoxes, DetectorBoxes,
-                           WholeFrameBoxes, frame_index_from_image_id,
-                           posetrack_image_id)
+                           WholeFrameBoxes)
 from .pose_propagation import (encode_heatmaps, frame_heatmaps, image_to_input,
                                input_to_image, propagate_poses)
 from .temporal_window import (FrameWindow, TemporalWindowIterator,

@@ -11,6 +11,7 @@ from typing import Iterator, List, Optional, Tuple
 import cv2
 import numpy as np
 
+from ..datasets.posetrack_naming import frame_file_name, frame_index_or_none
 from ..utils.validation import InputFileError
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff',
@@ -23,8 +24,8 @@ class FrameSourceError(InputFileError):
 
 def _sort_key(name: str) -> Tuple[int, object]:
     """Numeric file names (``000012.jpg``) by number, others by name."""
-    stem = osp.splitext(name)[0]
-    return (0, int(stem)) if stem.isdigit() else (1, name)
+    index = frame_index_or_none(name)
+    return (0, index) if index is not None else (1, name)
 
 
 class VideoFileSource:
@@ -73,7 +74,7 @@ class VideoFileSource:
 
     def frame_name(self, index: int) -> str:
         """File name given to frame ``index`` in outputs (``%06d.jpg``)."""
-        return f'{index:06d}.jpg'
+        return frame_file_name(index)
 
     def __iter__(self) -> Iterator[np.ndarray]:
         cap = cv2.VideoCapture(self.path)
@@ -122,7 +123,7 @@ class ImageFolderSource:
         if not names:
             raise FrameSourceError(
                 f'{path}: no image files ({", ".join(extensions)}) in folder')
-        if all(osp.splitext(n)[0].isdigit() for n in names):
+        if all(frame_index_or_none(n) is not None for n in names):
             names.sort(key=_sort_key)
         else:
             names.sort()

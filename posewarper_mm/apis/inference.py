@@ -9,7 +9,7 @@ from mmpose.structures import PoseDataSample
 from mmpose.structures.bbox import bbox_xywh2xyxy
 from torch import nn
 
-from posewarper_mm.datasets.frame_sampling import check_frame_weights
+from posewarper_mm.datasets.temporal_window import check_frame_weights
 
 Frame = Union[np.ndarray, str]
 

@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 from torch import nn
 
-from posewarper_mm.datasets.frame_sampling import frame_index_from_name
+from posewarper_mm.datasets.posetrack_naming import frame_index_from_name
 from .inference import build_test_pipeline
 from .pose_propagation import propagate_poses
 

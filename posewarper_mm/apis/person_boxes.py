@@ -5,7 +5,6 @@ float32 array (N, 5) of ``x1, y1, x2, y2, score`` (N may be 0).
 """
 import json
 import os.path as osp
-import re
 import warnings
 from collections import defaultdict
 from typing import Callable, Dict, List, Optional, Sequence
@@ -15,6 +14,8 @@ from mmengine.registry import DefaultScope, init_default_scope
 from mmpose.evaluation.functional import nms
 from mmpose.utils import adapt_mmdet_pipeline
 
+from ..datasets.posetrack_naming import (frame_index_from_image_id,
+                                         frame_index_or_none)
 from ..utils.validation import (InputFileError, check_box, check_number,
                                 check_optional_number, check_type)
 
@@ -33,19 +34,6 @@ class WholeFrameBoxes:
     def __call__(self, frame_index: int, frame: np.ndarray) -> np.ndarray:
         h, w = frame.shape[:2]
         return np.array([[0, 0, w, h, 1.0]], dtype=np.float32)
-
-
-def _frame_from_name(name: str) -> Optional[int]:
-    stem = osp.splitext(osp.basename(str(name)))[0]
-    return int(stem) if stem.isdigit() else None
-
-
-def frame_index_from_image_id(image_id: int) -> Optional[int]:
-    """Frame index of a PoseTrack image id ``1<video:06d><frame:04d>``."""
-    if isinstance(image_id, (int, np.integer)) and \
-            10**10 <= int(image_id) < 2 * 10**10:
-        return int(image_id) % 10000
-    return None
 
 
 class DetectionJsonBoxes:
@@ -150,7 +138,7 @@ class DetectionJsonBoxes:
                 name = osp.basename(str(rec[key]))
                 if name in self._names:
                     return self._names[name]
-                frame = _frame_from_name(name)
+                frame = frame_index_or_none(name)
                 if frame is not None:
                     return frame
         for key in ('image_id', 'frame_id'):
@@ -224,18 +212,3 @@ class DetectorBoxes:
         if len(dets) == 0:
             return _EMPTY.copy()
         return dets[nms(dets, self.nms_thr)].astype(np.float32)
-
-
-_NUMBERED_VIDEO = re.compile(r'^(\d{1,6})_')
-
-
-def posetrack_image_id(video_name: str, frame_index: int) -> int:
-    """Image id of a frame as in PoseTrack18, when possible.
-
-    ``'000001_mpiinew_test'`` frame 3 -> ``10000010003``; videos whose name
-    does not start with a number (or frames >= 10000) use the frame index.
-    """
-    match = _NUMBERED_VIDEO.match(video_name)
-    if match is None or not 0 <= frame_index < 10000:
-        return int(frame_index)
-    return int(f'1{int(match.group(1)):06d}{frame_index:04d}')

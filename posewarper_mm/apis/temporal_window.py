@@ -5,10 +5,9 @@ from typing import Deque, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from posewarper_mm.datasets.frame_sampling import (DEFAULT_TEST_FRAME_INDICES,
-                                                   DEFAULT_TEST_FRAME_WEIGHTS,
-                                                   check_frame_weights,
-                                                   key_first)
+from posewarper_mm.datasets.temporal_window import (DEFAULT_TEST_OFFSETS,
+                                                    DEFAULT_TEST_WEIGHTS,
+                                                    TemporalWindow)
 
 
 @dataclass
@@ -20,14 +19,14 @@ class FrameWindow:
         frames (list[np.ndarray]): Key frame first, then the supporting
             frames by ascending requested offset (T arrays (H, W, 3)).
         offsets (np.ndarray): Requested offsets, key first, int64 (T,).
-        frame_indices (np.ndarray): Stream indices actually used after
-            clamping to the video, int64 (T,).
+        frame_numbers (np.ndarray): Stream indices of the frames actually
+            used after clamping to the video, int64 (T,).
         weights (np.ndarray): Aggregation weights, key first, float32 (T,).
     """
     index: int
     frames: List[np.ndarray]
     offsets: np.ndarray
-    frame_indices: np.ndarray
+    frame_numbers: np.ndarray
     weights: np.ndarray
 
     @property
@@ -45,20 +44,12 @@ def online_frame_offsets(
     ``(-2, -1, 0)`` with ``(0.1, 0.25, 0.3) / 0.65``.
 
     Raises:
-        ValueError: If the past frames and key frame have zero total
-            weight, or lengths differ.
+        ValueError: For an invalid window (see
+            :class:`~posewarper_mm.datasets.temporal_window.TemporalWindow`)
+            or if the past frames and key frame have zero total weight.
     """
-    if len(offsets) != len(weights):
-        raise ValueError(f'{len(offsets)} offsets but {len(weights)} '
-                         'weights')
-    kept = [(int(o), float(w)) for o, w in zip(offsets, weights) if o <= 0]
-    total = sum(w for _, w in kept)
-    if not kept or total <= 0:
-        raise ValueError(
-            f'online mode needs the key frame or past frames with a '
-            f'positive weight; offsets {list(offsets)}, weights '
-            f'{list(weights)}')
-    return (tuple(o for o, _ in kept), tuple(w / total for _, w in kept))
+    window = TemporalWindow(offsets, weights).online()
+    return window.offsets, window.weights
 
 
 class TemporalWindowIterator:
@@ -87,20 +78,17 @@ class TemporalWindowIterator:
 
     def __init__(self,
                  frames: Iterable[np.ndarray],
-                 offsets: Sequence[int] = DEFAULT_TEST_FRAME_INDICES,
-                 weights: Sequence[float] = DEFAULT_TEST_FRAME_WEIGHTS,
+                 offsets: Sequence[int] = DEFAULT_TEST_OFFSETS,
+                 weights: Sequence[float] = DEFAULT_TEST_WEIGHTS,
                  online: bool = False) -> None:
-        offsets = [int(o) for o in offsets]
-        if 0 not in offsets or len(set(offsets)) != len(offsets):
-            raise ValueError('offsets must be distinct and contain the key '
-                             f'frame 0, got {offsets}')
-        if online and max(offsets) > 0:
+        window = TemporalWindow(offsets, weights)
+        if online and max(window.offsets) > 0:
             raise ValueError(
-                f'online mode uses past frames only, got offsets {offsets};'
-                ' see online_frame_offsets()')
-        checked = check_frame_weights(weights, len(offsets),
-                                      'one per offset')
-        self.offsets, self.weights = key_first(offsets, checked)
+                'online mode uses past frames only, got offsets '
+                f'{list(window.offsets)}; see online_frame_offsets()')
+        self.window = window.key_first()
+        self.offsets = self.window.offsets_array()
+        self.weights = self.window.weights_array()
         self.frames = frames
         self.online = online
         self.before = -int(self.offsets.min())
@@ -119,7 +107,7 @@ class TemporalWindowIterator:
             index=key,
             frames=frames,
             offsets=self.offsets.copy(),
-            frame_indices=indices,
+            frame_numbers=indices,
             weights=self.weights.copy())
 
     def __iter__(self) -> Iterator[FrameWindow]:

@@ -7,8 +7,8 @@ from typing import Any, Dict, List, Optional, Sequence
 import numpy as np
 from mmpose.structures import PoseDataSample
 
+from posewarper_mm.datasets.posetrack_naming import posetrack_image_id
 from posewarper_mm.evaluation.functional import posetrack18_category
-from .person_boxes import posetrack_image_id
 
 
 def instances_to_persons(samples: Sequence[PoseDataSample]) -> List[dict]:

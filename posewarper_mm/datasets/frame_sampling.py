@@ -1,110 +1,267 @@
-"""Supporting-frame offsets, weights and file paths for video samples."""
-import os.path as osp
-from typing import Optional, Sequence, Tuple, Union
+"""Frame samplers: which frames of its video a dataset sample uses.
+
+A sampler gives the key-first offsets of every sample (key frame = 0) and
+the aggregation weights of its T frames. The dataset picks one sampler
+when it is built (:func:`build_frame_sampler`), from its
+``frame_sampler_mode``:
+
+- ``'single'`` (:class:`SingleFrameSampler`, stage 1, also chosen by
+  ``single_frame=True``): the key frame alone, T = 1;
+- ``'fixed'`` (:class:`FixedOffsetsSampler`, test default): the same
+  offsets for every sample;
+- ``'per_iteration'`` (:class:`PerIterationSampler`, training default):
+  supporting offsets drawn again at every access;
+- ``'fixed_at_build'`` (:class:`FixedAtBuildSampler`, mmpose 0.x): the same
+  draw, done once per sample when the annotations are loaded.
+
+The frame numbers of a sample are the key frame's number plus the
+offsets, clamped to the video (:func:`clamped_frame_numbers`).
+"""
+from typing import ClassVar, Dict, List, Optional, Sequence, Type, Union
 
 import numpy as np
 
-# PoseWarper's test-time aggregation weights for offsets [-2, -1, 0, 1, 2]
-DEFAULT_TEST_FRAME_INDICES = (-2, -1, 0, 1, 2)
-DEFAULT_TEST_FRAME_WEIGHTS = (0.1, 0.25, 0.3, 0.25, 0.1)
+from .temporal_window import (DEFAULT_TEST_OFFSETS, DEFAULT_TRAIN_FRAME_RANGE,
+                              TemporalWindow, check_frame_weights,
+                              default_train_weights, normalize_frame_range)
 
 
-def normalize_frame_range(
-        frame_range: Union[int, Sequence[int]]) -> Tuple[int, int]:
-    """Turn ``k`` or ``[low, high]`` into ``(low, high)`` with low <= high.
+def clamped_frame_numbers(key_frame: int, offsets: Sequence[int],
+                          num_frames_in_video: int,
+                          index_base: int = 0) -> List[int]:
+    """Frame numbers of a sample: the key frame, then the clamped others.
 
-    Raises:
-        ValueError: For a negative ``k``, a wrong length or low > high.
-    """
-    if isinstance(frame_range, (int, np.integer)):
-        if frame_range < 0:
-            raise ValueError(f'frame_range must be >= 0, got {frame_range}')
-        return -int(frame_range), int(frame_range)
-    values = list(frame_range)
-    if len(values) != 2 or not all(
-            isinstance(v, (int, np.integer)) for v in values):
-        raise ValueError('frame_range must be an int or two ints [low, '
-                         f'high], got {frame_range!r}')
-    low, high = int(values[0]), int(values[1])
-    if low > high:
-        raise ValueError(f'frame_range low > high: {frame_range!r}')
-    return low, high
-
-
-def check_frame_weights(weights: Sequence[float], length: int,
-                        what: str) -> np.ndarray:
-    """Validate aggregation weights.
+    Supporting frame ``key_frame + offset`` is clamped to ``[index_base,
+    index_base + num_frames_in_video - 1]`` (a video of 0 or 1 frames
+    clamps every offset to ``index_base``). The key frame keeps its number.
 
     Args:
-        weights (Sequence[float]): The weights.
-        length (int): Expected number of weights.
-        what (str): Description used in error messages.
+        key_frame (int): Number of the key frame.
+        offsets (Sequence[int]): Key-first offsets (T,); ``offsets[0]`` is
+            the key frame's.
+        num_frames_in_video (int): Frames of the video (``nframes``).
+        index_base (int): Number of the first frame of a video.
 
     Returns:
-        np.ndarray: float32 weights of shape (length,).
-
-    Raises:
-        ValueError: On a wrong length, negative values or a sum != 1.
+        list[int]: T frame numbers, key first.
     """
-    arr = np.asarray(list(weights), dtype=np.float64)
-    if arr.ndim != 1 or arr.shape[0] != length:
-        raise ValueError(f'frame_weights {list(weights)} must have '
-                         f'{length} values ({what})')
-    if np.any(arr < 0):
-        raise ValueError(
-            f'frame_weights must be non-negative, got {list(weights)}')
-    if not np.isclose(arr.sum(), 1.0, atol=1e-6):
-        raise ValueError(
-            f'frame_weights must sum to 1, got {list(weights)} (sum '
-            f'{arr.sum():.6g})')
-    return arr.astype(np.float32)
+    last = index_base + max(int(num_frames_in_video), 1) - 1
+    return [key_frame] + [
+        int(np.clip(key_frame + int(off), index_base, last))
+        for off in offsets[1:]
+    ]
 
 
-def key_first(offsets: Sequence[int],
-              weights: Optional[np.ndarray] = None
-              ) -> Tuple[np.ndarray, Optional[np.ndarray]]:
-    """Reorder offsets (and their weights) as key (0) first, then ascending.
+class FrameSampler:
+    """Base class: the key-first offsets and weights of each sample.
 
     Args:
-        offsets (Sequence[int]): Offsets that contain exactly one 0.
-        weights (np.ndarray, optional): Weights aligned with ``offsets``.
+        weights (np.ndarray): Key-first weights, float32 (T,).
+    """
+    mode: ClassVar[str] = ''
+
+    def __init__(self, weights: np.ndarray) -> None:
+        self.weights = weights
+
+    @property
+    def num_frames(self) -> int:
+        """T, the frames of every sample (key included)."""
+        return len(self.weights)
+
+    def prepare(self, data_list: List[dict]) -> None:
+        """Called once on the loaded data infos (before serialisation)."""
+
+    def offsets(self, info: dict) -> np.ndarray:
+        """Key-first offsets of the sample ``info``, int64 (T,)."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return (f'{type(self).__name__}(mode={self.mode!r}, '
+                f'weights={self.weights.tolist()})')
+
+
+class SingleFrameSampler(FrameSampler):
+    """The key frame alone (stage 1): offsets ``[0]``, weights ``[1.0]``.
+
+    Args:
+        weights (Sequence[float], optional): One weight; must be ``[1.0]``.
+    """
+    mode = 'single'
+
+    def __init__(self, weights: Optional[Sequence[float]] = None) -> None:
+        super().__init__(
+            check_frame_weights([1.0] if weights is None else weights, 1,
+                                'single frame'))
+        self._offsets = np.zeros(1, dtype=np.int64)
+
+    def offsets(self, info: dict) -> np.ndarray:
+        """``[0]``."""
+        return self._offsets
+
+
+class FixedOffsetsSampler(FrameSampler):
+    """The same offsets for every sample (testing).
+
+    Args:
+        offsets (Sequence[int]): Distinct offsets that contain 0.
+        weights (Sequence[float], optional): In the order of ``offsets``.
+            Default: see :meth:`TemporalWindow.with_default_weights`.
+    """
+    mode = 'fixed'
+
+    def __init__(self,
+                 offsets: Sequence[int] = DEFAULT_TEST_OFFSETS,
+                 weights: Optional[Sequence[float]] = None) -> None:
+        window = (
+            TemporalWindow.with_default_weights(offsets)
+            if weights is None else TemporalWindow(offsets, weights))
+        self.window = window.key_first()
+        super().__init__(self.window.weights_array())
+        self._offsets = self.window.offsets_array()
+
+    def offsets(self, info: dict) -> np.ndarray:
+        """The window's key-first offsets."""
+        return self._offsets
+
+
+class RandomOffsetsSampler(FrameSampler):
+    """Base of the samplers that draw supporting offsets.
+
+    ``num_sampled_frames`` offsets are drawn uniformly from the inclusive
+    ``frame_range`` (0 possible) and sorted; the key offset 0 comes first.
+
+    Args:
+        frame_range (int | Sequence[int]): ``k`` means ``[-k, k]``.
+        num_sampled_frames (int): Supporting frames per sample.
+        weights (Sequence[float], optional): Key first, then one per
+            supporting frame. Default: :func:`default_train_weights`.
+    """
+
+    def __init__(self,
+                 frame_range: Union[int, Sequence[int]] = (
+                     DEFAULT_TRAIN_FRAME_RANGE),
+                 num_sampled_frames: int = 1,
+                 weights: Optional[Sequence[float]] = None) -> None:
+        self.frame_range = normalize_frame_range(frame_range)
+        if int(num_sampled_frames) < 1:
+            raise ValueError('num_sampled_frames must be >= 1, got '
+                             f'{num_sampled_frames}')
+        self.num_sampled_frames = int(num_sampled_frames)
+        if weights is None:
+            weights = default_train_weights(self.num_sampled_frames)
+        super().__init__(
+            check_frame_weights(weights, self.num_sampled_frames + 1,
+                                'key frame first, then each sampled frame'))
+
+    def draw(self, rng: Optional[np.random.Generator] = None) -> np.ndarray:
+        """Key offset 0, then sorted offsets drawn from ``frame_range``.
+
+        Without ``rng`` the global ``numpy.random`` state is used (seeded
+        per dataloader worker by mmengine).
+
+        Returns:
+            np.ndarray: int64 (T,).
+        """
+        low, high = self.frame_range
+        n = self.num_sampled_frames
+        if rng is None:
+            drawn = np.random.randint(low, high + 1, n)
+        else:
+            drawn = rng.integers(low, high + 1, n)
+        return np.concatenate([[0], np.sort(drawn)]).astype(np.int64)
+
+
+class PerIterationSampler(RandomOffsetsSampler):
+    """New supporting offsets at every access (official PoseWarper)."""
+    mode = 'per_iteration'
+
+    def offsets(self, info: dict) -> np.ndarray:
+        """A fresh draw from the global ``numpy.random`` state."""
+        return self.draw()
+
+
+class FixedAtBuildSampler(RandomOffsetsSampler):
+    """One draw per sample when the annotations are loaded (mmpose 0.x).
+
+    The draws use a generator seeded by ``seed`` and are stored in the
+    data infos as ``frame_offsets``.
+
+    Args:
+        seed (int): Seed of the draws.
+        **kwargs: See :class:`RandomOffsetsSampler`.
+    """
+    mode = 'fixed_at_build'
+
+    def __init__(self, seed: int = 0, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.seed = seed
+
+    def prepare(self, data_list: List[dict]) -> None:
+        """Draw and store the offsets of every sample, in order."""
+        rng = np.random.default_rng(self.seed)
+        for info in data_list:
+            info['frame_offsets'] = self.draw(rng)
+
+    def offsets(self, info: dict) -> np.ndarray:
+        """The offsets drawn for this sample by :meth:`prepare`."""
+        return np.asarray(info['frame_offsets'], dtype=np.int64)
+
+
+FRAME_SAMPLERS: Dict[str, Type[FrameSampler]] = {
+    cls.mode: cls
+    for cls in (SingleFrameSampler, FixedOffsetsSampler, PerIterationSampler,
+                FixedAtBuildSampler)
+}
+
+
+def build_frame_sampler(mode: Optional[str] = None,
+                        test_mode: bool = False,
+                        frame_range: Union[int, Sequence[int]] = (
+                            DEFAULT_TRAIN_FRAME_RANGE),
+                        num_sampled_frames: int = 1,
+                        frame_offsets: Sequence[int] = DEFAULT_TEST_OFFSETS,
+                        frame_weights: Optional[Sequence[float]] = None,
+                        seed: int = 0) -> FrameSampler:
+    """The sampler of ``mode`` with the arguments that mode uses.
+
+    Args:
+        mode (str, optional): A key of :data:`FRAME_SAMPLERS`. Default:
+            ``'fixed'`` when ``test_mode`` else ``'per_iteration'``.
+        test_mode (bool): Whether the dataset is a test set.
+        frame_range (int | Sequence[int]): Random modes.
+        num_sampled_frames (int): Random modes.
+        frame_offsets (Sequence[int]): ``'fixed'`` mode.
+        frame_weights (Sequence[float], optional): Key first for the
+            random and single modes, in the order of ``frame_offsets`` for
+            ``'fixed'``.
+        seed (int): ``'fixed_at_build'`` mode.
 
     Returns:
-        tuple: int64 offsets and (optionally) float32 weights, key first.
+        FrameSampler: The sampler.
+
+    Raises:
+        ValueError: For an unknown mode or invalid arguments.
     """
-    offsets = np.asarray(offsets, dtype=np.int64)
-    order = np.argsort(offsets, kind='stable')
-    key_pos = [i for i in order if offsets[i] == 0][:1]
-    rest = [i for i in order if i not in key_pos]
-    order = np.array(key_pos + rest, dtype=np.int64)
-    out_w = None if weights is None else np.asarray(weights)[order]
-    return offsets[order], out_w
+    if mode is None:
+        mode = 'fixed' if test_mode else 'per_iteration'
+    if mode not in FRAME_SAMPLERS:
+        raise ValueError(f'frame_sampler_mode must be one of '
+                         f'{tuple(FRAME_SAMPLERS)}, got {mode!r}')
+    if mode == 'single':
+        return SingleFrameSampler(frame_weights)
+    if mode == 'fixed':
+        return FixedOffsetsSampler(frame_offsets, frame_weights)
+    kwargs = dict(
+        frame_range=frame_range,
+        num_sampled_frames=num_sampled_frames,
+        weights=frame_weights)
+    if mode == 'fixed_at_build':
+        return FixedAtBuildSampler(seed=seed, **kwargs)
+    return PerIterationSampler(**kwargs)
 
 
-def frame_index_from_name(file_name: str) -> int:
-    """Frame index encoded in a file name such as ``.../000012.jpg``."""
-    stem = osp.splitext(osp.basename(file_name))[0]
-    if not stem.isdigit():
-        raise ValueError(f'cannot read a frame index from {file_name!r}: '
-                         'expected a numeric file name like 000012.jpg')
-    return int(stem)
-
-
-def support_frame_path(key_path: str, key_index: int, offset: int,
-                       nframes: int, digits: int = 6,
-                       index_base: int = 0) -> Tuple[str, int]:
-    """Path of the frame at ``key_index + offset``, clamped to the video.
-
-    The index is clamped to ``[index_base, index_base + nframes - 1]`` and
-    written as ``str(index).zfill(digits)`` with the key frame's extension
-    in the key frame's folder (PoseTrack18: ``digits=6, index_base=0``;
-    PoseTrack17 as renamed by PoseWarper: ``digits=8, index_base=1``).
-
-    Returns:
-        tuple: (path, clamped frame index).
-    """
-    last = index_base + max(int(nframes), 1) - 1
-    index = int(np.clip(key_index + offset, index_base, last))
-    ext = osp.splitext(key_path)[1] or '.jpg'
-    name = str(index).zfill(digits) + ext
-    return osp.join(osp.dirname(key_path), name), index
+__all__ = [
+    'FRAME_SAMPLERS', 'FixedAtBuildSampler', 'FixedOffsetsSampler',
+    'FrameSampler', 'PerIterationSampler', 'RandomOffsetsSampler',
+    'SingleFrameSampler', 'build_frame_sampler', 'clamped_frame_numbers'
+]

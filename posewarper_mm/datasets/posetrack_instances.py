@@ -5,7 +5,7 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-from .frame_sampling import frame_index_from_name
+from .posetrack_naming import frame_index_or_none
 from .posetrack_parsing import clip_xywh_to_xyxy
 
 
@@ -16,10 +16,7 @@ def image_info(img: dict, img_prefix: str) -> dict:
     from the file name (None if it is not numeric).
     """
     file_name = img['file_name']
-    try:
-        frame_index = frame_index_from_name(file_name)
-    except ValueError:
-        frame_index = None
+    frame_index = frame_index_or_none(file_name)
     folder = osp.basename(osp.dirname(file_name))
     return dict(
         img_id=img['id'],

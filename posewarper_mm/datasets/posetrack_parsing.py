@@ -16,7 +16,7 @@ from mmengine.fileio import get
 from ..utils.validation import (InputFileError, check_box, check_flag,
                                 check_number, check_numbers,
                                 check_optional_number, check_type)
-from .frame_sampling import frame_index_from_name
+from .posetrack_naming import frame_index_from_name
 
 REQUIRED_IMAGE_KEYS = ('id', 'file_name', 'width', 'height')
 REQUIRED_ANN_KEYS = ('id', 'image_id', 'bbox', 'keypoints')

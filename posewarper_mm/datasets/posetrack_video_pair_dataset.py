@@ -10,17 +10,15 @@ from mmengine.logging import print_log
 from mmpose.datasets.datasets.base import BaseCocoStyleDataset
 from mmpose.registry import DATASETS
 
-from .frame_sampling import (DEFAULT_TEST_FRAME_INDICES,
-                             DEFAULT_TEST_FRAME_WEIGHTS, check_frame_weights,
-                             key_first, normalize_frame_range,
-                             support_frame_path)
+from .frame_sampling import (FrameSampler, SingleFrameSampler,
+                             build_frame_sampler, clamped_frame_numbers)
 from .posetrack_instances import detection_instance, gt_instance
+from .posetrack_naming import sibling_frame_path
 from .posetrack_parsing import (REQUIRED_IMAGE_KEYS, PoseTrackFormatError,
                                 build_name_index, check_coco_dict,
                                 check_detections, load_json_file,
                                 resolve_detection_image, select_sparse_labels)
-
-SAMPLER_MODES = ('per_iteration', 'fixed_at_build', 'fixed')
+from .temporal_window import DEFAULT_TEST_OFFSETS, DEFAULT_TRAIN_FRAME_RANGE
 
 
 class MissingFrameWarning(UserWarning):
@@ -34,25 +32,31 @@ class PoseTrackVideoPairDataset(BaseCocoStyleDataset):
     Each sample is one person on a key frame plus ``T - 1`` supporting
     frames of the same video. ``data_info['img_path']`` lists the frames
     key first, then the supporting frames by ascending offset;
-    ``frame_offsets`` (int64, (T,)) are the requested offsets (key = 0)
-    and ``frame_weights`` (float32, (T,)) the aggregation weights in the
-    same order. ``img_id`` is the original PoseTrack image id of the key
-    frame; ``vid_id``, ``frame_id``, ``nframes`` and ``file_name`` describe
-    the key frame.
+    ``frame_offsets`` (int64, (T,)) are the requested offsets (key = 0),
+    ``frame_numbers`` (int64, (T,)) the frame numbers actually used (after
+    clamping to the video and the missing-frame fallback; -1 for a key
+    frame whose name is not a number) and ``frame_weights`` (float32,
+    (T,)) the aggregation weights, all in the same order. ``img_id`` is
+    the original PoseTrack image id of the key frame; ``frame_index``,
+    ``vid_id``, ``frame_id``, ``nframes`` and ``file_name`` describe the
+    key frame.
 
-    Frame modes:
+    Frame modes (``frame_sampler_mode``, one
+    :class:`~.frame_sampling.FrameSampler` chosen when the dataset is
+    built):
 
-    - ``single_frame=True`` (stage 1): T = 1, weights ``[1.0]``.
-    - ``frame_sampler_mode='per_iteration'`` (training default): at every
-      ``__getitem__`` draw ``num_sampled_frames`` offsets uniformly from
-      ``frame_range`` (inclusive; 0 possible) with ``numpy.random``, which
-      mmengine re-seeds in every dataloader worker.
+    - ``'single'`` (stage 1, also set by ``single_frame=True``): T = 1,
+      weights ``[1.0]``.
+    - ``'per_iteration'`` (training default): at every ``__getitem__``
+      draw ``num_sampled_frames`` offsets uniformly from ``frame_range``
+      (inclusive; 0 possible) with ``numpy.random``, which mmengine
+      re-seeds in every dataloader worker.
     - ``'fixed_at_build'``: the same draw, done once per instance when the
       annotations are loaded, with a generator seeded by ``seed``
       (mmpose 0.x behaviour).
-    - ``'fixed'`` (test default): the offsets ``frame_indices`` (must
-      contain 0); ``frame_weights`` are given in the order of
-      ``frame_indices`` and reordered key first.
+    - ``'fixed'`` (test default): the offsets ``frame_offsets`` (distinct,
+      must contain 0); ``frame_weights`` are given in the order of
+      ``frame_offsets`` and reordered key first.
 
     Supporting frame ``i`` is ``clip(key + offset, base, base + nframes -
     1)`` in the key frame's folder, named ``str(i).zfill(digits)`` with the
@@ -76,17 +80,20 @@ class PoseTrackVideoPairDataset(BaseCocoStyleDataset):
             are matched to images by ``image_id``, ``image_name`` or
             ``frame_id`` (+ ``nframes``). Filter scores with
             ``filter_cfg=dict(bbox_score_thr=...)``.
-        single_frame (bool): Stage-1 mode without supporting frames.
-        frame_sampler_mode (str, optional): One of ``'per_iteration'``,
-            ``'fixed_at_build'``, ``'fixed'``. Default: ``'fixed'`` when
-            ``test_mode`` else ``'per_iteration'``.
+        single_frame (bool): Stage-1 mode without supporting frames (the
+            same as ``frame_sampler_mode='single'``).
+        frame_sampler_mode (str, optional): One of ``'single'``,
+            ``'per_iteration'``, ``'fixed_at_build'``, ``'fixed'``.
+            Default: ``'single'`` with ``single_frame``, else ``'fixed'``
+            when ``test_mode`` else ``'per_iteration'``.
         frame_range (int | Sequence[int]): Inclusive offset range for the
             random modes; ``k`` means ``[-k, k]``. Default: ``(-2, 2)``.
         num_sampled_frames (int): Supporting frames drawn in random modes.
-        frame_indices (Sequence[int]): Offsets of the ``'fixed'`` mode.
+        frame_offsets (Sequence[int]): Offsets relative to the key frame
+            of the ``'fixed'`` mode (formerly ``frame_indices``).
         frame_weights (Sequence[float], optional): Random modes: key first
             then supporting frames (default ``[0.0, 1/n, ...]``). Fixed
-            mode: in the order of ``frame_indices`` (default PoseWarper's
+            mode: in the order of ``frame_offsets`` (default PoseWarper's
             ``(0.1, 0.25, 0.3, 0.25, 0.1)`` for ``(-2, -1, 0, 1, 2)``,
             uniform otherwise). Must be >= 0 and sum to 1.
         frame_name_digits (int): Zero padding of frame file names.
@@ -101,6 +108,9 @@ class PoseTrackVideoPairDataset(BaseCocoStyleDataset):
             ``filter_cfg``, ``indices``, ``serialize_data``, ``pipeline``,
             ``test_mode``, ``lazy_init``, ``max_refetch`` as in
             :class:`mmpose.datasets.BaseCocoStyleDataset`.
+
+    Raises:
+        TypeError: For the old argument name ``frame_indices``.
     """
 
     METAINFO: dict = dict(from_file='configs/_base_/datasets/posetrack18.py')
@@ -110,9 +120,10 @@ class PoseTrackVideoPairDataset(BaseCocoStyleDataset):
                  bbox_file: Optional[str] = None,
                  single_frame: bool = False,
                  frame_sampler_mode: Optional[str] = None,
-                 frame_range: Union[int, Sequence[int]] = (-2, 2),
+                 frame_range: Union[int, Sequence[int]] = (
+                     DEFAULT_TRAIN_FRAME_RANGE),
                  num_sampled_frames: int = 1,
-                 frame_indices: Sequence[int] = DEFAULT_TEST_FRAME_INDICES,
+                 frame_offsets: Sequence[int] = DEFAULT_TEST_OFFSETS,
                  frame_weights: Optional[Sequence[float]] = None,
                  frame_name_digits: int = 6,
                  frame_index_base: int = 0,
@@ -131,7 +142,16 @@ class PoseTrackVideoPairDataset(BaseCocoStyleDataset):
                  pipeline: List[Union[dict, Callable]] = [],
                  test_mode: bool = False,
                  lazy_init: bool = False,
-                 max_refetch: int = 1000) -> None:
+                 max_refetch: int = 1000,
+                 **unknown) -> None:
+        if 'frame_indices' in unknown:
+            raise TypeError(
+                f'{type(self).__name__}: "frame_indices" was renamed to '
+                '"frame_offsets" (offsets relative to the key frame, which '
+                'is 0); rename it in the config')
+        if unknown:
+            raise TypeError(f'{type(self).__name__} got unexpected keyword '
+                            f'arguments {sorted(unknown)}')
         if data_mode != 'topdown':
             raise ValueError(f'{type(self).__name__} only supports '
                              f'data_mode="topdown", got {data_mode!r}')
@@ -147,17 +167,26 @@ class PoseTrackVideoPairDataset(BaseCocoStyleDataset):
                            labeled_frames_per_video)):
             if val is not None and int(val) < 1:
                 raise ValueError(f'{name} must be >= 1, got {val}')
-        self.single_frame = single_frame
         self.frame_name_digits = frame_name_digits
         self.frame_index_base = frame_index_base
         self.missing_frame = missing_frame
         self.sparse_label_every = sparse_label_every
         self.labeled_frames_per_video = labeled_frames_per_video
-        self.seed = seed
         self.backend_args = backend_args
-        self._setup_frames(frame_sampler_mode, frame_range,
-                           num_sampled_frames, frame_indices, frame_weights,
-                           test_mode)
+        if single_frame:
+            if frame_sampler_mode not in (None, SingleFrameSampler.mode):
+                raise ValueError(
+                    'single_frame=True uses frame_sampler_mode="single", '
+                    f'got frame_sampler_mode={frame_sampler_mode!r}')
+            frame_sampler_mode = SingleFrameSampler.mode
+        self.frame_sampler: FrameSampler = build_frame_sampler(
+            frame_sampler_mode,
+            test_mode=test_mode,
+            frame_range=frame_range,
+            num_sampled_frames=num_sampled_frames,
+            frame_offsets=frame_offsets,
+            frame_weights=frame_weights,
+            seed=seed)
         self._exists_cache: Dict[str, bool] = {}
         self._warned_videos: set = set()
         self.num_dropped_boxes = 0
@@ -176,66 +205,20 @@ class PoseTrackVideoPairDataset(BaseCocoStyleDataset):
             lazy_init=lazy_init,
             max_refetch=max_refetch)
 
-    # ------------------------------------------------------------------
-    # frame configuration
-    def _setup_frames(self, mode: Optional[str], frame_range,
-                      num_sampled: int, frame_indices: Sequence[int],
-                      weights: Optional[Sequence[float]],
-                      test_mode: bool) -> None:
-        if self.single_frame:
-            self.frame_sampler_mode = 'single'
-            self.frame_weights = check_frame_weights(
-                [1.0] if weights is None else weights, 1, 'single frame')
-            self.fixed_offsets = np.zeros(1, dtype=np.int64)
-            return
-        if mode is None:
-            mode = 'fixed' if test_mode else 'per_iteration'
-        if mode not in SAMPLER_MODES:
-            raise ValueError(f'frame_sampler_mode must be one of '
-                             f'{SAMPLER_MODES}, got {mode!r}')
-        self.frame_sampler_mode = mode
-        if mode == 'fixed':
-            offsets = [int(i) for i in frame_indices]
-            if 0 not in offsets or len(set(offsets)) != len(offsets):
-                raise ValueError('frame_indices must be distinct and contain '
-                                 f'the key frame 0, got {list(frame_indices)}')
-            if weights is None:
-                weights = (
-                    DEFAULT_TEST_FRAME_WEIGHTS if tuple(offsets)
-                    == DEFAULT_TEST_FRAME_INDICES else [1.0 / len(offsets)] *
-                    len(offsets))
-            w = check_frame_weights(weights, len(offsets),
-                                    'one per frame index')
-            self.fixed_offsets, self.frame_weights = key_first(offsets, w)
-            return
-        self.frame_range = normalize_frame_range(frame_range)
-        if int(num_sampled) < 1:
-            raise ValueError(
-                f'num_sampled_frames must be >= 1, got {num_sampled}')
-        self.num_sampled_frames = int(num_sampled)
-        if weights is None:
-            n = self.num_sampled_frames
-            weights = [0.0] + [1.0 / n] * n
-        self.frame_weights = check_frame_weights(
-            weights, self.num_sampled_frames + 1,
-            'key frame first, then each sampled frame')
-        self.fixed_offsets = None
+    @property
+    def frame_sampler_mode(self) -> str:
+        """The frame mode (a key of ``frame_sampling.FRAME_SAMPLERS``)."""
+        return self.frame_sampler.mode
 
-    def _draw_offsets(self,
-                      rng: Optional[np.random.Generator] = None
-                      ) -> np.ndarray:
-        """Key offset 0, then sorted offsets drawn from ``frame_range``.
+    @property
+    def single_frame(self) -> bool:
+        """Whether samples hold the key frame only (stage 1)."""
+        return self.frame_sampler.mode == SingleFrameSampler.mode
 
-        Without ``rng`` the global ``numpy.random`` state is used (seeded
-        per dataloader worker by mmengine).
-        """
-        low, high = self.frame_range
-        n = self.num_sampled_frames
-        if rng is None:
-            drawn = np.random.randint(low, high + 1, n)
-        else:
-            drawn = rng.integers(low, high + 1, n)
-        return np.concatenate([[0], np.sort(drawn)]).astype(np.int64)
+    @property
+    def frame_weights(self) -> np.ndarray:
+        """Key-first aggregation weights of every sample, float32 (T,)."""
+        return self.frame_sampler.weights
 
     # ------------------------------------------------------------------
     # loading
@@ -269,10 +252,7 @@ class PoseTrackVideoPairDataset(BaseCocoStyleDataset):
                 level=logging.WARNING)
         if not self.single_frame:
             self._warn_single_frame_videos(data_list)
-        if self.frame_sampler_mode == 'fixed_at_build':
-            rng = np.random.default_rng(self.seed)
-            for info in data_list:
-                info['frame_offsets'] = self._draw_offsets(rng)
+        self.frame_sampler.prepare(data_list)
         return data_list
 
     def _load_gt(self, images: Dict[int, dict], anns: List[dict]) -> List:
@@ -339,33 +319,31 @@ class PoseTrackVideoPairDataset(BaseCocoStyleDataset):
         key_path = info['img_path']
         if isinstance(key_path, (list, tuple)):
             key_path = key_path[0]
-        if self.frame_sampler_mode == 'per_iteration':
-            offsets = self._draw_offsets()
-        elif self.frame_sampler_mode == 'fixed_at_build':
-            offsets = np.asarray(info['frame_offsets'], dtype=np.int64)
-        else:
-            offsets = self.fixed_offsets
-        key_index = info.get('frame_index')
-        paths, indices = [key_path], [key_index]
-        for off in offsets[1:]:
-            if key_index is None:
+        offsets = self.frame_sampler.offsets(info)
+        key_number = info.get('frame_index')
+        paths, numbers = [key_path], [key_number]
+        if len(offsets) > 1:
+            if key_number is None:
                 raise ValueError(
                     f'{self.ann_file}: cannot derive supporting frames of '
                     f'{info["file_name"]} (image id {info["img_id"]}): '
                     'its file name is not a frame number')
-            path, index = support_frame_path(key_path, key_index, int(off),
-                                             info['nframes'],
-                                             self.frame_name_digits,
-                                             self.frame_index_base)
-            if index != key_index and not self._frame_exists(path):
-                path, index = self._missing(path, int(off), key_path, info)
-            paths.append(path)
-            indices.append(index)
+            wanted = clamped_frame_numbers(key_number, offsets,
+                                           info['nframes'],
+                                           self.frame_index_base)
+            for off, number in zip(offsets[1:], wanted[1:]):
+                path = sibling_frame_path(key_path, number,
+                                          self.frame_name_digits)
+                if number != key_number and not self._frame_exists(path):
+                    path, number = self._missing(path, int(off), key_path,
+                                                 info)
+                paths.append(path)
+                numbers.append(number)
         info['img_path'] = paths
         info['frame_offsets'] = np.array(offsets, dtype=np.int64)
         info['frame_weights'] = self.frame_weights.copy()
-        info['frame_indices'] = np.array(
-            [-1 if i is None else i for i in indices], dtype=np.int64)
+        info['frame_numbers'] = np.array(
+            [-1 if i is None else i for i in numbers], dtype=np.int64)
 
     def _frame_exists(self, path: str) -> bool:
         if path not in self._exists_cache:

@@ -83,7 +83,7 @@ def test_same_crops_as_the_dataset(tiny_model, synthetic):
         ann_file=synthetic['ann_files']['val'],
         data_root=synthetic['root'],
         frame_sampler_mode='fixed',
-        frame_indices=(-2, -1, 0, 1, 2),
+        frame_offsets=(-2, -1, 0, 1, 2),
         test_mode=True,
         pipeline=cfg.pipeline)
     # an instance of frame 4: its five frames are distinct

@@ -48,7 +48,7 @@ def test_offline_window_order_and_clamping():
     assert _indices(windows[3]) == [3, 1, 2, 4, 5]
     assert _indices(windows[5]) == [5, 3, 4, 6, 6]
     assert _indices(windows[6]) == [6, 4, 5, 6, 6]
-    assert windows[6].frame_indices.tolist() == [6, 4, 5, 6, 6]
+    assert windows[6].frame_numbers.tolist() == [6, 4, 5, 6, 6]
     assert windows[3].offsets.tolist() == [0, -2, -1, 1, 2]
     assert np.allclose(windows[3].weights, [0.3, 0.1, 0.25, 0.25, 0.1])
     assert windows[3].key_frame is windows[3].frames[0]
@@ -73,7 +73,7 @@ def test_online_mode_never_reads_a_future_frame():
     iterator = TemporalWindowIterator(source, offsets, weights, online=True)
     for window in iterator:
         assert max(source.reads) == window.index
-        assert max(window.frame_indices) <= window.index
+        assert max(window.frame_numbers) <= window.index
         assert _indices(window)[0] == window.index
     assert source.reads == list(range(12))
 

@@ -15,6 +15,7 @@ from mmpose.registry import MODELS
 from mmpose.structures import PoseDataSample
 
 import posewarper_mm  # noqa: F401
+from posewarper_mm.datasets.temporal_window import TemporalWindow
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / 'configs'
 CONFIGS = sorted(
@@ -33,10 +34,8 @@ def _frame_weights(cfg: Config, train: bool) -> np.ndarray:
         return np.array([1.0], dtype=np.float32)
     if train:
         return np.asarray(dataset.frame_weights, dtype=np.float32)
-    weights = np.asarray(dataset.frame_weights, dtype=np.float32)
-    offsets = list(dataset.frame_offsets)
-    order = [offsets.index(0)] + [i for i, o in enumerate(offsets) if o != 0]
-    return weights[order]
+    window = TemporalWindow(dataset.frame_offsets, dataset.frame_weights)
+    return window.key_first().weights_array()
 
 
 def _batch(weights: np.ndarray, batch_size: int = 2) -> dict:

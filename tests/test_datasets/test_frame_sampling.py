@@ -1,62 +1,82 @@
-"""Unit tests of offsets, weights and the supporting-frame path rule."""
+"""Frame samplers: one class per dataset frame mode."""
 import numpy as np
 import pytest
 
-from posewarper_mm.datasets.frame_sampling import (DEFAULT_TEST_FRAME_INDICES,
-                                                   DEFAULT_TEST_FRAME_WEIGHTS,
-                                                   check_frame_weights,
-                                                   frame_index_from_name,
-                                                   key_first,
-                                                   normalize_frame_range,
-                                                   support_frame_path)
+from posewarper_mm.datasets.frame_sampling import (FRAME_SAMPLERS,
+                                                   FixedAtBuildSampler,
+                                                   FixedOffsetsSampler,
+                                                   PerIterationSampler,
+                                                   SingleFrameSampler,
+                                                   build_frame_sampler,
+                                                   clamped_frame_numbers)
 
 
-def test_normalize_frame_range():
-    assert normalize_frame_range(2) == (-2, 2)
-    assert normalize_frame_range([-3, 1]) == (-3, 1)
-    for bad in (-1, [2, -2], [1, 2, 3], [0.5, 1]):
-        with pytest.raises(ValueError, match='frame_range'):
-            normalize_frame_range(bad)
+def test_clamped_frame_numbers_posetrack18():
+    assert clamped_frame_numbers(1, [0, -2, 20], 10) == [1, 0, 9]
+    assert clamped_frame_numbers(4, [0, -1, 1], 1) == [4, 0, 0]
 
 
-def test_default_test_weights_key_first():
-    offsets, weights = key_first(DEFAULT_TEST_FRAME_INDICES,
-                                 np.array(DEFAULT_TEST_FRAME_WEIGHTS))
-    np.testing.assert_array_equal(offsets, [0, -2, -1, 1, 2])
-    np.testing.assert_allclose(weights, [0.3, 0.1, 0.25, 0.25, 0.1])
-    assert offsets.dtype == np.int64
+def test_clamped_frame_numbers_posetrack17_style():
+    assert clamped_frame_numbers(1, [0, -1, 7], 5, index_base=1) == [1, 1, 5]
 
 
-def test_check_frame_weights():
-    w = check_frame_weights([0.0, 1.0], 2, 'x')
-    assert w.dtype == np.float32 and w.shape == (2, )
-    with pytest.raises(ValueError, match='sum to 1'):
-        check_frame_weights([0.5, 0.6], 2, 'x')
-    with pytest.raises(ValueError, match='non-negative'):
-        check_frame_weights([-0.5, 1.5], 2, 'x')
-    with pytest.raises(ValueError, match='must have 3 values'):
-        check_frame_weights([0.5, 0.5], 3, 'x')
+@pytest.mark.parametrize('kwargs, cls', [
+    (dict(), PerIterationSampler),
+    (dict(test_mode=True), FixedOffsetsSampler),
+    (dict(mode='single', test_mode=True), SingleFrameSampler),
+    (dict(mode='fixed_at_build'), FixedAtBuildSampler),
+    (dict(mode='fixed'), FixedOffsetsSampler),
+])
+def test_mode_selects_one_sampler(kwargs, cls):
+    sampler = build_frame_sampler(**kwargs)
+    assert type(sampler) is cls
+    assert FRAME_SAMPLERS[sampler.mode] is cls
 
 
-def test_support_frame_path_posetrack18():
-    key = 'data/images/val/000001_mpii_val/000001.jpg'
-    path, idx = support_frame_path(key, 1, -2, nframes=10)
-    assert (path, idx) == ('data/images/val/000001_mpii_val/000000.jpg', 0)
-    path, idx = support_frame_path(key, 1, 20, nframes=10)
-    assert (path, idx) == ('data/images/val/000001_mpii_val/000009.jpg', 9)
+def test_unknown_mode():
+    with pytest.raises(ValueError, match='frame_sampler_mode must be one'):
+        build_frame_sampler('random')
 
 
-def test_support_frame_path_posetrack17_style():
-    key = 'v/00000001.jpg'
-    path, idx = support_frame_path(
-        key, 1, -1, nframes=5, digits=8, index_base=1)
-    assert (path, idx) == ('v/00000001.jpg', 1)
-    path, idx = support_frame_path(
-        key, 1, 7, nframes=5, digits=8, index_base=1)
-    assert (path, idx) == ('v/00000005.jpg', 5)
+def test_default_weights_per_mode():
+    np.testing.assert_array_equal(build_frame_sampler('single').weights,
+                                  [1.0])
+    np.testing.assert_allclose(
+        build_frame_sampler(test_mode=True).weights,
+        [0.3, 0.1, 0.25, 0.25, 0.1])
+    sampler = build_frame_sampler(num_sampled_frames=2)
+    np.testing.assert_allclose(sampler.weights, [0.0, 0.5, 0.5])
+    assert sampler.num_frames == 3
+    with pytest.raises(ValueError, match='num_sampled_frames'):
+        build_frame_sampler(num_sampled_frames=0)
 
 
-def test_frame_index_from_name():
-    assert frame_index_from_name('images/x/000012.jpg') == 12
-    with pytest.raises(ValueError, match='frame_a.jpg'):
-        frame_index_from_name('images/x/frame_a.jpg')
+def test_fixed_offsets_key_first():
+    sampler = FixedOffsetsSampler([1, -1, 0], [0.3, 0.2, 0.5])
+    np.testing.assert_array_equal(sampler.offsets({}), [0, -1, 1])
+    np.testing.assert_allclose(sampler.weights, [0.5, 0.2, 0.3])
+
+
+def test_per_iteration_draws_from_global_state():
+    sampler = PerIterationSampler(frame_range=3, num_sampled_frames=4)
+    np.random.seed(7)
+    first = [sampler.offsets({}) for _ in range(5)]
+    np.random.seed(7)
+    again = [sampler.offsets({}) for _ in range(5)]
+    np.testing.assert_array_equal(first, again)
+    for offsets in first:
+        assert offsets[0] == 0 and offsets.dtype == np.int64
+        assert list(offsets[1:]) == sorted(offsets[1:])
+        assert np.all(np.abs(offsets) <= 3)
+
+
+def test_fixed_at_build_draws_once_per_info():
+    sampler = FixedAtBuildSampler(seed=3, frame_range=[-1, 4])
+    infos = [dict() for _ in range(20)]
+    sampler.prepare(infos)
+    drawn = [sampler.offsets(info) for info in infos]
+    np.random.seed(0)
+    assert all((sampler.offsets(info) == d).all()
+               for info, d in zip(infos, drawn))
+    assert len({int(d[1]) for d in drawn}) > 1
+    assert all(-1 <= d[1] <= 4 for d in drawn)

@@ -188,7 +188,7 @@ def test_clamping_at_both_video_ends(tiny_root):
         if key == info['nframes'] - 1:
             assert frames == [key, key - 2, key - 1, key, key]
             seen.add('end')
-        np.testing.assert_array_equal(info['frame_indices'], frames)
+        np.testing.assert_array_equal(info['frame_numbers'], frames)
     assert seen == {'start', 'end'}
 
 
@@ -197,7 +197,7 @@ def test_fixed_weights_reordered_key_first(tiny_root):
         tiny_root,
         'annotations/posetrack18_val.json',
         test_mode=True,
-        frame_indices=[1, -1, 0],
+        frame_offsets=[1, -1, 0],
         frame_weights=[0.3, 0.2, 0.5])
     info = ds.get_data_info(0)
     np.testing.assert_array_equal(info['frame_offsets'], [0, -1, 1])
@@ -208,7 +208,7 @@ def test_fixed_weights_reordered_key_first(tiny_root):
     (dict(frame_weights=[0.5, 0.5, 0.5, 0.0, 0.0]), 'sum to 1'),
     (dict(frame_weights=[-0.1, 0.3, 0.4, 0.3, 0.1]), 'non-negative'),
     (dict(frame_weights=[0.5, 0.5]), '5 values'),
-    (dict(frame_indices=[-1, 1], frame_weights=[0.5, 0.5]), 'key frame 0'),
+    (dict(frame_offsets=[-1, 1], frame_weights=[0.5, 0.5]), 'key frame 0'),
 ])
 def test_bad_frame_weights(tiny_root, kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -223,6 +223,40 @@ def test_single_frame_mode(tiny_root):
     assert len(info['img_path']) == 1
     np.testing.assert_array_equal(info['frame_weights'], [1.0])
     np.testing.assert_array_equal(info['frame_offsets'], [0])
+
+
+def test_single_mode_by_name(tiny_root):
+    ds = build(tiny_root, 'annotations/posetrack18_train.json',
+               frame_sampler_mode='single')
+    assert ds.single_frame and ds.frame_sampler_mode == 'single'
+    np.testing.assert_array_equal(ds[0]['frame_offsets'], [0])
+    with pytest.raises(ValueError, match='single_frame=True'):
+        build(tiny_root, 'annotations/posetrack18_train.json',
+              single_frame=True, frame_sampler_mode='fixed')
+
+
+def test_old_frame_indices_argument_is_named(tiny_root):
+    with pytest.raises(TypeError, match='renamed to "frame_offsets"'):
+        build(tiny_root, 'annotations/posetrack18_val.json', test_mode=True,
+              frame_indices=(-1, 0, 1))
+    with pytest.raises(TypeError, match='frame_offset'):
+        build(tiny_root, 'annotations/posetrack18_val.json',
+              frame_offset=(-1, 0, 1))
+
+
+def test_seeded_draws_are_reproduced(tiny_root):
+    """The draws of both random modes, pinned for a given seed."""
+    ann = 'annotations/posetrack18_train.json'
+    ds = build(tiny_root, ann, frame_range=3, num_sampled_frames=3)
+    np.random.seed(123)
+    assert [ds.get_data_info(i)['frame_offsets'].tolist()
+            for i in range(4)] == [[0, 2, 3, 3], [0, -1, -1, 1],
+                                   [0, -2, 0, 3], [0, -2, -1, 0]]
+    ds = build(tiny_root, ann, frame_sampler_mode='fixed_at_build', seed=3,
+               num_sampled_frames=2)
+    assert [ds.get_data_info(i)['frame_offsets'].tolist()
+            for i in range(4)] == [[0, -2, 2], [0, -2, -1], [0, -2, 2],
+                                   [0, 0, 2]]
 
 
 def _labeled_frames(ds):

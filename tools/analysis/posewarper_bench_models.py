@@ -22,11 +22,10 @@ from mmpose.structures import PoseDataSample
 from torch import nn
 
 import posewarper_mm  # noqa: F401  (registers the models)
+from posewarper_mm.datasets.temporal_window import (DEFAULT_TEST_OFFSETS,
+                                                    TemporalWindow,
+                                                    default_train_weights)
 
-# 5-frame test offsets and weights when the config has none
-DEFAULT_TEST_OFFSETS = (-2, -1, 0, 1, 2)
-DEFAULT_TEST_WEIGHTS = (0.1, 0.25, 0.3, 0.25, 0.1)
-DEFAULT_TRAIN_WEIGHTS = (0.0, 1.0)
 HEATMAP_STRIDE = 4
 OFFSET_STD_PIXELS = 2.0
 
@@ -79,13 +78,6 @@ class BenchConfig:
     train_weights: Tuple[float, ...]
 
 
-def _key_first(offsets: Sequence[int],
-               weights: Sequence[float]) -> Tuple[tuple, tuple]:
-    """Reorder (offset, weight) pairs: key frame (0), then ascending."""
-    pairs = sorted(zip(offsets, weights), key=lambda p: (p[0] != 0, p[0]))
-    return tuple(int(p[0]) for p in pairs), tuple(float(p[1]) for p in pairs)
-
-
 def _dataset_cfg(cfg: Config, name: str) -> dict:
     loader = cfg.get(name, None) or {}
     return loader.get('dataset', None) or {}
@@ -127,16 +119,22 @@ def load_bench_config(stage2_path: str,
         stage2.neck.deform_backend = deform_backend
 
     test_ds = _dataset_cfg(cfg2, 'val_dataloader')
-    offsets, weights = _key_first(
-        test_ds.get('frame_indices', DEFAULT_TEST_OFFSETS),
-        test_ds.get('frame_weights', DEFAULT_TEST_WEIGHTS))
-    if len(offsets) != len(weights):
-        raise ValueError(f'{stage2_path}: val frame_indices and '
-                         'frame_weights have different lengths')
+    offsets = test_ds.get('frame_offsets', DEFAULT_TEST_OFFSETS)
+    weights = test_ds.get('frame_weights', None)
+    try:
+        window = (
+            TemporalWindow.with_default_weights(offsets)
+            if weights is None else TemporalWindow(offsets, weights))
+    except ValueError as err:
+        raise ValueError(f'{stage2_path}: val dataset: {err}') from err
+    window = window.key_first()
+    train_ds = _dataset_cfg(cfg2, 'train_dataloader')
     train_weights = tuple(
-        float(w) for w in _dataset_cfg(cfg2, 'train_dataloader').get(
-            'frame_weights', DEFAULT_TRAIN_WEIGHTS))
-    return BenchConfig(stage1, stage2, weights, offsets, train_weights)
+        float(w) for w in train_ds.get(
+            'frame_weights',
+            default_train_weights(train_ds.get('num_sampled_frames', 1))))
+    return BenchConfig(stage1, stage2, window.weights, window.offsets,
+                       train_weights)
 
 
 def build_model(model_cfg: ConfigDict, seed: int) -> nn.Module:

@@ -1,27 +1,12 @@
 """PoseTrack18 annotation records: ids, images, persons, detections."""
 import copy
-import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
+from ..posetrack_naming import (frame_index_from_name, frame_path, image_id,
+                                video_folder)
 from . import skeleton as sk
-
-
-def video_folder(video_num: int, split: str) -> str:
-    """Folder name of a video, e.g. ``000012_mpii_train``."""
-    if not 0 <= video_num < 10000:
-        raise ValueError(f'video number must be in [0, 10000) for poseval '
-                         f'file names, got {video_num}')
-    return f'{video_num:06d}_mpii_{split}'
-
-
-def image_id(video_num: int, frame_idx: int) -> int:
-    """PoseTrack-style image id ``1<video:06d><frame:04d>``."""
-    if not 0 <= frame_idx < 10000:
-        raise ValueError(f'frame index must be in [0, 10000), got '
-                         f'{frame_idx}')
-    return 10000000000 + video_num * 10000 + frame_idx
 
 
 def annotation_id(img_id: int, person_idx: int) -> int:
@@ -50,8 +35,8 @@ def image_record(split: str, video_num: int, frame_idx: int, nframes: int,
     return dict(
         has_no_densepose=True,
         is_labeled=True,
-        file_name=(f'images/{split}/{video_folder(video_num, split)}/'
-                   f'{frame_idx:06d}.jpg'),
+        file_name=frame_path(split, video_folder(video_num, split),
+                             frame_idx),
         nframes=nframes,
         frame_id=img_id,
         vid_id=f'{video_num:06d}',
@@ -136,7 +121,7 @@ def sparsify(coco: dict, every: int) -> dict:
     out = copy.deepcopy(coco)
     keep = set()
     for img in out['images']:
-        frame_idx = int(osp.splitext(osp.basename(img['file_name']))[0])
+        frame_idx = frame_index_from_name(img['file_name'])
         img['is_labeled'] = frame_idx % every == 0
         if img['is_labeled']:
             keep.add(img['id'])

@@ -6,6 +6,7 @@ from typing import Dict, List
 
 import numpy as np
 
+from ..posetrack_naming import frame_file_name
 from . import annotations as anno
 from .video import VideoAnnotations, encode_jpeg
 
@@ -37,7 +38,7 @@ class FrameWriter:
         self.paths: List[str] = []
 
     def __call__(self, frame_idx: int, img: np.ndarray) -> None:
-        path = osp.join(self.folder, f'{frame_idx:06d}.jpg')
+        path = osp.join(self.folder, frame_file_name(frame_idx))
         with open(path, 'wb') as f:
             f.write(encode_jpeg(img, self.quality))
         self.paths.append(path)

@@ -13,7 +13,7 @@ MULTI_FRAME_META_KEYS = ('id', 'img_id', 'img_path', 'category_id',
                          'input_size', 'input_center', 'input_scale', 'flip',
                          'flip_direction', 'flip_indices', 'raw_ann_info',
                          'dataset_name', 'frame_weights', 'frame_offsets',
-                         'frame_indices', 'vid_id', 'frame_id', 'nframes',
+                         'frame_numbers', 'vid_id', 'frame_id', 'nframes',
                          'file_name')
 
 

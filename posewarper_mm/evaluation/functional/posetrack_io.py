@@ -37,12 +37,12 @@ from typing import Any, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ...datasets.posetrack_naming import parse_frame_name
 from ...utils.validation import InputFileError, check_number, check_numbers
 from .posetrack_joints import NUM_EVAL_JOINTS, keypoint_names_to_eval_ids
 
 MIN_SCORE = -9999.0
 MAX_TRACK_ID = 10000
-VIDEO_TYPES = ('mpii', 'bonn', 'mpiinew')
 
 
 class PoseTrackFileError(InputFileError):
@@ -139,32 +139,6 @@ def _numbers(value: Any, length: Optional[int], what: str) -> List[float]:
     Raises ``ValueError`` without the file; the callers add it.
     """
     return check_numbers(value, None, what, length=length, error=ValueError)
-
-
-def parse_frame_name(file_name: str) -> Tuple[str, int]:
-    """Split an image name into its video folder and frame number.
-
-    Args:
-        file_name (str): e.g. ``'images/val/000342_mpii_test/000007.jpg'``.
-
-    Returns:
-        tuple[str, int]: The folder name and the frame number.
-
-    Raises:
-        ValueError: If the name does not follow the PoseTrack pattern.
-    """
-    folder = osp.basename(osp.dirname(file_name))
-    tokens = folder.split('_')
-    if (len(tokens) < 2 or not tokens[0].isdigit()
-            or tokens[1] not in VIDEO_TYPES):
-        raise ValueError(
-            f'image {file_name!r}: video folder {folder!r} must be named '
-            f'<number>_<{"|".join(VIDEO_TYPES)}>[_...]')
-    stem = osp.basename(file_name).split('.')[0]
-    if not stem.isdigit() or int(stem) >= 10000:
-        raise ValueError(f'image {file_name!r}: frame name must be a '
-                         'number below 10000, e.g. 000007.jpg')
-    return folder, int(stem)
 
 
 def _parse_regions(image: dict) -> List[np.ndarray]:

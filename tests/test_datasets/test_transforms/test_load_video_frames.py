@@ -131,7 +131,7 @@ def test_every_frame_gets_the_key_frame_transform(train_info):
         multi = run(TRAIN_AUG, LoadVideoFrames()(copy.deepcopy(train_info)))
         flips.add(bool(multi['flip']))
         rotations.add(float(multi.get('bbox_rotation', [0])[0]) != 0)
-        same_frame = len(set(train_info['frame_indices'])) == 1
+        same_frame = len(set(train_info['frame_numbers'])) == 1
         assert np.array_equal(multi['img'][0],
                               multi['img'][1]) == same_frame
         for j, path in enumerate(train_info['img_path']):

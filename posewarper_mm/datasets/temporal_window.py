@@ -1,0 +1,189 @@
+"""The temporal window: frame offsets around a key frame and their weights.
+
+A window is a set of distinct integer offsets relative to the key frame
+(which has offset 0) with one non-negative aggregation weight per offset,
+the weights summing to 1. The model consumes frames KEY FIRST, then the
+supporting frames by ascending offset (:meth:`TemporalWindow.key_first`).
+
+Defaults:
+
+- test: PoseWarper's offsets ``(-2, -1, 0, 1, 2)`` with weights ``(0.1,
+  0.25, 0.3, 0.25, 0.1)`` (:data:`DEFAULT_TEST_WINDOW`); other offsets get
+  uniform weights (:meth:`TemporalWindow.with_default_weights`);
+- training: ``n`` supporting frames drawn from ``frame_range`` (default
+  :data:`DEFAULT_TRAIN_FRAME_RANGE`) with key-first weights ``[0.0, 1/n,
+  ...]`` (:func:`default_train_weights`), i.e. the loss is on the warped
+  supporting frames only.
+"""
+from dataclasses import dataclass
+from typing import Iterable, Sequence, Tuple, Union
+
+import numpy as np
+
+DEFAULT_TEST_OFFSETS = (-2, -1, 0, 1, 2)
+DEFAULT_TEST_WEIGHTS = (0.1, 0.25, 0.3, 0.25, 0.1)
+DEFAULT_TRAIN_FRAME_RANGE = (-2, 2)
+
+
+def check_frame_weights(weights: Sequence[float], length: int,
+                        what: str) -> np.ndarray:
+    """Validate aggregation weights.
+
+    Args:
+        weights (Sequence[float]): The weights.
+        length (int): Expected number of weights.
+        what (str): Description used in error messages.
+
+    Returns:
+        np.ndarray: float32 weights of shape (length,).
+
+    Raises:
+        ValueError: On a wrong length, negative values or a sum != 1.
+    """
+    arr = np.asarray(list(weights), dtype=np.float64)
+    if arr.ndim != 1 or arr.shape[0] != length:
+        raise ValueError(f'frame_weights {list(weights)} must have '
+                         f'{length} values ({what})')
+    if np.any(arr < 0):
+        raise ValueError(
+            f'frame_weights must be non-negative, got {list(weights)}')
+    if not np.isclose(arr.sum(), 1.0, atol=1e-6):
+        raise ValueError(
+            f'frame_weights must sum to 1, got {list(weights)} (sum '
+            f'{arr.sum():.6g})')
+    return arr.astype(np.float32)
+
+
+def check_frame_offsets(offsets: Iterable) -> Tuple[int, ...]:
+    """Distinct integer offsets that contain the key frame 0.
+
+    Args:
+        offsets (Iterable): Offsets in any order (ints, numpy ints or
+            integral floats).
+
+    Returns:
+        tuple[int]: The offsets as ints, in the given order.
+
+    Raises:
+        ValueError: For a non-integer, a repeated offset or no 0.
+    """
+    given = list(offsets)
+    values = []
+    for value in given:
+        try:
+            as_int = int(value)
+        except (TypeError, ValueError):
+            as_int = None
+        if as_int is None or as_int != value:
+            raise ValueError(f'frame offsets must be integers, got {given}')
+        values.append(as_int)
+    if 0 not in values or len(set(values)) != len(values):
+        raise ValueError('frame offsets must be distinct and contain the '
+                         f'key frame 0, got {given}')
+    return tuple(values)
+
+
+def default_train_weights(num_sampled_frames: int) -> Tuple[float, ...]:
+    """Key-first training weights ``[0.0, 1/n, ..., 1/n]``."""
+    n = int(num_sampled_frames)
+    return (0.0, ) + (1.0 / n, ) * n
+
+
+def normalize_frame_range(
+        frame_range: Union[int, Sequence[int]]) -> Tuple[int, int]:
+    """Turn ``k`` or ``[low, high]`` into ``(low, high)`` with low <= high.
+
+    Raises:
+        ValueError: For a negative ``k``, a wrong length or low > high.
+    """
+    if isinstance(frame_range, (int, np.integer)):
+        if frame_range < 0:
+            raise ValueError(f'frame_range must be >= 0, got {frame_range}')
+        return -int(frame_range), int(frame_range)
+    values = list(frame_range)
+    if len(values) != 2 or not all(
+            isinstance(v, (int, np.integer)) for v in values):
+        raise ValueError('frame_range must be an int or two ints [low, '
+                         f'high], got {frame_range!r}')
+    low, high = int(values[0]), int(values[1])
+    if low > high:
+        raise ValueError(f'frame_range low > high: {frame_range!r}')
+    return low, high
+
+
+@dataclass(frozen=True)
+class TemporalWindow:
+    """Frame offsets around a key frame and one weight per offset.
+
+    Both are validated on construction: the offsets are distinct integers
+    that contain the key frame 0 (any order), the weights are as many,
+    non-negative and sum to 1. Both are stored as tuples in the given
+    order; :meth:`key_first` gives the model's order.
+
+    Attributes:
+        offsets (tuple[int]): T offsets relative to the key frame.
+        weights (tuple[float]): T aggregation weights, aligned with
+            ``offsets``.
+    """
+    offsets: Tuple[int, ...] = DEFAULT_TEST_OFFSETS
+    weights: Tuple[float, ...] = DEFAULT_TEST_WEIGHTS
+
+    def __post_init__(self) -> None:
+        offsets = check_frame_offsets(self.offsets)
+        check_frame_weights(self.weights, len(offsets), 'one per offset')
+        object.__setattr__(self, 'offsets', offsets)
+        object.__setattr__(self, 'weights',
+                           tuple(float(w) for w in self.weights))
+
+    @classmethod
+    def with_default_weights(cls, offsets: Iterable) -> 'TemporalWindow':
+        """PoseWarper's weights for ``(-2, ..., 2)``, uniform otherwise."""
+        offsets = check_frame_offsets(offsets)
+        if offsets == DEFAULT_TEST_OFFSETS:
+            return cls(offsets, DEFAULT_TEST_WEIGHTS)
+        return cls(offsets, (1.0 / len(offsets), ) * len(offsets))
+
+    @property
+    def num_frames(self) -> int:
+        """T, the number of frames of the window."""
+        return len(self.offsets)
+
+    def key_first(self) -> 'TemporalWindow':
+        """The same window ordered key (0) first, then ascending offsets."""
+        rest = sorted((i for i, o in enumerate(self.offsets) if o != 0),
+                      key=lambda i: self.offsets[i])
+        order = [self.offsets.index(0)] + rest
+        return TemporalWindow(
+            tuple(self.offsets[i] for i in order),
+            tuple(self.weights[i] for i in order))
+
+    def online(self) -> 'TemporalWindow':
+        """Keep the offsets <= 0, their weights renormalised to sum to 1.
+
+        ``(-2, -1, 0, 1, 2)`` with ``(0.1, 0.25, 0.3, 0.25, 0.1)`` becomes
+        ``(-2, -1, 0)`` with ``(0.1, 0.25, 0.3) / 0.65``.
+
+        Raises:
+            ValueError: If the past frames and key frame have zero total
+                weight.
+        """
+        kept = [(o, w) for o, w in zip(self.offsets, self.weights) if o <= 0]
+        total = sum(w for _, w in kept)
+        if total <= 0:
+            raise ValueError(
+                'online mode needs the key frame or past frames with a '
+                f'positive weight; offsets {list(self.offsets)}, weights '
+                f'{list(self.weights)}')
+        return TemporalWindow(
+            tuple(o for o, _ in kept), tuple(w / total for _, w in kept))
+
+    def offsets_array(self) -> np.ndarray:
+        """The offsets as int64 (T,), in the stored order."""
+        return np.asarray(self.offsets, dtype=np.int64)
+
+    def weights_array(self) -> np.ndarray:
+        """The weights as float32 (T,), in the stored order."""
+        return np.asarray(self.weights, dtype=np.float64).astype(np.float32)
+
+
+DEFAULT_TEST_WINDOW = TemporalWindow()
