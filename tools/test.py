@@ -32,26 +32,22 @@ checked for writability. A checkpoint that leaves model weights unloaded
 ``--allow-partial-checkpoint`` is given.
 """
 import argparse
-import gc
 import os
 import os.path as osp
 import sys
 
 from mmengine.config import Config, ConfigDict, DictAction
-from mmengine.runner import Runner
 from torch.distributed.elastic.multiprocessing.errors import record
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if REPO_ROOT not in sys.path:
     sys.path.insert(0, REPO_ROOT)
 
-# importing the package registers its modules in mmpose's registries
-from posewarper_mm import engine  # noqa: E402
-from posewarper_mm.utils import InputFileError  # noqa: E402
-from posewarper_mm.utils import OutputLocationError  # noqa: E402
+# a sibling module; it imports posewarper_mm, which registers its modules
+# in mmpose's registries
+import launch_utils  # noqa: E402
 
-# errors in the user's files and paths: one line, no traceback
-USER_ERRORS = (InputFileError, OutputLocationError, engine.ResumeError)
+from posewarper_mm import engine  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -190,21 +186,10 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     cfg.launcher = args.launcher
     cfg.load_from = args.checkpoint
 
-    engine.resolve_work_dir(cfg, args.work_dir, args.config)
+    launch_utils.resolve_work_dir(cfg, args.work_dir, args.config)
 
     if args.show or args.show_dir is not None:
-        hooks = cfg.get('default_hooks', None) or {}
-        if 'visualization' not in hooks:
-            raise ValueError(
-                f'{args.config}: --show/--show-dir need default_hooks.'
-                'visualization=dict(type="PoseVisualizationHook")')
-        vis = cfg.default_hooks.visualization
-        vis.enable = True
-        vis.show = args.show
-        if args.show:
-            vis.wait_time = args.wait_time
-        vis.out_dir = args.show_dir
-        vis.interval = args.interval
+        launch_utils.enable_visualization(cfg, args)
 
     if args.pred_dir is not None:
         evaluators = cfg.test_evaluator
@@ -238,27 +223,21 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 def main(argv=None) -> None:
     """Build the runner from the merged config and test.
 
-    Errors in the user's files and paths (:data:`USER_ERRORS`) end the run
-    with one line and exit status 1 instead of a traceback.
+    Errors in the user's files and paths end the run with one line and
+    exit status 1 instead of a traceback (see
+    :func:`launch_utils.run_runner`).
     """
     args = parse_args(argv)
-    succeeded = False
-    try:
-        cfg = merge_args(Config.fromfile(args.config), args)
-        engine.setup_cpu_distributed(cfg)
-        runner = Runner.from_cfg(cfg)
+
+    def run(runner) -> None:
         if args.out:
             runner.register_hook(
                 engine.SaveTestMetricsHook(args.out), 'LOWEST')
         runner.test()
-        succeeded = True
-    except USER_ERRORS as error:
-        raise SystemExit(f'test.py: error: {error}') from None
-    finally:
-        # release the runner's loader workers before the process group
-        runner = None
-        gc.collect()
-        engine.teardown_distributed(succeeded)
+
+    launch_utils.run_runner(
+        'test.py', lambda: merge_args(Config.fromfile(args.config), args),
+        run)
 
 
 if __name__ == '__main__':

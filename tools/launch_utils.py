@@ -1,5 +1,13 @@
-"""``--resume`` handling: continue a run, never restart it from elsewhere.
+"""What ``tools/train.py`` and ``tools/test.py`` share.
 
+- :func:`resolve_work_dir`: the work directory, command line > config >
+  ``./work_dirs/<config name>``.
+- :func:`enable_visualization`: ``--show``/``--show-dir``.
+- :func:`resolve_resume`: ``--resume [PATH]`` (below).
+- :func:`run_runner`: build the Runner, run it, end with one line on an
+  error in the user's files, and always release the process group.
+
+``--resume`` continues a run and never restarts it from elsewhere.
 mmpose's ``tools/train.py`` turns ``--resume`` (without a path) into
 ``resume=True, load_from=None`` and merges ``--cfg-options`` afterwards.
 A ``load_from`` given there (the README's way to pass pretrained weights)
@@ -17,20 +25,110 @@ checkpoint yet silently lost the config's ``load_from``.
   ``load_from`` (if any), e.g. the stage-1 checkpoint of a stage-2 config.
 
 The decision, the file and the reason are logged.
+
+The scripts import this module as a sibling (``python tools/train.py``
+puts ``tools/`` first on ``sys.path``).
 """
+import argparse
+import gc
 import logging
 import os.path as osp
-from typing import Optional
+from typing import Callable, Optional
 
 from mmengine.config import Config
 from mmengine.logging import print_log
-from mmengine.runner import find_latest_checkpoint
+from mmengine.runner import Runner, find_latest_checkpoint
+
+from posewarper_mm.engine import setup_cpu_distributed, teardown_distributed
+from posewarper_mm.utils import InputFileError, OutputLocationError
 
 AUTO_RESUME = 'auto'
 
 
 class ResumeError(RuntimeError):
     """The work directory names a checkpoint that cannot be resumed."""
+
+
+# errors in the user's files and paths: one line, no traceback
+USER_ERRORS = (InputFileError, OutputLocationError, ResumeError)
+
+
+def resolve_work_dir(cfg: Config, work_dir: Optional[str],
+                     config_path: str) -> None:
+    """Set ``cfg.work_dir``: command line > config > ``./work_dirs/<name>``.
+
+    Args:
+        cfg (Config): The config to update in place.
+        work_dir (str, optional): ``--work-dir`` of the command line.
+        config_path (str): Path of the config file (names the default).
+    """
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(config_path))[0])
+
+
+def enable_visualization(cfg: Config, args: argparse.Namespace) -> None:
+    """Switch on the PoseVisualizationHook for ``--show``/``--show-dir``.
+
+    Args:
+        cfg (Config): The config; ``default_hooks.visualization`` is
+            updated in place.
+        args (argparse.Namespace): The parsed arguments (``config``,
+            ``show``, ``show_dir``, ``wait_time``, ``interval``).
+
+    Raises:
+        ValueError: If the config has no ``default_hooks.visualization``.
+    """
+    hooks = cfg.get('default_hooks', None) or {}
+    if 'visualization' not in hooks:
+        raise ValueError(
+            f'{args.config}: --show/--show-dir need '
+            'default_hooks.visualization=dict(type="PoseVisualizationHook")')
+    vis = cfg.default_hooks.visualization
+    vis.enable = True
+    vis.show = args.show
+    if args.show:
+        vis.wait_time = args.wait_time
+    vis.out_dir = args.show_dir
+    vis.interval = args.interval
+
+
+def run_runner(prog: str, make_config: Callable[[], Config],
+               run: Callable[[Runner], None]) -> None:
+    """Build the Runner from ``make_config()`` and call ``run(runner)``.
+
+    Errors in the user's files and paths (:data:`USER_ERRORS`) end the
+    process with one line, ``<prog>: error: <message>``, and exit status 1
+    instead of a traceback. Whatever happens, the runner (and its loader
+    workers) is released before the process group is torn down.
+
+    Args:
+        prog (str): Script name that starts the error line, e.g.
+            ``'train.py'``.
+        make_config (Callable[[], Config]): Loads and merges the config.
+        run (Callable[[Runner], None]): What to do with the runner, e.g.
+            ``lambda runner: runner.train()``.
+
+    Raises:
+        SystemExit: On one of :data:`USER_ERRORS`.
+    """
+    succeeded = False
+    runner = None
+    try:
+        cfg = make_config()
+        setup_cpu_distributed(cfg)
+        runner = Runner.from_cfg(cfg)
+        run(runner)
+        succeeded = True
+    except USER_ERRORS as error:
+        raise SystemExit(f'{prog}: error: {error}') from None
+    finally:
+        # release the runner's loader workers before the process group
+        runner = None
+        gc.collect()
+        teardown_distributed(succeeded)
 
 
 def latest_checkpoint(work_dir: str) -> Optional[str]:
