@@ -2,7 +2,9 @@
 
 - :func:`resolve_work_dir`: the work directory, command line > config >
   ``./work_dirs/<config name>``.
-- :func:`enable_visualization`: ``--show``/``--show-dir``.
+- :func:`add_visualization_args`, :func:`enable_visualization`:
+  ``--show``/``--show-dir``.
+- :func:`parse_launcher_args`: ``--launcher`` and the local rank.
 - :func:`resolve_resume`: ``--resume [PATH]`` (below).
 - :func:`run_runner`: build the Runner, run it, end with one line on an
   error in the user's files, and always release the process group.
@@ -32,6 +34,7 @@ puts ``tools/`` first on ``sys.path``).
 import argparse
 import gc
 import logging
+import os
 import os.path as osp
 from typing import Callable, Optional
 
@@ -67,6 +70,62 @@ def resolve_work_dir(cfg: Config, work_dir: Optional[str],
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(config_path))[0])
+
+
+def add_visualization_args(parser: argparse.ArgumentParser,
+                           subject: str) -> None:
+    """Add ``--show-dir``, ``--show``, ``--interval`` and ``--wait-time``.
+
+    Args:
+        parser (argparse.ArgumentParser): The script's parser.
+        subject (str): What is visualised, for the help texts (e.g.
+            ``'validation predictions'``).
+    """
+    parser.add_argument(
+        '--show-dir',
+        help=f'directory where the visualised {subject} are saved')
+    parser.add_argument(
+        '--show',
+        action='store_true',
+        help=f'display the {subject} in a window')
+    parser.add_argument(
+        '--interval',
+        type=int,
+        default=1,
+        help='visualise every INTERVAL-th sample')
+    parser.add_argument(
+        '--wait-time',
+        type=float,
+        default=1,
+        help='display time of every window (seconds)')
+
+
+def parse_launcher_args(parser: argparse.ArgumentParser,
+                        argv=None) -> argparse.Namespace:
+    """Add ``--launcher`` and the local rank, then parse ``argv``.
+
+    ``torch.distributed.launch`` passes ``--local-rank`` (torch >= 2.0) or
+    ``--local_rank``; ``torchrun`` sets the ``LOCAL_RANK`` variable
+    instead, which is set from the argument when missing.
+
+    Args:
+        parser (argparse.ArgumentParser): The script's parser.
+        argv (list[str], optional): The arguments (default: the command
+            line).
+
+    Returns:
+        argparse.Namespace: The parsed arguments.
+    """
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
 
 
 def enable_visualization(cfg: Config, args: argparse.Namespace) -> None:

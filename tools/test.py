@@ -32,7 +32,6 @@ checked for writability. A checkpoint that leaves model weights unloaded
 ``--allow-partial-checkpoint`` is given.
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
@@ -86,38 +85,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         action=DictAction,
         help='override config settings, xxx=yyy pairs merged last, e.g. '
         'test_dataloader.batch_size=8')
-    parser.add_argument(
-        '--show-dir',
-        help='directory where the visualised predictions are saved')
-    parser.add_argument(
-        '--show',
-        action='store_true',
-        help='display the predictions in a window')
-    parser.add_argument(
-        '--interval',
-        type=int,
-        default=1,
-        help='visualise every INTERVAL-th sample')
-    parser.add_argument(
-        '--wait-time',
-        type=float,
-        default=1,
-        help='display time of every window (seconds)')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
+    launch_utils.add_visualization_args(parser, 'predictions')
     parser.add_argument(
         engine.ALLOW_PARTIAL_FLAG,
         action='store_true',
         help='run even if the checkpoint leaves model weights unloaded '
         '(by default that is an error: another architecture or stage)')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    return launch_utils.parse_launcher_args(parser, argv)
 
 
 def set_bbox_protocol(cfg: Config, args: argparse.Namespace) -> None:
@@ -221,12 +195,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 
 @record
 def main(argv=None) -> None:
-    """Build the runner from the merged config and test.
-
-    Errors in the user's files and paths end the run with one line and
-    exit status 1 instead of a traceback (see
-    :func:`launch_utils.run_runner`).
-    """
+    """Test; see :func:`launch_utils.run_runner` for errors and exit."""
     args = parse_args(argv)
 
     def run(runner) -> None:
@@ -236,8 +205,7 @@ def main(argv=None) -> None:
         runner.test()
 
     launch_utils.run_runner(
-        'test.py', lambda: merge_args(Config.fromfile(args.config), args),
-        run)
+        'test.py', lambda: merge_args(Config.fromfile(args.config), args), run)
 
 
 if __name__ == '__main__':

@@ -29,7 +29,6 @@ runs on CPU; with ``tools/dist_train.sh`` the processes use the gloo
 backend.
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
@@ -73,23 +72,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         action='store_true',
         help='scale the learning rate by the actual total batch size '
         'over auto_scale_lr.base_batch_size of the config')
-    parser.add_argument(
-        '--show-dir',
-        help='directory where validation visualisations are saved')
-    parser.add_argument(
-        '--show',
-        action='store_true',
-        help='display validation predictions in a window')
-    parser.add_argument(
-        '--interval',
-        type=int,
-        default=1,
-        help='visualise every INTERVAL-th sample')
-    parser.add_argument(
-        '--wait-time',
-        type=float,
-        default=1,
-        help='display time of every window (seconds)')
+    launch_utils.add_visualization_args(parser, 'validation predictions')
     parser.add_argument(
         '--tensorboard',
         action='store_true',
@@ -102,18 +85,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='override config settings, xxx=yyy pairs merged last, e.g. '
         'train_dataloader.batch_size=8 or key="[(a,b),(c,d)]" (quotes '
         'needed, no white space)')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    # torch.distributed.launch passes --local-rank (torch >= 2.0) or
-    # --local_rank; torchrun sets the LOCAL_RANK variable instead.
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    return launch_utils.parse_launcher_args(parser, argv)
 
 
 def _add_tensorboard(cfg: Config) -> None:
@@ -208,12 +180,7 @@ def load_config(args: argparse.Namespace) -> Config:
 
 @record
 def main(argv=None) -> None:
-    """Build the runner from the merged config and train.
-
-    Errors in the user's files and paths end the run with one line and
-    exit status 1 instead of a traceback (see
-    :func:`launch_utils.run_runner`).
-    """
+    """Train; see :func:`launch_utils.run_runner` for errors and exit."""
     args = parse_args(argv)
     launch_utils.run_runner('train.py', lambda: load_config(args),
                             lambda runner: runner.train())

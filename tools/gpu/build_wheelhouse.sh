@@ -40,12 +40,7 @@
 #   MAX_JOBS              $(nproc)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-
-case "${1:-}" in -h|--help) usage; exit 0 ;; esac
-if [ $# -gt 1 ]; then
-    usage >&2
-    exit 2
-fi
+check_usage 0 1 "$@"
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 CACHE="$(cache_dir)"

@@ -19,12 +19,7 @@
 #   PWMM_PYTHON312   python3.12
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-
-case "${1:-}" in -h|--help) usage; exit 0 ;; esac
-if [ $# -lt 2 ]; then
-    usage >&2
-    exit 2
-fi
+check_usage 2 '' "$@"
 WHEELHOUSE="$(realpath -m -- "$1")"
 OUT_DIR="$(realpath -m -- "$2")"
 shift 2

@@ -2,10 +2,10 @@
 #
 #   source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 #
-# usage (the calling script's header comment), log and die lines named
-# after the script, the cache folder and the Python 3.12 venvs of
-# build_wheelhouse.sh (build venv) and check_wheelhouse_cpu.sh (stand-in
-# for the GPU image).
+# the usage text (the calling script's header comment) and the check of
+# its arguments, log and die lines named after the script, the cache
+# folder and the Python 3.12 venvs of build_wheelhouse.sh (build venv)
+# and check_wheelhouse_cpu.sh (stand-in for the GPU image).
 #
 # Environment (defaults):
 #   PWMM_CACHE_DIR   ~/.cache/posewarper_mm
@@ -23,6 +23,19 @@ cache_dir() {
 # usage: print the calling script's header comment (line 2 to `set -euo`)
 usage() {
     sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'
+}
+
+# check_usage MIN MAX ARGS...: `-h`/`--help` prints the usage and exits
+# 0; fewer than MIN or more than MAX (empty: no limit) arguments print it
+# on stderr and exit 2
+check_usage() {
+    local min="$1" max="$2"
+    shift 2
+    case "${1:-}" in -h|--help) usage; exit 0 ;; esac
+    if [ $# -lt "$min" ] || { [ -n "$max" ] && [ $# -gt "$max" ]; }; then
+        usage >&2
+        exit 2
+    fi
 }
 
 # log MESSAGE...: one time-stamped line, e.g. `[build_wheelhouse 12:00:00]`
