@@ -1,10 +1,13 @@
 """Importing posewarper_mm registers its modules into mmpose's registries."""
 import importlib
 import inspect
+import subprocess
+import sys
 
 from mmpose import registry as mmpose_registry
 
 import posewarper_mm  # noqa: F401
+from posewarper_mm.testing import REPO_ROOT
 
 EXPECTED = {
     'DATASETS': {'PoseTrackVideoPairDataset'},
@@ -55,3 +58,19 @@ def test_registered_names_listed():
         found |= _ours(getattr(mmpose_registry, reg_name))
     undocumented = found - documented
     assert not undocumented, f'add these to EXPECTED: {undocumented}'
+
+
+def test_import_leaves_generator_and_test_helpers_out():
+    """``import posewarper_mm`` imports neither the synthetic generator nor
+    the test helpers (checked in a fresh interpreter)."""
+    code = ('import sys, posewarper_mm; '
+            'print(sorted(m for m in sys.modules if "synthetic" in m '
+            'or m.startswith("posewarper_mm.testing")))')
+    proc = subprocess.run([sys.executable, '-c', code],
+                          cwd=str(REPO_ROOT),
+                          stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE,
+                          text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.strip().splitlines()[-1] == '[]', proc.stdout

@@ -18,24 +18,33 @@ Examples::
     python tools/quickstart.py                # full run
     python tools/quickstart.py --quick        # a few iterations (tests)
     python tools/quickstart.py --fresh        # regenerate data, retrain
+
+``DATA_KW``, :func:`data_options` and :func:`schedule_options` are also
+read by ``tools/gpu/check_gpu.sh`` and the tests' quickstart helpers
+(``posewarper_mm.testing.tiny_quickstart``).
 """
 import argparse
 import json
+import math
 import os
 import os.path as osp
 import shutil
 import subprocess
 import sys
 import time
-from typing import Dict, List, Optional
+from typing import Dict, List, Mapping, Optional
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-if REPO_ROOT not in sys.path:
-    sys.path.insert(0, REPO_ROOT)
+# the package, and tools/analysis for gt_subsets (shared with
+# tools/analysis/eval_propagation.py)
+for _path in (REPO_ROOT, osp.join(REPO_ROOT, 'tools', 'analysis')):
+    if _path not in sys.path:
+        sys.path.insert(0, _path)
+
+from gt_subsets import filter_gt_dir  # noqa: E402
 
 from posewarper_mm.datasets import synthetic  # noqa: E402
 from posewarper_mm.evaluation import functional as posetrack_eval  # noqa
-from posewarper_mm.utils import quickstart_utils as report  # noqa: E402
 
 STAGE1_CFG = 'configs/quickstart/posewarper-stage1_hrnet-tiny_synthetic.py'
 STAGE2_CFG = 'configs/quickstart/posewarper_hrnet-tiny_synthetic.py'
@@ -112,6 +121,27 @@ class Job:
         return out
 
 
+def data_options(data_root: str) -> List[str]:
+    """``--cfg-options`` that point a quickstart config at ``data_root``.
+
+    Args:
+        data_root (str): Root of a generated PoseTrack18-format dataset.
+
+    Returns:
+        list[str]: ``key=value`` overrides of every data path.
+    """
+    root = data_root.rstrip('/') + '/'
+    return [
+        f'train_dataloader.dataset.data_root={root}',
+        f'val_dataloader.dataset.data_root={root}',
+        f'test_dataloader.dataset.data_root={root}',
+        f'val_evaluator.ann_file={root}annotations/posetrack18_val.json',
+        f'val_evaluator.gt_folder={root}annotations/val',
+        f'test_evaluator.ann_file={root}annotations/posetrack18_val.json',
+        f'test_evaluator.gt_folder={root}annotations/val',
+    ]
+
+
 def schedule_options(iters: int) -> List[str]:
     """Shorten or lengthen an iteration-based quickstart schedule."""
     first, second = int(iters * 2 / 3), int(iters * 0.87)
@@ -128,6 +158,105 @@ def configured_iters(config: str) -> int:
     from mmengine.config import Config
     return int(
         Config.fromfile(osp.join(REPO_ROOT, config)).train_cfg.max_iters)
+
+
+SUMMARY_COLUMNS = ('Head', 'Shoulder', 'Elbow', 'Wrist', 'Hip', 'Knee',
+                   'Ankle', 'Total')
+
+
+def plot_joint_ap(tables: Mapping[str, Mapping[str, Mapping[str, float]]],
+                  out_file: str) -> str:
+    """Bar plot of the AP columns per method, one panel per table.
+
+    Args:
+        tables: Table name -> method -> result (``Head`` ... ``Total``).
+        out_file (str): PNG path.
+
+    Returns:
+        str: ``out_file``.
+    """
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fig, axes = plt.subplots(
+        len(tables), 1, figsize=(12, 3.2 * len(tables)), squeeze=False)
+    x = np.arange(len(SUMMARY_COLUMNS))
+    for ax, (title, rows) in zip(axes[:, 0], tables.items()):
+        width = 0.8 / max(len(rows), 1)
+        for i, (method, result) in enumerate(rows.items()):
+            values = [result[c] for c in SUMMARY_COLUMNS]
+            ax.bar(
+                x + (i - (len(rows) - 1) / 2) * width,
+                values,
+                width,
+                label=method)
+        ax.set_xticks(x,
+                      [c if c != 'Total' else 'Mean' for c in SUMMARY_COLUMNS])
+        ax.set_ylabel('AP (%)')
+        ax.set_ylim(0, 100)
+        ax.set_title(title)
+        ax.legend(loc='upper left', bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out_file, dpi=100, bbox_inches='tight')
+    plt.close(fig)
+    return out_file
+
+
+def _fmt_time(seconds: float) -> str:
+    return f'{seconds / 60:.1f} min' if seconds >= 60 else f'{seconds:.0f} s'
+
+
+def write_report(out_file: str,
+                 tables: Mapping[str, Mapping[str, Mapping[str, float]]],
+                 commands: List[str],
+                 times: Mapping[str, float],
+                 total_time: float,
+                 plot_path: Optional[str] = None,
+                 quick: bool = False) -> str:
+    """Write the quickstart report as Markdown.
+
+    Args:
+        out_file (str): Report path.
+        tables: Table name -> method -> result.
+        commands (list[str]): The commands that were run, in order.
+        times (Mapping[str, float]): Seconds per step.
+        total_time (float): Seconds for the whole job.
+        plot_path (str, optional): PNG to embed (relative link).
+        quick (bool): The job ran in its shortened mode.
+
+    Returns:
+        str: ``out_file``.
+
+    Raises:
+        ValueError: A table holds a non-finite value.
+    """
+    for title, rows in tables.items():
+        for method, result in rows.items():
+            bad = [c for c in SUMMARY_COLUMNS if not math.isfinite(result[c])]
+            if bad:
+                raise ValueError(f'{title} / {method}: non-finite {bad}')
+    lines = ['# PoseWarper quickstart on generated sparse-label videos', '']
+    if quick:
+        lines += [
+            '> Shortened run (`--quick`): a few iterations on tiny data; '
+            'the numbers check the pipeline, not the method.', ''
+        ]
+    for title, rows in tables.items():
+        lines += [
+            f'## PoseTrack AP, {title}', '',
+            posetrack_eval.format_posetrack_table(rows), ''
+        ]
+    if plot_path:
+        lines += [f'![per-column AP]({osp.basename(plot_path)})', '']
+    lines += ['## Time per step', '', '| step | time |', '|---|---|']
+    lines += [f'| {name} | {_fmt_time(t)} |' for name, t in times.items()]
+    lines += [f'| **total** | **{_fmt_time(total_time)}** |', '']
+    lines += ['## Commands', '', '```shell', *commands, '```', '']
+    with open(out_file, 'w', encoding='utf-8') as f:
+        f.write('\n'.join(lines))
+    return out_file
 
 
 def main(argv: Optional[List[str]] = None) -> None:
@@ -160,7 +289,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     stage2_dir = osp.join(work_dir, 'stage2')
     stage1_ckpt = osp.join(stage1_dir, f'iter_{iters1}.pth')
     stage2_ckpt = osp.join(stage2_dir, f'iter_{iters2}.pth')
-    common = report.data_options(data_root)
+    common = data_options(data_root)
 
     if osp.isfile(stage1_ckpt):
         print(f'stage 1: using {stage1_ckpt} (--fresh retrains)')
@@ -198,11 +327,9 @@ def main(argv: Optional[List[str]] = None) -> None:
         'all frames':
         gt_dir,
         'occluded frames':
-        report.filter_gt_dir(gt_dir, osp.join(work_dir, 'gt_occluded'),
-                             'occluded'),
+        filter_gt_dir(gt_dir, osp.join(work_dir, 'gt_occluded'), 'occluded'),
         'blurred frames':
-        report.filter_gt_dir(gt_dir, osp.join(work_dir, 'gt_blurred'),
-                             'blurred'),
+        filter_gt_dir(gt_dir, osp.join(work_dir, 'gt_blurred'), 'blurred'),
     }
     tables: Dict[str, Dict[str, dict]] = {}
     for subset, subset_gt in subsets.items():
@@ -225,8 +352,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     for subset, rows in tables.items():
         print(f'\nPoseTrack AP on generated videos, {subset}:')
         print(posetrack_eval.format_posetrack_table(rows))
-    plot = report.plot_joint_ap(tables, osp.join(work_dir, 'joint_ap.png'))
-    report_file = report.write_report(
+    plot = plot_joint_ap(tables, osp.join(work_dir, 'joint_ap.png'))
+    report_file = write_report(
         osp.join(work_dir, 'report.md'),
         tables=tables,
         commands=job.commands,

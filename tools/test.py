@@ -32,26 +32,21 @@ checked for writability. A checkpoint that leaves model weights unloaded
 ``--allow-partial-checkpoint`` is given.
 """
 import argparse
-import gc
-import os
 import os.path as osp
 import sys
 
 from mmengine.config import Config, ConfigDict, DictAction
-from mmengine.runner import Runner
 from torch.distributed.elastic.multiprocessing.errors import record
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if REPO_ROOT not in sys.path:
     sys.path.insert(0, REPO_ROOT)
 
-# importing the package registers its modules in mmpose's registries
-from posewarper_mm import engine  # noqa: E402
-from posewarper_mm.utils import InputFileError  # noqa: E402
-from posewarper_mm.utils import OutputLocationError  # noqa: E402
+# a sibling module; it imports posewarper_mm, which registers its modules
+# in mmpose's registries
+import launch_utils  # noqa: E402
 
-# errors in the user's files and paths: one line, no traceback
-USER_ERRORS = (InputFileError, OutputLocationError, engine.ResumeError)
+from posewarper_mm import engine  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -90,38 +85,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         action=DictAction,
         help='override config settings, xxx=yyy pairs merged last, e.g. '
         'test_dataloader.batch_size=8')
-    parser.add_argument(
-        '--show-dir',
-        help='directory where the visualised predictions are saved')
-    parser.add_argument(
-        '--show',
-        action='store_true',
-        help='display the predictions in a window')
-    parser.add_argument(
-        '--interval',
-        type=int,
-        default=1,
-        help='visualise every INTERVAL-th sample')
-    parser.add_argument(
-        '--wait-time',
-        type=float,
-        default=1,
-        help='display time of every window (seconds)')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
+    launch_utils.add_visualization_args(parser, 'predictions')
     parser.add_argument(
         engine.ALLOW_PARTIAL_FLAG,
         action='store_true',
         help='run even if the checkpoint leaves model weights unloaded '
         '(by default that is an error: another architecture or stage)')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    return launch_utils.parse_launcher_args(parser, argv)
 
 
 def set_bbox_protocol(cfg: Config, args: argparse.Namespace) -> None:
@@ -190,21 +160,10 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     cfg.launcher = args.launcher
     cfg.load_from = args.checkpoint
 
-    engine.resolve_work_dir(cfg, args.work_dir, args.config)
+    launch_utils.resolve_work_dir(cfg, args.work_dir, args.config)
 
     if args.show or args.show_dir is not None:
-        hooks = cfg.get('default_hooks', None) or {}
-        if 'visualization' not in hooks:
-            raise ValueError(
-                f'{args.config}: --show/--show-dir need default_hooks.'
-                'visualization=dict(type="PoseVisualizationHook")')
-        vis = cfg.default_hooks.visualization
-        vis.enable = True
-        vis.show = args.show
-        if args.show:
-            vis.wait_time = args.wait_time
-        vis.out_dir = args.show_dir
-        vis.interval = args.interval
+        launch_utils.enable_visualization(cfg, args)
 
     if args.pred_dir is not None:
         evaluators = cfg.test_evaluator
@@ -236,29 +195,17 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 
 @record
 def main(argv=None) -> None:
-    """Build the runner from the merged config and test.
-
-    Errors in the user's files and paths (:data:`USER_ERRORS`) end the run
-    with one line and exit status 1 instead of a traceback.
-    """
+    """Test; see :func:`launch_utils.run_runner` for errors and exit."""
     args = parse_args(argv)
-    succeeded = False
-    try:
-        cfg = merge_args(Config.fromfile(args.config), args)
-        engine.setup_cpu_distributed(cfg)
-        runner = Runner.from_cfg(cfg)
+
+    def run(runner) -> None:
         if args.out:
             runner.register_hook(
                 engine.SaveTestMetricsHook(args.out), 'LOWEST')
         runner.test()
-        succeeded = True
-    except USER_ERRORS as error:
-        raise SystemExit(f'test.py: error: {error}') from None
-    finally:
-        # release the runner's loader workers before the process group
-        runner = None
-        gc.collect()
-        engine.teardown_distributed(succeeded)
+
+    launch_utils.run_runner(
+        'test.py', lambda: merge_args(Config.fromfile(args.config), args), run)
 
 
 if __name__ == '__main__':

@@ -29,27 +29,20 @@ runs on CPU; with ``tools/dist_train.sh`` the processes use the gloo
 backend.
 """
 import argparse
-import gc
-import os
 import os.path as osp
 import sys
 
 from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.device import get_device
-from mmengine.runner import Runner
 from torch.distributed.elastic.multiprocessing.errors import record
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if REPO_ROOT not in sys.path:
     sys.path.insert(0, REPO_ROOT)
 
-# importing the package registers its modules in mmpose's registries
-from posewarper_mm import engine  # noqa: E402
-from posewarper_mm.utils import InputFileError  # noqa: E402
-from posewarper_mm.utils import OutputLocationError  # noqa: E402
-
-# errors in the user's files and paths: one line, no traceback
-USER_ERRORS = (InputFileError, OutputLocationError, engine.ResumeError)
+# a sibling module; it imports posewarper_mm, which registers its modules
+# in mmpose's registries
+import launch_utils  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -79,23 +72,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         action='store_true',
         help='scale the learning rate by the actual total batch size '
         'over auto_scale_lr.base_batch_size of the config')
-    parser.add_argument(
-        '--show-dir',
-        help='directory where validation visualisations are saved')
-    parser.add_argument(
-        '--show',
-        action='store_true',
-        help='display validation predictions in a window')
-    parser.add_argument(
-        '--interval',
-        type=int,
-        default=1,
-        help='visualise every INTERVAL-th sample')
-    parser.add_argument(
-        '--wait-time',
-        type=float,
-        default=1,
-        help='display time of every window (seconds)')
+    launch_utils.add_visualization_args(parser, 'validation predictions')
     parser.add_argument(
         '--tensorboard',
         action='store_true',
@@ -108,34 +85,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='override config settings, xxx=yyy pairs merged last, e.g. '
         'train_dataloader.batch_size=8 or key="[(a,b),(c,d)]" (quotes '
         'needed, no white space)')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    # torch.distributed.launch passes --local-rank (torch >= 2.0) or
-    # --local_rank; torchrun sets the LOCAL_RANK variable instead.
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
-
-
-def _enable_visualization(cfg: Config, args: argparse.Namespace) -> None:
-    """Switch on the PoseVisualizationHook for ``--show``/``--show-dir``."""
-    hooks = cfg.get('default_hooks', None) or {}
-    if 'visualization' not in hooks:
-        raise ValueError(
-            f'{args.config}: --show/--show-dir need '
-            'default_hooks.visualization=dict(type="PoseVisualizationHook")')
-    vis = cfg.default_hooks.visualization
-    vis.enable = True
-    vis.show = args.show
-    if args.show:
-        vis.wait_time = args.wait_time
-    vis.out_dir = args.show_dir
-    vis.interval = args.interval
+    return launch_utils.parse_launcher_args(parser, argv)
 
 
 def _add_tensorboard(cfg: Config) -> None:
@@ -166,7 +116,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     """
     cfg.launcher = args.launcher
 
-    engine.resolve_work_dir(cfg, args.work_dir, args.config)
+    launch_utils.resolve_work_dir(cfg, args.work_dir, args.config)
 
     if args.amp:
         optim_type = cfg.optim_wrapper.get('type', 'OptimWrapper')
@@ -185,7 +135,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.auto_scale_lr.enable = True
 
     if args.show or args.show_dir is not None:
-        _enable_visualization(cfg, args)
+        launch_utils.enable_visualization(cfg, args)
 
     if args.tensorboard:
         _add_tensorboard(cfg)
@@ -201,39 +151,39 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.val_evaluator = None
 
     # last, so that a load_from of --cfg-options never replaces the work
-    # directory's checkpoint (see posewarper_mm/engine/resume.py)
-    engine.resolve_resume(cfg, args.resume)
+    # directory's checkpoint (see tools/launch_utils.py)
+    launch_utils.resolve_resume(cfg, args.resume)
+    return cfg
+
+
+def load_config(args: argparse.Namespace) -> Config:
+    """The config of ``args.config`` with the arguments merged.
+
+    Args:
+        args (argparse.Namespace): The parsed arguments.
+
+    Returns:
+        Config: The merged config.
+
+    Raises:
+        SystemExit: If ``--amp`` (or the config) asks for mixed precision
+            on a machine without a GPU.
+    """
+    cfg = merge_args(Config.fromfile(args.config), args)
+    if cfg.optim_wrapper.get('type') == 'AmpOptimWrapper' and \
+            get_device() == 'cpu':
+        raise SystemExit('AmpOptimWrapper (--amp) needs a GPU: mmengine '
+                         'supports mixed precision training on '
+                         'cuda/npu/mlu/musa devices only.')
     return cfg
 
 
 @record
 def main(argv=None) -> None:
-    """Build the runner from the merged config and train.
-
-    Errors in the user's files and paths (:data:`USER_ERRORS`) end the run
-    with one line and exit status 1 instead of a traceback.
-    """
+    """Train; see :func:`launch_utils.run_runner` for errors and exit."""
     args = parse_args(argv)
-    succeeded = False
-    try:
-        cfg = merge_args(Config.fromfile(args.config), args)
-        if cfg.optim_wrapper.get('type') == 'AmpOptimWrapper' and \
-                get_device() == 'cpu':
-            raise SystemExit(
-                'AmpOptimWrapper (--amp) needs a GPU: mmengine supports '
-                'mixed precision training on cuda/npu/mlu/musa devices '
-                'only.')
-        engine.setup_cpu_distributed(cfg)
-        runner = Runner.from_cfg(cfg)
-        runner.train()
-        succeeded = True
-    except USER_ERRORS as error:
-        raise SystemExit(f'train.py: error: {error}') from None
-    finally:
-        # release the runner's loader workers before the process group
-        runner = None
-        gc.collect()
-        engine.teardown_distributed(succeeded)
+    launch_utils.run_runner('train.py', lambda: load_config(args),
+                            lambda runner: runner.train())
 
 
 if __name__ == '__main__':

@@ -7,12 +7,10 @@ from .checkpoint_check import (ALLOW_PARTIAL_FLAG, ALLOWED_UNLOADED_SUFFIXES,
                                CheckpointFileError, check_weights_fit,
                                init_inference_model, load_inference_checkpoint,
                                read_checkpoint, unloaded_weights)
-from .cli_config import resolve_work_dir
 from .cpu_distributed import (init_gloo_process_group, needs_cpu_distributed,
                               setup_cpu_distributed, teardown_distributed)
 from .initial_weights_hook import InitialWeightsCheckHook
 from .preflight_hook import PreflightCheckHook
-from .resume import AUTO_RESUME, ResumeError, latest_checkpoint, resolve_resume
 from .safe_checkpoint import (allow_mmengine_checkpoint_globals,
                               history_buffer_statistic,
                               mmengine_checkpoint_safe_globals)
@@ -21,12 +19,12 @@ from .save_metrics_hook import SaveTestMetricsHook
 allow_mmengine_checkpoint_globals()
 
 __all__ = [
-    'ALLOWED_UNLOADED_SUFFIXES', 'ALLOW_PARTIAL_FLAG', 'AUTO_RESUME',
-    'CheckpointFileError', 'InitialWeightsCheckHook', 'PreflightCheckHook',
-    'ResumeError', 'SaveTestMetricsHook', 'allow_mmengine_checkpoint_globals',
-    'check_weights_fit', 'history_buffer_statistic', 'init_gloo_process_group',
-    'init_inference_model', 'latest_checkpoint', 'load_inference_checkpoint',
+    'ALLOWED_UNLOADED_SUFFIXES', 'ALLOW_PARTIAL_FLAG', 'CheckpointFileError',
+    'InitialWeightsCheckHook', 'PreflightCheckHook', 'SaveTestMetricsHook',
+    'allow_mmengine_checkpoint_globals', 'check_weights_fit',
+    'history_buffer_statistic', 'init_gloo_process_group',
+    'init_inference_model', 'load_inference_checkpoint',
     'mmengine_checkpoint_safe_globals', 'needs_cpu_distributed',
-    'read_checkpoint', 'resolve_resume', 'resolve_work_dir',
-    'setup_cpu_distributed', 'teardown_distributed', 'unloaded_weights'
+    'read_checkpoint', 'setup_cpu_distributed', 'teardown_distributed',
+    'unloaded_weights'
 ]

@@ -2,10 +2,10 @@
 import cv2
 import numpy as np
 import pytest
-from apis_test_utils import write_video
 
 from posewarper_mm.apis import (FrameSourceError, ImageFolderSource,
                                 VideoFileSource, open_frame_source)
+from posewarper_mm.testing.clips import write_video
 
 
 def _frame(value: int, size=(48, 64)) -> np.ndarray:

@@ -2,11 +2,11 @@
 import cv2
 import numpy as np
 import pytest
-from apis_test_utils import TINY_INPUT_SIZE, clip_frames
 from mmengine.dataset import pseudo_collate
 
 from posewarper_mm.apis import build_test_pipeline, inference_posewarper
 from posewarper_mm.datasets import PoseTrackVideoPairDataset
+from posewarper_mm.testing.clips import TINY_INPUT_SIZE, clip_frames
 
 WEIGHTS = [0.3, 0.1, 0.25, 0.25, 0.1]
 OFFSETS = [0, -2, -1, 1, 2]

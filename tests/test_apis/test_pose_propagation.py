@@ -5,13 +5,13 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from apis_test_utils import TINY_INPUT_SIZE
 from mmengine.dataset import pseudo_collate
 
 from posewarper_mm.apis import (build_instance_data, build_test_pipeline,
                                 encode_heatmaps, frame_heatmaps,
                                 image_to_input, input_to_image,
                                 propagate_poses)
+from posewarper_mm.testing.clips import TINY_INPUT_SIZE
 
 
 @pytest.fixture(scope='module')

@@ -1,18 +1,16 @@
-"""Fixtures of the demo tests: tiny pose model and detector, clips."""
-import importlib.util
-import sys
+"""Fixtures of the demo tests: tiny detector, the video demo module.
+
+The tiny pose model and the clips are fixtures of ``tests/conftest.py``.
+"""
 from pathlib import Path
 
 import pytest
 import torch
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / 'test_apis'))
+from posewarper_mm.testing import load_tool
 
-from apis_test_utils import (REPO_ROOT, clip_dir, clip_mp4,  # noqa: E402,F401
-                             synthetic, tiny_checkpoint, tiny_model)
-
-TINY_DET_CONFIG = str(HERE / 'configs' / 'tiny_rtmdet_person.py')
+TINY_DET_CONFIG = str(
+    Path(__file__).resolve().parent / 'configs' / 'tiny_rtmdet_person.py')
 
 
 @pytest.fixture(scope='session')
@@ -40,9 +38,4 @@ def tiny_detector(tmp_path_factory):
 @pytest.fixture(scope='session')
 def video_demo():
     """The demo/posewarper_video_demo.py module."""
-    path = REPO_ROOT / 'demo' / 'posewarper_video_demo.py'
-    spec = importlib.util.spec_from_file_location('posewarper_video_demo',
-                                                  str(path))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('demo/posewarper_video_demo.py')

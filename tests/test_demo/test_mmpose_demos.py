@@ -11,8 +11,9 @@ from pathlib import Path
 import cv2
 import mmpose
 import numpy as np
-from apis_test_utils import (SAMPLE_DATA, TINY_CONFIG, read_video,
-                             sample_video_dir, subprocess_env)
+
+from posewarper_mm.testing.clips import (SAMPLE_DATA, TINY_CONFIG, read_video,
+                                         sample_video_dir, subprocess_env)
 
 MMPOSE_DEMO = Path(mmpose.__file__).resolve().parent / '.mim' / 'demo'
 TOPDOWN = MMPOSE_DEMO / 'topdown_demo_with_mmdet.py'

@@ -6,8 +6,10 @@ import sys
 import cv2
 import numpy as np
 import pytest
-from apis_test_utils import (REPO_ROOT, TINY_CONFIG, read_video,
-                             sample_video_dir, subprocess_env, write_video)
+
+from posewarper_mm.testing.clips import (REPO_ROOT, TINY_CONFIG, read_video,
+                                         sample_video_dir, subprocess_env,
+                                         write_video)
 
 
 def _run(video_demo, checkpoint, source, out_dir, *extra):

@@ -6,10 +6,10 @@ import torch.nn as nn
 from mmengine.config import Config
 from mmengine.model import BaseModel, MMDistributedDataParallel
 from mmengine.runner import Runner
-from tiny_topdown_experiment import free_port
 from torch.utils.data import Dataset
 
 from posewarper_mm.engine import needs_cpu_distributed, setup_cpu_distributed
+from posewarper_mm.testing.tiny_topdown_experiment import free_port
 
 cpu_only = pytest.mark.skipif(
     torch.cuda.is_available(), reason='tests the path without CUDA')

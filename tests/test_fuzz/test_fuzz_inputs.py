@@ -26,7 +26,6 @@ process; a handful run the command line programs.
 """
 import atexit
 import copy
-import importlib.util
 import io
 import json
 import logging
@@ -51,6 +50,7 @@ from posewarper_mm.datasets import PoseTrackVideoPairDataset
 from posewarper_mm.datasets.synthetic import generate_posetrack_dataset
 from posewarper_mm.engine import (PreflightCheckHook,
                                   load_inference_checkpoint, read_checkpoint)
+from posewarper_mm.testing import load_tool
 from posewarper_mm.utils import InputFileError, OutputLocationError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -472,17 +472,9 @@ def test_box_json_file(tmp_path, name, content):
 
 # ---------------------------------------------------------------------------
 # 4. prediction folder -> tools/eval_posetrack.py
-def _load_tool(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, str(path))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope='module')
 def eval_tool():
-    return _load_tool('fuzz_eval_posetrack', REPO / 'tools' /
-                      'eval_posetrack.py')
+    return load_tool('tools/eval_posetrack.py')
 
 
 PRED_RANGES = {('track_id', ): [10000]}
@@ -660,8 +652,7 @@ def test_checkpoint_file(tmp_path, tiny_model, good_checkpoint, name):
         hook = PreflightCheckHook(checkpoint=path)
         expect_error(lambda: hook.before_run(None), path)
     # tools/convert_checkpoint.py
-    converter = _load_tool('fuzz_convert', REPO / 'tools' /
-                           'convert_checkpoint.py')
+    converter = load_tool('tools/convert_checkpoint.py')
     if name != 'missing':
         expect_error(
             lambda: converter.main([path, str(tmp_path / 'out.pth')]), path)
@@ -753,18 +744,17 @@ OUTPUT_CASES = ['test-work-dir', 'test-pred-dir', 'test-out', 'test-dump',
 
 @pytest.fixture(scope='module')
 def demo_tool():
-    return _load_tool('fuzz_video_demo',
-                      REPO / 'demo' / 'posewarper_video_demo.py')
+    return load_tool('demo/posewarper_video_demo.py')
 
 
 @pytest.fixture(scope='module')
 def propagate_tool():
-    return _load_tool('fuzz_propagate', REPO / 'tools' / 'propagate_poses.py')
+    return load_tool('tools/propagate_poses.py')
 
 
 @pytest.fixture(scope='module')
 def browse_tool():
-    return _load_tool('fuzz_browse', REPO / 'tools' / 'browse_dataset.py')
+    return load_tool('tools/browse_dataset.py')
 
 
 def _cli_error(cli, argv, path, capsys):
@@ -912,7 +902,7 @@ def test_cli_convert_text_checkpoint(tmp_path):
 
 
 def test_cli_test_tool_empty_checkpoint(tmp_path):
-    from posewarper_mm.utils.quickstart_utils import data_options
+    from posewarper_mm.testing.tiny_quickstart import data_options
     empty = tmp_path / 'empty.pth'
     empty.write_bytes(b'')
     proc = _run_cli([

@@ -1,11 +1,6 @@
-"""Fixtures of the model tests; puts ``model_test_utils`` on the path."""
-import sys
-from pathlib import Path
-
+"""Fixtures of the model tests (helpers: ``posewarper_mm.testing.models``)."""
 import pytest
 import torch
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 @pytest.fixture(autouse=True)

@@ -1,5 +1,4 @@
 """tools/analysis/benchmark_posewarper.py and its timing helpers."""
-import importlib.util
 import json
 import math
 import os
@@ -11,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from posewarper_bench_utils import (TimingStats, cpu_peak_tensor_bytes,
+                                    format_markdown_table, format_number,
+                                    get_clock, quantile, time_callable)
 
-from posewarper_mm.utils.benchmark import (TimingStats, cpu_peak_tensor_bytes,
-                                           format_markdown_table,
-                                           format_number, get_clock, quantile,
-                                           time_callable)
+from posewarper_mm.testing import load_tool
 
 REPO = Path(__file__).resolve().parents[2]
 TOOL = REPO / 'tools' / 'analysis' / 'benchmark_posewarper.py'
@@ -30,14 +29,7 @@ DERIVED_KEYS = ('batched_backbone', 'batched_neck')
 
 
 def _load_tool():
-    # the tool imports its helper modules from its own folder
-    if str(TOOL.parent) not in sys.path:
-        sys.path.insert(0, str(TOOL.parent))
-    spec = importlib.util.spec_from_file_location('benchmark_posewarper_tool',
-                                                  str(TOOL))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool(TOOL)
 
 
 # ---------------------------------------------------------------------------

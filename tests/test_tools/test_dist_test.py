@@ -7,9 +7,7 @@ import sys
 import pytest
 import torch
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..',
-                            'test_engine'))
-import tiny_topdown_experiment as tiny  # noqa: E402
+from posewarper_mm.testing import tiny_topdown_experiment as tiny
 
 pytestmark = pytest.mark.skipif(
     torch.cuda.is_available(),

@@ -1,16 +1,12 @@
 """2-process CPU data-parallel training through tools/dist_train.sh."""
 import os.path as osp
-import sys
 
 import pytest
 import torch
 from mmengine.config import Config
 
 from posewarper_mm.engine import allow_mmengine_checkpoint_globals
-
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..',
-                            'test_engine'))
-import tiny_topdown_experiment as tiny  # noqa: E402
+from posewarper_mm.testing import tiny_topdown_experiment as tiny
 
 pytestmark = pytest.mark.skipif(
     torch.cuda.is_available(),

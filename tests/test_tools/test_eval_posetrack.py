@@ -1,5 +1,4 @@
 """tools/eval_posetrack.py as a command-line program."""
-import importlib.util
 import json
 import os
 import subprocess
@@ -10,6 +9,7 @@ import pytest
 
 from posewarper_mm.evaluation.functional import (POSETRACK18_KEYPOINT_NAMES,
                                                  evaluate_posetrack)
+from posewarper_mm.testing import load_tool
 
 REPO = Path(__file__).resolve().parents[2]
 TOOL = REPO / 'tools' / 'eval_posetrack.py'
@@ -103,18 +103,11 @@ def test_missing_prediction_file_fails_with_its_name(dirs):
     assert proc.stdout == ''
 
 
-def _load_tool():
-    spec = importlib.util.spec_from_file_location('eval_posetrack', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_malformed_gt_file_fails_with_its_name(dirs, capsys):
     gt_dir, pred_dir = dirs
     (gt_dir / 'v1.json').write_text('{')
     # in-process: main() returns the exit status
-    status = _load_tool().main(
+    status = load_tool(TOOL).main(
         ['--gt-dir', str(gt_dir), '--pred-dir',
          str(pred_dir)])
     assert status == 1

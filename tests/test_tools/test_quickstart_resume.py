@@ -21,11 +21,8 @@ import torch
 from mmengine.config import Config
 
 from posewarper_mm.engine import allow_mmengine_checkpoint_globals
-
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..',
-                            'test_engine'))
-import quickstart_helpers as qs  # noqa: E402
-import tiny_topdown_experiment as tiny  # noqa: E402
+from posewarper_mm.testing import tiny_quickstart as qs
+from posewarper_mm.testing import tiny_topdown_experiment as tiny
 
 MISSING = qs.missing_pieces()
 pytestmark = pytest.mark.skipif(

@@ -17,10 +17,8 @@ import sys
 import pytest
 import torch
 
-sys.path.insert(
-    0, osp.join(osp.dirname(osp.abspath(__file__)), '..', 'test_engine'))
-import quickstart_helpers as qs  # noqa: E402
-from tiny_topdown_experiment import REPO_ROOT, free_port  # noqa: E402
+from posewarper_mm.testing import tiny_quickstart as qs
+from posewarper_mm.testing.tiny_topdown_experiment import REPO_ROOT, free_port
 
 VENV_PYTHON = osp.join(REPO_ROOT, '.venv', 'bin', 'python')
 STAGE1 = 'configs/quickstart/posewarper-stage1_hrnet-tiny_synthetic.py'

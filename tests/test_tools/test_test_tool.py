@@ -1,5 +1,4 @@
 """Tests for tools/test.py: argument merging and end-to-end testing."""
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -9,21 +8,11 @@ import sys
 import pytest
 from mmengine.config import Config
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..',
-                            'test_engine'))
-import quickstart_helpers as qs  # noqa: E402
-import tiny_topdown_experiment as tiny  # noqa: E402
+from posewarper_mm.testing import load_tool
+from posewarper_mm.testing import tiny_quickstart as qs
+from posewarper_mm.testing import tiny_topdown_experiment as tiny
 
-
-def _load_test_tool():
-    spec = importlib.util.spec_from_file_location(
-        'posewarper_test_tool', osp.join(tiny.TOOLS_DIR, 'test.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-test_tool = _load_test_tool()
+test_tool = load_tool('tools/test.py')
 
 
 @pytest.fixture(scope='module')
@@ -250,10 +239,7 @@ def test_official_files_on_generated_videos(tmp_path):
     assert {'images', 'annotations'} <= set(official)
 
     eval_json = str(tmp_path / 'eval.json')
-    spec = importlib.util.spec_from_file_location('eval_posetrack_tool',
-                                                  qs.EVAL_TOOL)
-    eval_tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(eval_tool)
+    eval_tool = load_tool('tools/eval_posetrack.py')
     assert eval_tool.main([
         '--gt-dir', gt_dir, '--pred-dir', pred_dir, '--json', eval_json
     ]) == 0

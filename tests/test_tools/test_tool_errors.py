@@ -1,26 +1,12 @@
 """tools/train.py and tools/test.py end with one line on a bad user file."""
-import importlib.util
-import os.path as osp
-import sys
-
 import pytest
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..',
-                            'test_engine'))
-import quickstart_helpers as qs  # noqa: E402
-import tiny_topdown_experiment as tiny  # noqa: E402
+from posewarper_mm.testing import load_tool
+from posewarper_mm.testing import tiny_quickstart as qs
 
 MISSING = qs.missing_pieces()
 pytestmark = pytest.mark.skipif(
     MISSING is not None, reason=f'quickstart pieces missing: {MISSING}')
-
-
-def _load_tool(name):
-    spec = importlib.util.spec_from_file_location(
-        f'posewarper_{name}_tool', osp.join(tiny.TOOLS_DIR, f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.mark.parametrize('tool', ['train', 'test'])
@@ -37,7 +23,7 @@ def test_bad_annotation_file_ends_in_one_line(tool, tmp_path):
     else:
         argv = [qs.STAGE1_CFG, str(tmp_path / 'unused.pth')]
     with pytest.raises(SystemExit) as exc:
-        _load_tool(tool).main(
+        load_tool(f'tools/{tool}.py').main(
             [*argv, '--work-dir', str(tmp_path / 'work'), *options])
     message = str(exc.value.code)
     assert message.startswith(f'{tool}.py: error: '), message

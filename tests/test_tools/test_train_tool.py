@@ -1,6 +1,5 @@
 """Tests for tools/train.py: argument merging, training, kill and resume."""
 import glob
-import importlib.util
 import os
 import os.path as osp
 import signal
@@ -12,20 +11,10 @@ import pytest
 import torch
 from mmengine.config import Config
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..',
-                            'test_engine'))
-import tiny_topdown_experiment as tiny  # noqa: E402
+from posewarper_mm.testing import load_tool
+from posewarper_mm.testing import tiny_topdown_experiment as tiny
 
-
-def _load_train_tool():
-    spec = importlib.util.spec_from_file_location(
-        'posewarper_train_tool', osp.join(tiny.TOOLS_DIR, 'train.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-train_tool = _load_train_tool()
+train_tool = load_tool('tools/train.py')
 
 
 @pytest.fixture(scope='module')

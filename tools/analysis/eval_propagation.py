@@ -30,6 +30,7 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
+from gt_subsets import restrict_gt_dir
 from mmengine.utils import ProgressBar
 
 from posewarper_mm.apis import (copy_nearest_labels, count_targets,
@@ -40,7 +41,7 @@ from posewarper_mm.engine import init_inference_model
 from posewarper_mm.evaluation.functional import (PoseTrackFileError,
                                                  evaluate_posetrack,
                                                  format_posetrack_table,
-                                                 restrict_gt_dir, summary_only,
+                                                 summary_only,
                                                  write_posetrack_predictions)
 
 COPY_ROW = 'copy nearest labeled pose'

@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence
 
 import torch
+from posewarper_bench_utils import synchronize
 from torch import Tensor, nn
-
-from posewarper_mm.utils.benchmark import synchronize
 
 
 @dataclass(frozen=True)

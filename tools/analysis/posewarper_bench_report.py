@@ -1,8 +1,7 @@
 """Markdown report of the PoseWarper benchmark results."""
 from typing import List
 
-from posewarper_mm.utils.benchmark import (MIB, format_markdown_table,
-                                           format_number)
+from posewarper_bench_utils import MIB, format_markdown_table, format_number
 
 SECTIONS = (
     ('inference', 'Inference per person crop (eval mode)'),

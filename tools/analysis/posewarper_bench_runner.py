@@ -10,10 +10,9 @@ from posewarper_bench_cases import (Case, DeformBackendWorkloads,
                                     TrainStep)
 from posewarper_bench_models import (count_parameters, inference_samples,
                                      set_memory_format, training_samples)
+from posewarper_bench_utils import (TimingStats, get_clock, peak_memory,
+                                    time_callable)
 from torch import nn
-
-from posewarper_mm.utils.benchmark import (TimingStats, get_clock, peak_memory,
-                                           time_callable)
 
 BACKENDS = ('mmcv', 'torchvision')
 INFERENCE_TARGET = 10.0
@@ -48,7 +47,7 @@ def measure_case(case: Case,
         device (torch.device): Device of the workload.
         memory (bool): Also measure peak memory.
         clock (str): ``'wall'`` or ``'process'`` (see
-            :func:`posewarper_mm.utils.benchmark.get_clock`).
+            :func:`posewarper_bench_utils.get_clock`).
         timer (StageTimer, optional): Active during the timed calls; its
             last ``repeats`` samples per stage are kept.
 

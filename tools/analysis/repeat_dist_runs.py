@@ -3,8 +3,10 @@
 A run that finished its work must exit 0; an abort at interpreter exit
 (``terminate called without an active exception``, SIGABRT) is counted
 separately from other failures. Each run uses the quickstart stage-1
-config on tiny generated videos (2 iterations, 2 processes by default;
-CPU processes with gloo on a machine without a GPU)::
+config on the tiny generated videos and the short schedule of the tool
+tests (:mod:`posewarper_mm.testing.tiny_quickstart`; 2 iterations, 2
+processes by default; CPU processes with gloo on a machine without a
+GPU)::
 
     python tools/analysis/repeat_dist_runs.py --runs 20 --out-dir /tmp/rep
 
@@ -14,16 +16,18 @@ every run exited 0 without an abort.
 import argparse
 import os
 import os.path as osp
-import socket
 import statistics
 import subprocess
 import sys
 import time
 from typing import Dict, List
 
+from posewarper_mm.testing.tiny_quickstart import (STAGE1_CFG, data_options,
+                                                   generate_tiny_videos,
+                                                   short_schedule)
+from posewarper_mm.testing.tiny_topdown_experiment import free_port
+
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-STAGE1 = osp.join(REPO_ROOT, 'configs', 'quickstart',
-                  'posewarper-stage1_hrnet-tiny_synthetic.py')
 ABORT_MARKERS = ('terminate called', 'SIGABRT', 'Signal 6')
 
 
@@ -43,23 +47,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
-def _options(data_root: str) -> List[str]:
-    from posewarper_mm.utils.quickstart_utils import data_options
-    return [
-        *data_options(data_root), 'train_cfg.max_iters=2',
-        'train_cfg.val_interval=2', 'param_scheduler.0.end=2',
-        'default_hooks.checkpoint.interval=2', 'train_dataloader.batch_size=2'
-    ]
-
-
 def _run(command: List[str], log_file: str) -> Dict:
-    env = dict(os.environ, PORT=str(_free_port()), OMP_NUM_THREADS='1')
+    env = dict(os.environ, PORT=str(free_port()), OMP_NUM_THREADS='1')
     start = time.time()
     proc = subprocess.run(
         command,
@@ -80,25 +69,17 @@ def _run(command: List[str], log_file: str) -> Dict:
 def main(argv=None) -> int:
     """Run the scripts ``--runs`` times each and print the counts."""
     args = parse_args(argv)
-    from posewarper_mm.datasets.synthetic import generate_posetrack_dataset
     out_dir = osp.abspath(args.out_dir)
     data_root = osp.join(out_dir, 'data')
     if not osp.isdir(data_root):
-        generate_posetrack_dataset(
-            data_root,
-            num_videos=3,
-            num_frames=8,
-            videos_per_split=(2, 1),
-            persons_per_video=(1, 2),
-            sparse_every=2,
-            seed=0)
-    options = _options(data_root)
+        generate_tiny_videos(data_root)
+    options = [*data_options(data_root), *short_schedule(2, batch_size=2)]
     tools = osp.join(REPO_ROOT, 'tools')
     checkpoint = osp.join(out_dir, 'ckpt', 'iter_2.pth')
     if not osp.isfile(checkpoint):
         subprocess.run([
             sys.executable,
-            osp.join(tools, 'train.py'), STAGE1, '--work-dir',
+            osp.join(tools, 'train.py'), STAGE1_CFG, '--work-dir',
             osp.dirname(checkpoint), '--no-validate', '--cfg-options', *options
         ],
                        cwd=REPO_ROOT,
@@ -113,14 +94,14 @@ def main(argv=None) -> int:
             if script == 'dist_train.sh':
                 command = [
                     'bash',
-                    osp.join(tools, script), STAGE1,
+                    osp.join(tools, script), STAGE1_CFG,
                     str(args.nproc), '--work-dir', work_dir, '--no-validate',
                     '--cfg-options', *options
                 ]
             else:
                 command = [
                     'bash',
-                    osp.join(tools, script), STAGE1, checkpoint,
+                    osp.join(tools, script), STAGE1_CFG, checkpoint,
                     str(args.nproc), '--work-dir', work_dir, '--cfg-options',
                     *options
                 ]

@@ -39,22 +39,15 @@
 #   TORCH_CUDA_ARCH_LIST  9.0 (Hopper; the cache key follows it)
 #   MAX_JOBS              $(nproc)
 set -euo pipefail
-
-usage() {
-    sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'
-}
-case "${1:-}" in -h|--help) usage; exit 0 ;; esac
-if [ $# -gt 1 ]; then
-    usage >&2
-    exit 2
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+check_usage 0 1 "$@"
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-CACHE="$(realpath -m -- "${PWMM_CACHE_DIR:-$HOME/.cache/posewarper_mm}")"
+CACHE="$(cache_dir)"
 
 # versions (the cache key is made of them)
 MMCV_VERSION=2.1.0
-TORCH_VERSION=2.11.0
+TORCH_VERSION="$PWMM_TORCH_VERSION"  # tools/gpu/lib.sh
 CUDA_TAG=cu130
 CUDA_COMPILER_VERSION=13.0.88    # nvidia-cuda-nvcc, -nvvm, -cuda-crt
 CCCL_VERSION=13.0.85             # nvidia-cuda-cccl
@@ -84,8 +77,6 @@ PY="$VENV/bin/python"
 PIP=("$PY" -m pip --disable-pip-version-check)
 
 T0=$SECONDS
-log() { printf '[build_wheelhouse %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
-die() { printf '[build_wheelhouse] ERROR: %s\n' "$*" >&2; exit 1; }
 step() { log "== $* (+$((SECONDS - T0)) s)"; }
 
 mkdir -p "$WORK" "$WHEELHOUSE"
@@ -94,14 +85,7 @@ log "build folder: $WORK"
 
 # 1. the build venv: Python 3.12 + torch 2.11.0 (CUDA 13.0 build) + tools
 step "1/5 build venv (Python 3.12, torch $TORCH_VERSION)"
-if [ ! -x "$PY" ]; then
-    PY312="${PWMM_PYTHON312:-python3.12}"
-    command -v "$PY312" >/dev/null 2>&1 || [ -x "$PY312" ] \
-        || die "no $PY312: install Python 3.12 or set PWMM_PYTHON312"
-    "$PY312" -m venv "$VENV" || die "could not create $VENV"
-fi
-"$PY" -c 'import sys; assert sys.version_info[:2] == (3, 12), sys.version' \
-    || die "$PY is not Python 3.12"
+venv312 "$VENV"
 # setuptools < 70: mmcv's setup.py imports pkg_resources; cython builds
 # xtcocotools; opencv-python-headless present at build time makes mmcv's
 # wheel require the headless OpenCV (the target has it) rather than

@@ -36,10 +36,7 @@
 #   PWMM_STAGE1_ITERS, PWMM_STAGE2_ITERS  300, 200 (dry run: 3, 2)
 #   PWMM_NUM_WORKERS     8 data-loading workers (dry run: 0)
 set -euo pipefail
-
-usage() {
-    sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 DRY_RUN=0
 POS=()
@@ -289,10 +286,9 @@ step_data() {
 import os
 import sys
 sys.path.insert(0, os.path.join(os.environ['ROOT'], 'tools'))
-from quickstart import DATA_KW, schedule_options  # noqa: E402
+from quickstart import DATA_KW, data_options, schedule_options  # noqa: E402
 
 from posewarper_mm.datasets import synthetic  # noqa: E402
-from posewarper_mm.utils.quickstart_utils import data_options  # noqa: E402
 
 dry = os.environ['DRY_RUN'] == '1'
 kw = dict(DATA_KW)

@@ -18,15 +18,8 @@
 #   PWMM_CACHE_DIR   ~/.cache/posewarper_mm
 #   PWMM_PYTHON312   python3.12
 set -euo pipefail
-
-usage() {
-    sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'
-}
-case "${1:-}" in -h|--help) usage; exit 0 ;; esac
-if [ $# -lt 2 ]; then
-    usage >&2
-    exit 2
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+check_usage 2 '' "$@"
 WHEELHOUSE="$(realpath -m -- "$1")"
 OUT_DIR="$(realpath -m -- "$2")"
 shift 2
@@ -34,20 +27,18 @@ PYTEST_ARGS=("$@")
 [ ${#PYTEST_ARGS[@]} -gt 0 ] || PYTEST_ARGS=(tests/test_models tests/test_datasets)
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-CACHE="$(realpath -m -- "${PWMM_CACHE_DIR:-$HOME/.cache/posewarper_mm}")"
-TARGET="$CACHE/gpu-build/tgt-venv-py312-torch2.11.0"
+CACHE="$(cache_dir)"
+TARGET="$CACHE/gpu-build/tgt-venv-py312-torch$PWMM_TORCH_VERSION"
 SCRATCH="$CACHE/gpu-build/cpu-check"
-log() { printf '[check_wheelhouse_cpu %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 
 # 1. the stand-in for the GPU image
-if [ ! -x "$TARGET/bin/python" ]; then
-    log "creating the stand-in environment $TARGET"
-    "${PWMM_PYTHON312:-python3.12}" -m venv "$TARGET"
-fi
+[ -x "$TARGET/bin/python" ] \
+    || log "creating the stand-in environment $TARGET"
+venv312 "$TARGET"
 "$TARGET/bin/python" -m pip install -q --disable-pip-version-check \
-    torch==2.11.0 torchvision==0.26.0 numpy==2.4.6 opencv-python-headless \
-    matplotlib scipy pillow pyyaml rich tqdm requests six regex packaging \
-    pytest pytest-timeout 'setuptools>=81'
+    "torch==$PWMM_TORCH_VERSION" torchvision==0.26.0 numpy==2.4.6 \
+    opencv-python-headless matplotlib scipy pillow pyyaml rich tqdm \
+    requests six regex packaging pytest pytest-timeout 'setuptools>=81'
 "$TARGET/bin/python" - <<'EOF'
 import importlib.util
 import torch

@@ -1,5 +1,4 @@
 """PoseTrack AP evaluation of official per-video files (numpy only)."""
-from .gt_subsets import restrict_gt_dir
 from .point_in_polygon import points_in_polygon
 from .posetrack_ap import (assign_predictions, compute_joint_aps,
                            evaluate_posetrack, summarize_joint_aps, voc_ap)
@@ -25,6 +24,6 @@ __all__ = [
     'format_posetrack_table', 'keypoint_names_to_eval_ids', 'list_gt_files',
     'load_frame_pairs', 'load_posetrack_video', 'parse_frame_name',
     'points_in_polygon', 'posetrack18_category', 'read_json',
-    'restrict_gt_dir', 'summarize_joint_aps', 'summary_only', 'voc_ap',
+    'summarize_joint_aps', 'summary_only', 'voc_ap',
     'write_posetrack_predictions'
 ]

@@ -1,6 +1,5 @@
 """The synthetic generator writes a consistent PoseTrack18-format tree."""
 import filecmp
-import importlib.util
 import json
 import os.path as osp
 import re
@@ -15,8 +14,6 @@ from posewarper_mm.datasets import PoseTrackVideoPairDataset
 from posewarper_mm.datasets.synthetic import (KEYPOINT_NAMES,
                                               generate_posetrack_dataset,
                                               split_video_counts)
-
-REPO = Path(__file__).resolve().parents[3]
 
 
 def load(path):
@@ -153,20 +150,6 @@ def test_output_loads_in_dataset(tiny_posetrack):
         assert all(
             osp.isfile(p) for i in range(len(ds))
             for p in ds.get_data_info(i)['img_path'])
-
-
-def test_cli_writes_dataset(tmp_path):
-    spec = importlib.util.spec_from_file_location(
-        'generate_synthetic_posetrack',
-        REPO / 'tools' / 'generate_synthetic_posetrack.py')
-    cli = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(cli)
-    out = cli.main([
-        str(tmp_path / 'cli'), '--num-videos', '2', '--num-frames', '3',
-        '--width', '64', '--height', '48', '--splits', 'val', '--seed', '1'
-    ])
-    assert len(load(out['ann_files']['val'])['images']) == 6
-    assert osp.isfile(out['det_files']['val'])
 
 
 def test_default_size_generation_time(tmp_path):

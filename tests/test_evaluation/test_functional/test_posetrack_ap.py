@@ -4,11 +4,12 @@ import os
 
 import numpy as np
 import pytest
-from posetrack_test_utils import (gt_person, image, image_id, pred_person,
-                                  video_name, write_file)
 
 from posewarper_mm.evaluation.functional import (EVAL_JOINT_NAMES,
                                                  evaluate_posetrack, voc_ap)
+from posewarper_mm.testing.posetrack_files import (gt_person, image, image_id,
+                                                   pred_person, video_name,
+                                                   write_file)
 
 UNTOUCHED = ('head_bottom', 'left_shoulder', 'right_shoulder', 'left_elbow',
              'right_elbow', 'right_wrist', 'left_hip', 'right_hip',

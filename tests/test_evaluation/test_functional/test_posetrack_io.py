@@ -3,8 +3,6 @@ import json
 
 import numpy as np
 import pytest
-from posetrack_test_utils import (NAMES, gt_person, image, image_id,
-                                  pred_person, video_name, write_file)
 
 from posewarper_mm.evaluation.functional import (MIN_SCORE,
                                                  POSETRACK18_TO_EVAL_IDS,
@@ -13,6 +11,9 @@ from posewarper_mm.evaluation.functional import (MIN_SCORE,
                                                  evaluate_posetrack,
                                                  load_posetrack_video,
                                                  parse_frame_name)
+from posewarper_mm.testing.posetrack_files import (NAMES, gt_person, image,
+                                                   image_id, pred_person,
+                                                   video_name, write_file)
 
 IMG = image_id(1, 0)
 

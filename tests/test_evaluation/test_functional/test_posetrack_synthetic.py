@@ -3,12 +3,12 @@ import json
 import os
 
 import pytest
-from posetrack_test_utils import copy_gt_as_pred
 
 from posewarper_mm.datasets.synthetic import generate_posetrack_dataset
 from posewarper_mm.evaluation.functional import (EVAL_JOINT_NAMES,
                                                  SUMMARY_KEYS,
                                                  evaluate_posetrack)
+from posewarper_mm.testing.posetrack_files import copy_gt_as_pred
 
 
 @pytest.fixture(scope='module')

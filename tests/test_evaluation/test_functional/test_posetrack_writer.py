@@ -3,11 +3,12 @@ import json
 
 import numpy as np
 import pytest
-from posetrack_test_utils import (NAMES, gt_person, image, image_id,
-                                  video_name, write_file)
 
 from posewarper_mm.evaluation.functional import (evaluate_posetrack,
                                                  write_posetrack_predictions)
+from posewarper_mm.testing.posetrack_files import (NAMES, gt_person, image,
+                                                   image_id, video_name,
+                                                   write_file)
 
 
 def _person(xy, score=0.5, scale=1.0):

@@ -1,5 +1,4 @@
 """PoseTrackAPMetric on fake top-down data samples."""
-import importlib.util
 import json
 import os
 from pathlib import Path
@@ -12,11 +11,13 @@ from mmengine.structures import InstanceData
 from mmpose.datasets.datasets.utils import parse_pose_metainfo
 from mmpose.registry import METRICS
 from mmpose.structures import PoseDataSample
-from posetrack_test_utils import image, image_id, video_name, write_file
 
 from posewarper_mm.evaluation.functional import evaluate_posetrack
 from posewarper_mm.evaluation.metrics import (PoseTrackAPMetric,
                                               gt_folder_from_ann_file)
+from posewarper_mm.testing import load_tool
+from posewarper_mm.testing.posetrack_files import (image, image_id, video_name,
+                                                   write_file)
 
 REPO = Path(__file__).resolve().parents[3]
 KEYS = [
@@ -216,10 +217,7 @@ def test_round_trip_with_the_cli(gt_dir, tmp_path):
     assert 0 < res['posetrack18/AP'] < 100
 
     # the command-line tool, run in-process on the written files
-    spec = importlib.util.spec_from_file_location(
-        'eval_posetrack', REPO / 'tools' / 'eval_posetrack.py')
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_tool('tools/eval_posetrack.py')
     json_out = tmp_path / 'cli.json'
     assert tool.main(['--gt-dir', gt_dir, '--pred-dir', out, '--json',
                       str(json_out)]) == 0

@@ -2,7 +2,8 @@
 import pytest
 import torch
 from mmpose.structures import PoseDataSample
-from model_test_utils import MEAN, STD, build
+
+from posewarper_mm.testing.models import MEAN, STD, build
 
 
 def _preprocessor(**kwargs):

@@ -2,8 +2,10 @@
 import pytest
 import torch
 from mmpose.models.utils.tta import flip_heatmaps
-from model_test_utils import (CODEC, FLIP_INDICES, HEATMAP_SIZE, NUM_KEYPOINTS,
-                              build, make_data_samples)
+
+from posewarper_mm.testing.models import (CODEC, FLIP_INDICES, HEATMAP_SIZE,
+                                          NUM_KEYPOINTS, build,
+                                          make_data_samples)
 
 W, H = HEATMAP_SIZE
 

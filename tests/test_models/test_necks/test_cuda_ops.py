@@ -7,9 +7,9 @@ step when any test is skipped there.
 import pytest
 import torch
 from mmpose.models.necks import PoseWarperNeck
-from model_test_utils import randomize_
 
 from posewarper_mm.models.necks import BackendDeformConv2d, PoseWarpingNeck
+from posewarper_mm.testing.models import randomize_
 
 pytestmark = pytest.mark.skipif(
     not torch.cuda.is_available(), reason='needs a CUDA device')

@@ -1,6 +1,7 @@
 """The key frame's constant offsets are cached without changing outputs."""
 import torch
-from model_test_utils import build, randomize_, small_neck_cfg
+
+from posewarper_mm.testing.models import build, randomize_, small_neck_cfg
 
 
 def _neck(**kwargs):

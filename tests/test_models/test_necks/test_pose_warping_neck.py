@@ -2,9 +2,9 @@
 import pytest
 import torch
 from mmpose.models.necks import PoseWarperNeck
-from model_test_utils import build, randomize_, small_neck_cfg
 
 from posewarper_mm.models.necks import NeckConfigError, PoseWarpingNeck
+from posewarper_mm.testing.models import build, randomize_, small_neck_cfg
 
 
 def _reference_pair(seed=0, **kwargs):

@@ -3,7 +3,8 @@ import numpy as np
 from mmengine.config import Config
 from mmpose.apis import MMPoseInferencer, inference_topdown
 from mmpose.datasets.datasets.utils import parse_pose_metainfo
-from model_test_utils import INPUT_SIZE, build, estimator_cfg
+
+from posewarper_mm.testing.models import INPUT_SIZE, build, estimator_cfg
 
 METAINFO = dict(from_file='configs/_base_/datasets/posetrack18.py')
 PIPELINE = [

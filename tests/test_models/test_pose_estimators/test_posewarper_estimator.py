@@ -5,8 +5,10 @@ import torch
 from mmpose.models.losses import KeypointMSELoss
 from mmpose.models.utils.tta import flip_heatmaps
 from mmpose.registry import KEYPOINT_CODECS
-from model_test_utils import (CODEC, build, estimator_cfg, make_data_samples,
-                              make_inputs, randomize_)
+
+from posewarper_mm.testing.models import (CODEC, build, estimator_cfg,
+                                          make_data_samples, make_inputs,
+                                          randomize_)
 
 TEST_WEIGHTS = (0.3, 0.1, 0.25, 0.25, 0.1)
 WARPING = ('neck.offset_feats.', 'neck.offset_layers.',

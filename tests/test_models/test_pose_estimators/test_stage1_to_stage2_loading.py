@@ -4,10 +4,11 @@ from collections import OrderedDict
 import torch
 from mmengine.runner.checkpoint import (get_state_dict, load_checkpoint,
                                         save_checkpoint, weights_to_cpu)
-from model_test_utils import build, estimator_cfg, randomize_, stage1_cfg
 
 from posewarper_mm.models.pose_estimators import \
     posewarper_estimator as estimator_module
+from posewarper_mm.testing.models import (build, estimator_cfg, randomize_,
+                                          stage1_cfg)
 
 WARPING = ('neck.offset_feats.', 'neck.offset_layers.',
            'neck.deform_conv_layers.')

@@ -1,32 +1,24 @@
 """tools/propagate_poses.py and tools/analysis/eval_propagation.py."""
-import importlib.util
 import json
 import math
 import os.path as osp
 
 import numpy as np
 import pytest
-from apis_test_utils import REPO_ROOT, TINY_CONFIG
 
 from posewarper_mm.datasets import PoseTrackVideoPairDataset
-
-
-def _load_tool(relative: str):
-    path = REPO_ROOT / relative
-    spec = importlib.util.spec_from_file_location(path.stem, str(path))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from posewarper_mm.testing import load_tool
+from posewarper_mm.testing.clips import TINY_CONFIG
 
 
 @pytest.fixture(scope='module')
 def propagate_tool():
-    return _load_tool('tools/propagate_poses.py')
+    return load_tool('tools/propagate_poses.py')
 
 
 @pytest.fixture(scope='module')
 def eval_tool():
-    return _load_tool('tools/analysis/eval_propagation.py')
+    return load_tool('tools/analysis/eval_propagation.py')
 
 
 def test_propagated_json_trains_with_the_dataset(propagate_tool, synthetic,

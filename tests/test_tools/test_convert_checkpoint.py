@@ -1,21 +1,21 @@
-"""Checkpoint conversion from the official and mmpose 0.x layouts."""
-import importlib.util
+"""tools/convert_checkpoint.py: official and mmpose 0.x layouts."""
 import re
 from collections import OrderedDict
 from pathlib import Path
 
 import pytest
 import torch
+from convert_checkpoint import (CheckpointConversionError, convert_state_dict,
+                                detect_layout, load_strictly)
 from mmengine.config import Config
 from mmengine.runner.checkpoint import load_checkpoint
 from mmpose.models.necks import PoseWarperNeck
-from model_test_utils import (build, estimator_cfg, hrnet_cfg,
-                              make_data_samples, make_inputs, randomize_,
-                              small_neck_cfg, stage1_cfg)
 
-from posewarper_mm.models.checkpoint_conversion import (
-    CheckpointConversionError, convert_state_dict, detect_layout,
-    load_strictly)
+from posewarper_mm.testing import load_tool
+from posewarper_mm.testing.models import (build, estimator_cfg, hrnet_cfg,
+                                          make_data_samples, make_inputs,
+                                          randomize_, small_neck_cfg,
+                                          stage1_cfg)
 
 REPO = Path(__file__).resolve().parents[2]
 OFFICIAL_NUMBERED = re.compile(
@@ -176,16 +176,8 @@ def test_detect_layout():
     assert detect_layout({'backbone.x': 0}, 'f') == 'mmpose0x-stage1'
 
 
-def _tool():
-    spec = importlib.util.spec_from_file_location(
-        'convert_checkpoint', REPO / 'tools' / 'convert_checkpoint.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_tool_end_to_end(tmp_path):
-    tool = _tool()
+    tool = load_tool('tools/convert_checkpoint.py')
     model = _model()
     src = tmp_path / 'official.pth'
     torch.save(_official_checkpoint(model), src)
@@ -213,7 +205,7 @@ def test_tool_end_to_end(tmp_path):
 
 
 def test_tool_reports_missing_keys(tmp_path):
-    tool = _tool()
+    tool = load_tool('tools/convert_checkpoint.py')
     checkpoint = _official_checkpoint(_model())
     del checkpoint['state_dict']['module.offsets2.weight']
     src = tmp_path / 'partial.pth'

@@ -1,9 +1,10 @@
 """tools/browse_dataset.py on a config using PoseTrackVideoPairDataset."""
-import importlib.util
 from pathlib import Path
 
 import cv2
 import pytest
+
+from posewarper_mm.testing import load_tool
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -52,11 +53,7 @@ val_dataloader = dict(
 
 @pytest.fixture(scope='module')
 def browse():
-    spec = importlib.util.spec_from_file_location(
-        'browse_dataset', REPO / 'tools' / 'browse_dataset.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('tools/browse_dataset.py')
 
 
 @pytest.mark.parametrize('phase, mode, frames, size', [

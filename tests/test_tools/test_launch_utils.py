@@ -1,12 +1,10 @@
-"""Tests for posewarper_mm.engine.resume."""
+"""Tests for tools/launch_utils.py: ``--resume`` handling."""
 import os.path as osp
 
 import pytest
+from launch_utils import ResumeError, latest_checkpoint, resolve_resume
 from mmengine.config import Config
 from mmengine.logging import MMLogger
-
-from posewarper_mm.engine.resume import (ResumeError, latest_checkpoint,
-                                         resolve_resume)
 
 
 def _cfg(work_dir, load_from='stage1.pth'):

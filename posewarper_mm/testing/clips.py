@@ -1,19 +1,17 @@
-"""Helpers shared by the api and demo tests: tiny model, data, clips."""
+"""Tiny PoseWarper model, generated clips and videos (api, demo tests)."""
 import os
-import os.path as osp
 from pathlib import Path
 from typing import List, Sequence
 
 import cv2
 import numpy as np
-import pytest
 import torch
 from mmengine.config import Config
 from mmpose.apis import init_model
 
 from posewarper_mm.datasets.synthetic import generate_posetrack_dataset
+from .tool_loader import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 TINY_CONFIG = str(REPO_ROOT / 'configs' / 'quickstart' /
                   'posewarper_hrnet-tiny_synthetic.py')
 # (width, height) of the tiny model's input crops
@@ -83,6 +81,7 @@ def clip_frames(data: dict) -> List[str]:
 
 def sample_video_dir() -> Path:
     """The real 10-frame PoseTrack clip, or skip."""
+    import pytest
     if not SAMPLE_VIDEO_DIR.is_dir():
         pytest.skip(f'PoseTrack18 sample data not found at {SAMPLE_DATA}')
     return SAMPLE_VIDEO_DIR
@@ -93,34 +92,3 @@ def subprocess_env() -> dict:
     env = dict(os.environ)
     env.update(OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
     return env
-
-
-@pytest.fixture(scope='session')
-def tiny_model():
-    torch.set_num_threads(1)
-    return build_tiny_model()
-
-
-@pytest.fixture(scope='session')
-def tiny_checkpoint(tiny_model, tmp_path_factory) -> str:
-    path = tmp_path_factory.mktemp('ckpt') / 'posewarper_tiny.pth'
-    return save_tiny_checkpoint(tiny_model, str(path))
-
-
-@pytest.fixture(scope='session')
-def synthetic(tmp_path_factory) -> dict:
-    return make_synthetic(str(tmp_path_factory.mktemp('synthetic')))
-
-
-@pytest.fixture(scope='session')
-def clip_mp4(synthetic, tmp_path_factory) -> str:
-    """The generated val video as an mp4 (10 frames, 160x120)."""
-    frames = [cv2.imread(f) for f in clip_frames(synthetic)]
-    path = tmp_path_factory.mktemp('clip') / '000003_mpii_val.mp4'
-    return write_video(frames, str(path))
-
-
-@pytest.fixture(scope='session')
-def clip_dir(synthetic) -> str:
-    """Folder of the generated val video frames."""
-    return osp.dirname(clip_frames(synthetic)[0])

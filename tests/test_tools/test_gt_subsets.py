@@ -1,7 +1,8 @@
-"""restrict_gt_dir: GT files limited to selected frames."""
+"""tools/analysis/gt_subsets.py: GT files limited to selected frames."""
 import json
 
-from posewarper_mm.evaluation.functional import restrict_gt_dir
+import pytest
+from gt_subsets import filter_gt_dir, restrict_gt_dir
 
 
 def _video(tmp_path):
@@ -39,3 +40,13 @@ def test_keeps_persons_of_selected_frames_only(tmp_path):
     assert counts == (1, 1)
     result = json.loads((out / '000001_mpii_val.json').read_text())
     assert [a['id'] for a in result['annotations']] == [21]
+
+
+def test_filter_by_image_flag(tmp_path):
+    gt_dir, _ = _video(tmp_path)
+    out = tmp_path / 'occluded'
+    assert filter_gt_dir(str(gt_dir), str(out), 'occluded') == str(out)
+    result = json.loads((out / '000001_mpii_val.json').read_text())
+    assert [a['id'] for a in result['annotations']] == [11, 12]
+    with pytest.raises(ValueError, match="'blurred'"):
+        filter_gt_dir(str(gt_dir), str(tmp_path / 'blurred'), 'blurred')

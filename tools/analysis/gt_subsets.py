@@ -1,11 +1,14 @@
-"""Per-video GT files restricted to a subset of their frames."""
+"""Per-video GT files restricted to a subset of their frames.
+
+Used by ``tools/analysis/eval_propagation.py`` (the unlabeled frames) and
+``tools/quickstart.py`` (the occluded and the blurred frames).
+"""
 import json
 import os
 import os.path as osp
 from typing import Callable, Tuple
 
-from .posetrack_frames import list_gt_files
-from .posetrack_io import read_json
+from posewarper_mm.evaluation.functional import list_gt_files, read_json
 
 
 def restrict_gt_dir(gt_dir: str, out_dir: str,
@@ -37,3 +40,28 @@ def restrict_gt_dir(gt_dir: str, out_dir: str,
         with open(osp.join(out_dir, name), 'w', encoding='utf-8') as f:
             json.dump(video, f)
     return images, persons
+
+
+def filter_gt_dir(gt_dir: str, out_dir: str, flag: str) -> str:
+    """Copy per-video GT files keeping persons only on flagged frames.
+
+    Frames without the image flag ``flag`` (e.g. ``'occluded'``) lose their
+    annotations, so the PoseTrack evaluation drops them: evaluating
+    predictions against the result measures the flagged frames only.
+
+    Args:
+        gt_dir (str): Folder of official per-video GT files.
+        out_dir (str): Output folder (created; files are overwritten).
+        flag (str): Boolean key of the image records.
+
+    Returns:
+        str: ``out_dir``.
+
+    Raises:
+        ValueError: No image of any video carries a true ``flag``.
+    """
+    images, _ = restrict_gt_dir(gt_dir, out_dir,
+                                lambda image: bool(image.get(flag, False)))
+    if images == 0:
+        raise ValueError(f'no image in {gt_dir} has {flag!r} set')
+    return out_dir

@@ -1,8 +1,7 @@
-"""Timing, peak-memory and table helpers for the benchmark tools.
+"""Timing, peak-memory and table helpers of the PoseWarper benchmark.
 
-Imported by ``tools/analysis/benchmark_posewarper.py``; it is deliberately
-not re-exported from :mod:`posewarper_mm.utils`, so importing the package
-never pulls in the profiler.
+Imported by the ``posewarper_bench_*`` modules of
+``tools/analysis/benchmark_posewarper.py`` (siblings in this folder).
 """
 import math
 import time

@@ -1,4 +1,4 @@
-"""Small models and data samples shared by the model tests."""
+"""Tiny model configs, inputs and data samples of the model tests."""
 import copy
 from typing import Optional, Sequence
 

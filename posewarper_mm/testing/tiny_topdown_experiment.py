@@ -19,7 +19,9 @@ from typing import Dict, List, Optional
 import cv2
 import numpy as np
 
-REPO_ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
+from . import tool_loader
+
+REPO_ROOT = str(tool_loader.REPO_ROOT)
 TOOLS_DIR = osp.join(REPO_ROOT, 'tools')
 
 IMG_W, IMG_H = 96, 72
