@@ -11,11 +11,19 @@ random init, eval mode) it measures, per person crop:
 - (c) 5-frame PoseWarper as implemented: one backbone pass over all
   frames and persons, cached key-frame offsets; with its backbone / neck
   split;
+- (c3) the same with the shorter window ``--short-offsets`` (default
+  -1 0 1), against (c): the cost side of the 3- vs 5-frame trade-off;
 
 then the neck with mmcv's and torchvision's deformable convolution
 (forward and forward+backward) and a stage-1 vs stage-2 training step.
 (b) and (c) must agree (max abs diff <= ``--tolerance`` in fp32), else the
-exit status is 1; a case that fails to run gives exit status 3.
+exit status is 1; a case that fails to run gives exit status 3. Every row
+also gets its FLOPs per crop (``posewarper_bench_flops``: mmengine's
+counter with the deformable convolutions counted), the FLOP ratio beside
+the time ratio, the achieved GFLOP/s and, on the CPU, the share of its
+time spent in the deformable convolutions. The targets: each multi-frame
+inference row's time ratio to (a) within 1.15x of its FLOP ratio, and (c)
+at most 0.9x (b)'s time with at most 2x its peak memory.
 
 Examples::
 

@@ -31,7 +31,9 @@ class PoseWarpingNeck(BaseModule):
     difference ``key - support`` goes through ``offset_feats`` (a chain of
     residual blocks), one offset conv per dilation predicts sampling
     offsets, and a deformable conv with that dilation resamples the
-    supporting heatmaps; the results are averaged over dilations.
+    supporting heatmaps; the results are averaged over dilations. The
+    dilations are processed one at a time, so only one dilation's offsets
+    are alive at once.
 
     Attribute names equal those of mmpose's ``PoseWarperNeck``, so state
     dicts are interchangeable.
