@@ -20,10 +20,10 @@ REPO = Path(__file__).resolve().parents[2]
 TOOL = REPO / 'tools' / 'analysis' / 'benchmark_posewarper.py'
 EXPECTED_KEYS = [
     'single', 'naive', 'batched', 'batched_backbone', 'batched_neck',
-    'neck_fwd_mmcv', 'neck_fwd_torchvision', 'neck_fwd_bwd_mmcv',
-    'neck_fwd_bwd_torchvision', 'deform_fwd_mmcv', 'deform_fwd_torchvision',
-    'deform_fwd_bwd_mmcv', 'deform_fwd_bwd_torchvision', 'train_stage1',
-    'train_stage2'
+    'batched_short', 'neck_fwd_mmcv', 'neck_fwd_torchvision',
+    'neck_fwd_bwd_mmcv', 'neck_fwd_bwd_torchvision', 'deform_fwd_mmcv',
+    'deform_fwd_torchvision', 'deform_fwd_bwd_mmcv',
+    'deform_fwd_bwd_torchvision', 'train_stage1', 'train_stage2'
 ]
 DERIVED_KEYS = ('batched_backbone', 'batched_neck')
 
@@ -143,7 +143,7 @@ def test_rejects_bad_arguments():
     with pytest.raises(SystemExit):
         tool.parse_args(['--batch', '0'])
     args = tool.parse_args(['--quick'])
-    assert args.input_size == [64, 64] and args.repeats == 1
+    assert args.input_size == [64, 64] and args.repeats == 3
     assert args.threads == 1
 
 
@@ -238,4 +238,74 @@ def test_quick_run_markdown(quick_run):
     assert '| Case | ms/call median |' in markdown
     assert 'FAILED' not in markdown
     assert '— OK (tolerance 1e-05)' in markdown
-    assert markdown.count('(target <=') == 2
+    for column in ('GFLOPs/crop', 'FLOP ratio', 'GFLOP/s', 'deform % time'):
+        assert f' {column} |' in markdown, column
+    assert '(c3) PoseWarper 3 frames (offsets [-1, 0, 1]), batched' in \
+        markdown
+    # the time/FLOP target of (b), (c) and the 3-frame window vs (a)
+    assert markdown.count('(target <= 1.15x)') == 3
+    assert 'batched (c) vs naive (b): time ' in markdown
+    assert 'stage-2 vs stage-1 training step: time ' in markdown
+
+
+def test_quick_run_counts_flops(quick_run):
+    proc, out = quick_run
+    mode = json.loads((out / 'bench.json').read_text())['results'][0]
+    assert 'flops_error' not in mode['checks']
+    cases = {c['key']: c for c in mode['cases']}
+    for key, case in cases.items():
+        assert _finite_positive(case['flops_per_crop']), key
+        if key not in DERIVED_KEYS:
+            assert _finite_positive(case['gflops_per_second']), key
+            assert 0 <= case['deform_share'] <= 1, key
+        if case['ref'] is not None:
+            assert _finite_positive(case['flop_ratio']), key
+    # no deformable convolution is counted as 0
+    for key in ('naive', 'batched', 'batched_short', 'neck_fwd_mmcv',
+                'neck_fwd_torchvision', 'deform_fwd_mmcv', 'train_stage2'):
+        assert cases[key]['deform_flops_per_crop'] > 0, key
+    assert cases['single']['deform_flops_per_crop'] == 0
+    # the cached key-frame offsets save work; 3 frames cost less than 5
+    assert cases['batched']['flops_per_crop'] < \
+        cases['naive']['flops_per_crop']
+    assert cases['batched_short']['flops_per_crop'] < \
+        cases['batched']['flops_per_crop']
+    targets = mode['targets']
+    for name in ('naive_vs_single', 'batched_vs_single', 'short_vs_single'):
+        assert _finite_positive(targets[name]['flop_ratio']), name
+        assert targets[name]['limit'] == 1.15
+    assert _finite_positive(targets['batched_vs_naive']['memory_ratio'])
+
+
+def test_short_window_slots():
+    _load_tool()
+    from posewarper_bench_runner import short_window_slots
+    assert short_window_slots((0, -2, -1, 1, 2), (-1, 0, 1)) == [0, 2, 3]
+    assert short_window_slots((0, -2, -1, 1, 2), (1, 0)) == [0, 3]
+    with pytest.raises(ValueError, match='must contain 0'):
+        short_window_slots((0, -2, -1, 1, 2), (-1, 1))
+    with pytest.raises(ValueError, match='must contain 0'):
+        short_window_slots((0, -1, 1), (-2, 0))
+
+
+@pytest.mark.parametrize('backend', ['mmcv', 'torchvision'])
+def test_deform_conv_flop_handle(backend):
+    """mmengine's counter with our handle counts the deformable conv as
+    conv multiply-adds plus 4 per bilinearly sampled value."""
+    _load_tool()
+    from posewarper_bench_flops import (BILINEAR_MACS, count_flops,
+                                        deform_conv_flops)
+
+    from posewarper_mm.models.necks.deform_conv_backends import \
+        BackendDeformConv2d
+    layer = BackendDeformConv2d(
+        4, 6, 3, padding=2, dilation=2, deform_groups=2, backend=backend)
+    x = torch.randn(2, 4, 5, 7)
+    offset = torch.randn(2, layer.offset_channels, 5, 7)
+    result = count_flops(lambda t: layer(t, offset), x, dict(layer=layer))
+    # N * H * W * kh * kw * (C_out * C_in + 4 * C_in)
+    expected = 2 * 5 * 7 * 3 * 3 * (6 * 4 + BILINEAR_MACS * 4)
+    assert deform_conv_flops((2, 4, 5, 7), (6, 4, 3, 3),
+                             (2, 6, 5, 7)) == expected
+    assert result['total'] == result['deform_conv'] == expected > 0
+    assert result['unsupported'] == {}

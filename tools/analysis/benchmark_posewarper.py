@@ -11,11 +11,19 @@ random init, eval mode) it measures, per person crop:
 - (c) 5-frame PoseWarper as implemented: one backbone pass over all
   frames and persons, cached key-frame offsets; with its backbone / neck
   split;
+- (c3) the same with the shorter window ``--short-offsets`` (default
+  -1 0 1), against (c): the cost side of the 3- vs 5-frame trade-off;
 
 then the neck with mmcv's and torchvision's deformable convolution
 (forward and forward+backward) and a stage-1 vs stage-2 training step.
 (b) and (c) must agree (max abs diff <= ``--tolerance`` in fp32), else the
-exit status is 1; a case that fails to run gives exit status 3.
+exit status is 1; a case that fails to run gives exit status 3. Every row
+also gets its FLOPs per crop (``posewarper_bench_flops``: mmengine's
+counter with the deformable convolutions counted), the FLOP ratio beside
+the time ratio, the achieved GFLOP/s and, on the CPU, the share of its
+time spent in the deformable convolutions. The targets: each multi-frame
+inference row's time ratio to (a) within 1.15x of its FLOP ratio, and (c)
+at most 0.9x (b)'s time with at most 2x its peak memory.
 
 Examples::
 
@@ -68,7 +76,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--batch', type=int, default=2,
                         help='person crops per call')
     parser.add_argument('--repeats', type=int, default=None,
-                        help='timed calls per case (default 5; 1 in quick)')
+                        help='timed calls per case (default 5; 3 in quick)')
     parser.add_argument('--warmup', type=int, default=1,
                         help='untimed calls before timing')
     parser.add_argument('--input-size', type=int, nargs=2, default=None,
@@ -95,6 +103,16 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--tolerance', type=float, default=1e-5,
                         help='max abs diff allowed between (b) and (c) in '
                         'fp32')
+    parser.add_argument('--short-offsets', type=int, nargs='+',
+                        default=[-1, 0, 1], metavar='OFFSET',
+                        help='the shorter window measured against the '
+                        '5-frame one (its weights: the test weights of '
+                        'these offsets, renormalised)')
+    parser.add_argument('--no-flops', dest='flops', action='store_false',
+                        help='skip the FLOP counts')
+    parser.add_argument('--sections', default='inference,deform,train',
+                        help='comma list of the tables to run: inference '
+                        '(always), deform, train')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--cudnn-benchmark', action='store_true',
                         help='let cuDNN pick algorithms per shape')
@@ -103,7 +121,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='write the markdown report here')
     args = parser.parse_args(argv)
     if args.repeats is None:
-        args.repeats = 1 if args.quick else 5
+        args.repeats = 3 if args.quick else 5
     if args.threads is None and args.quick:
         args.threads = 1
     if args.input_size is None:
@@ -113,6 +131,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
             parser.error(f'--{name} must be >= 1')
     if args.warmup < 0:
         parser.error('--warmup must be >= 0')
+    args.sections = {s.strip() for s in args.sections.split(',') if s.strip()}
+    unknown = args.sections - {'inference', 'deform', 'train'}
+    if unknown:
+        parser.error(f'--sections: unknown {sorted(unknown)}')
+    args.sections.add('inference')
     if any(s < 32 or s % 32 for s in args.input_size):
         parser.error('--input-size values must be multiples of 32 (the '
                      'HRNet branches downsample by 32), got '
@@ -171,6 +194,9 @@ def _meta(args, device: torch.device, bench_cfg) -> dict:
         train_frame_weights=list(bench_cfg.train_weights),
         deform_backend=bench_cfg.stage2.neck.get('deform_backend', 'mmcv'),
         memory=args.memory,
+        short_offsets=sorted(args.short_offsets),
+        flops=args.flops,
+        sections=sorted(args.sections),
         load_average_start=_load())
     if device.type == 'cuda':
         meta['cudnn_benchmark'] = args.cudnn_benchmark

@@ -9,7 +9,8 @@ SECTIONS = (
     ('train', 'Training step (forward + backward + Adam) at the same batch'),
 )
 HEADERS = ('Case', 'ms/call median', 'min-max ms', 'ms/crop', 'crops/s',
-           'ratio', 'peak MiB')
+           'ratio', 'GFLOPs/crop', 'FLOP ratio', 'GFLOP/s', 'deform % time',
+           'peak MiB')
 
 
 def _ms(seconds) -> str:
@@ -19,7 +20,8 @@ def _ms(seconds) -> str:
 def _row(record: dict, refs: dict) -> List[str]:
     label = record['label']
     if 'error' in record:
-        return [f'{label} — FAILED: {record["error"]}'] + ['n/a'] * 6
+        return [f'{label} — FAILED: {record["error"]}'] + ['n/a'] * (
+            len(HEADERS) - 1)
     sec = record['seconds']
     share = record.get('share_of_batched')
     if share is not None:
@@ -28,6 +30,10 @@ def _row(record: dict, refs: dict) -> List[str]:
     if record.get('ratio') is not None:
         ref = refs.get(record['ref'], record['ref'])
         ratio = f'{record["ratio"]:.2f}x vs {ref}'
+    flop_ratio = record.get('flop_ratio')
+    flop_ratio = 'n/a' if flop_ratio is None else f'{flop_ratio:.2f}x'
+    flops = record.get('flops_per_crop')
+    share = record.get('deform_share')
     peak = record.get('peak_bytes')
     return [
         label,
@@ -36,6 +42,10 @@ def _row(record: dict, refs: dict) -> List[str]:
         _ms(record['per_crop_seconds']['median']),
         format_number(record.get('crops_per_second'), 2),
         ratio,
+        format_number(None if flops is None else flops / 1e9, 2),
+        flop_ratio,
+        format_number(record.get('gflops_per_second'), 1),
+        format_number(None if share is None else share * 100, 1),
         format_number(None if peak is None else peak / MIB, 1),
     ]
 
@@ -74,27 +84,50 @@ def _check_lines(checks: dict) -> List[str]:
             verdict = 'OK' if item['max_abs_diff'] <= tol else 'FAIL'
             text += f' — {verdict} (tolerance {tol:g})'
         lines.append(text)
+    if 'flops_error' in checks:
+        lines.append(f'- FLOP count: FAILED: {checks["flops_error"]}')
     return lines
+
+
+def _x(value) -> str:
+    text = format_number(value, 2)
+    return text if text == 'n/a' else text + 'x'
 
 
 def _target_lines(targets: dict) -> List[str]:
     titles = dict(
-        inference_5frame_vs_single='5-frame PoseWarper (c) vs single-frame '
-        'HRNet per crop',
-        naive_5frame_vs_single='naive 5-frame PoseWarper (b) vs '
-        'single-frame (no target)',
+        naive_vs_single='naive 5-frame (b) vs single-frame (a)',
+        batched_vs_single='batched 5-frame (c) vs single-frame (a)',
+        short_vs_single='batched short window vs single-frame (a)',
+        short_vs_batched='batched short window vs 5 frames (c)',
         train_stage2_vs_stage1='stage-2 vs stage-1 training step')
     lines = []
-    for name, item in targets.items():
-        ratio = format_number(item['ratio'], 2)
-        ratio = ratio if ratio == 'n/a' else ratio + 'x'
-        if item['limit'] is None:
-            lines.append(f'- {titles[name]}: {ratio}')
+    for name, title in titles.items():
+        item = targets.get(name)
+        if item is None or item['ratio'] is None:
             continue
+        text = (f'- {title}: time {_x(item["ratio"])}, FLOPs '
+                f'{_x(item["flop_ratio"])}')
+        if item.get('deform_share') is not None:
+            text += (f', deformable convs {item["deform_share"] * 100:.0f}% '
+                     'of the time')
+        if item['limit'] is not None:
+            verdict = 'n/a' if item['met'] is None else (
+                'MET' if item['met'] else 'NOT MET')
+            text += (f'; time/FLOP ratio '
+                     f'{_x(item.get("time_over_flops"))} (target <= '
+                     f'{item["limit"]:g}x) — {verdict}')
+        lines.append(text)
+    item = targets.get('batched_vs_naive')
+    if item is not None and item['ratio'] is not None:
         verdict = 'n/a' if item['met'] is None else (
             'MET' if item['met'] else 'NOT MET')
-        lines.append(f'- {titles[name]}: {ratio} (target <= '
-                     f'{item["limit"]:g}x) — {verdict}')
+        lines.append(
+            f'- batched (c) vs naive (b): time {_x(item["ratio"])} '
+            f'(target <= {item["limit"]:g}x), FLOPs '
+            f'{_x(item["flop_ratio"])}, peak memory '
+            f'{_x(item["memory_ratio"])} (target <= '
+            f'{item["memory_limit"]:g}x) — {verdict}')
     return lines
 
 
@@ -125,7 +158,8 @@ def report_markdown(meta: dict, results: List[dict]) -> str:
                 'stage2_config', 'stage1_config', 'quick', 'input_size',
                 'heatmap_size', 'batch', 'repeats', 'warmup', 'clock',
                 'test_frame_offsets', 'test_frame_weights',
-                'train_frame_weights', 'deform_backend', 'memory',
+                'train_frame_weights', 'short_offsets', 'deform_backend',
+                'memory', 'flops', 'sections',
                 'load_average_start', 'load_average_end',
                 'process_max_rss_mib'):
         if key in meta:
@@ -138,7 +172,15 @@ def report_markdown(meta: dict, results: List[dict]) -> str:
         'during one call above what was held before it (CPU: PyTorch '
         'allocator events via torch.profiler; GPU: '
         'torch.cuda.max_memory_allocated). Training steps compute the '
-        'loss only (the acc_pose metric of mmpose is switched off).'
+        'loss only (the acc_pose metric of mmpose is switched off). '
+        'GFLOPs/crop: mmengine FlopAnalyzer (one multiply-add = one FLOP) '
+        'on one crop, deformable convolutions included (convolution plus '
+        '4 multiply-adds of bilinear sampling per sampled value); training '
+        'rows: forward + 2x the forward of the trainable modules. FLOP '
+        'ratio: against the same row as the time ratio. GFLOP/s: FLOPs per '
+        'call / median time. deform % time: share of one profiled call '
+        'spent in the deformable convolutions (forward and backward; CPU '
+        'only).'
     ]
     body = '\n'.join(lines)
     return '\n\n'.join([body] + [mode_markdown(r) for r in results]) + '\n'

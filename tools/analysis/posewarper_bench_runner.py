@@ -8,15 +8,20 @@ from mmpose.registry import MODELS
 from posewarper_bench_cases import (Case, DeformBackendWorkloads,
                                     InferenceWorkloads, Mode, StageTimer,
                                     TrainStep)
+from posewarper_bench_flops import case_flops
 from posewarper_bench_models import (count_parameters, inference_samples,
                                      set_memory_format, training_samples)
+from posewarper_bench_profile import profile_call
 from posewarper_bench_utils import (TimingStats, get_clock, peak_memory,
                                     time_callable)
 from torch import nn
 
 BACKENDS = ('mmcv', 'torchvision')
-INFERENCE_TARGET = 10.0
-TRAINING_TARGET = 1.3
+# time ratio / FLOP ratio of each multi-frame inference row vs (a)
+FLOP_RATIO_TARGET = 1.15
+# (c) vs (b): at most this share of (b)'s time, this multiple of its memory
+BATCHED_TIME_TARGET = 0.9
+BATCHED_MEMORY_TARGET = 2.0
 
 
 def _error_text(err: BaseException) -> str:
@@ -45,7 +50,9 @@ def measure_case(case: Case,
         repeats (int): Timed calls.
         warmup (int): Untimed calls first.
         device (torch.device): Device of the workload.
-        memory (bool): Also measure peak memory.
+        memory (bool): Also measure peak memory (on the CPU in one
+            profiled call that also gives the deformable convolutions'
+            share of the time, ``deform_share``).
         clock (str): ``'wall'`` or ``'process'`` (see
             :func:`posewarper_bench_utils.get_clock`).
         timer (StageTimer, optional): Active during the timed calls; its
@@ -79,7 +86,13 @@ def measure_case(case: Case,
         record['samples'] = samples
         record.update(
             _timing_record(TimingStats.from_samples(samples), case.crops))
-        if memory:
+        if memory and device.type == 'cpu':
+            # one profiled call gives the peak and the deform-conv share
+            prof = profile_call(case.fn)
+            record['peak_bytes'] = prof['peak_bytes']
+            record['memory_method'] = 'torch.profiler allocator events'
+            record['deform_share'] = prof['deform_share']
+        elif memory:
             mem = peak_memory(case.fn, device)
             record['peak_bytes'] = mem.get('peak_bytes')
             if 'peak_total_bytes' in mem:
@@ -123,6 +136,45 @@ def add_ratios(records: List[dict]) -> None:
         base = ref['per_crop_seconds']['median']
         value = record['per_crop_seconds']['median']
         record['ratio'] = value / base if base > 0 else None
+
+
+def add_flops(records: List[dict], flops: Dict[str, dict]) -> None:
+    """Attach FLOPs per crop and per call, achieved GFLOP/s and the FLOP
+    ratio against the ``ref`` row (the counterpart of ``ratio``)."""
+    by_key = {r['key']: r for r in records}
+    for record in records:
+        item = flops.get(record['key'])
+        if item is None:
+            continue
+        record['flops_per_crop'] = item['flops']
+        record['deform_flops_per_crop'] = item['deform_conv']
+        for extra in ('forward', 'trainable_forward'):
+            if extra in item:
+                record[f'{extra}_flops_per_crop'] = item[extra]
+        median = record.get('seconds', {}).get('median')
+        if median:
+            record['gflops_per_second'] = \
+                item['flops'] * record['crops'] / median / 1e9
+    for record in records:
+        ref = by_key.get(record.get('ref'))
+        if ref is not None and ref.get('flops_per_crop') and \
+                'flops_per_crop' in record:
+            record['flop_ratio'] = \
+                record['flops_per_crop'] / ref['flops_per_crop']
+
+
+def short_window_slots(test_offsets: Sequence[int],
+                       short_offsets: Sequence[int]) -> List[int]:
+    """Slots (positions in the key-first test window) of a shorter
+    window, key frame first."""
+    short = sorted(set(int(o) for o in short_offsets),
+                   key=lambda o: (o != 0, o))
+    missing = [o for o in short if o not in test_offsets]
+    if 0 not in short or missing:
+        raise ValueError(
+            f'short window {list(short_offsets)} must contain 0 and only '
+            f'offsets of the test window {list(test_offsets)}')
+    return [list(test_offsets).index(o) for o in short]
 
 
 def max_abs_diff(a: torch.Tensor, b: torch.Tensor) -> Dict[str, float]:
@@ -197,7 +249,8 @@ def run_mode(mode: Mode, stage1: nn.Module, stage2: nn.Module,
         frames (Tensor): (B, T, 3, H, W) test frames on the device.
         bench_cfg (BenchConfig): Frame weights of test and training.
         args (Namespace): ``repeats``, ``warmup``, ``memory``, ``clock``,
-            ``tolerance``, ``seed``.
+            ``tolerance``, ``seed``, ``short_offsets``, ``flops``,
+            ``sections``.
 
     Returns:
         dict: ``cases`` (list of records), ``checks`` and ``targets``.
@@ -226,31 +279,54 @@ def run_mode(mode: Mode, stage1: nn.Module, stage2: nn.Module,
         Case('batched', 'inference', '(c) PoseWarper 5 frames, batched',
              work.batched, batch, 'single'), timer=timer, **run)
     records += [batched, *stage_records(batched, ('backbone', 'neck'))]
+    slots = short_window_slots(bench_cfg.test_offsets, args.short_offsets)
+    short_weights = [bench_cfg.test_weights[s] for s in slots]
+    total = sum(short_weights)
+    short_weights = [w / total for w in short_weights]
+    short = InferenceWorkloads(
+        stage1, stage2, frames[:, slots].contiguous(),
+        inference_samples(batch, short_weights),
+        torch.tensor([short_weights] * batch, device=device), mode)
+    offsets = sorted(bench_cfg.test_offsets[s] for s in slots)
+    records.append(
+        measure_case(
+            Case('batched_short', 'inference',
+                 f'(c{len(slots)}) PoseWarper {len(slots)} frames '
+                 f'(offsets {offsets}), batched', short.batched, batch,
+                 'batched'), **run))
     checks = dict(
         tolerance=args.tolerance if mode.is_fp32 else None,
         naive_vs_batched=_compare(work.naive, work.batched))
 
-    with torch.no_grad():
-        feats = stage2.backbone(frames.transpose(0, 1).flatten(0, 1))[0]
-    eval_necks, train_necks, errors = _build_necks(neck_cfg, stage2.neck,
-                                                   device, mode)
-    deform = None
-    if eval_necks:
-        deform = DeformBackendWorkloads(eval_necks, train_necks, feats,
-                                        frames.size(1), 1, mode)
-    if len(eval_necks) == len(BACKENDS):
-        checks['mmcv_vs_torchvision_neck'] = _compare(
-            lambda: deform.neck_forward('mmcv'),
-            lambda: deform.neck_forward('torchvision'))
-    records += [
-        measure_case(case, **run)
-        for case in _deform_cases(deform, batch, errors)
-    ]
-    deform = eval_necks = train_necks = feats = None  # free the copies
+    if 'deform' in args.sections:
+        with torch.no_grad():
+            feats = stage2.backbone(frames.transpose(0, 1).flatten(0, 1))[0]
+        eval_necks, train_necks, errors = _build_necks(neck_cfg, stage2.neck,
+                                                       device, mode)
+        deform = None
+        if eval_necks:
+            deform = DeformBackendWorkloads(eval_necks, train_necks, feats,
+                                            frames.size(1), 1, mode)
+        if len(eval_necks) == len(BACKENDS):
+            checks['mmcv_vs_torchvision_neck'] = _compare(
+                lambda: deform.neck_forward('mmcv'),
+                lambda: deform.neck_forward('torchvision'))
+        records += [
+            measure_case(case, **run)
+            for case in _deform_cases(deform, batch, errors)
+        ]
+        deform = eval_necks = train_necks = feats = None  # free the copies
 
-    records += _train_records(stage1, stage2, frames, bench_cfg, mode, run,
-                              args.seed)
+    if 'train' in args.sections:
+        records += _train_records(stage1, stage2, frames, bench_cfg, mode,
+                                  run, args.seed)
     add_ratios(records)
+    if args.flops:
+        try:
+            add_flops(records,
+                      case_flops(stage1, stage2, frames, bench_cfg, slots))
+        except Exception as err:  # reported, not fatal
+            checks['flops_error'] = _error_text(err)
     return dict(
         mode=mode.name,
         cases=records,
@@ -301,17 +377,57 @@ def _train_records(stage1, stage2, frames, bench_cfg, mode, run,
     return records
 
 
+def _ratio(by_key: dict, key: str, ref: str, field: str) -> Optional[float]:
+    """``field`` of row ``key`` over that of row ``ref`` (per crop)."""
+    value = by_key.get(key, {}).get(field)
+    base = by_key.get(ref, {}).get(field)
+    if isinstance(value, dict):
+        value, base = value.get('median'), (base or {}).get('median')
+    if value is None or not base:
+        return None
+    return value / base
+
+
 def _targets(records: List[dict]) -> dict:
+    """Time ratios beside FLOP ratios, and (c) against (b).
+
+    Inference: each multi-frame row's time ratio against (a) must stay
+    within ``FLOP_RATIO_TARGET`` times its FLOP ratio. (c) must take at
+    most ``BATCHED_TIME_TARGET`` of (b)'s time with at most
+    ``BATCHED_MEMORY_TARGET`` times its peak memory. Training: the ratio
+    beside its FLOP ratio and the deformable convolutions' time share, no
+    limit.
+    """
     by_key = {r['key']: r for r in records}
     result = {}
-    for name, key, limit in (('inference_5frame_vs_single', 'batched',
-                              INFERENCE_TARGET),
-                             ('naive_5frame_vs_single', 'naive', None),
-                             ('train_stage2_vs_stage1', 'train_stage2',
-                              TRAINING_TARGET)):
-        ratio = by_key.get(key, {}).get('ratio')
-        result[name] = dict(
+    for name, key, ref in (('naive_vs_single', 'naive', 'single'),
+                           ('batched_vs_single', 'batched', 'single'),
+                           ('short_vs_single', 'batched_short', 'single'),
+                           ('short_vs_batched', 'batched_short', 'batched'),
+                           ('train_stage2_vs_stage1', 'train_stage2',
+                            'train_stage1')):
+        ratio = _ratio(by_key, key, ref, 'per_crop_seconds')
+        flop_ratio = _ratio(by_key, key, ref, 'flops_per_crop')
+        limit = FLOP_RATIO_TARGET if ref == 'single' else None
+        item = dict(
             ratio=ratio,
+            flop_ratio=flop_ratio,
             limit=limit,
-            met=None if ratio is None or limit is None else ratio <= limit)
+            deform_share=by_key.get(key, {}).get('deform_share'),
+            met=None)
+        if ratio is not None and flop_ratio and limit is not None:
+            item['time_over_flops'] = ratio / flop_ratio
+            item['met'] = ratio / flop_ratio <= limit
+        result[name] = item
+    time_ratio = _ratio(by_key, 'batched', 'naive', 'per_crop_seconds')
+    memory_ratio = _ratio(by_key, 'batched', 'naive', 'peak_bytes')
+    result['batched_vs_naive'] = dict(
+        ratio=time_ratio,
+        flop_ratio=_ratio(by_key, 'batched', 'naive', 'flops_per_crop'),
+        memory_ratio=memory_ratio,
+        limit=BATCHED_TIME_TARGET,
+        memory_limit=BATCHED_MEMORY_TARGET,
+        met=None if time_ratio is None or memory_ratio is None else
+        (time_ratio <= BATCHED_TIME_TARGET
+         and memory_ratio <= BATCHED_MEMORY_TARGET))
     return result

@@ -1,5 +1,5 @@
 """PoseWarper's heatmap warping module as an mmpose neck."""
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import Callable, List, Optional, Sequence, Union
 
 import torch
 from mmengine.model import BaseModule
@@ -31,7 +31,9 @@ class PoseWarpingNeck(BaseModule):
     difference ``key - support`` goes through ``offset_feats`` (a chain of
     residual blocks), one offset conv per dilation predicts sampling
     offsets, and a deformable conv with that dilation resamples the
-    supporting heatmaps; the results are averaged over dilations.
+    supporting heatmaps; the results are averaged over dilations. The
+    dilations are processed one at a time, so only one dilation's offsets
+    are alive at once.
 
     Attribute names equal those of mmpose's ``PoseWarperNeck``, so state
     dicts are interchangeable.
@@ -275,23 +277,45 @@ class PoseWarpingNeck(BaseModule):
 
         Args:
             source (Tensor): Heatmaps to warp, shape (N, K, h, w).
-            offsets (Sequence[Tensor]): Output of :meth:`compute_offsets`.
+            offsets (Sequence[Tensor]): One (N, C_offset, h, w) or (1,
+                C_offset, h, w) tensor per dilation (e.g. the output of
+                :meth:`compute_offsets`); a single row is broadcast over
+                the N heatmaps.
 
         Returns:
             Tensor: Warped heatmaps, shape (N, K, h, w).
         """
-        warped = 0
-        for layer, offset in zip(self.deform_conv_layers, offsets):
-            warped = warped + layer(source, offset) / self.num_offset_layers
-        return warped
+        return self._average_over_dilations(
+            source, lambda idx: offsets[idx])
 
     def warp(self, source: Tensor, diff: Tensor) -> Tensor:
-        """Warp ``source`` heatmaps guided by ``diff`` (both (N, K, h, w))."""
+        """Warp ``source`` heatmaps guided by ``diff`` (both (N, K, h, w)).
+
+        Computes the same as ``deform(source, compute_offsets(diff))``
+        but one dilation at a time: each dilation's offsets (N, C_offset,
+        h, w) are freed before the next ones are computed, so only one of
+        them is alive at once (as in mmpose's ``PoseWarperNeck``).
+        """
         if source.shape != diff.shape:
             raise ValueError(
                 f'{type(self).__name__}.warp: source {tuple(source.shape)} '
                 f'and diff {tuple(diff.shape)} must have the same shape')
-        return self.deform(source, self.compute_offsets(diff))
+        feats = self.offset_feats(diff)
+        return self._average_over_dilations(
+            source, lambda idx: self.offset_layers[idx](feats))
+
+    def _average_over_dilations(self, source: Tensor,
+                                offset_of: Callable[[int], Tensor]) -> Tensor:
+        """Mean over dilations of ``deform_conv_layers[i](source,
+        offset_of(i))``, accumulated in the order of the dilations."""
+        warped = 0
+        for idx, layer in enumerate(self.deform_conv_layers):
+            offset = offset_of(idx)
+            if offset.size(0) != source.size(0):
+                offset = offset.expand(source.size(0), -1, -1, -1)
+            warped = warped + layer(source, offset) / self.num_offset_layers
+            del offset
+        return warped
 
     # ------------------------------------------------------------------
     # key-frame offsets
@@ -323,7 +347,8 @@ class PoseWarpingNeck(BaseModule):
         if not self.cache_key_offsets or self.training or \
                 torch.is_grad_enabled():
             return compute()
-        key = (height, width, like.dtype, like.device,
+        # int(): sizes are tensors under jit tracing (FLOP counters)
+        key = (int(height), int(width), like.dtype, like.device,
                torch.is_autocast_enabled(like.device.type))
         watched = [
             *self.offset_feats.parameters(), *self.offset_feats.buffers(),
@@ -360,38 +385,36 @@ class PoseWarpingNeck(BaseModule):
                     heatmaps: Tensor,
                     num_frames: int,
                     frame_slots: Optional[Sequence[int]] = None) -> Tensor:
-        """Like :meth:`forward`, starting from heatmaps (T*B, K, h, w)."""
+        """Like :meth:`forward`, starting from heatmaps (T*B, K, h, w).
+
+        In eval mode the key frame (slot 0) is warped with its constant
+        offsets (:meth:`key_frame_offsets`) and only the other frames go
+        through the offset branch, all of them in one batch.
+        """
         total, channels, height, width = heatmaps.shape
         batch_size = check_num_frames(total, num_frames)
         slots = check_frame_slots(frame_slots, num_frames)
         frames = heatmaps.reshape(num_frames, batch_size, channels, height,
                                   width)
-        support = frames[list(slots)]
-        # key minus support for all requested frames in one batched op
-        diff = (frames[:1] - support).flatten(0, 1)
-        source = support.flatten(0, 1)
-        if self.training or 0 not in slots:
-            return self.warp(source, diff)
-        return self._warp_with_key_offsets(source, diff, slots, batch_size)
-
-    def _warp_with_key_offsets(self, source: Tensor, diff: Tensor,
-                               slots: Tuple[int, ...],
-                               batch_size: int) -> Tensor:
-        """Eval path: key-frame offsets are the zero-difference constant."""
-        height, width = source.shape[-2:]
-        key_offsets = self.key_frame_offsets(height, width, source)
-        others = [pos for pos, slot in enumerate(slots) if slot != 0]
-        other_offsets = []
-        if others:
-            diff = diff.reshape(len(slots), batch_size, *diff.shape[1:])
-            other_offsets = self.compute_offsets(diff[others].flatten(0, 1))
-        offsets = []
-        for layer_idx, key_offset in enumerate(key_offsets):
-            parts = [key_offset.expand(batch_size, -1, -1, -1)] * len(slots)
-            if others:
-                per_frame = other_offsets[layer_idx].unflatten(
-                    0, (len(others), batch_size))
-                for slot, pos in enumerate(others):
-                    parts[pos] = per_frame[slot]
-            offsets.append(torch.cat(parts, dim=0))
-        return self.deform(source, offsets)
+        key_shortcut = not self.training and 0 in slots
+        computed = [
+            pos for pos, slot in enumerate(slots)
+            if not (key_shortcut and slot == 0)
+        ]
+        warped: List[Optional[Tensor]] = [None] * len(slots)
+        if computed:
+            support = frames[[slots[pos] for pos in computed]]
+            # key minus support for all these frames in one batched op
+            diff = (frames[:1] - support).flatten(0, 1)
+            out = self.warp(support.flatten(0, 1), diff)
+            for pos, part in zip(computed, out.split(batch_size)):
+                warped[pos] = part
+        if key_shortcut:
+            key_warped = self.deform(
+                frames[0], self.key_frame_offsets(height, width, heatmaps))
+            for pos, slot in enumerate(slots):
+                if slot == 0:
+                    warped[pos] = key_warped
+        if len(warped) == 1:
+            return warped[0]
+        return torch.cat(warped, dim=0)

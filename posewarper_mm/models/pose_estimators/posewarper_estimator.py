@@ -154,13 +154,15 @@ class PoseWarperEstimator(TopdownPoseEstimator):
     @staticmethod
     def _frames_first(inputs: Tensor) -> Tuple[Tensor, int, int]:
         """(B, T, 3, H, W) or (B, 3, H, W) -> frame-major (T*B, 3, H, W)."""
+        # int(): under jit tracing (FLOP counters, export) sizes are
+        # tensors, which the neck rejects as frame counts
         if inputs.dim() == 4:
-            return inputs, inputs.size(0), 1
+            return inputs, int(inputs.size(0)), 1
         if inputs.dim() != 5:
             raise ValueError(
                 'PoseWarperEstimator: inputs must be (B, T, 3, H, W) or '
                 f'(B, 3, H, W), got shape {tuple(inputs.shape)}')
-        batch_size, num_frames = inputs.shape[:2]
+        batch_size, num_frames = int(inputs.size(0)), int(inputs.size(1))
         frames = inputs.transpose(0, 1).flatten(0, 1)
         return frames, batch_size, num_frames
 
