@@ -11,7 +11,7 @@ from posewarper_mm.testing import REPO_ROOT
 
 EXPECTED = {
     'DATASETS': {'PoseTrackVideoPairDataset'},
-    'TRANSFORMS': {'LoadVideoFrames'},
+    'TRANSFORMS': {'LoadVideoFrames', 'PackVideoPoseInputs'},
     'MODELS': {
         'MultiFramePoseDataPreprocessor', 'PoseWarpingNeck',
         'TemporalAggregationHead', 'PoseWarperEstimator'
