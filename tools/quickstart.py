@@ -198,7 +198,13 @@ class Job:
             done, total = (int(v) for v in found[-1])
             if bar is None:
                 print()
-                bar = tqdm(total=total, desc=name, unit='iter', leave=False)
+                bar = tqdm(
+                    total=total,
+                    desc=name,
+                    unit='iter',
+                    leave=False,
+                    file=sys.stdout,
+                    ncols=shutil.get_terminal_size().columns or 80)
             bar.update(done - bar.n)
         if bar is not None:
             bar.close()
