@@ -4,20 +4,30 @@ Generates a small synthetic PoseTrack18-format dataset (skipped when
 present), trains stage 1 (single-frame HRNet) on the labeled frames, trains
 stage 2 (PoseWarper) on labeled key frames with unlabeled supporting frames,
 evaluates both on held-out videos (all frames, then only the occluded and
-only the blurred ones), compares pose propagation with copying the nearest
-labeled pose on the sparse-labeled training videos, and writes
-``<work-dir>/report.md`` with the table, the commands, the stage times and
-a per-joint AP plot.
+only the blurred ones) beside the codec ceiling (the ground truth encoded
+and decoded by the quickstart's codec), compares pose propagation with
+copying the nearest labeled pose and with moving it along optical flow on
+the sparse-labeled training videos, and writes ``<work-dir>/report.md``
+with the tables, the commands, the step times, a per-joint AP plot and
+the training curves.
 
 Every step runs the project's ordinary tools (``tools/train.py``,
-``tools/test.py``, ``tools/analysis/eval_propagation.py``) with the
-quickstart configs, which inherit the real PoseTrack18 recipes.
+``tools/test.py``, ``tools/analysis/codec_ceiling.py``,
+``tools/analysis/eval_propagation.py``) with the quickstart configs, which
+inherit the real PoseTrack18 recipes. The console shows one line per step
+and its time; each step's full output goes to ``<work-dir>/logs/``.
+
+With ``--seeds N`` both stages are trained and evaluated once per seed
+(the configs' seed, then the next ones; the first seed's run lives in the
+work dir itself, the others in ``<work-dir>/seed_<S>/``) and the report
+gives the mean and the range (min-max) of every number over the seeds.
 
 Examples::
 
     python tools/quickstart.py                # full run
     python tools/quickstart.py --quick        # a few iterations (tests)
     python tools/quickstart.py --fresh        # regenerate data, retrain
+    python tools/quickstart.py --seeds 2      # two seeds, mean and range
 
 ``DATA_KW``, :func:`data_options` and :func:`schedule_options` are also
 read by ``tools/gpu/check_gpu.sh`` and the tests' quickstart helpers
@@ -28,20 +38,27 @@ import json
 import math
 import os
 import os.path as osp
+import re
 import shutil
 import subprocess
 import sys
 import time
-from typing import Dict, List, Mapping, Optional
+import warnings
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 # the package, and tools/analysis for gt_subsets (shared with
 # tools/analysis/eval_propagation.py)
+# the console shows the steps only (mmengine's import warns about
+# pkg_resources in some environments)
+warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 for _path in (REPO_ROOT, osp.join(REPO_ROOT, 'tools', 'analysis')):
     if _path not in sys.path:
         sys.path.insert(0, _path)
 
 from gt_subsets import filter_gt_dir  # noqa: E402
+from training_curves import (find_scalars, has_validation,  # noqa: E402
+                             plot_curves, read_curves)
 
 from posewarper_mm.datasets import synthetic  # noqa: E402
 from posewarper_mm.evaluation import functional as posetrack_eval  # noqa
@@ -80,44 +97,127 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='tiny data and a few iterations (checks the pipeline only)')
     parser.add_argument('--stage1-iters', type=int, default=None)
     parser.add_argument('--stage2-iters', type=int, default=None)
-    return parser.parse_args(argv)
+    parser.add_argument(
+        '--seeds',
+        type=int,
+        default=1,
+        help='train and evaluate with this many seeds (the configs\' seed '
+        'and the next ones); the report gives mean and range')
+    args = parser.parse_args(argv)
+    if args.seeds < 1:
+        parser.error('--seeds must be at least 1')
+    return args
+
+
+# mmengine's training log line, e.g. "Iter(train) [ 50/800] ..."
+TRAIN_ITER = re.compile(r'Iter\(train\)\s*\[\s*(\d+)/(\d+)\]')
+
+
+def _slug(name: str) -> str:
+    """A file name for a step name."""
+    return re.sub(r'[^a-z0-9]+', '_', name.lower()).strip('_')
 
 
 class Job:
-    """Runs the steps, keeps their commands and times."""
+    """Runs the steps, keeps their commands, times and log files.
+
+    Each tool runs as a subprocess whose output goes to
+    ``<work_dir>/logs/<step>.log``; the console gets one line per step
+    (a progress bar of the training iterations while a stage trains, when
+    the console is a terminal).
+    """
 
     def __init__(self, work_dir: str) -> None:
         self.work_dir = work_dir
+        self.log_dir = osp.join(work_dir, 'logs')
         self.commands: List[str] = []
         self.times: Dict[str, float] = {}
+        self.logs: Dict[str, str] = {}
+
+    def _log_file(self, name: str) -> str:
+        os.makedirs(self.log_dir, exist_ok=True)
+        return osp.join(self.log_dir, _slug(name) + '.log')
 
     def run(self,
             name: str,
             cmd: List[str],
             env: Optional[Dict[str, str]] = None) -> None:
-        """Run one tool as a subprocess, streaming its output."""
+        """Run one tool as a subprocess, its output into a log file.
+
+        Raises:
+            SystemExit: The tool failed (the log's tail is printed).
+        """
         shown = ' '.join(cmd).replace(sys.executable, 'python')
         if env:
             shown = ' '.join(f'{k}={v}' for k, v in env.items()) + ' ' + shown
         self.commands.append(shown)
-        print(f'\n==> [{name}] {shown}', flush=True)
+        log_file = self.logs[name] = self._log_file(name)
+        print(f'==> {name} ...', end='', flush=True)
         start = time.time()
-        proc = subprocess.run(
-            cmd, cwd=REPO_ROOT, env={
-                **os.environ,
-                **(env or {})
-            })
-        self.times[name] = self.times.get(name, 0.0) + time.time() - start
+        with open(log_file, 'w', encoding='utf-8') as log:
+            log.write(f'$ {shown}\n')
+            log.flush()
+            proc = subprocess.Popen(
+                cmd,
+                cwd=REPO_ROOT,
+                env={
+                    **os.environ,
+                    **(env or {})
+                },
+                stdout=log,
+                stderr=subprocess.STDOUT)
+            self._wait(proc, log_file, name)
+        elapsed = time.time() - start
+        self.times[name] = self.times.get(name, 0.0) + elapsed
         if proc.returncode != 0:
+            with open(log_file, encoding='utf-8', errors='replace') as f:
+                tail = f.readlines()[-30:]
+            print(' failed\n' + ''.join(tail), flush=True)
             raise SystemExit(f'quickstart: step "{name}" failed '
-                             f'(exit code {proc.returncode}): {shown}')
+                             f'(exit code {proc.returncode}): {shown}\n'
+                             f'full log: {log_file}')
+        print(f' {_fmt_time(elapsed)}  (log: {log_file})', flush=True)
+
+    @staticmethod
+    def _wait(proc: subprocess.Popen, log_file: str, name: str) -> None:
+        """Wait for ``proc``; on a terminal, show the training progress."""
+        bar, tqdm = None, None
+        if sys.stdout.isatty():
+            try:
+                from tqdm import tqdm
+            except ImportError:
+                pass
+        while proc.poll() is None:
+            time.sleep(0.5)
+            if tqdm is None:
+                continue
+            with open(log_file, encoding='utf-8', errors='replace') as f:
+                found = TRAIN_ITER.findall(f.read())
+            if not found:
+                continue
+            done, total = (int(v) for v in found[-1])
+            if bar is None:
+                print()
+                bar = tqdm(
+                    total=total,
+                    desc=name,
+                    unit='iter',
+                    leave=False,
+                    file=sys.stdout,
+                    ncols=shutil.get_terminal_size().columns or 80)
+            bar.update(done - bar.n)
+        if bar is not None:
+            bar.close()
+            print(f'==> {name} ...', end='', flush=True)
 
     def timed(self, name: str, fn, *args, **kwargs):
         """Run a Python step and time it."""
-        print(f'\n==> [{name}]', flush=True)
+        print(f'==> {name} ...', end='', flush=True)
         start = time.time()
         out = fn(*args, **kwargs)
-        self.times[name] = self.times.get(name, 0.0) + time.time() - start
+        elapsed = time.time() - start
+        self.times[name] = self.times.get(name, 0.0) + elapsed
+        print(f' {_fmt_time(elapsed)}', flush=True)
         return out
 
 
@@ -208,23 +308,105 @@ def _fmt_time(seconds: float) -> str:
     return f'{seconds / 60:.1f} min' if seconds >= 60 else f'{seconds:.0f} s'
 
 
+Tables = Dict[str, Dict[str, Dict[str, float]]]
+CEILING_ROW = 'Codec ceiling (GT through the codec, no network)'
+SINGLE_ROW = 'Single-frame HRNet (stage 1)'
+WARP_ROW = 'PoseWarper, 5 frames'
+PROPAGATION_TABLE = 'sparse-labeled training videos (unlabeled frames)'
+
+
+def aggregate_seeds(
+    per_seed: Sequence[Mapping[str, Mapping[str, Mapping[str, float]]]]
+) -> Tuple[Tables, Tables, Tables]:
+    """Mean, minimum and maximum of every number over seeds.
+
+    Args:
+        per_seed: One set of tables per seed (table -> method -> column ->
+            value), all with the same tables, methods and columns.
+
+    Returns:
+        tuple: Tables of the means, the minima and the maxima.
+
+    Raises:
+        ValueError: No seed, or the seeds' tables differ in shape.
+    """
+    if not per_seed:
+        raise ValueError('no seed to aggregate')
+    mean: Tables = {}
+    low: Tables = {}
+    high: Tables = {}
+    first = per_seed[0]
+    for title, rows in first.items():
+        for d in (mean, low, high):
+            d[title] = {}
+        for method, result in rows.items():
+            for d in (mean, low, high):
+                d[title][method] = {}
+            for column in result:
+                try:
+                    values = [seed[title][method][column] for seed in per_seed]
+                except KeyError as error:
+                    raise ValueError(f'seeds differ: {title} / {method} / '
+                                     f'{column} missing ({error})') from None
+                mean[title][method][column] = float(sum(values) / len(values))
+                low[title][method][column] = float(min(values))
+                high[title][method][column] = float(max(values))
+    return mean, low, high
+
+
+def format_seed_table(mean: Mapping[str, Mapping[str, float]],
+                      low: Mapping[str, Mapping[str, float]],
+                      high: Mapping[str, Mapping[str, float]]) -> str:
+    """A PoseTrack AP table whose cells read ``mean (min-max)``.
+
+    Args:
+        mean, low, high: Method -> result (``Head`` ... ``Total``) of one
+            table, from :func:`aggregate_seeds`.
+
+    Returns:
+        str: The Markdown table.
+    """
+    header = '| Method | ' + ' | '.join(c if c != 'Total' else 'Mean'
+                                        for c in SUMMARY_COLUMNS) + ' |'
+    lines = [header, '|' + '---|' * (len(SUMMARY_COLUMNS) + 1)]
+    for method, result in mean.items():
+        cells = [
+            f'{result[c]:.1f} ({low[method][c]:.1f}-{high[method][c]:.1f})'
+            for c in SUMMARY_COLUMNS
+        ]
+        lines.append(f'| {method} | ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+
 def write_report(out_file: str,
                  tables: Mapping[str, Mapping[str, Mapping[str, float]]],
                  commands: List[str],
                  times: Mapping[str, float],
                  total_time: float,
                  plot_path: Optional[str] = None,
-                 quick: bool = False) -> str:
+                 quick: bool = False,
+                 spread: Optional[Tuple[Tables, Tables]] = None,
+                 seeds: Sequence[int] = (),
+                 curves_path: Optional[str] = None,
+                 curves_have_validation: bool = False,
+                 logs: Optional[Mapping[str, str]] = None) -> str:
     """Write the quickstart report as Markdown.
 
     Args:
         out_file (str): Report path.
-        tables: Table name -> method -> result.
+        tables: Table name -> method -> result (the means over seeds when
+            there are several).
         commands (list[str]): The commands that were run, in order.
         times (Mapping[str, float]): Seconds per step.
         total_time (float): Seconds for the whole job.
         plot_path (str, optional): PNG to embed (relative link).
         quick (bool): The job ran in its shortened mode.
+        spread (tuple, optional): Minima and maxima over seeds (as
+            ``tables``); the tables then read ``mean (min-max)``.
+        seeds (Sequence[int]): The seeds of the runs.
+        curves_path (str, optional): Training-curve PNG to embed.
+        curves_have_validation (bool): The curves include validation AP.
+        logs (Mapping[str, str], optional): Step name -> log file.
 
     Returns:
         str: ``out_file``.
@@ -243,20 +425,150 @@ def write_report(out_file: str,
             '> Shortened run (`--quick`): a few iterations on tiny data; '
             'the numbers check the pipeline, not the method.', ''
         ]
-    for title, rows in tables.items():
+    if len(seeds) > 1:
         lines += [
-            f'## PoseTrack AP, {title}', '',
-            posetrack_eval.format_posetrack_table(rows), ''
+            f'Mean over {len(seeds)} seeds '
+            f'({", ".join(str(s) for s in seeds)}); in brackets the range '
+            '(min-max) over the seeds.', ''
         ]
+    elif seeds:
+        lines += [f'One run, seed {seeds[0]}.', '']
+    lines += [
+        f'The {CEILING_ROW.split(" (")[0].lower()} row encodes the '
+        "held-out ground truth with the quickstart's codec (same boxes, "
+        'crop and heatmap size) and decodes it again: the best AP any model '
+        'can reach with this input size and codec.', ''
+    ]
+    for title, rows in tables.items():
+        table = format_seed_table(rows, *[s[title] for s in spread]) \
+            if spread else posetrack_eval.format_posetrack_table(rows)
+        lines += [f'## PoseTrack AP, {title}', '', table, '']
     if plot_path:
         lines += [f'![per-column AP]({osp.basename(plot_path)})', '']
+    if curves_path:
+        lines += ['## Training curves', '']
+        if not curves_have_validation:
+            lines += [
+                'Validation does not run during training (both stages train '
+                'with `--no-validate`; the held-out AP above is measured '
+                'once, after training), so the curves show the training '
+                'loss only.', ''
+            ]
+        lines += [
+            f'![training curves]({osp.basename(curves_path)})',
+            f'([{osp.basename(curves_path)}]({osp.basename(curves_path)}))', ''
+        ]
     lines += ['## Time per step', '', '| step | time |', '|---|---|']
     lines += [f'| {name} | {_fmt_time(t)} |' for name, t in times.items()]
     lines += [f'| **total** | **{_fmt_time(total_time)}** |', '']
+    if logs:
+        lines += ['## Logs', '']
+        lines += [
+            f'- {name}: `{osp.relpath(path, osp.dirname(out_file))}`'
+            for name, path in logs.items()
+        ]
+        lines += ['']
     lines += ['## Commands', '', '```shell', *commands, '```', '']
     with open(out_file, 'w', encoding='utf-8') as f:
         f.write('\n'.join(lines))
     return out_file
+
+
+def configured_seed(config: str) -> int:
+    """``randomness.seed`` of a quickstart config (0 if unset)."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(REPO_ROOT, config))
+    seed = cfg.get('randomness', {}).get('seed')
+    return 0 if seed is None else int(seed)
+
+
+def logger_options(iters: int) -> List[str]:
+    """Log the training loss about 50 times per stage (training curves)."""
+    return [f'default_hooks.logger.interval={max(1, iters // 50)}']
+
+
+def run_seed(job: Job, seed: int, base_seed: int, run_dir: str, data_root: str,
+             iters: Tuple[int, int], subsets: Mapping[str, str],
+             ceiling_dir: str, suffix: str) -> Tuple[Tables, Dict[str, str]]:
+    """Train both stages with one seed, test them, compare propagation.
+
+    Args:
+        job (Job): Runs and times the steps.
+        seed (int): Training seed.
+        base_seed (int): The configs' seed (not passed on the command
+            line).
+        run_dir (str): Work dir of this seed's runs.
+        data_root (str): The generated dataset.
+        iters (tuple[int, int]): Training iterations of stages 1 and 2.
+        subsets (Mapping[str, str]): Table title -> GT folder of the
+            held-out frames it scores.
+        ceiling_dir (str): Prediction files of the codec ceiling.
+        suffix (str): Appended to the step names (e.g. ``' (seed 1)'``).
+
+    Returns:
+        tuple: The tables (title -> method -> result) and the stage work
+        dirs (``'stage 1'``, ``'stage 2'`` -> folder).
+    """
+    py = sys.executable
+    stage1_dir = osp.join(run_dir, 'stage1')
+    stage2_dir = osp.join(run_dir, 'stage2')
+    stage1_ckpt = osp.join(stage1_dir, f'iter_{iters[0]}.pth')
+    stage2_ckpt = osp.join(stage2_dir, f'iter_{iters[1]}.pth')
+    common = data_options(data_root)
+    seed_opts = [] if seed == base_seed else [f'randomness.seed={seed}']
+
+    if osp.isfile(stage1_ckpt):
+        print(f'stage 1: using {stage1_ckpt} (--fresh retrains)')
+    else:
+        job.run('train stage 1' + suffix, [
+            py, 'tools/train.py', STAGE1_CFG, '--work-dir', stage1_dir,
+            '--no-validate', '--cfg-options', *common,
+            *schedule_options(iters[0]), *logger_options(iters[0]), *seed_opts
+        ], TRAIN_ENV)
+    if osp.isfile(stage2_ckpt):
+        print(f'stage 2: using {stage2_ckpt} (--fresh retrains)')
+    else:
+        job.run('train stage 2' + suffix, [
+            py, 'tools/train.py', STAGE2_CFG, '--work-dir', stage2_dir,
+            '--no-validate', '--cfg-options', *common,
+            *schedule_options(iters[1]), *logger_options(iters[1]), *seed_opts,
+            f'load_from={stage1_ckpt}'
+        ], TRAIN_ENV)
+
+    pred_dirs = {
+        SINGLE_ROW: osp.join(run_dir, 'preds', 'single_frame'),
+        WARP_ROW: osp.join(run_dir, 'preds', 'posewarper'),
+    }
+    for (name, pred_dir), (cfg, ckpt) in zip(pred_dirs.items(),
+                                             [(STAGE1_CFG, stage1_ckpt),
+                                              (STAGE2_CFG, stage2_ckpt)]):
+        job.run(f'test {name}{suffix}', [
+            py, 'tools/test.py', cfg, ckpt, '--work-dir',
+            osp.join(run_dir, 'test'), '--pred-dir', pred_dir, '--cfg-options',
+            *common
+        ])
+
+    def score():
+        return {
+            subset: {
+                name: posetrack_eval.evaluate_posetrack(subset_gt, pred_dir)
+                for name, pred_dir in [(CEILING_ROW,
+                                        ceiling_dir), *pred_dirs.items()]
+            }
+            for subset, subset_gt in subsets.items()
+        }
+
+    tables: Tables = job.timed('PoseTrack AP' + suffix, score)
+
+    prop_json = osp.join(run_dir, 'propagation.json')
+    job.run('propagation' + suffix, [
+        py, 'tools/analysis/eval_propagation.py', STAGE2_CFG, stage2_ckpt,
+        '--data-root', data_root, '--work-dir',
+        osp.join(run_dir, 'propagation'), '--out-json', prop_json
+    ])
+    with open(prop_json, encoding='utf-8') as f:
+        tables[PROPAGATION_TABLE] = json.load(f)
+    return tables, {'stage 1': stage1_dir, 'stage 2': stage2_dir}
 
 
 def main(argv: Optional[List[str]] = None) -> None:
@@ -271,11 +583,12 @@ def main(argv: Optional[List[str]] = None) -> None:
                 shutil.rmtree(path)
     os.makedirs(work_dir, exist_ok=True)
     job = Job(work_dir)
-    py = sys.executable
     iters1 = args.stage1_iters or (6 if args.quick else
                                    configured_iters(STAGE1_CFG))
     iters2 = args.stage2_iters or (4 if args.quick else
                                    configured_iters(STAGE2_CFG))
+    base_seed = configured_seed(STAGE1_CFG)
+    seeds = [base_seed + i for i in range(args.seeds)]
     start = time.time()
 
     marker = osp.join(data_root, 'annotations', 'posetrack18_val.json')
@@ -285,43 +598,11 @@ def main(argv: Optional[List[str]] = None) -> None:
         job.timed('generate data', synthetic.generate_posetrack_dataset,
                   data_root, **(QUICK_DATA_KW if args.quick else DATA_KW))
 
-    stage1_dir = osp.join(work_dir, 'stage1')
-    stage2_dir = osp.join(work_dir, 'stage2')
-    stage1_ckpt = osp.join(stage1_dir, f'iter_{iters1}.pth')
-    stage2_ckpt = osp.join(stage2_dir, f'iter_{iters2}.pth')
-    common = data_options(data_root)
-
-    if osp.isfile(stage1_ckpt):
-        print(f'stage 1: using {stage1_ckpt} (--fresh retrains)')
-    else:
-        job.run('train stage 1', [
-            py, 'tools/train.py', STAGE1_CFG, '--work-dir', stage1_dir,
-            '--no-validate', '--cfg-options', *common,
-            *schedule_options(iters1)
-        ], TRAIN_ENV)
-    if osp.isfile(stage2_ckpt):
-        print(f'stage 2: using {stage2_ckpt} (--fresh retrains)')
-    else:
-        job.run('train stage 2', [
-            py, 'tools/train.py', STAGE2_CFG, '--work-dir', stage2_dir,
-            '--no-validate', '--cfg-options', *common,
-            *schedule_options(iters2), f'load_from={stage1_ckpt}'
-        ], TRAIN_ENV)
-
-    pred_dirs = {
-        'Single-frame HRNet (stage 1)': osp.join(work_dir, 'preds',
-                                                 'single_frame'),
-        'PoseWarper, 5 frames': osp.join(work_dir, 'preds', 'posewarper'),
-    }
-    for (name, pred_dir), (cfg, ckpt) in zip(pred_dirs.items(),
-                                             [(STAGE1_CFG, stage1_ckpt),
-                                              (STAGE2_CFG, stage2_ckpt)]):
-        job.run(f'test {name}', [
-            py, 'tools/test.py', cfg, ckpt, '--work-dir',
-            osp.join(work_dir, 'test'), '--pred-dir', pred_dir,
-            '--cfg-options', *common
-        ])
-
+    ceiling_dir = osp.join(work_dir, 'preds', 'codec_ceiling')
+    job.run('codec ceiling', [
+        sys.executable, 'tools/analysis/codec_ceiling.py', STAGE2_CFG,
+        '--pred-dir', ceiling_dir, '--cfg-options', *data_options(data_root)
+    ])
     gt_dir = osp.join(data_root, 'annotations', 'val')
     subsets = {
         'all frames':
@@ -331,27 +612,34 @@ def main(argv: Optional[List[str]] = None) -> None:
         'blurred frames':
         filter_gt_dir(gt_dir, osp.join(work_dir, 'gt_blurred'), 'blurred'),
     }
-    tables: Dict[str, Dict[str, dict]] = {}
-    for subset, subset_gt in subsets.items():
-        tables[subset] = {
-            name: posetrack_eval.evaluate_posetrack(subset_gt, pred_dir)
-            for name, pred_dir in pred_dirs.items()
-        }
 
-    prop_json = osp.join(work_dir, 'propagation.json')
-    job.run('propagation', [
-        py, 'tools/analysis/eval_propagation.py', STAGE2_CFG, stage2_ckpt,
-        '--data-root', data_root, '--work-dir',
-        osp.join(work_dir, 'propagation'), '--out-json', prop_json
-    ])
-    with open(prop_json, encoding='utf-8') as f:
-        tables['sparse-labeled training videos (unlabeled frames)'] = \
-            json.load(f)
+    per_seed, stage_dirs = [], {}
+    for seed in seeds:
+        run_dir = work_dir if seed == seeds[0] else osp.join(
+            work_dir, f'seed_{seed}')
+        suffix = f' (seed {seed})' if len(seeds) > 1 else ''
+        tables, dirs = run_seed(job, seed, base_seed, run_dir, data_root,
+                                (iters1, iters2), subsets, ceiling_dir, suffix)
+        per_seed.append(tables)
+        stage_dirs[f'seed {seed}'] = dirs
+    tables, low, high = aggregate_seeds(per_seed)
+    spread = (low, high) if len(seeds) > 1 else None
+
+    curves = {}
+    for label, dirs in stage_dirs.items():
+        for stage, folder in dirs.items():
+            scalars = find_scalars(folder)
+            if scalars is not None:
+                curves.setdefault(stage, {})[label] = read_curves(scalars)
+    curves_path = plot_curves(curves, osp.join(
+        work_dir, 'training_curves.png')) if curves else None
 
     total = time.time() - start
     for subset, rows in tables.items():
         print(f'\nPoseTrack AP on generated videos, {subset}:')
-        print(posetrack_eval.format_posetrack_table(rows))
+        print(
+            format_seed_table(rows, low[subset], high[subset])
+            if spread else posetrack_eval.format_posetrack_table(rows))
     plot = plot_joint_ap(tables, osp.join(work_dir, 'joint_ap.png'))
     report_file = write_report(
         osp.join(work_dir, 'report.md'),
@@ -360,8 +648,14 @@ def main(argv: Optional[List[str]] = None) -> None:
         times=job.times,
         total_time=total,
         plot_path=plot,
-        quick=args.quick)
-    print(f'\nreport: {report_file}\ntotal time: {total / 60:.1f} min')
+        quick=args.quick,
+        spread=spread,
+        seeds=seeds,
+        curves_path=curves_path,
+        curves_have_validation=has_validation(curves),
+        logs=job.logs)
+    print(f'\nlogs: {job.log_dir}\nreport: {report_file}\n'
+          f'total time: {total / 60:.1f} min')
 
 
 if __name__ == '__main__':

@@ -99,7 +99,7 @@ def test_bad_inputs_name_the_file(propagate_tool, synthetic, tmp_path):
         ])
 
 
-def test_eval_propagation_prints_both_rows(eval_tool, synthetic,
+def test_eval_propagation_prints_every_row(eval_tool, synthetic,
                                            tiny_checkpoint, tmp_path,
                                            capsys):
     work = tmp_path / 'work'
@@ -111,8 +111,11 @@ def test_eval_propagation_prints_both_rows(eval_tool, synthetic,
     ])
     printed = capsys.readouterr().out
     assert '| copy nearest labeled pose |' in printed
+    assert '| optical flow (DIS) propagation |' in printed
     assert '| PoseWarper propagation |' in printed
-    assert set(rows) == {eval_tool.COPY_ROW, eval_tool.WARP_ROW}
+    assert set(rows) == {
+        eval_tool.COPY_ROW, eval_tool.FLOW_ROW, eval_tool.WARP_ROW
+    }
     for row in rows.values():
         assert all(math.isfinite(v) and 0 <= v <= 100 for v in row.values())
         assert row['Total'] > 0
@@ -129,6 +132,7 @@ def test_eval_propagation_prints_both_rows(eval_tool, synthetic,
         assert all(a['image_id'] % 5 != 0 for a in gt['annotations'])
         assert (work / 'pred_copy' / name).is_file()
         assert (work / 'pred_posewarper' / name).is_file()
+        assert (work / 'pred_optical' / name).is_file()
 
 
 def test_identity_warp_with_displacement_decoding_equals_copy(

@@ -4,17 +4,55 @@ import re
 import subprocess
 import sys
 
+import pytest
+
+from posewarper_mm.testing import load_tool
+
 ROW = re.compile(r'^\| (?P<method>[^|]+) \|(?P<cells>( [^|]+ \|){8})$')
+SEED_CELL = re.compile(r'^(\d+\.\d) \((\d+\.\d)-(\d+\.\d)\)$')
+HELD_OUT_ROWS = ('Codec ceiling (GT through the codec, no network)',
+                 'Single-frame HRNet (stage 1)', 'PoseWarper, 5 frames')
+PROPAGATION_ROWS = ('copy nearest labeled pose',
+                    'optical flow (DIS) propagation', 'PoseWarper propagation')
+TABLES = ('all frames', 'occluded frames', 'blurred frames',
+          'sparse-labeled training videos (unlabeled frames)')
 
 
-def _table_rows(report: str):
-    rows = []
+def _tables(report: str):
+    """Table title -> [(method, [cell, ...])] of the report's AP tables."""
+    tables, title = {}, None
     for line in report.splitlines():
+        if line.startswith('## PoseTrack AP, '):
+            title = line[len('## PoseTrack AP, '):]
+            tables[title] = []
+        elif line.startswith('## '):
+            title = None
         match = ROW.match(line)
-        if match and match['method'].strip() not in ('Method', 'step'):
+        if title and match and match['method'].strip() != 'Method':
             cells = [c.strip() for c in match['cells'].strip(' |').split('|')]
-            rows.append((match['method'].strip(), [float(c) for c in cells]))
-    return rows
+            tables[title].append((match['method'].strip(), cells))
+    return tables
+
+
+def _check_rows(tables, parse):
+    assert list(tables) == list(TABLES)
+    for title, rows in tables.items():
+        expected = PROPAGATION_ROWS if title == TABLES[-1] else HELD_OUT_ROWS
+        assert [method for method, _ in rows] == list(expected), title
+        for method, cells in rows:
+            assert len(cells) == 8
+            for cell in cells:
+                values = parse(cell)
+                assert all(math.isfinite(v) and 0 <= v <= 100
+                           for v in values), (title, method, cell)
+
+
+def _seed_cell(cell):
+    match = SEED_CELL.match(cell)
+    assert match, cell
+    mean, low, high = (float(v) for v in match.groups())
+    assert low <= mean <= high, cell
+    return mean, low, high
 
 
 def test_quickstart_quick_mode(repo_root, tmp_path):
@@ -29,28 +67,87 @@ def test_quickstart_quick_mode(repo_root, tmp_path):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert '| Method | Head | Shoulder | Elbow | Wrist | Hip | Knee |' \
         in proc.stdout
+    # one line per step, the tables; the tools' output goes to the logs
+    assert 'Config:' not in proc.stdout
+    assert len(proc.stdout.splitlines()) < 60, proc.stdout
+    for step in ('train_stage_1', 'train_stage_2', 'codec_ceiling',
+                 'propagation'):
+        log = work_dir / 'logs' / f'{step}.log'
+        assert f'(log: {log})' in proc.stdout
+        assert log.stat().st_size > 0
 
     report = (work_dir / 'report.md').read_text()
-    rows = _table_rows(report)
-    methods = {method for method, _ in rows}
-    assert methods == {
-        'Single-frame HRNet (stage 1)', 'PoseWarper, 5 frames',
-        'copy nearest labeled pose', 'PoseWarper propagation'
-    }
-    # four tables: all, occluded and blurred frames, propagation
-    assert len(rows) == 2 * 4
-    for method, values in rows:
-        assert len(values) == 8
-        assert all(math.isfinite(v) and 0 <= v <= 100 for v in values), \
-            (method, values)
+    _check_rows(_tables(report), lambda cell: [float(cell)])
     assert (work_dir / 'joint_ap.png').stat().st_size > 1000
-    for step in ('train stage 1', 'train stage 2', 'propagation'):
+    assert (work_dir / 'training_curves.png').stat().st_size > 1000
+    assert '](training_curves.png)' in report
+    assert 'curves show the training loss only' in report
+    for step in ('codec ceiling', 'train stage 1', 'train stage 2',
+                 'propagation'):
         assert f'| {step} |' in report
     assert 'tools/train.py configs/quickstart/' in report
+    assert 'randomness.seed' not in report
 
-    # a second run reuses data and checkpoints instead of retraining
+    # a second run with two seeds reuses the data and the first seed's
+    # checkpoints, trains the second seed and reports mean and range
     proc = subprocess.run(
-        cmd, cwd=repo_root, capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+        cmd + ['--seeds', '2'],
+        cwd=repo_root,
+        capture_output=True,
+        text=True,
+        timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert 'data: using the generated dataset' in proc.stdout
     assert 'stage 1: using' in proc.stdout
+    assert '==> train stage 1 (seed 1) ...' in proc.stdout
+    assert (work_dir / 'seed_1' / 'stage2' / 'iter_4.pth').is_file()
+    report = (work_dir / 'report.md').read_text()
+    assert 'Mean over 2 seeds (0, 1)' in report
+    assert '--cfg-options' in report and 'randomness.seed=1' in report
+    tables = _tables(report)
+    _check_rows(tables, _seed_cell)
+    # the codec ceiling does not depend on the seed
+    for cell in tables['all frames'][0][1]:
+        _, low, high = _seed_cell(cell)
+        assert low == high
+
+
+def test_aggregate_seeds_mean_and_range():
+    quickstart = load_tool('tools/quickstart.py')
+    per_seed = [{
+        't': {
+            'a': dict(Total=10.0, Head=1.0),
+            'b': dict(Total=50.0, Head=5.0)
+        }
+    }, {
+        't': {
+            'a': dict(Total=20.0, Head=1.0),
+            'b': dict(Total=40.0, Head=9.0)
+        }
+    }]
+    mean, low, high = quickstart.aggregate_seeds(per_seed)
+    assert mean == {
+        't': {
+            'a': dict(Total=15.0, Head=1.0),
+            'b': dict(Total=45.0, Head=7.0)
+        }
+    }
+    assert low['t']['a']['Total'] == 10.0 and high['t']['a']['Total'] == 20.0
+    assert low['t']['b']['Head'] == 5.0 and high['t']['b']['Head'] == 9.0
+    # one seed: mean, minimum and maximum are the seed's numbers
+    assert quickstart.aggregate_seeds(per_seed[:1]) == (per_seed[0], ) * 3
+    with pytest.raises(ValueError, match='seeds differ'):
+        quickstart.aggregate_seeds([per_seed[0], {'t': {'a': {}}}])
+    with pytest.raises(ValueError):
+        quickstart.aggregate_seeds([])
+
+
+def test_seed_table_cells_read_mean_and_range():
+    quickstart = load_tool('tools/quickstart.py')
+    columns = quickstart.SUMMARY_COLUMNS
+    mean = {'m': {c: 12.34 for c in columns}}
+    low = {'m': {c: 10.0 for c in columns}}
+    high = {'m': {c: 14.06 for c in columns}}
+    lines = quickstart.format_seed_table(mean, low, high).splitlines()
+    assert lines[0].endswith('| Ankle | Mean |')
+    assert lines[2] == '| m |' + ' 12.3 (10.0-14.1) |' * len(columns)

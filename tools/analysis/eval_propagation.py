@@ -2,17 +2,20 @@
 
 On data with dense ground truth and a sparse-label variant (as written by
 ``tools/generate_synthetic_posetrack.py``), the sparse labels are
-propagated to the unlabeled frames two ways:
+propagated to the unlabeled frames three ways:
 
 - ``copy nearest labeled pose``: the poses of the nearest labeled frame;
+- ``optical flow (DIS) propagation``: the same poses moved frame by frame
+  along dense optical flow (``flow_propagation.py``, the paper's flow
+  baseline);
 - ``PoseWarper propagation``: the same poses warped by the model
   (``tools/propagate_poses.py``).
 
-Both are written as official per-video prediction files and evaluated
+All are written as official per-video prediction files and evaluated
 with the PoseTrack AP against the dense GT restricted to the unlabeled
 frames (the labeled frames lose their GT persons, so the evaluation skips
 them). Unlabeled frames farther than ``--max-distance`` from a label get
-no prediction and count as misses for both rows.
+no prediction and count as misses for every row.
 
 Example::
 
@@ -30,6 +33,7 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
+from flow_propagation import flow_propagate_labels
 from gt_subsets import restrict_gt_dir
 from mmengine.utils import ProgressBar
 
@@ -45,6 +49,7 @@ from posewarper_mm.evaluation.functional import (PoseTrackFileError,
                                                  write_posetrack_predictions)
 
 COPY_ROW = 'copy nearest labeled pose'
+FLOW_ROW = 'optical flow (DIS) propagation'
 WARP_ROW = 'PoseWarper propagation'
 
 
@@ -69,7 +74,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         '<split>)')
     parser.add_argument(
         '--work-dir', required=True, help='output folder for all files')
-    parser.add_argument('--out-json', help='write both result rows here')
+    parser.add_argument('--out-json', help='write the result rows here')
     parser.add_argument('--max-distance', type=int)
     parser.add_argument(
         '--generate',
@@ -143,7 +148,7 @@ def evaluate_rows(rows: Dict[str, dict], gt_dir: str,
 
 
 def run(args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
-    """Propagate both ways, evaluate, print the table."""
+    """Propagate each way, evaluate, print the table."""
     if args.generate and not osp.isfile(args.sparse_ann):
         generate_posetrack_dataset(
             args.data_root,
@@ -164,6 +169,8 @@ def run(args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
     rows = {
         COPY_ROW:
         copy_nearest_labels(coco, args.max_distance),
+        FLOW_ROW:
+        flow_propagate_labels(coco, args.data_root, args.max_distance),
         WARP_ROW:
         propagate_labels(model, coco, args.data_root, args.max_distance,
                          bar.update, args.decode),
