@@ -25,35 +25,12 @@ import posewarper_mm  # noqa: F401  (registers the models)
 from posewarper_mm.datasets.temporal_window import (DEFAULT_TEST_OFFSETS,
                                                     TemporalWindow,
                                                     default_train_weights)
+# the quick mode's backbone is the test suite's tiny HRNet
+from posewarper_mm.testing.models import TINY_HRNET
 
 HEATMAP_STRIDE = 4
 OFFSET_STD_PIXELS = 2.0
 
-TINY_HRNET_EXTRA = dict(
-    stage1=dict(
-        num_modules=1,
-        num_branches=1,
-        block='BOTTLENECK',
-        num_blocks=(1, ),
-        num_channels=(8, )),
-    stage2=dict(
-        num_modules=1,
-        num_branches=2,
-        block='BASIC',
-        num_blocks=(1, 1),
-        num_channels=(8, 16)),
-    stage3=dict(
-        num_modules=1,
-        num_branches=3,
-        block='BASIC',
-        num_blocks=(1, 1, 1),
-        num_channels=(8, 16, 32)),
-    stage4=dict(
-        num_modules=1,
-        num_branches=4,
-        block='BASIC',
-        num_blocks=(1, 1, 1, 1),
-        num_channels=(8, 16, 32, 64)))
 QUICK_NECK = dict(
     inner_channels=16,
     res_blocks_cfg=dict(block='BASIC', num_blocks=2),
@@ -110,7 +87,8 @@ def load_bench_config(stage2_path: str,
                          'PoseWarperEstimator with a PoseWarpingNeck')
     if quick:
         for model in (stage1, stage2):
-            model.backbone.extra = ConfigDict(copy.deepcopy(TINY_HRNET_EXTRA))
+            model.backbone.extra = ConfigDict(
+                copy.deepcopy(TINY_HRNET['extra']))
         stage2.neck.update(copy.deepcopy(QUICK_NECK))
     channels = stage2.backbone.extra.stage4.num_channels[0]
     stage2.neck.in_channels = channels
