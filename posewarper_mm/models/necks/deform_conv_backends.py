@@ -14,12 +14,12 @@ mask, no bias):
   mmcv's kernels: the tests compare outputs and gradients of both on CPU
   and CUDA, and ``tools/analysis/benchmark_posewarper.py`` compares the
   whole neck on both (they agreed exactly in the README's CPU run). In
-  that run (HRNet-W48, one CPU thread) torchvision's kernel was also
-  12-14% faster than mmcv's CPU kernel, so it is a reasonable choice for
-  CPU inference. This path never imports ``mmcv.ops``, but it does not make
-  mmcv's compiled ops optional: mmpose 1.3.2 itself imports ``mmcv.ops``
-  when ``mmpose.models`` is imported (``edpose_head``), so this package
-  needs them either way.
+  that run (HRNet-W48, one CPU thread) the neck's forward was also about
+  15% faster with torchvision's kernel than with mmcv's CPU kernel, so it
+  is a reasonable choice for CPU inference. This path never imports
+  ``mmcv.ops``, but it does not make mmcv's compiled ops optional:
+  mmpose 1.3.2 itself imports ``mmcv.ops`` when ``mmpose.models`` is
+  imported (``edpose_head``), so this package needs them either way.
 
 Both use the same offset layout, ``(y, x)`` pairs per kernel position per
 deformable group, and the same parameter name (``weight``), so weights
