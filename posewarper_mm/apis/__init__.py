@@ -10,7 +10,7 @@ from .frame_source import (FrameSourceError, ImageFolderSource,
 from .inference import (build_instance_data, build_test_pipeline,
                         inference_posewarper)
 from .label_propagation import (assign_sources, copy_nearest_labels,
-                                count_targets, nearest_labeled,
+                                count_targets, label_frames, nearest_labeled,
                                 propagate_labels, pseudo_annotation)
 from .person_boxes import (BoxFileError, DetectionJsonBoxes, DetectorBoxes,
                            WholeFrameBoxes)
@@ -24,7 +24,7 @@ __all__ = [
     'FrameSourceError', 'ImageFolderSource', 'VideoFileSource',
     'open_frame_source', 'build_instance_data', 'build_test_pipeline',
     'inference_posewarper', 'assign_sources', 'copy_nearest_labels',
-    'count_targets', 'nearest_labeled', 'propagate_labels',
+    'label_frames', 'count_targets', 'nearest_labeled', 'propagate_labels',
     'pseudo_annotation', 'BoxFileError', 'DetectionJsonBoxes', 'DetectorBoxes',
     'WholeFrameBoxes', 'frame_index_from_image_id', 'posetrack_image_id',
     'encode_heatmaps', 'frame_heatmaps', 'image_to_input', 'input_to_image',

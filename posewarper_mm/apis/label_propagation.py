@@ -179,13 +179,18 @@ class _IdAllocator:
         return wanted
 
 
-def _label_frames(coco: dict,
-                  max_distance: Optional[int],
-                  make_poses: Callable,
-                  progress: Optional[Callable[[], None]] = None) -> dict:
-    """Shared loop: ``make_poses(src_img, tgt_img, persons)`` -> keypoints
-    (N, K, 2), scores (N, K) for the source persons on the target;
-    ``progress()`` after each target frame."""
+def label_frames(coco: dict,
+                 max_distance: Optional[int],
+                 make_poses: Callable,
+                 progress: Optional[Callable[[], None]] = None) -> dict:
+    """Label the unlabeled frames of ``coco`` from their nearest labeled one.
+
+    The loop shared by every propagation method (copying, warping, and the
+    optical-flow baseline in ``tools/analysis``): ``make_poses(src_img,
+    tgt_img, persons)`` returns keypoints (N, K, 2) and scores (N, K) of
+    the source persons on the target; ``progress()`` runs after each
+    target frame.
+    """
     images = {img['id']: img for img in coco['images']}
     by_image: Dict[int, List[dict]] = defaultdict(list)
     for ann in coco['annotations']:
@@ -233,7 +238,7 @@ def copy_nearest_labels(coco: dict,
         prior = distance_prior(src_img, tgt_img)
         return persons[1], prior * persons[2]
 
-    return _label_frames(coco, max_distance, copy_poses)
+    return label_frames(coco, max_distance, copy_poses)
 
 
 class _FrameCache:
@@ -295,7 +300,7 @@ def propagate_labels(model: nn.Module,
                                        offset, decode)
         return kpts, scores * distance_prior(src_img, tgt_img)
 
-    return _label_frames(coco, max_distance, warp_poses, progress)
+    return label_frames(coco, max_distance, warp_poses, progress)
 
 
 def count_targets(coco: dict, max_distance: Optional[int] = None) -> int:

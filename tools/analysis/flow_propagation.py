@@ -19,7 +19,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 import cv2
 import numpy as np
 
-from posewarper_mm.apis.label_propagation import _label_frames, distance_prior
+from posewarper_mm.apis.label_propagation import distance_prior, label_frames
 from posewarper_mm.datasets.posetrack_naming import frame_index_from_name
 
 
@@ -167,5 +167,5 @@ def flow_propagate_labels(coco: dict,
         dict: A new json object, as
         :func:`posewarper_mm.apis.copy_nearest_labels` returns.
     """
-    return _label_frames(coco, max_distance, FlowPropagator(coco, img_root),
-                         progress)
+    return label_frames(coco, max_distance, FlowPropagator(coco, img_root),
+                        progress)
