@@ -72,8 +72,8 @@ class PoseWarpingNeck(BaseModule):
             training. Defaults to False.
         im2col_step (int): Upper bound of mmcv's im2col chunk; the largest
             divisor of the batch not above it is used. Defaults to 80.
-        deform_backend (str): ``'mmcv'`` or ``'torchvision'``. Defaults to
-            ``'mmcv'``.
+        deform_backend (str): ``'mmcv'``, ``'torchvision'`` or ``'pytorch'``
+            (see ``deform_conv_backends``). Defaults to ``'mmcv'``.
         cache_key_offsets (bool): Reuse the key frame's constant offsets in
             eval mode. Defaults to True.
         init_cfg (dict, optional): Extra mmengine init config applied after

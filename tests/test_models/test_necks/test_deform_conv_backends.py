@@ -1,4 +1,4 @@
-"""mmcv and torchvision deformable-conv backends agree."""
+"""The mmcv, torchvision and pure-PyTorch deformable-conv backends agree."""
 import sys
 
 import pytest
@@ -24,7 +24,11 @@ def test_largest_divisor_rejects_non_positive(number, limit):
         largest_divisor_at_most(number, limit)
 
 
-def _pair_of_layers(dilation=2, im2col_step=80, channels=4, groups=2):
+def _pair_of_layers(dilation=2,
+                    im2col_step=80,
+                    channels=4,
+                    groups=2,
+                    other='torchvision'):
     kwargs = dict(
         in_channels=channels,
         out_channels=channels,
@@ -34,7 +38,7 @@ def _pair_of_layers(dilation=2, im2col_step=80, channels=4, groups=2):
         deform_groups=groups,
         im2col_step=im2col_step)
     mmcv_layer = BackendDeformConv2d(backend='mmcv', **kwargs)
-    tv_layer = BackendDeformConv2d(backend='torchvision', **kwargs)
+    tv_layer = BackendDeformConv2d(backend=other, **kwargs)
     tv_layer.load_state_dict(mmcv_layer.state_dict())
     return mmcv_layer, tv_layer
 
@@ -58,15 +62,68 @@ def _forward_backward(layer, x, offset):
     return out.detach(), x.grad, offset.grad, layer.weight.grad.clone()
 
 
+@pytest.mark.parametrize('other', ['torchvision', 'pytorch'])
 @pytest.mark.parametrize('batch', [3, 35, 90])
-def test_backends_same_output_and_gradients(batch):
-    mmcv_layer, tv_layer = _pair_of_layers()
+def test_backends_same_output_and_gradients(batch, other):
+    mmcv_layer, tv_layer = _pair_of_layers(other=other)
     x, offset = _inputs(batch)
     results = [_forward_backward(layer, x, offset)
                for layer in (mmcv_layer, tv_layer)]
     for ours, theirs in zip(*results):
         assert ours.abs().max() > 0
         torch.testing.assert_close(ours, theirs, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    'batch, height, width, dilation',
+    [
+        (16, 24, 16, 1),  # the quickstart's neck (96x64 input)
+        (16, 24, 16, 6),
+        (2, 96, 72, 3),  # the recipe's neck (384x288 input)
+        (2, 96, 72, 24),
+    ])
+def test_pytorch_backend_matches_mmcv_at_realistic_sizes(
+        batch, height, width, dilation):
+    """17 heatmap channels, 17 deformable groups, as in the warping neck."""
+    mmcv_layer, ours = _pair_of_layers(
+        dilation=dilation, channels=17, groups=17, other='pytorch')
+    x, offset = _inputs(
+        batch, channels=17, groups=17, height=height, width=width)
+    offset = offset * dilation  # offsets of the size of the dilation
+    expected = _forward_backward(mmcv_layer, x, offset)
+    got = _forward_backward(ours, x, offset)
+    for name, mine, theirs in zip(('output', 'input grad', 'offset grad',
+                                   'weight grad'), got, expected):
+        assert theirs.abs().max() > 0, name
+        # a sample exactly on a pixel line has a kink: the two kernels
+        # may take different one-sided derivatives there (a handful of
+        # the offset gradients at most); float32 sums over many pixels
+        # (the weight gradient) round at about 1e-6 of their size
+        close = torch.isclose(
+            mine, theirs, rtol=1e-4, atol=1e-5 * theirs.abs().max().item())
+        assert close.float().mean() > 1 - 1e-5, name
+
+
+def test_pytorch_backend_stride_and_padding():
+    """Stride, asymmetric padding and dilation as torchvision computes."""
+    kwargs = dict(
+        in_channels=6,
+        out_channels=5,
+        kernel_size=(3, 2),
+        stride=(2, 1),
+        padding=(0, 2),
+        dilation=(1, 3),
+        deform_groups=3)
+    tv_layer = BackendDeformConv2d(backend='torchvision', **kwargs)
+    ours = BackendDeformConv2d(backend='pytorch', **kwargs)
+    ours.load_state_dict(tv_layer.state_dict())
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(2, 6, 9, 7, generator=gen)
+    offset = 1.5 * torch.randn(2, 2 * 3 * 6, 4, 8, generator=gen)
+    for mine, theirs in zip(
+            _forward_backward(ours, x, offset),
+            _forward_backward(tv_layer, x, offset)):
+        torch.testing.assert_close(mine, theirs, rtol=1e-4, atol=1e-4)
 
 
 def test_parameter_names_and_state_dict_interchange():
@@ -81,8 +138,9 @@ def test_parameter_names_and_state_dict_interchange():
         ours(x, offset), theirs(x, offset), rtol=1e-5, atol=1e-5)
 
 
-def test_input_smaller_than_kernel():
-    mmcv_layer, tv_layer = _pair_of_layers(dilation=3)
+@pytest.mark.parametrize('other', ['torchvision', 'pytorch'])
+def test_input_smaller_than_kernel(other):
+    mmcv_layer, tv_layer = _pair_of_layers(dilation=3, other=other)
     x, offset = _inputs(4, height=2, width=2)
     out = mmcv_layer(x, offset)
     assert out.shape == (4, 4, 2, 2)
@@ -164,7 +222,7 @@ def test_cuda_mmcv_matches_torchvision(batch):
         cuda_results[0][0].cpu(), cpu_out, rtol=1e-4, atol=1e-4)
 
 
-@pytest.mark.parametrize('backend', ['mmcv', 'torchvision'])
+@pytest.mark.parametrize('backend', ['mmcv', 'torchvision', 'pytorch'])
 def test_bfloat16_autocast_runs_in_float32(backend):
     """Neither kernel has bfloat16: the op runs in float32 and casts back."""
     conv = BackendDeformConv2d(
