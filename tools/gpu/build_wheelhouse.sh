@@ -194,6 +194,8 @@ step "done"
 ls -l "$WHEELHOUSE"
 log "wheelhouse $WHEELHOUSE: $(ls "$WHEELHOUSE"/*.whl | wc -l) wheels," \
     "$(du -sh "$WHEELHOUSE" | cut -f1)"
-log "repository working tree (without .git): $(du -sh --exclude=.git \
-    "$ROOT" | cut -f1)"
+# what goes to the GPU machine with it: the repository's tracked files
+# (not the local venv, data or work dirs)
+log "repository (tracked files): $(cd "$ROOT" && git ls-files -z \
+    | du -ch --files0-from=- | tail -n 1 | cut -f1)"
 log "total $((SECONDS - T0)) s"

@@ -2,7 +2,8 @@
 # Checks a GPU wheelhouse on a CPU machine, in a stand-in for the GPU
 # image: Python 3.12, torch 2.11.0 (PyPI's CUDA 13.0 build, run on CPU),
 # torchvision 0.26.0, numpy 2.4 (the newest here; the image has 2.5),
-# opencv-python-headless, setuptools >= 81 (no pkg_resources) and the
+# opencv-python-headless, setuptools 81 (torch 2.11 requires < 82; 81
+# still ships pkg_resources, deprecated) and the
 # other packages that image holds, but no OpenMMLab package.
 #
 #   bash tools/gpu/check_wheelhouse_cpu.sh WHEELHOUSE OUT_DIR [PYTEST_ARGS]
@@ -38,12 +39,12 @@ venv312 "$TARGET"
 "$TARGET/bin/python" -m pip install -q --disable-pip-version-check \
     "torch==$PWMM_TORCH_VERSION" torchvision==0.26.0 numpy==2.4.6 \
     opencv-python-headless matplotlib scipy pillow pyyaml rich tqdm \
-    requests six regex packaging pytest pytest-timeout 'setuptools>=81'
+    requests six regex packaging pytest pytest-timeout 'setuptools>=81,<82'
 "$TARGET/bin/python" - <<'EOF'
 import importlib.util
 import torch
 print('stand-in:', torch.__version__, 'CUDA build', torch.version.cuda)
-for name in ('mmcv', 'mmengine', 'mmdet', 'mmpose', 'pkg_resources'):
+for name in ('mmcv', 'mmengine', 'mmdet', 'mmpose'):
     assert importlib.util.find_spec(name) is None, f'{name} is installed'
 EOF
 
