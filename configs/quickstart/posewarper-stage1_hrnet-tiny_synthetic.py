@@ -5,12 +5,15 @@
 # settings commented here differ.
 _base_ = ['./_base_/quickstart_schedule.py']
 
-# runtime: 800 iterations (the recipe: 10 epochs)
-train_cfg = dict(max_iters=800, val_interval=800)
+# runtime: 1200 iterations, about 50 passes over the 777 labeled persons
+# of the 48 generated training videos (the recipe: 10 epochs); 800 gave
+# 40.0 held-out Mean AP and 1200 49.8 (with the codec below)
+train_cfg = dict(max_iters=1200, val_interval=1200)
 
 # optimizer: a larger learning rate for training from scratch (the recipe:
-# 1e-4 from COCO weights)
-optim_wrapper = dict(optimizer=dict(type='Adam', lr=2e-3))
+# 1e-4 from COCO weights); 4e-3 learned faster than 2e-3 (with the rotation
+# range below: 33.0 -> 41.7 held-out Mean AP)
+optim_wrapper = dict(optimizer=dict(type='Adam', lr=4e-3))
 
 # learning policy: steps at about 2/3 and 7/8 of the run (the recipe: 1/2
 # and 7/10; tools/quickstart.py keeps these fractions when it changes the
@@ -19,8 +22,8 @@ param_scheduler = [
     dict(
         type='MultiStepLR',
         begin=0,
-        end=800,
-        milestones=[530, 700],
+        end=1200,
+        milestones=[800, 1044],
         gamma=0.1,
         by_epoch=False)
 ]
@@ -30,7 +33,7 @@ param_scheduler = [
 auto_scale_lr = dict(base_batch_size=32)
 
 # hooks: the checkpoint at the end of the run
-default_hooks = dict(checkpoint=dict(interval=800))
+default_hooks = dict(checkpoint=dict(interval=1200))
 # mmpose's default SyncBuffersHook (as the recipe), and the weights check:
 # trained from scratch by design (no pretrained tiny HRNet exists), so it
 # says so once instead of warning
@@ -41,8 +44,16 @@ custom_hooks = [
 load_from = None
 
 # codec settings: 96x64 inputs, 24x16 heatmaps (the recipe: 384x288, 96x72)
+# with DARK's unbiased encoding and decoding (the recipe: plain MSRA). One
+# heatmap cell here is about as wide as PoseTrack's hit threshold (the
+# recipe's is a quarter of it), so sub-cell decoding matters: decoding
+# alone gave +0.6 Mean AP on the same stage-1 model
 codec = dict(
-    type='MSRAHeatmap', input_size=(64, 96), heatmap_size=(16, 24), sigma=2)
+    type='MSRAHeatmap',
+    input_size=(64, 96),
+    heatmap_size=(16, 24),
+    sigma=2,
+    unbiased=True)
 
 # model settings: the recipe's single-frame estimator with a tiny HRNet
 # (one block per branch, one module per stage, branches 16-128 wide)
@@ -89,8 +100,7 @@ model = dict(
         deconv_out_channels=None,
         loss=dict(type='KeypointMSELoss', use_target_weight=True),
         decoder=codec),
-    # no flip test: left and right differ by shade only (see the pipeline)
-    test_cfg=dict(flip_test=False, flip_mode='heatmap', shift_heatmap=True))
+    test_cfg=dict(flip_test=True, flip_mode='heatmap', shift_heatmap=True))
 
 # base dataset settings: the generated videos
 dataset_type = 'PoseTrackVideoPairDataset'
@@ -101,16 +111,17 @@ data_root = 'data/quickstart/'
 train_pipeline = [
     dict(type='LoadVideoFrames'),
     dict(type='GetBBoxCenterScale', padding=1.25),
-    # The generated figures tell left from right by shade only (lighter
-    # left limbs); a horizontal flip would swap the labels but keep the
-    # shades, so the quickstart trains and tests without flipping.
-    dict(type='RandomFlip', direction='horizontal', prob=0.0),
+    dict(type='RandomFlip', direction='horizontal', prob=0.5),
     dict(type='RandomHalfBody', min_total_keypoints=9, prob=0.3),
     dict(
         type='RandomBBoxTransform',
         shift_prob=0.0,
         scale_factor=(0.65, 1.35),
-        rotate_factor=90.0,
+        # up to 30 degrees (the recipe: 90): the generated figures stand
+        # upright, and the tiny model trained from scratch learns faster
+        # without upside-down crops (with the learning rate below: 33.0 ->
+        # 41.7 held-out Mean AP in stage 1)
+        rotate_factor=30.0,
         rotate_prob=0.6),
     dict(type='TopdownAffine', input_size=codec['input_size']),
     dict(type='GenerateTarget', encoder=codec),

@@ -74,7 +74,8 @@ TEST_PIPELINES = ('val_pipeline', 'val_dataloader.dataset.pipeline',
                   'test_dataloader.dataset.pipeline')
 
 # What the quickstart changes in either recipe: model and input size,
-# schedule, data path, loaders, no flipping and ground-truth boxes.
+# codec, schedule, rotation range, data path, loaders and ground-truth
+# boxes.
 QUICKSTART_CHANGES = [
     # schedule (in iterations) and checkpointing
     'train_cfg.by_epoch',
@@ -95,8 +96,8 @@ QUICKSTART_CHANGES = [
     *[f'{p}.TopdownAffine.input_size' for p in TRAIN_PIPELINES],
     *[f'{p}.GenerateTarget.encoder' for p in TRAIN_PIPELINES],
     *[f'{p}.TopdownAffine.input_size' for p in TEST_PIPELINES],
-    # no flipping (the generated figures' sides differ by shade only)
-    *[f'{p}.RandomFlip.prob' for p in TRAIN_PIPELINES],
+    # rotation up to 30 degrees (upright generated figures)
+    *[f'{p}.RandomBBoxTransform.rotate_factor' for p in TRAIN_PIPELINES],
     # the generated data on a small machine
     'data_root',
     *_both('dataset.data_root'),
@@ -114,7 +115,6 @@ QUICKSTART_CHANGES = [
 QUICKSTART_STAGE_CHANGES = {
     QUICK1: [
         'model.head.in_channels',
-        'model.test_cfg.flip_test',
         'custom_hooks.InitialWeightsCheckHook',
     ],
     QUICK2: [
@@ -122,6 +122,7 @@ QUICKSTART_STAGE_CHANGES = {
         'model.neck.inner_channels',
         'model.neck.dilations',
         'model.neck.res_blocks_cfg.num_blocks',
+        'model.neck.deform_backend',
         'load_from',
         *_both('batch_size', loaders=('val', 'test')),
     ],

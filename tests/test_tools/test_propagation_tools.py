@@ -135,6 +135,37 @@ def test_eval_propagation_prints_every_row(eval_tool, synthetic,
         assert (work / 'pred_optical' / name).is_file()
 
 
+def test_eval_propagation_max_videos(eval_tool, synthetic, tiny_checkpoint,
+                                     tmp_path, capsys):
+    """``--max-videos 1`` propagates and scores the first video only."""
+    with open(synthetic['sparse_ann_files']['train']) as f:
+        coco = json.load(f)
+    first = eval_tool.first_videos(coco, 1)
+    folders = {osp.dirname(img['file_name']) for img in first['images']}
+    assert folders == {min(osp.dirname(img['file_name'])
+                           for img in coco['images'])}
+    kept = {img['id'] for img in first['images']}
+    assert 0 < len(first['annotations']) < len(coco['annotations'])
+    assert all(a['image_id'] in kept for a in first['annotations'])
+
+    work = tmp_path / 'work'
+    eval_tool.main([
+        TINY_CONFIG, tiny_checkpoint, '--data-root', synthetic['root'],
+        '--work-dir',
+        str(work), '--device', 'cpu', '--max-videos', '1'
+    ])
+    assert '| PoseWarper propagation |' in capsys.readouterr().out
+    with open(work / 'gt_unlabeled_frames' / '000001_mpii_train.json') as f:
+        assert json.load(f)['annotations']
+    with open(work / 'gt_unlabeled_frames' / '000002_mpii_train.json') as f:
+        assert json.load(f)['annotations'] == []
+    with pytest.raises(SystemExit):
+        eval_tool.parse_args([
+            TINY_CONFIG, tiny_checkpoint, '--data-root', 'x', '--work-dir',
+            'y', '--max-videos', '0'
+        ])
+
+
 def test_identity_warp_with_displacement_decoding_equals_copy(
         eval_tool, synthetic, tiny_checkpoint, tmp_path):
     """An untrained warping neck is the identity: decoding displacements,

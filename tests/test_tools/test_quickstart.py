@@ -82,6 +82,8 @@ def test_quickstart_quick_mode(repo_root, tmp_path):
     assert (work_dir / 'training_curves.png').stat().st_size > 1000
     assert '](training_curves.png)' in report
     assert 'curves show the training loss only' in report
+    assert '## Reading' in report and 'no gain is claimed' in report
+    assert 'Computed on: CPU (' in report or 'Computed on: GPU (' in report
     for step in ('codec ceiling', 'train stage 1', 'train stage 2',
                  'propagation'):
         assert f'| {step} |' in report
@@ -151,3 +153,59 @@ def test_seed_table_cells_read_mean_and_range():
     lines = quickstart.format_seed_table(mean, low, high).splitlines()
     assert lines[0].endswith('| Ankle | Mean |')
     assert lines[2] == '| m |' + ' 12.3 (10.0-14.1) |' * len(columns)
+
+
+def _seed_tables(single, warp, occluded=(10.0, 10.0)):
+    quickstart = load_tool('tools/quickstart.py')
+    tables = {
+        title: {
+            quickstart.CEILING_ROW: {'Total': 99.0},
+            quickstart.SINGLE_ROW: {'Total': s},
+            quickstart.WARP_ROW: {'Total': w},
+        }
+        for title, (s, w) in (('all frames', (single, warp)),
+                              ('occluded frames', occluded))
+    }
+    tables[quickstart.PROPAGATION_TABLE] = {
+        quickstart.COPY_ROW: {'Total': 80.0},
+        quickstart.FLOW_ROW: {'Total': 82.0},
+        quickstart.PROPAGATED_ROW: {'Total': 87.0},
+    }
+    return tables
+
+
+def test_a_gain_must_exceed_the_spread_over_seeds():
+    quickstart = load_tool('tools/quickstart.py')
+    # +5 and +4 with ranges of 2 and 3: a gain
+    seeds = [_seed_tables(60.0, 65.0), _seed_tables(62.0, 66.0)]
+    diff, spread, gain = quickstart.temporal_gain(seeds, 'all frames')
+    assert (diff, spread, gain) == (4.5, 2.0, True)
+    # +3 and +1 with a range of 4: within the spread
+    seeds = [_seed_tables(60.0, 63.0), _seed_tables(64.0, 65.0)]
+    diff, spread, gain = quickstart.temporal_gain(seeds, 'all frames')
+    assert (diff, spread, gain) == (2.0, 4.0, False)
+    # one seed has a negative difference: no gain whatever the mean
+    seeds = [_seed_tables(60.0, 75.0), _seed_tables(60.5, 60.0)]
+    assert quickstart.temporal_gain(seeds, 'all frames')[2] is False
+    # one seed: no spread, no verdict
+    assert quickstart.temporal_gain(seeds[:1], 'all frames') == (15.0, 0.0,
+                                                                 None)
+
+
+def test_reading_states_the_verdicts_and_propagation():
+    quickstart = load_tool('tools/quickstart.py')
+    seeds = [
+        _seed_tables(60.0, 65.0, occluded=(40.0, 47.0)),
+        _seed_tables(62.0, 66.0, occluded=(41.0, 46.0))
+    ]
+    mean, _, _ = quickstart.aggregate_seeds(seeds)
+    text = quickstart.reading(seeds, mean)
+    assert text.count('. ') == 1 and text.endswith('.')
+    assert 'reaches 65.5 Mean AP against 61.0' in text
+    assert '+4.5 on all frames, a gain: larger than the spread over the ' \
+        '2 seeds (2.0)' in text
+    assert '+6.0 on occluded frames, a gain' in text
+    assert 'gives 99.0' in text
+    assert '87.0 Mean AP against 80.0' in text and '82.0 for moving' in text
+    one = quickstart.reading(seeds[:1], seeds[0])
+    assert 'no gain is claimed' in one

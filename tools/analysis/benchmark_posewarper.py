@@ -87,7 +87,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--modes', default=None,
                         help='comma list of fp32, bf16, fp32-cl, bf16-cl '
                         '(default: fp32 on CPU; all four on GPU)')
-    parser.add_argument('--deform-backend', choices=('mmcv', 'torchvision'),
+    parser.add_argument('--deform-backend',
+                        choices=('mmcv', 'torchvision', 'pytorch'),
                         default=None,
                         help="override the model neck's deform_backend")
     parser.add_argument('--threads', type=int, default=None,

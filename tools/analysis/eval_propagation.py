@@ -77,6 +77,11 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--out-json', help='write the result rows here')
     parser.add_argument('--max-distance', type=int)
     parser.add_argument(
+        '--max-videos',
+        type=int,
+        help='use only the first N videos of the split (by video folder '
+        'name); default: all')
+    parser.add_argument(
         '--generate',
         action='store_true',
         help='first generate synthetic data into --data-root if it has '
@@ -94,7 +99,34 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     args.sparse_ann = args.sparse_ann or osp.join(
         annotations, f'posetrack18_{args.split}_sparse.json')
     args.gt_dir = args.gt_dir or osp.join(annotations, args.split)
+    if args.max_videos is not None and args.max_videos < 1:
+        parser.error(f'--max-videos must be >= 1, got {args.max_videos}')
     return args
+
+
+def first_videos(coco: dict, count: int) -> dict:
+    """``coco`` restricted to its first ``count`` videos.
+
+    Videos are ordered by the folder of their frames (``file_name``).
+
+    Args:
+        coco (dict): A PoseTrack18 COCO-style json.
+        count (int): Videos to keep.
+
+    Returns:
+        dict: A copy with the images and annotations of those videos only.
+    """
+    videos = sorted({osp.dirname(img['file_name']) for img in coco['images']})
+    kept_videos = set(videos[:count])
+    images = [
+        img for img in coco['images']
+        if osp.dirname(img['file_name']) in kept_videos
+    ]
+    kept = {img['id'] for img in images}
+    return dict(
+        coco,
+        images=images,
+        annotations=[a for a in coco['annotations'] if a['image_id'] in kept])
 
 
 def labeled_image_ids(coco: dict) -> set:
@@ -107,14 +139,25 @@ def labeled_image_ids(coco: dict) -> set:
     }
 
 
-def write_unlabeled_gt(gt_dir: str, labeled: set, out_dir: str) -> int:
+def write_unlabeled_gt(gt_dir: str,
+                       labeled: set,
+                       out_dir: str,
+                       frames: Optional[set] = None) -> int:
     """Copy the GT files without the persons of the labeled frames.
+
+    Args:
+        gt_dir (str): Folder of per-video GT files.
+        labeled (set): Ids of the labeled frames.
+        out_dir (str): Output folder.
+        frames (set, optional): Ids of the frames to evaluate at all
+            (default: every frame).
 
     Returns:
         int: The number of GT persons left (on unlabeled frames).
     """
-    _, persons = restrict_gt_dir(gt_dir, out_dir,
-                                 lambda image: image['id'] not in labeled)
+    _, persons = restrict_gt_dir(
+        gt_dir, out_dir, lambda image: image['id'] not in labeled and
+        (frames is None or image['id'] in frames))
     return persons
 
 
@@ -156,9 +199,14 @@ def run(args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
             num_frames=20,
             videos_per_split=(3, 1))
     coco = load_json_file(args.sparse_ann)
+    frames = None
+    if args.max_videos:
+        coco = first_videos(coco, args.max_videos)
+        frames = {img['id'] for img in coco['images']}
     os.makedirs(args.work_dir, exist_ok=True)
     gt_dir = osp.join(args.work_dir, 'gt_unlabeled_frames')
-    num_gt = write_unlabeled_gt(args.gt_dir, labeled_image_ids(coco), gt_dir)
+    num_gt = write_unlabeled_gt(args.gt_dir, labeled_image_ids(coco), gt_dir,
+                                frames)
     num_targets = count_targets(coco, args.max_distance)
     print(f'{args.sparse_ann}: {num_targets} unlabeled frames, {num_gt} GT '
           'persons on unlabeled frames')

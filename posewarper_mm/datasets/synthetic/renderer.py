@@ -15,8 +15,12 @@ Color = Tuple[int, int, int]
 class Appearance:
     """Colours of one figure (BGR).
 
-    Left limbs are drawn in a lighter and right limbs in a darker shade of
-    the clothing colours, so the two sides can be told apart.
+    Both sides of the body wear the same colours, as real clothes do: which
+    side is left follows from the way the figure faces (the face and the
+    chest badge on the front, the hair and the backpack on the back), so a
+    mirrored frame is another valid figure and flip augmentation holds. The
+    side nearer the camera is drawn lighter (the light comes from the
+    camera).
     """
     shirt: Color
     pants: Color
@@ -24,6 +28,7 @@ class Appearance:
     hair: Color
     shoes: Color
     stripe: Color
+    badge: Color
 
     @classmethod
     def sample(cls, rng: np.random.Generator) -> 'Appearance':
@@ -40,7 +45,8 @@ class Appearance:
             skin=skin,
             hair=color(10, 90),
             shoes=color(0, 70),
-            stripe=color(0, 255))
+            stripe=color(0, 255),
+            badge=color(0, 255))
 
 
 def shade(color: Color, factor: float) -> Color:
@@ -138,37 +144,70 @@ def draw_person(img: np.ndarray, kpts: np.ndarray, depth: np.ndarray,
     def thick(frac: float) -> int:
         return max(2, int(round(frac * unit)))
 
+    # lighting: -1 (left side far) .. 1 (left side near the camera)
+    hip_span = 2 * 0.085 * unit
+    near = float(np.clip((depth[sk.L_HIP] - depth[sk.R_HIP]) / hip_span, -1,
+                         1))
+    light = {1: 1.0 + 0.4 * near, -1: 1.0 - 0.4 * near}
     limbs = [
         # (joint a, joint b, colour, thickness fraction, side)
-        (sk.L_HIP, sk.L_KNEE, shade(app.pants, 1.35), 0.075, 1),
-        (sk.L_KNEE, sk.L_ANKLE, shade(app.pants, 1.35), 0.06, 1),
-        (sk.R_HIP, sk.R_KNEE, shade(app.pants, 0.6), 0.075, -1),
-        (sk.R_KNEE, sk.R_ANKLE, shade(app.pants, 0.6), 0.06, -1),
-        (sk.L_SHOULDER, sk.L_ELBOW, shade(app.shirt, 1.35), 0.055, 1),
-        (sk.L_ELBOW, sk.L_WRIST, shade(app.skin, 1.15), 0.045, 1),
-        (sk.R_SHOULDER, sk.R_ELBOW, shade(app.shirt, 0.6), 0.055, -1),
-        (sk.R_ELBOW, sk.R_WRIST, shade(app.skin, 0.75), 0.045, -1),
+        (sk.L_HIP, sk.L_KNEE, app.pants, 0.075, 1),
+        (sk.L_KNEE, sk.L_ANKLE, app.pants, 0.06, 1),
+        (sk.R_HIP, sk.R_KNEE, app.pants, 0.075, -1),
+        (sk.R_KNEE, sk.R_ANKLE, app.pants, 0.06, -1),
+        (sk.L_SHOULDER, sk.L_ELBOW, app.shirt, 0.055, 1),
+        (sk.L_ELBOW, sk.L_WRIST, app.skin, 0.045, 1),
+        (sk.R_SHOULDER, sk.R_ELBOW, app.shirt, 0.055, -1),
+        (sk.R_ELBOW, sk.R_WRIST, app.skin, 0.045, -1),
     ]
-    side_depth = {1: depth[sk.L_HIP], -1: depth[sk.R_HIP]}
-    far_side = 1 if side_depth[1] < side_depth[-1] else -1
+    far_side = 1 if near < 0 else -1
     ordered = ([limb for limb in limbs if limb[4] == far_side], None,
                [limb for limb in limbs if limb[4] != far_side])
     for group in ordered:
         if group is None:
-            _draw_torso(img, kpts, app, thick)
+            _draw_torso(img, kpts, depth, app, thick)
             continue
         for a, b, col, frac, side in group:
-            _textured_limb(img, kpts[a], kpts[b], col, app.stripe,
-                           thick(frac))
+            _textured_limb(img, kpts[a], kpts[b], shade(col, light[side]),
+                           app.stripe, thick(frac))
             if b in (sk.L_ANKLE, sk.R_ANKLE):
-                cv2.circle(img, _pt(kpts[b]), thick(0.035), app.shoes, -1)
+                _draw_foot(img, kpts, depth, kpts[b], app, thick)
             if b in (sk.L_WRIST, sk.R_WRIST):
-                cv2.circle(img, _pt(kpts[b]), thick(0.028), app.skin, -1)
+                cv2.circle(img, _pt(kpts[b]), thick(0.028),
+                           shade(app.skin, light[side]), -1)
     _draw_head(img, kpts, depth, app, height_px)
 
 
-def _draw_torso(img: np.ndarray, kpts: np.ndarray, app: Appearance,
-                thick) -> None:
+def _forward(kpts: np.ndarray) -> np.ndarray:
+    """The body's forward direction seen from the camera, in pixels.
+
+    The nose's sideways offset from the neck (zero for a figure facing or
+    turning its back to the camera, largest in profile); ``y`` is 0.
+    """
+    forward = kpts[sk.NOSE] - kpts[sk.HEAD_BOTTOM]
+    forward[1] = 0.0
+    return forward
+
+
+def _draw_foot(img: np.ndarray, kpts: np.ndarray, depth: np.ndarray,
+               ankle: np.ndarray, app: Appearance, thick) -> None:
+    """A shoe whose toe points the way the figure faces.
+
+    In profile the shoe reaches forward from the ankle; seen from the
+    front a light toe cap shows, from the back a dark heel.
+    """
+    toe = ankle + _forward(kpts) * 1.1
+    cv2.line(img, _pt(ankle), _pt(toe), app.shoes, thick(0.045),
+             cv2.LINE_AA)
+    cv2.circle(img, _pt(ankle), thick(0.035), app.shoes, -1)
+    if depth[sk.NOSE] - depth[sk.HEAD_BOTTOM] >= 0:
+        cv2.circle(img, _pt(toe), thick(0.022), (235, 235, 235), -1)
+    else:
+        cv2.circle(img, _pt(ankle), thick(0.022), (15, 15, 15), -1)
+
+
+def _draw_torso(img: np.ndarray, kpts: np.ndarray, depth: np.ndarray,
+                app: Appearance, thick) -> None:
     quad = np.stack([
         kpts[sk.L_SHOULDER], kpts[sk.R_SHOULDER], kpts[sk.R_HIP],
         kpts[sk.L_HIP]
@@ -193,6 +232,35 @@ def _draw_torso(img: np.ndarray, kpts: np.ndarray, app: Appearance,
     shoulder_mid = (kpts[sk.L_SHOULDER] + kpts[sk.R_SHOULDER]) / 2
     cv2.line(img, _pt(shoulder_mid), _pt(kpts[sk.HEAD_BOTTOM]), app.skin,
              thick(0.04), cv2.LINE_AA)
+    _draw_front_and_back(img, kpts, depth, app, thick)
+
+
+def _draw_front_and_back(img: np.ndarray, kpts: np.ndarray,
+                         depth: np.ndarray, app: Appearance, thick) -> None:
+    """A badge on the chest when the front shows, a backpack otherwise.
+
+    The marks sit on the torso's surface: they move sideways with the
+    nose's offset from the neck (the body's forward direction seen from the
+    camera), so a figure turning away shows them near its outline.
+    """
+    facing = depth[sk.NOSE] - depth[sk.HEAD_BOTTOM]
+    shoulder_mid = (kpts[sk.L_SHOULDER] + kpts[sk.R_SHOULDER]) / 2
+    hip_mid = (kpts[sk.L_HIP] + kpts[sk.R_HIP]) / 2
+    forward = _forward(kpts)
+    chest = shoulder_mid + (hip_mid - shoulder_mid) * 0.3
+    if facing >= 0:
+        # badge: a disc with a white ring on the front of the shirt
+        centre = chest + forward
+        cv2.circle(img, _pt(centre), thick(0.04), (245, 245, 245), -1,
+                   cv2.LINE_AA)
+        cv2.circle(img, _pt(centre), thick(0.028), app.badge, -1,
+                   cv2.LINE_AA)
+    else:
+        # backpack: a dark block on the back, shoulders to mid-back
+        centre = chest - forward
+        half = np.array([thick(0.045), thick(0.07)], dtype=np.float64)
+        cv2.rectangle(img, _pt(centre - half), _pt(centre + half),
+                      shade(app.shirt, 0.35), -1, cv2.LINE_AA)
 
 
 def _draw_head(img: np.ndarray, kpts: np.ndarray, depth: np.ndarray,
@@ -215,10 +283,10 @@ def _draw_head(img: np.ndarray, kpts: np.ndarray, depth: np.ndarray,
         cv2.circle(img, _pt(eye_y - eye_dx), eye_r, (20, 20, 20), -1)
         cv2.circle(img, _pt(kpts[sk.NOSE]), max(1, eye_r), (40, 60, 150),
                    -1)
-    for ear, factor in ((sk.L_EAR, 1.3), (sk.R_EAR, 0.7)):
+    for ear in (sk.L_EAR, sk.R_EAR):
         if depth[ear] > -0.5 * radius:
             cv2.circle(img, _pt(kpts[ear]), max(1, int(radius * 0.22)),
-                       shade(app.skin, factor), -1)
+                       app.skin, -1)
 
 
 def draw_occluders(img: np.ndarray, mask: np.ndarray,

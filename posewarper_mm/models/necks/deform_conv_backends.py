@@ -233,8 +233,8 @@ class BackendDeformConv2d(nn.Module):
             padding_mode='zeros',
             align_corners=False)
         sampled = sampled.view(batch, channels, taps, out_h, out_w)
-        weight = self.weight.to(x.dtype).reshape(self.out_channels,
-                                                  channels, taps)
+        weight = self.weight.to(x.dtype).reshape(self.out_channels, channels,
+                                                 taps)
         return torch.einsum('nckhw,ock->nohw', sampled, weight)
 
     def _forward_mmcv(self, x: Tensor, offset: Tensor) -> Tensor:
