@@ -699,7 +699,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     base_seed = configured_seed(STAGE1_CFG)
     seeds = [base_seed + i for i in range(args.seeds)]
     start = time.time()
-    print(f'device: {device_description()}')
+    device = device_description()
+    print(f'device: {device}')
 
     marker = osp.join(data_root, 'annotations', 'posetrack18_val.json')
     if osp.isfile(marker):
@@ -767,7 +768,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         curves_have_validation=has_validation(curves),
         logs=job.logs,
         summary=summary,
-        device=device_description())
+        device=device)
     print(f'\nlogs: {job.log_dir}\nreport: {report_file}\n'
           f'total time: {total / 60:.1f} min')
 

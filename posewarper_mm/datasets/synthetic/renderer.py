@@ -145,7 +145,7 @@ def draw_person(img: np.ndarray, kpts: np.ndarray, depth: np.ndarray,
         return max(2, int(round(frac * unit)))
 
     # lighting: -1 (left side far) .. 1 (left side near the camera)
-    hip_span = 2 * 0.085 * unit
+    hip_span = 2 * sk.BodyShape.hip_half_width * unit
     near = float(np.clip((depth[sk.L_HIP] - depth[sk.R_HIP]) / hip_span, -1,
                          1))
     light = {1: 1.0 + 0.4 * near, -1: 1.0 - 0.4 * near}
@@ -178,6 +178,12 @@ def draw_person(img: np.ndarray, kpts: np.ndarray, depth: np.ndarray,
     _draw_head(img, kpts, depth, app, height_px)
 
 
+def _front_shows(depth: np.ndarray) -> bool:
+    """Whether the figure's front faces the camera (nose nearer than
+    neck)."""
+    return bool(depth[sk.NOSE] - depth[sk.HEAD_BOTTOM] >= 0)
+
+
 def _forward(kpts: np.ndarray) -> np.ndarray:
     """The body's forward direction seen from the camera, in pixels.
 
@@ -200,7 +206,7 @@ def _draw_foot(img: np.ndarray, kpts: np.ndarray, depth: np.ndarray,
     cv2.line(img, _pt(ankle), _pt(toe), app.shoes, thick(0.045),
              cv2.LINE_AA)
     cv2.circle(img, _pt(ankle), thick(0.035), app.shoes, -1)
-    if depth[sk.NOSE] - depth[sk.HEAD_BOTTOM] >= 0:
+    if _front_shows(depth):
         cv2.circle(img, _pt(toe), thick(0.022), (235, 235, 235), -1)
     else:
         cv2.circle(img, _pt(ankle), thick(0.022), (15, 15, 15), -1)
@@ -243,12 +249,11 @@ def _draw_front_and_back(img: np.ndarray, kpts: np.ndarray,
     nose's offset from the neck (the body's forward direction seen from the
     camera), so a figure turning away shows them near its outline.
     """
-    facing = depth[sk.NOSE] - depth[sk.HEAD_BOTTOM]
     shoulder_mid = (kpts[sk.L_SHOULDER] + kpts[sk.R_SHOULDER]) / 2
     hip_mid = (kpts[sk.L_HIP] + kpts[sk.R_HIP]) / 2
     forward = _forward(kpts)
     chest = shoulder_mid + (hip_mid - shoulder_mid) * 0.3
-    if facing >= 0:
+    if _front_shows(depth):
         # badge: a disc with a white ring on the front of the shirt
         centre = chest + forward
         cv2.circle(img, _pt(centre), thick(0.04), (245, 245, 245), -1,
