@@ -321,6 +321,9 @@ Tables = Dict[str, Dict[str, Dict[str, float]]]
 CEILING_ROW = 'Codec ceiling (GT through the codec, no network)'
 SINGLE_ROW = 'Single-frame HRNet (stage 1)'
 WARP_ROW = 'PoseWarper, 5 frames'
+# the speed/accuracy knob: the same stage-2 model on a 3-frame window
+SHORT_OFFSETS = (-1, 0, 1)
+SHORT_ROW = 'PoseWarper, 3 frames (offsets -1..1)'
 PROPAGATION_TABLE = 'sparse-labeled training videos (unlabeled frames)'
 
 
@@ -568,6 +571,28 @@ def write_report(out_file: str,
     return out_file
 
 
+def short_window_options(config: str) -> List[str]:
+    """``--cfg-options`` that test a config on :data:`SHORT_OFFSETS`.
+
+    The weights are the config's test weights of those offsets,
+    renormalised (:meth:`TemporalWindow.subset`): the same model, fewer
+    supporting frames.
+    """
+    from mmengine.config import Config
+
+    from posewarper_mm.datasets.temporal_window import TemporalWindow
+    dataset = Config.fromfile(osp.join(REPO_ROOT,
+                                       config)).test_dataloader.dataset
+    window = TemporalWindow(dataset.frame_offsets,
+                            dataset.frame_weights).subset(SHORT_OFFSETS)
+    offsets = ','.join(str(o) for o in window.offsets)
+    weights = ','.join(f'{w:.7g}' for w in window.weights)
+    return [
+        f'test_dataloader.dataset.frame_offsets=[{offsets}]',
+        f'test_dataloader.dataset.frame_weights=[{weights}]'
+    ]
+
+
 def configured_seed(config: str) -> int:
     """``randomness.seed`` of a quickstart config (0 if unset)."""
     from mmengine.config import Config
@@ -629,17 +654,20 @@ def run_seed(job: Job, seed: int, base_seed: int, run_dir: str, data_root: str,
             f'load_from={stage1_ckpt}'
         ], TRAIN_ENV)
 
-    pred_dirs = {
-        SINGLE_ROW: osp.join(run_dir, 'preds', 'single_frame'),
-        WARP_ROW: osp.join(run_dir, 'preds', 'posewarper'),
+    # row -> (predictions, config, checkpoint, extra cfg-options)
+    tests = {
+        SINGLE_ROW: ('single_frame', STAGE1_CFG, stage1_ckpt, []),
+        WARP_ROW: ('posewarper', STAGE2_CFG, stage2_ckpt, []),
+        SHORT_ROW: ('posewarper_3_frames', STAGE2_CFG, stage2_ckpt,
+                    short_window_options(STAGE2_CFG)),
     }
-    for (name, pred_dir), (cfg, ckpt) in zip(pred_dirs.items(),
-                                             [(STAGE1_CFG, stage1_ckpt),
-                                              (STAGE2_CFG, stage2_ckpt)]):
+    pred_dirs = {}
+    for name, (folder, cfg, ckpt, extra) in tests.items():
+        pred_dirs[name] = osp.join(run_dir, 'preds', folder)
         job.run(f'test {name}{suffix}', [
             py, 'tools/test.py', cfg, ckpt, '--work-dir',
-            osp.join(run_dir, 'test'), '--pred-dir', pred_dir, '--cfg-options',
-            *common
+            osp.join(run_dir, 'test'), '--pred-dir', pred_dirs[name],
+            '--cfg-options', *common, *extra
         ])
 
     def score():

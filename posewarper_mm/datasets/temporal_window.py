@@ -167,12 +167,35 @@ class TemporalWindow:
             ValueError: If the past frames and key frame have zero total
                 weight.
         """
-        kept = [(o, w) for o, w in zip(self.offsets, self.weights) if o <= 0]
+        try:
+            return self.subset(o for o in self.offsets if o <= 0)
+        except ValueError as err:
+            raise ValueError(f'online mode: {err}') from None
+
+    def subset(self, offsets: Iterable) -> 'TemporalWindow':
+        """Keep ``offsets`` (in this window's order), their weights
+        renormalised to sum to 1: a shorter window of the same model.
+
+        ``(-2, -1, 0, 1, 2)`` with ``(0.1, 0.25, 0.3, 0.25, 0.1)`` and
+        ``offsets=(-1, 0, 1)`` gives ``(0.25, 0.3, 0.25) / 0.8``.
+
+        Raises:
+            ValueError: If an offset is not in the window, 0 is missing,
+                or the kept weights sum to zero.
+        """
+        wanted = check_frame_offsets(offsets)
+        missing = [o for o in wanted if o not in self.offsets]
+        if missing:
+            raise ValueError(
+                f'offsets {missing} are not in the window '
+                f'{list(self.offsets)}')
+        kept = [(o, w) for o, w in zip(self.offsets, self.weights)
+                if o in wanted]
         total = sum(w for _, w in kept)
         if total <= 0:
             raise ValueError(
-                'online mode needs the key frame or past frames with a '
-                f'positive weight; offsets {list(self.offsets)}, weights '
+                f'the kept offsets {list(wanted)} have zero total weight; '
+                f'window offsets {list(self.offsets)}, weights '
                 f'{list(self.weights)}')
         return TemporalWindow(
             tuple(o for o, _ in kept), tuple(w / total for _, w in kept))

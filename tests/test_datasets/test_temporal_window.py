@@ -89,3 +89,16 @@ def test_online_window():
     assert np.allclose(online.weights, np.array([0.1, 0.25, 0.3]) / 0.65)
     with pytest.raises(ValueError, match='online'):
         TemporalWindow((0, 1), (0.0, 1.0)).online()
+
+
+def test_subset_window():
+    short = DEFAULT_TEST_WINDOW.subset([1, 0, -1])
+    assert short.offsets == (-1, 0, 1)  # the window's order
+    assert np.allclose(short.weights, np.array([0.25, 0.3, 0.25]) / 0.8)
+    assert DEFAULT_TEST_WINDOW.subset([0]).weights == (1.0, )
+    with pytest.raises(ValueError, match=r'\[3\] are not in the window'):
+        DEFAULT_TEST_WINDOW.subset([-1, 0, 3])
+    with pytest.raises(ValueError, match='contain'):
+        DEFAULT_TEST_WINDOW.subset([-1, 1])
+    with pytest.raises(ValueError, match='zero total weight'):
+        TemporalWindow((0, 1), (0.0, 1.0)).subset([0])

@@ -21,9 +21,10 @@ TOOL = REPO / 'tools' / 'analysis' / 'benchmark_posewarper.py'
 EXPECTED_KEYS = [
     'single', 'naive', 'batched', 'batched_backbone', 'batched_neck',
     'batched_short', 'neck_fwd_mmcv', 'neck_fwd_torchvision',
-    'neck_fwd_bwd_mmcv', 'neck_fwd_bwd_torchvision', 'deform_fwd_mmcv',
-    'deform_fwd_torchvision', 'deform_fwd_bwd_mmcv',
-    'deform_fwd_bwd_torchvision', 'train_stage1', 'train_stage2'
+    'neck_fwd_pytorch', 'neck_fwd_bwd_mmcv', 'neck_fwd_bwd_torchvision',
+    'neck_fwd_bwd_pytorch', 'deform_fwd_mmcv', 'deform_fwd_torchvision',
+    'deform_fwd_pytorch', 'deform_fwd_bwd_mmcv', 'deform_fwd_bwd_torchvision',
+    'deform_fwd_bwd_pytorch', 'train_stage1', 'train_stage2'
 ]
 DERIVED_KEYS = ('batched_backbone', 'batched_neck')
 
@@ -70,6 +71,30 @@ def test_time_callable_counts_warmup_and_repeats():
     assert len(samples) == 3 and all(s >= 0 for s in samples)
     with pytest.raises(ValueError, match='repeats >= 1'):
         time_callable(lambda: None, 0, 0, torch.device('cpu'))
+
+
+def test_stage_timer_sums_the_calls_of_one_workload_call():
+    """A submodule run several times in one call (the backbone once per
+    chunk of crops) gives one sample per call: the sum of its runs."""
+    _load_tool()
+    from posewarper_bench_cases import StageTimer
+    ticks = iter(range(100))
+    layer = torch.nn.Identity()
+
+    def work():
+        for _ in range(3):
+            layer(torch.zeros(1))
+
+    timer = StageTimer(dict(layer=layer), torch.device('cpu'),
+                       clock=lambda: float(next(ticks)))
+    with timer:
+        call = timer.wrap(work)
+        call()
+        call()
+    # each run reads the clock twice (start, end): 1 tick per run
+    assert timer.samples == {'layer': [3.0, 3.0]}
+    work()  # hooks removed on exit
+    assert timer.samples == {'layer': [3.0, 3.0]}
 
 
 def test_process_clock_counts_cpu_work():
@@ -226,7 +251,8 @@ def test_quick_run_outputs_agree(quick_run):
     assert naive['max_abs_diff'] <= 1e-5
     # the heatmaps are not trivially zero
     assert naive['max_abs_value'] > 0.1
-    assert checks['mmcv_vs_torchvision_neck']['max_abs_diff'] <= 1e-4
+    for backend in ('torchvision', 'pytorch'):
+        assert checks[f'mmcv_vs_{backend}_neck']['max_abs_diff'] <= 1e-4
     offsets = result['meta']['calibration']['offset_std']
     assert all(o > 0.5 for o in offsets)
 
@@ -237,11 +263,12 @@ def test_quick_run_markdown(quick_run):
     assert markdown.strip() in proc.stdout
     for label in ('(a) single-frame HRNet', '(b) PoseWarper 5 frames, naive',
                   '(c) PoseWarper 5 frames, batched', '(c) of which backbone',
-                  '(c) of which neck', '[mmcv]', '[torchvision]',
+                  '(c) of which neck', '[mmcv]', '[torchvision]', '[pytorch]',
                   'stage 1: HRNet, all trainable', 'stage 2: frozen backbone'):
         assert label in markdown, label
     assert '| Case | ms/call median |' in markdown
     assert 'FAILED' not in markdown
+    assert '- neck mmcv vs pytorch: max abs diff' in markdown
     assert '— OK (tolerance 1e-05)' in markdown
     for column in ('GFLOPs/crop', 'FLOP ratio', 'GFLOP/s', 'deform % time'):
         assert f' {column} |' in markdown, column
@@ -282,15 +309,18 @@ def test_quick_run_counts_flops(quick_run):
     assert _finite_positive(targets['batched_vs_naive']['memory_ratio'])
 
 
-def test_short_window_slots():
+def test_short_window():
     _load_tool()
-    from posewarper_bench_runner import short_window_slots
-    assert short_window_slots((0, -2, -1, 1, 2), (-1, 0, 1)) == [0, 2, 3]
-    assert short_window_slots((0, -2, -1, 1, 2), (1, 0)) == [0, 3]
-    with pytest.raises(ValueError, match='must contain 0'):
-        short_window_slots((0, -2, -1, 1, 2), (-1, 1))
-    with pytest.raises(ValueError, match='must contain 0'):
-        short_window_slots((0, -1, 1), (-2, 0))
+    from posewarper_bench_runner import short_window
+    weights = (0.3, 0.1, 0.25, 0.25, 0.1)  # key first
+    slots, short = short_window((0, -2, -1, 1, 2), weights, (-1, 0, 1))
+    assert slots == [0, 2, 3]
+    assert short == pytest.approx([0.3 / 0.8, 0.25 / 0.8, 0.25 / 0.8])
+    assert short_window((0, -2, -1, 1, 2), weights, (1, 0))[0] == [0, 3]
+    with pytest.raises(ValueError, match='contain the key frame'):
+        short_window((0, -2, -1, 1, 2), weights, (-1, 1))
+    with pytest.raises(ValueError, match=r'short window \[-2, 0\]'):
+        short_window((0, -1, 1), (0.4, 0.3, 0.3), (-2, 0))
 
 
 @pytest.mark.parametrize('backend', ['mmcv', 'torchvision'])

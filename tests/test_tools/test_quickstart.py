@@ -11,7 +11,8 @@ from posewarper_mm.testing import load_tool
 ROW = re.compile(r'^\| (?P<method>[^|]+) \|(?P<cells>( [^|]+ \|){8})$')
 SEED_CELL = re.compile(r'^(\d+\.\d) \((\d+\.\d)-(\d+\.\d)\)$')
 HELD_OUT_ROWS = ('Codec ceiling (GT through the codec, no network)',
-                 'Single-frame HRNet (stage 1)', 'PoseWarper, 5 frames')
+                 'Single-frame HRNet (stage 1)', 'PoseWarper, 5 frames',
+                 'PoseWarper, 3 frames (offsets -1..1)')
 PROPAGATION_ROWS = ('copy nearest labeled pose',
                     'optical flow (DIS) propagation', 'PoseWarper propagation')
 TABLES = ('all frames', 'occluded frames', 'blurred frames',

@@ -91,6 +91,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         choices=('mmcv', 'torchvision', 'pytorch'),
                         default=None,
                         help="override the model neck's deform_backend")
+    parser.add_argument('--crops-per-pass', type=int, default=None,
+                        help="set (c)'s test_cfg.max_crops_per_pass: the "
+                        'most crops per backbone pass and warp call (0: '
+                        "all at once; default: the config's)")
     parser.add_argument('--threads', type=int, default=None,
                         help='torch intra-op threads (default: unchanged; 1 '
                         'in quick mode)')
@@ -130,6 +134,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     for name in ('batch', 'repeats'):
         if getattr(args, name) < 1:
             parser.error(f'--{name} must be >= 1')
+    if args.crops_per_pass is not None and args.crops_per_pass < 0:
+        parser.error('--crops-per-pass must be >= 0')
     if args.warmup < 0:
         parser.error('--warmup must be >= 0')
     args.sections = {s.strip() for s in args.sections.split(',') if s.strip()}
@@ -194,6 +200,8 @@ def _meta(args, device: torch.device, bench_cfg) -> dict:
         test_frame_weights=list(bench_cfg.test_weights),
         train_frame_weights=list(bench_cfg.train_weights),
         deform_backend=bench_cfg.stage2.neck.get('deform_backend', 'mmcv'),
+        max_crops_per_pass=(bench_cfg.stage2.get('test_cfg', None)
+                            or {}).get('max_crops_per_pass', None),
         memory=args.memory,
         short_offsets=sorted(args.short_offsets),
         flops=args.flops,
@@ -244,7 +252,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     modes = [Mode.parse(m.strip()) for m in modes.split(',') if m.strip()]
 
     bench_cfg = load_bench_config(args.config, args.stage1_config,
-                                  args.quick, args.deform_backend)
+                                  args.quick, args.deform_backend,
+                                  args.crops_per_pass)
     meta = _meta(args, device, bench_cfg)
     frames = random_frames(args.batch, len(bench_cfg.test_weights),
                            tuple(args.input_size), args.seed).to(device)

@@ -6,11 +6,14 @@ all variants of one precision mode run on the same tensors and weights.
 import contextlib
 import time
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Union
 
 import torch
 from posewarper_bench_utils import synchronize
 from torch import Tensor, nn
+
+# the neck's deformable-convolution backends compared in the deform section
+BACKENDS = ('mmcv', 'torchvision', 'pytorch')
 
 
 @dataclass(frozen=True)
@@ -71,15 +74,20 @@ class Case:
 class StageTimer:
     """Time the forward calls of named submodules through hooks.
 
+    A submodule may run several times in one call of the workload (e.g.
+    the backbone once per chunk of crops): its times are summed until
+    :meth:`end_call`, which appends one sample per submodule.
+
     Args:
-        modules (dict[str, nn.Module]): Submodules to time.
+        modules (dict[str, nn.Module | list[nn.Module]]): Submodules to
+            time; a list is timed as one part (the sum of its members).
         device (torch.device): Synchronised at every boundary.
         clock (Callable): Timer function. Defaults to
             ``time.perf_counter``.
     """
 
     def __init__(self,
-                 modules: Dict[str, nn.Module],
+                 modules: Dict[str, Union[nn.Module, List[nn.Module]]],
                  device: torch.device,
                  clock: Callable[[], float] = time.perf_counter) -> None:
         self.modules = modules
@@ -87,6 +95,7 @@ class StageTimer:
         self.clock = clock
         self.samples: Dict[str, List[float]] = {k: [] for k in modules}
         self._starts: Dict[str, float] = {}
+        self._totals: Dict[str, float] = {k: 0.0 for k in modules}
         self._handles: list = []
 
     def _pre_hook(self, name: str):
@@ -101,17 +110,35 @@ class StageTimer:
 
         def hook(module, args, output):
             synchronize(self.device)
-            self.samples[name].append(self.clock() -
-                                      self._starts.pop(name))
+            self._totals[name] += self.clock() - self._starts.pop(name)
 
         return hook
 
+    def end_call(self) -> None:
+        """Close one workload call: one summed sample per submodule."""
+        for name, total in self._totals.items():
+            self.samples[name].append(total)
+            self._totals[name] = 0.0
+
+    def wrap(self, fn: Callable[[], object]) -> Callable[[], object]:
+        """``fn`` followed by :meth:`end_call`."""
+
+        def call():
+            out = fn()
+            self.end_call()
+            return out
+
+        return call
+
     def __enter__(self) -> 'StageTimer':
-        for name, module in self.modules.items():
-            self._handles.append(
-                module.register_forward_pre_hook(self._pre_hook(name)))
-            self._handles.append(
-                module.register_forward_hook(self._post_hook(name)))
+        for name, modules in self.modules.items():
+            if isinstance(modules, nn.Module):
+                modules = [modules]
+            for module in modules:
+                self._handles.append(
+                    module.register_forward_pre_hook(self._pre_hook(name)))
+                self._handles.append(
+                    module.register_forward_hook(self._post_hook(name)))
         return self
 
     def __exit__(self, *exc) -> None:

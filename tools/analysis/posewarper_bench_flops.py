@@ -249,6 +249,8 @@ def _neck_and_deform_flops(neck: nn.Module, feats: Tensor, num_frames: int,
                            neck_eval: dict) -> Dict[str, dict]:
     """Neck and deform-only rows of the backend section (one crop)."""
     import copy
+
+    from posewarper_bench_cases import BACKENDS
     height, width = feats.shape[-2:]
     layers = list(neck.deform_conv_layers)
     deform_one = sum(
@@ -264,7 +266,7 @@ def _neck_and_deform_flops(neck: nn.Module, feats: Tensor, num_frames: int,
     # the deform-only backward computes gradients of input, offsets and
     # weights: twice its forward
     rows = {}
-    for backend in ('mmcv', 'torchvision'):
+    for backend in BACKENDS:
         rows[f'neck_fwd_{backend}'] = neck_eval
         rows[f'neck_fwd_bwd_{backend}'] = dict(
             total=fwd['train_step'], deform_conv=3 * fwd['deform_conv'])

@@ -10,7 +10,7 @@ every warp the identity and the naive/batched comparison meaningless.
 """
 import copy
 from dataclasses import dataclass
-from typing import List, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -63,7 +63,8 @@ def _dataset_cfg(cfg: Config, name: str) -> dict:
 def load_bench_config(stage2_path: str,
                       stage1_path: str,
                       quick: bool = False,
-                      deform_backend: str = None) -> BenchConfig:
+                      deform_backend: str = None,
+                      crops_per_pass: Optional[int] = None) -> BenchConfig:
     """Read both configs, apply the quick-mode and backend overrides.
 
     Args:
@@ -72,6 +73,9 @@ def load_bench_config(stage2_path: str,
         quick (bool): Use a tiny HRNet and a 2-block neck.
         deform_backend (str, optional): Override the neck's
             ``deform_backend``.
+        crops_per_pass (int, optional): Set the PoseWarper model's
+            ``test_cfg.max_crops_per_pass`` (0: None, all crops of a call
+            in one pass); None keeps the config's.
 
     Returns:
         BenchConfig: The model configs and frame layout.
@@ -95,6 +99,9 @@ def load_bench_config(stage2_path: str,
     stage1.head.in_channels = channels
     if deform_backend:
         stage2.neck.deform_backend = deform_backend
+    if crops_per_pass is not None:
+        stage2.test_cfg = ConfigDict(stage2.get('test_cfg', None) or {})
+        stage2.test_cfg.max_crops_per_pass = crops_per_pass or None
 
     test_ds = _dataset_cfg(cfg2, 'val_dataloader')
     offsets = test_ds.get('frame_offsets', DEFAULT_TEST_OFFSETS)

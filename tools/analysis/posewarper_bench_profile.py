@@ -249,6 +249,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='hook-timed calls per case (after 1 warm-up)')
     parser.add_argument('--input-size', type=int, nargs=2, default=None)
     parser.add_argument('--quick', action='store_true')
+    parser.add_argument('--crops-per-pass', type=int, default=None,
+                        help="(c)'s test_cfg.max_crops_per_pass (0: all "
+                        "at once; default: the config's)")
     parser.add_argument('--threads', type=int, default=1)
     parser.add_argument('--top', type=int, default=12,
                         help='operators listed per case')
@@ -264,7 +267,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     size = tuple(args.input_size or ((64, 64) if args.quick else (384,
                                                                   288)))
     cfg = load_bench_config(args.config or STAGE2_CONFIG,
-                            args.stage1_config or STAGE1_CONFIG, args.quick)
+                            args.stage1_config or STAGE1_CONFIG, args.quick,
+                            crops_per_pass=args.crops_per_pass)
     frames = random_frames(args.batch, len(cfg.test_weights), size,
                            args.seed)
     stage1 = build_model(cfg.stage1, args.seed).eval()
@@ -280,7 +284,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     lines = [
         f'### Profile: input {size[0]}x{size[1]}, batch {args.batch}, '
         f'{args.threads} thread(s), {"quick models" if args.quick else ""}'
-        f' offsets {list(cfg.test_offsets)}, '
+        f' offsets {list(cfg.test_offsets)}, (c) max_crops_per_pass '
+        f'{(cfg.stage2.get("test_cfg") or {}).get("max_crops_per_pass")}, '
         f'{args.repeats} hook-timed call(s)', ''
     ]
     diff = (work.naive() - work.batched()).abs().max().item()

@@ -69,9 +69,11 @@ def _short_refs(records: List[dict]) -> dict:
 def _check_lines(checks: dict) -> List[str]:
     lines = []
     tol = checks.get('tolerance')
-    for name, title in (('naive_vs_batched', 'naive (b) vs batched (c)'),
-                        ('mmcv_vs_torchvision_neck',
-                         'neck mmcv vs torchvision')):
+    backends = [(name, 'neck mmcv vs ' + name[len('mmcv_vs_'):-len('_neck')])
+                for name in checks
+                if name.startswith('mmcv_vs_') and name.endswith('_neck')]
+    for name, title in [('naive_vs_batched', 'naive (b) vs batched (c)'),
+                        *backends]:
         item = checks.get(name)
         if item is None:
             continue
@@ -159,6 +161,7 @@ def report_markdown(meta: dict, results: List[dict]) -> str:
                 'heatmap_size', 'batch', 'repeats', 'warmup', 'clock',
                 'test_frame_offsets', 'test_frame_weights',
                 'train_frame_weights', 'short_offsets', 'deform_backend',
+                'max_crops_per_pass',
                 'memory', 'flops', 'sections',
                 'load_average_start', 'load_average_end',
                 'process_max_rss_mib'):

@@ -1,11 +1,11 @@
 """Run every benchmark case of one precision mode and collect results."""
 import copy
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 from mmengine.config import ConfigDict
 from mmpose.registry import MODELS
-from posewarper_bench_cases import (Case, DeformBackendWorkloads,
+from posewarper_bench_cases import (BACKENDS, Case, DeformBackendWorkloads,
                                     InferenceWorkloads, Mode, StageTimer,
                                     TrainStep)
 from posewarper_bench_flops import case_flops
@@ -16,7 +16,8 @@ from posewarper_bench_utils import (TimingStats, get_clock, peak_memory,
                                     time_callable)
 from torch import nn
 
-BACKENDS = ('mmcv', 'torchvision')
+from posewarper_mm.datasets.temporal_window import TemporalWindow
+
 # time ratio / FLOP ratio of each multi-frame inference row vs (a)
 FLOP_RATIO_TARGET = 1.15
 # (c) vs (b): at most this share of (b)'s time, this multiple of its memory
@@ -76,7 +77,7 @@ def measure_case(case: Case,
             clock=get_clock(clock))
         if timer is not None:
             with timer:
-                samples = time_callable(case.fn, **timing)
+                samples = time_callable(timer.wrap(case.fn), **timing)
             record['stage_samples'] = {
                 name: values[-repeats:]
                 for name, values in timer.samples.items()
@@ -163,18 +164,20 @@ def add_flops(records: List[dict], flops: Dict[str, dict]) -> None:
                 record['flops_per_crop'] / ref['flops_per_crop']
 
 
-def short_window_slots(test_offsets: Sequence[int],
-                       short_offsets: Sequence[int]) -> List[int]:
-    """Slots (positions in the key-first test window) of a shorter
-    window, key frame first."""
-    short = sorted(set(int(o) for o in short_offsets),
-                   key=lambda o: (o != 0, o))
-    missing = [o for o in short if o not in test_offsets]
-    if 0 not in short or missing:
-        raise ValueError(
-            f'short window {list(short_offsets)} must contain 0 and only '
-            f'offsets of the test window {list(test_offsets)}')
-    return [list(test_offsets).index(o) for o in short]
+def short_window(test_offsets: Sequence[int], test_weights: Sequence[float],
+                 short_offsets: Sequence[int]) -> Tuple[List[int],
+                                                        List[float]]:
+    """A shorter window of the same model: its slots (positions in the
+    key-first test window, key frame first) and its weights (the test
+    window's, renormalised; :meth:`TemporalWindow.subset`)."""
+    try:
+        short = TemporalWindow(test_offsets,
+                               test_weights).subset(short_offsets)
+    except ValueError as err:
+        raise ValueError(f'short window {list(short_offsets)}: {err}') \
+            from None
+    slots = [list(test_offsets).index(o) for o in short.offsets]
+    return slots, list(short.weights)
 
 
 def max_abs_diff(a: torch.Tensor, b: torch.Tensor) -> Dict[str, float]:
@@ -273,16 +276,22 @@ def run_mode(mode: Mode, stage1: nn.Module, stage2: nn.Module,
                           '(b) PoseWarper 5 frames, naive', work.naive,
                           batch, 'single'), **run)
     ]
-    timer = StageTimer(dict(backbone=stage2.backbone, neck=stage2.neck),
+    # the estimator calls the neck's parts (heatmaps per chunk of crops,
+    # then the warp), so the neck is timed as the sum of its layers
+    neck = stage2.neck
+    neck_layers = [
+        neck.trans_layer, neck.offset_feats, *neck.offset_layers,
+        *neck.deform_conv_layers
+    ]
+    timer = StageTimer(dict(backbone=stage2.backbone, neck=neck_layers),
                        device, get_clock(args.clock))
     batched = measure_case(
         Case('batched', 'inference', '(c) PoseWarper 5 frames, batched',
              work.batched, batch, 'single'), timer=timer, **run)
     records += [batched, *stage_records(batched, ('backbone', 'neck'))]
-    slots = short_window_slots(bench_cfg.test_offsets, args.short_offsets)
-    short_weights = [bench_cfg.test_weights[s] for s in slots]
-    total = sum(short_weights)
-    short_weights = [w / total for w in short_weights]
+    slots, short_weights = short_window(bench_cfg.test_offsets,
+                                        bench_cfg.test_weights,
+                                        args.short_offsets)
     short = InferenceWorkloads(
         stage1, stage2, frames[:, slots].contiguous(),
         inference_samples(batch, short_weights),
@@ -307,10 +316,11 @@ def run_mode(mode: Mode, stage1: nn.Module, stage2: nn.Module,
         if eval_necks:
             deform = DeformBackendWorkloads(eval_necks, train_necks, feats,
                                             frames.size(1), 1, mode)
-        if len(eval_necks) == len(BACKENDS):
-            checks['mmcv_vs_torchvision_neck'] = _compare(
-                lambda: deform.neck_forward('mmcv'),
-                lambda: deform.neck_forward('torchvision'))
+        for backend in BACKENDS[1:]:
+            if 'mmcv' in eval_necks and backend in eval_necks:
+                checks[f'mmcv_vs_{backend}_neck'] = _compare(
+                    lambda: deform.neck_forward('mmcv'),
+                    lambda b=backend: deform.neck_forward(b))
         records += [
             measure_case(case, **run)
             for case in _deform_cases(deform, batch, errors)

@@ -304,6 +304,16 @@ class PoseWarpingNeck(BaseModule):
         return self._average_over_dilations(
             source, lambda idx: self.offset_layers[idx](feats))
 
+    def _warp_in_chunks(self, source: Tensor, diff: Tensor,
+                        chunk_size: Optional[int]) -> Tensor:
+        """:meth:`warp` over at most ``chunk_size`` rows at a time."""
+        if chunk_size is None or source.size(0) <= chunk_size:
+            return self.warp(source, diff)
+        return torch.cat([
+            self.warp(rows, rows_diff) for rows, rows_diff in zip(
+                source.split(chunk_size), diff.split(chunk_size))
+        ])
+
     def _average_over_dilations(self, source: Tensor,
                                 offset_of: Callable[[int], Tensor]) -> Tensor:
         """Mean over dilations of ``deform_conv_layers[i](source,
@@ -362,7 +372,8 @@ class PoseWarpingNeck(BaseModule):
     def forward(self,
                 inputs: Features,
                 num_frames: int,
-                frame_slots: Optional[Sequence[int]] = None) -> Tensor:
+                frame_slots: Optional[Sequence[int]] = None,
+                chunk_size: Optional[int] = None) -> Tensor:
         """Warp the heatmaps of the requested frames onto the key frame.
 
         Args:
@@ -373,27 +384,40 @@ class PoseWarpingNeck(BaseModule):
             frame_slots (Sequence[int], optional): Slots on the T axis
                 (0 = key frame) of the frames to warp, in output order.
                 Defaults to all slots ``0..T-1``.
+            chunk_size (int, optional): Most crops per call of the offset
+                branch and warp in eval mode; bounds the peak memory
+                without changing the outputs. Defaults to None (all at
+                once).
 
         Returns:
             Tensor: Warped heatmaps, frame-major (len(frame_slots)*B, K, h,
             w) in the order of ``frame_slots``.
         """
         return self.warp_frames(self.heatmaps(inputs), num_frames,
-                                frame_slots)
+                                frame_slots, chunk_size)
 
     def warp_frames(self,
                     heatmaps: Tensor,
                     num_frames: int,
-                    frame_slots: Optional[Sequence[int]] = None) -> Tensor:
+                    frame_slots: Optional[Sequence[int]] = None,
+                    chunk_size: Optional[int] = None) -> Tensor:
         """Like :meth:`forward`, starting from heatmaps (T*B, K, h, w).
 
         In eval mode the key frame (slot 0) is warped with its constant
         offsets (:meth:`key_frame_offsets`) and only the other frames go
-        through the offset branch, all of them in one batch.
+        through the offset branch, batched in chunks of at most
+        ``chunk_size`` crops (default: all in one batch).
         """
         total, channels, height, width = heatmaps.shape
         batch_size = check_num_frames(total, num_frames)
         slots = check_frame_slots(frame_slots, num_frames)
+        if chunk_size is not None:
+            check_positive_int('chunk_size', chunk_size)
+            if self.training:
+                raise ValueError(
+                    f'{type(self).__name__}: chunk_size is for inference; '
+                    'in training mode BatchNorm would normalise each chunk '
+                    'with its own statistics')
         frames = heatmaps.reshape(num_frames, batch_size, channels, height,
                                   width)
         key_shortcut = not self.training and 0 in slots
@@ -406,7 +430,8 @@ class PoseWarpingNeck(BaseModule):
             support = frames[[slots[pos] for pos in computed]]
             # key minus support for all these frames in one batched op
             diff = (frames[:1] - support).flatten(0, 1)
-            out = self.warp(support.flatten(0, 1), diff)
+            out = self._warp_in_chunks(support.flatten(0, 1), diff,
+                                       chunk_size)
             for pos, part in zip(computed, out.split(batch_size)):
                 warped[pos] = part
         if key_shortcut:

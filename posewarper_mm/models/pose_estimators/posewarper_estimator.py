@@ -18,6 +18,17 @@ TRANS_LAYER_PREFIX = 'neck.trans_layer.'
 Feats = Tuple[Tensor, Tensor]
 
 
+def _check_crops_per_pass(value) -> Optional[int]:
+    """``test_cfg.max_crops_per_pass``: None or an int >= 1."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(
+            'PoseWarperEstimator: test_cfg.max_crops_per_pass must be None '
+            f'or an int >= 1, got {value!r}')
+    return value
+
+
 class FrameBatch(NamedTuple):
     """A batch of frames prepared once for the backbone and the neck.
 
@@ -41,7 +52,8 @@ class PoseWarperEstimator(TopdownPoseEstimator):
 
     Inputs are (B, T, 3, H, W), key frame first (a (B, 3, H, W) batch
     counts as T=1). The backbone runs once on the frame-major stack
-    (T*B, 3, H, W); the neck (:class:`PoseWarpingNeck`) warps the frames
+    (T*B, 3, H, W), or in chunks of ``test_cfg.max_crops_per_pass`` crops
+    at inference; the neck (:class:`PoseWarpingNeck`) warps the frames
     whose weight is non-zero for at least one sample onto the key frame and
     the head (:class:`TemporalAggregationHead`) sums them with the
     per-sample frame weights, read from each data sample's metainfo
@@ -62,7 +74,9 @@ class PoseWarperEstimator(TopdownPoseEstimator):
         head (dict): :class:`TemporalAggregationHead` config.
         train_cfg (dict, optional): Training runtime config.
         test_cfg (dict, optional): Testing runtime config (``flip_test``,
-            ``shift_heatmap``, ``output_heatmaps``).
+            ``shift_heatmap``, ``output_heatmaps``, and
+            ``max_crops_per_pass``: the most crops per backbone pass and
+            warp call at inference, see :meth:`crops_per_pass`).
         data_preprocessor (dict, optional): Usually
             :class:`MultiFramePoseDataPreprocessor`.
         backbone_bn_mode (str): ``'frozen'``: BN layers of frozen backbone
@@ -108,6 +122,7 @@ class PoseWarperEstimator(TopdownPoseEstimator):
                     f'{type(self).__name__}: the neck must provide '
                     f'{method}() like PoseWarpingNeck, got '
                     f'{type(self.neck).__name__}')
+        _check_crops_per_pass((self.test_cfg or {}).get('max_crops_per_pass'))
         self.backbone_bn_mode = backbone_bn_mode
         self._register_load_state_dict_pre_hook(
             self._move_head_conv_to_trans_layer)
@@ -246,10 +261,41 @@ class PoseWarperEstimator(TopdownPoseEstimator):
         if not used:
             raise ValueError(
                 f'{type(self).__name__}: every frame weight is zero')
-        feats = self.backbone(frames)
-        warped = self.neck(feats, num_frames=num_frames, frame_slots=used)
+        chunk = self.crops_per_pass()
+        heatmaps = self._heatmaps(frames, chunk)
+        warped = self.neck.warp_frames(
+            heatmaps, num_frames, frame_slots=used, chunk_size=chunk)
         warped = warped.unflatten(0, (len(used), batch_size)).transpose(0, 1)
         return warped, weights[:, used]
+
+    def crops_per_pass(self) -> Optional[int]:
+        """Most crops per backbone pass and per warp call at inference.
+
+        ``test_cfg.max_crops_per_pass`` in eval mode (None: all frames of
+        the batch at once, the fastest on a GPU); always None in training,
+        where autograd keeps every chunk's activations anyway. Chunking
+        bounds the peak memory of a T-frame batch near that of a
+        single-frame batch of the same size; the outputs do not change.
+        """
+        if self.training:
+            return None
+        return _check_crops_per_pass(
+            (self.test_cfg or {}).get('max_crops_per_pass'))
+
+    def _heatmaps(self, frames: Tensor,
+                  chunk: Optional[int] = None) -> Tensor:
+        """Backbone and the neck's ``trans_layer`` on (N, 3, H, W) frames,
+        at most ``chunk`` frames at a time (all at once when None).
+
+        Only the heatmaps (N, K, h, w) of earlier chunks stay alive while a
+        chunk runs, not their wider backbone features.
+        """
+        if chunk is None or frames.size(0) <= chunk:
+            return self.neck.heatmaps(self.backbone(frames))
+        return torch.cat([
+            self.neck.heatmaps(self.backbone(rows))
+            for rows in frames.split(chunk)
+        ])
 
     def frame_heatmaps(self, inputs: Tensor) -> Tensor:
         """Heatmaps of every frame before warping (the neck's
@@ -262,7 +308,7 @@ class PoseWarperEstimator(TopdownPoseEstimator):
             Tensor: Heatmaps (T, B, K, h, w).
         """
         frames, batch_size, num_frames = self._frames_first(inputs)
-        heatmaps = self.neck.heatmaps(self.backbone(frames))
+        heatmaps = self._heatmaps(frames, self.crops_per_pass())
         return heatmaps.unflatten(0, (num_frames, batch_size))
 
     def propagate_heatmaps(self, inputs: Tensor, source: Tensor) -> Tensor:

@@ -178,6 +178,8 @@ def test_invalid_calls():
         neck(feats, 2, frame_slots=[])
     with pytest.raises(ValueError, match='same shape'):
         neck.warp(torch.randn(2, 17, 4, 4), torch.randn(2, 17, 4, 3))
+    with pytest.raises(NeckConfigError, match='chunk_size'):
+        neck(feats, 2, chunk_size=0)
 
 
 def test_frame_slots_order_and_subset():
@@ -191,6 +193,23 @@ def test_frame_slots_order_and_subset():
     torch.testing.assert_close(picked, full[[3, 0, 2]], rtol=1e-5,
                                atol=1e-6)
     assert not torch.allclose(full[1], full[2])
+
+
+def test_chunk_size_changes_nothing_but_the_batching():
+    """Warping 3 persons x 4 frames 1, 2 or 5 crops at a time gives the
+    one-batch result (eval mode, cached key offsets); training refuses
+    chunks, whose BatchNorm statistics would differ."""
+    neck = build(small_neck_cfg())
+    randomize_(neck, seed=5)
+    neck.eval()
+    feats = torch.randn(4 * 3, 8, 8, 6)
+    with torch.no_grad():
+        whole = neck(feats, 4)
+        for chunk in (1, 2, 5):
+            torch.testing.assert_close(neck(feats, 4, chunk_size=chunk),
+                                       whole, rtol=0, atol=1e-6)
+    with pytest.raises(ValueError, match='chunk_size is for inference'):
+        neck.train()(feats, 4, chunk_size=2)
 
 
 @pytest.mark.parametrize('batch_size, num_frames, im2col_step', [

@@ -23,13 +23,13 @@ def _model(seed=0, **kwargs):
 
 def _spy_frame_slots(model):
     calls = []
-    forward = model.neck.forward
+    warp_frames = model.neck.warp_frames
 
-    def spy(inputs, num_frames, frame_slots=None):
+    def spy(heatmaps, num_frames, frame_slots=None, chunk_size=None):
         calls.append(list(frame_slots))
-        return forward(inputs, num_frames, frame_slots)
+        return warp_frames(heatmaps, num_frames, frame_slots, chunk_size)
 
-    model.neck.forward = spy
+    model.neck.warp_frames = spy
     return calls
 
 
@@ -325,3 +325,44 @@ def test_frame_and_propagated_heatmaps():
         model.propagate_heatmaps(make_inputs(2, 3), source)
     with pytest.raises(ValueError, match='do not match the model heatmaps'):
         model.propagate_heatmaps(inputs, source[..., :4])
+
+
+def _batch_sizes(module):
+    """Record the batch size of every forward call of ``module``."""
+    sizes = []
+    module.register_forward_pre_hook(
+        lambda mod, args: sizes.append(int(args[0].size(0))))
+    return sizes
+
+
+@pytest.mark.parametrize('chunk', [1, 2, 4])
+def test_max_crops_per_pass_bounds_every_pass_and_keeps_outputs(chunk):
+    """Chunked inference: no backbone pass or offset-branch call sees more
+    than ``max_crops_per_pass`` crops, and the heatmaps equal the one-pass
+    ones (2 persons x 5 frames, key frame with cached offsets)."""
+    whole = _model().eval()
+    chunked = _model(test_cfg=dict(max_crops_per_pass=chunk)).eval()
+    chunked.load_state_dict(whole.state_dict())
+    backbone_sizes = _batch_sizes(chunked.backbone)
+    branch_sizes = _batch_sizes(chunked.neck.offset_feats)
+    inputs = make_inputs(2, 5)
+    samples = make_data_samples(2, [list(TEST_WEIGHTS)] * 2)
+    with torch.no_grad():
+        expected = whole(inputs, samples, mode='tensor')
+        out = chunked(inputs, samples, mode='tensor')
+    assert max(backbone_sizes) == min(chunk, 10)
+    assert sum(backbone_sizes) == 10
+    # the key frame's offsets are cached; 4 supporting frames x 2 persons
+    # go through the offset branch (plus the cache's one zero difference)
+    assert max(branch_sizes) <= chunk
+    assert sum(branch_sizes) == 8 + 1
+    torch.testing.assert_close(out, expected, rtol=0, atol=1e-6)
+
+
+def test_max_crops_per_pass_is_ignored_in_training_and_checked():
+    model = _model(test_cfg=dict(max_crops_per_pass=1)).train()
+    assert model.crops_per_pass() is None
+    assert model.eval().crops_per_pass() == 1
+    for bad in (0, 2.0, True, '4'):
+        with pytest.raises(ValueError, match='max_crops_per_pass'):
+            _model(test_cfg=dict(max_crops_per_pass=bad))
