@@ -113,6 +113,25 @@ def test_process_clock_counts_cpu_work():
     assert all(0.02 <= s < 1.0 for s in samples)
 
 
+@pytest.mark.parametrize('backend', ['mmcv', 'torchvision', 'pytorch'])
+def test_deform_share_sees_every_backend(backend):
+    """The profile attributes each backend's forward to the deformable
+    convolution (the pytorch backend through its named range), so no
+    backend's deform share is silently 0."""
+    _load_tool()
+    from posewarper_bench_profile import profile_call
+
+    from posewarper_mm.models.necks.deform_conv_backends import \
+        BackendDeformConv2d
+    layer = BackendDeformConv2d(
+        17, 17, 3, padding=3, dilation=3, deform_groups=17, backend=backend)
+    x, offset = torch.randn(2, 17, 24, 18), torch.randn(2, 306, 24, 18)
+    with torch.no_grad():
+        layer(x, offset)  # first-call costs (torchvision loads its ops)
+        share = profile_call(lambda: layer(x, offset))['deform_share']
+    assert 0.5 < share <= 1.05
+
+
 def test_cpu_peak_tensor_bytes_sees_transient_allocations():
     size = 4 * 2**20
 

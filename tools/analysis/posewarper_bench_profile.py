@@ -151,7 +151,10 @@ def profile_ops(fn: Callable[[], object], top: int) -> dict:
     return dict(ops=ops, peak_bytes=peak)
 
 
-DEFORM_OP_NAMES = ('deformconv2d', 'deform_conv2d')
+# mmcv's and torchvision's ops (forward and backward); the pytorch
+# backend's named forward range and its grid-sample backward (the einsum's
+# backward is a plain matrix product, not attributed)
+DEFORM_OP_NAMES = ('deformconv2d', 'deform_conv2d', 'gridsampler2dbackward')
 
 
 def _is_deform(event) -> bool:

@@ -203,6 +203,12 @@ class BackendDeformConv2d(nn.Module):
             dilation=self.dilation)
 
     def _forward_pytorch(self, x: Tensor, offset: Tensor) -> Tensor:
+        # a named range, so profilers can attribute these generic ops to
+        # the deformable convolution (mmcv's and torchvision's are one op)
+        with torch.profiler.record_function('pytorch_deform_conv2d'):
+            return self._deform_conv_pytorch(x, offset)
+
+    def _deform_conv_pytorch(self, x: Tensor, offset: Tensor) -> Tensor:
         batch, channels, height, width = x.shape
         out_h, out_w = offset.shape[2:]
         (kh, kw), (sh, sw) = self.kernel_size, self.stride
