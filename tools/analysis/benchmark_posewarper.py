@@ -200,8 +200,7 @@ def _meta(args, device: torch.device, bench_cfg) -> dict:
         test_frame_weights=list(bench_cfg.test_weights),
         train_frame_weights=list(bench_cfg.train_weights),
         deform_backend=bench_cfg.stage2.neck.get('deform_backend', 'mmcv'),
-        max_crops_per_pass=(bench_cfg.stage2.get('test_cfg', None)
-                            or {}).get('max_crops_per_pass', None),
+        max_crops_per_pass=bench_cfg.crops_per_pass,
         memory=args.memory,
         short_offsets=sorted(args.short_offsets),
         flops=args.flops,

@@ -54,6 +54,12 @@ class BenchConfig:
     test_offsets: Tuple[int, ...]
     train_weights: Tuple[float, ...]
 
+    @property
+    def crops_per_pass(self) -> Optional[int]:
+        """The PoseWarper model's ``test_cfg.max_crops_per_pass``."""
+        return (self.stage2.get('test_cfg', None)
+                or {}).get('max_crops_per_pass', None)
+
 
 def _dataset_cfg(cfg: Config, name: str) -> dict:
     loader = cfg.get(name, None) or {}

@@ -288,7 +288,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         f'### Profile: input {size[0]}x{size[1]}, batch {args.batch}, '
         f'{args.threads} thread(s), {"quick models" if args.quick else ""}'
         f' offsets {list(cfg.test_offsets)}, (c) max_crops_per_pass '
-        f'{(cfg.stage2.get("test_cfg") or {}).get("max_crops_per_pass")}, '
+        f'{cfg.crops_per_pass}, '
         f'{args.repeats} hook-timed call(s)', ''
     ]
     diff = (work.naive() - work.batched()).abs().max().item()
