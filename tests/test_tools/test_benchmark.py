@@ -12,7 +12,8 @@ import pytest
 import torch
 from posewarper_bench_utils import (TimingStats, cpu_peak_tensor_bytes,
                                     format_markdown_table, format_number,
-                                    get_clock, quantile, time_callable)
+                                    get_clock, quantile, time_callable,
+                                    time_interleaved)
 
 from posewarper_mm.testing import load_tool
 
@@ -87,14 +88,68 @@ def test_stage_timer_sums_the_calls_of_one_workload_call():
 
     timer = StageTimer(dict(layer=layer), torch.device('cpu'),
                        clock=lambda: float(next(ticks)))
-    with timer:
-        call = timer.wrap(work)
-        call()
-        call()
+    call = timer.wrap(work)
+    call()
+    work()  # another workload between two calls: not counted
+    call()
     # each run reads the clock twice (start, end): 1 tick per run
     assert timer.samples == {'layer': [3.0, 3.0]}
-    work()  # hooks removed on exit
-    assert timer.samples == {'layer': [3.0, 3.0]}
+    assert not layer._forward_hooks and not layer._forward_pre_hooks
+
+
+def test_time_interleaved_alternates_the_order():
+    """One call of each workload per round, the order flipped every round,
+    so a slow stretch of the machine falls on every workload."""
+    calls = []
+    fns = [lambda: calls.append('a'), lambda: calls.append('b')]
+    samples = time_interleaved(fns, repeats=3, warmup=1,
+                               device=torch.device('cpu'))
+    assert calls == ['a', 'b', 'a', 'b', 'b', 'a', 'a', 'b']
+    assert [len(s) for s in samples] == [3, 3]
+    with pytest.raises(ValueError, match='a workload'):
+        time_interleaved([], 1, 0, torch.device('cpu'))
+
+
+def test_measure_cases_pairs_rounds_and_isolates_failures():
+    """Cases timed in the same rounds get the per-round ratio against their
+    ref; a case that fails is reported without stopping the others."""
+    _load_tool()
+    import posewarper_bench_runner as runner
+    from posewarper_bench_cases import Case
+
+    # a clock that makes every call of 'slow' take 2 ticks in round 0 and
+    # 4 in round 1 (drift), 'fast' 1 and 3: per-round ratios 2 and 4/3
+    durations = iter([1, 2, 4, 3])  # round 0: fast, slow; round 1: slow, fast
+    now = [0.0]
+
+    def clock():
+        return now[0]
+
+    def work():
+        now[0] += next(durations)
+
+    def broken():
+        raise RuntimeError('out of memory')
+
+    cases = [
+        Case('fast', 'inference', 'fast', work, 2),
+        Case('slow', 'inference', 'slow', work, 2, 'fast'),
+        Case('bad', 'inference', 'bad', broken, 2, 'fast'),
+    ]
+    orig = runner.get_clock
+    runner.get_clock = lambda name: clock
+    try:
+        fast, slow, bad = runner.measure_cases(
+            cases, repeats=2, warmup=0, device=torch.device('cpu'),
+            memory=False)
+    finally:
+        runner.get_clock = orig
+    assert fast['samples'] == [1, 3] and slow['samples'] == [2, 4]
+    assert slow['paired_ratio']['median'] == pytest.approx((2 + 4 / 3) / 2)
+    assert slow['paired_ratio']['minimum'] == pytest.approx(4 / 3)
+    assert 'paired_ratio' not in fast
+    assert bad['error'] == 'RuntimeError: out of memory'
+    assert 'samples' not in bad
 
 
 def test_process_clock_counts_cpu_work():
@@ -296,6 +351,8 @@ def test_quick_run_markdown(quick_run):
     # the time/FLOP target of (b), (c) and the 3-frame window vs (a)
     assert markdown.count('(target <= 1.15x)') == 3
     assert 'batched (c) vs naive (b): time ' in markdown
+    # (a), (b), (c) and the short window are timed round by round
+    assert 'rounds timed in alternation' in markdown
     assert 'stage-2 vs stage-1 training step: time ' in markdown
 
 
@@ -326,6 +383,12 @@ def test_quick_run_counts_flops(quick_run):
         assert _finite_positive(targets[name]['flop_ratio']), name
         assert targets[name]['limit'] == 1.15
     assert _finite_positive(targets['batched_vs_naive']['memory_ratio'])
+    paired = targets['batched_vs_naive']['paired']
+    assert paired['minimum'] <= targets['batched_vs_naive']['ratio'] <= \
+        paired['maximum']
+    assert cases['batched']['timed_with'] == [
+        'single', 'naive', 'batched', 'batched_short'
+    ]
 
 
 def test_short_window():

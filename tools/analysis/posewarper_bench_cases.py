@@ -121,10 +121,16 @@ class StageTimer:
             self._totals[name] = 0.0
 
     def wrap(self, fn: Callable[[], object]) -> Callable[[], object]:
-        """``fn`` followed by :meth:`end_call`."""
+        """``fn`` with the hooks attached, then :meth:`end_call`.
+
+        The hooks are attached for the call only, so the submodules' runs
+        in other workloads timed in alternation with ``fn`` (which may
+        share the submodules) are not counted.
+        """
 
         def call():
-            out = fn()
+            with self:
+                out = fn()
             self.end_call()
             return out
 

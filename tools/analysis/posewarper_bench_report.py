@@ -124,8 +124,14 @@ def _target_lines(targets: dict) -> List[str]:
     if item is not None and item['ratio'] is not None:
         verdict = 'n/a' if item['met'] is None else (
             'MET' if item['met'] else 'NOT MET')
+        paired = item.get('paired')
+        how = ''
+        if paired:
+            how = (f', median of {paired["repeats"]} rounds timed in '
+                   f'alternation, {_x(paired["minimum"])}-'
+                   f'{_x(paired["maximum"])}')
         lines.append(
-            f'- batched (c) vs naive (b): time {_x(item["ratio"])} '
+            f'- batched (c) vs naive (b): time {_x(item["ratio"])}{how} '
             f'(target <= {item["limit"]:g}x), FLOPs '
             f'{_x(item["flop_ratio"])}, peak memory '
             f'{_x(item["memory_ratio"])} (target <= '

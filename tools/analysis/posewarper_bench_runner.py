@@ -13,7 +13,7 @@ from posewarper_bench_models import (count_parameters, inference_samples,
                                      set_memory_format, training_samples)
 from posewarper_bench_profile import profile_call
 from posewarper_bench_utils import (TimingStats, get_clock, peak_memory,
-                                    time_callable)
+                                    time_interleaved)
 from torch import nn
 
 from posewarper_mm.datasets.temporal_window import TemporalWindow
@@ -46,61 +46,140 @@ def measure_case(case: Case,
                  timer: Optional[StageTimer] = None) -> dict:
     """Time one case, then measure its peak memory in a separate call.
 
+    See :func:`measure_cases`, of which this is the one-case form.
+    """
+    timers = None if timer is None else {case.key: timer}
+    return measure_cases([case], repeats, warmup, device, memory, clock,
+                         timers)[0]
+
+
+def measure_cases(cases: Sequence[Case],
+                  repeats: int,
+                  warmup: int,
+                  device: torch.device,
+                  memory: bool = True,
+                  clock: str = 'wall',
+                  timers: Optional[Dict[str, StageTimer]] = None
+                  ) -> List[dict]:
+    """Time cases in alternation, then measure each one's peak memory.
+
+    The cases are warmed up, then timed round by round with
+    :func:`time_interleaved`; a case that fails gets an ``error`` and
+    stops running, the others go on. A case whose ``ref`` is timed in the
+    same rounds also gets ``paired_ratio``: its time over the ref's, round
+    by round (median, min-max), steadier on a drifting machine than the
+    ratio of the two medians.
+
     Args:
-        case (Case): The workload.
-        repeats (int): Timed calls.
-        warmup (int): Untimed calls first.
-        device (torch.device): Device of the workload.
+        cases (Sequence[Case]): The workloads.
+        repeats (int): Timed rounds.
+        warmup (int): Untimed calls of each case first.
+        device (torch.device): Device of the workloads.
         memory (bool): Also measure peak memory (on the CPU in one
             profiled call that also gives the deformable convolutions'
             share of the time, ``deform_share``).
         clock (str): ``'wall'`` or ``'process'`` (see
             :func:`posewarper_bench_utils.get_clock`).
-        timer (StageTimer, optional): Active during the timed calls; its
-            last ``repeats`` samples per stage are kept.
+        timers (dict[str, StageTimer], optional): Case key -> timer of its
+            parts, attached during that case's calls only; its last
+            ``repeats`` samples per part are kept.
 
     Returns:
-        dict: Timings in seconds (per call and per crop), throughput,
-        peak memory, or ``error`` when the case failed.
+        list[dict]: Per case: timings in seconds (per call and per crop),
+        throughput, peak memory, or ``error`` when the case failed.
     """
-    record = dict(
-        key=case.key,
-        section=case.section,
-        label=case.label,
-        crops=case.crops,
-        ref=case.ref)
-    try:
-        timing = dict(
-            repeats=repeats,
-            warmup=warmup,
-            device=device,
-            clock=get_clock(clock))
+    timers = timers or {}
+    failed: Dict[str, str] = {}
+
+    def guarded(key: str, fn):
+        # a failing case stops only itself; its error goes in the table
+
+        def call():
+            if key not in failed:
+                try:
+                    fn()
+                except Exception as err:
+                    failed[key] = _error_text(err)
+
+        return call
+
+    records, fns = [], []
+    for case in cases:
+        records.append(
+            dict(
+                key=case.key,
+                section=case.section,
+                label=case.label,
+                crops=case.crops,
+                ref=case.ref))
+        timer = timers.get(case.key)
+        fns.append(
+            guarded(case.key,
+                    case.fn if timer is None else timer.wrap(case.fn)))
+    samples = time_interleaved(fns, repeats, warmup, device,
+                               get_clock(clock))
+    timed = []
+    for case, record, case_samples in zip(cases, records, samples):
+        if case.key in failed:
+            record['error'] = failed[case.key]
+        else:
+            timed.append((case, record, case_samples))
+    group = [case.key for case, _, _ in timed]
+    by_key = {}
+    for case, record, case_samples in timed:
+        timer = timers.get(case.key)
         if timer is not None:
-            with timer:
-                samples = time_callable(timer.wrap(case.fn), **timing)
             record['stage_samples'] = {
                 name: values[-repeats:]
                 for name, values in timer.samples.items()
             }
-        else:
-            samples = time_callable(case.fn, **timing)
-        record['samples'] = samples
+        record['samples'] = case_samples
+        record['timed_with'] = group
         record.update(
-            _timing_record(TimingStats.from_samples(samples), case.crops))
-        if memory and device.type == 'cpu':
-            # one profiled call gives the peak and the deform-conv share
-            prof = profile_call(case.fn)
-            record['peak_bytes'] = prof['peak_bytes']
-            record['memory_method'] = 'torch.profiler allocator events'
-            record['deform_share'] = prof['deform_share']
-        elif memory:
-            mem = peak_memory(case.fn, device)
-            record['peak_bytes'] = mem.get('peak_bytes')
-            if 'peak_total_bytes' in mem:
-                record['peak_total_bytes'] = mem['peak_total_bytes']
-            record['memory_method'] = mem.get('method')
-    except Exception as err:  # reported in the table, not fatal
-        record['error'] = _error_text(err)
+            _timing_record(TimingStats.from_samples(case_samples),
+                           case.crops))
+        by_key[case.key] = record
+    for record in by_key.values():
+        ratio = paired_ratio(record, by_key.get(record['ref']))
+        if ratio is not None:
+            record['paired_ratio'] = ratio
+    if memory:
+        for case, record, _ in timed:
+            try:
+                record.update(_memory_record(case.fn, device))
+            except Exception as err:  # reported in the table, not fatal
+                record['error'] = _error_text(err)
+    return records
+
+
+def paired_ratio(record: dict, ref: Optional[dict]) -> Optional[dict]:
+    """Per-crop time of ``record`` over that of ``ref``, round by round.
+
+    Only for two cases timed in the same rounds (:func:`measure_cases`);
+    returns the median and min-max of the per-round ratios, or None.
+    """
+    if ref is None or ref['key'] not in record.get('timed_with', ()):
+        return None
+    ratios = [(mine / record['crops']) / (base / ref['crops'])
+              for mine, base in zip(record['samples'], ref['samples'])
+              if base > 0]
+    return TimingStats.from_samples(ratios).to_dict() if ratios else None
+
+
+def _memory_record(fn, device: torch.device) -> dict:
+    """Peak memory of one call (CPU: plus the deform-conv time share)."""
+    if device.type == 'cpu':
+        # one profiled call gives the peak and the deform-conv share
+        prof = profile_call(fn)
+        return dict(
+            peak_bytes=prof['peak_bytes'],
+            memory_method='torch.profiler allocator events',
+            deform_share=prof['deform_share'])
+    mem = peak_memory(fn, device)
+    record = dict(
+        peak_bytes=mem.get('peak_bytes'), memory_method=mem.get('method'))
+    if 'peak_total_bytes' in mem:
+        record['peak_total_bytes'] = mem['peak_total_bytes']
     return record
 
 
@@ -269,13 +348,6 @@ def run_mode(mode: Mode, stage1: nn.Module, stage2: nn.Module,
                               weights, mode)
     run = dict(repeats=args.repeats, warmup=args.warmup, device=device,
                memory=args.memory, clock=args.clock)
-    records = [
-        measure_case(Case('single', 'inference', '(a) single-frame HRNet',
-                          work.single, batch), **run),
-        measure_case(Case('naive', 'inference',
-                          '(b) PoseWarper 5 frames, naive', work.naive,
-                          batch, 'single'), **run)
-    ]
     # the estimator calls the neck's parts (heatmaps per chunk of crops,
     # then the warp), so the neck is timed as the sum of its layers
     neck = stage2.neck
@@ -285,10 +357,6 @@ def run_mode(mode: Mode, stage1: nn.Module, stage2: nn.Module,
     ]
     timer = StageTimer(dict(backbone=stage2.backbone, neck=neck_layers),
                        device, get_clock(args.clock))
-    batched = measure_case(
-        Case('batched', 'inference', '(c) PoseWarper 5 frames, batched',
-             work.batched, batch, 'single'), timer=timer, **run)
-    records += [batched, *stage_records(batched, ('backbone', 'neck'))]
     slots, short_weights = short_window(bench_cfg.test_offsets,
                                         bench_cfg.test_weights,
                                         args.short_offsets)
@@ -297,12 +365,21 @@ def run_mode(mode: Mode, stage1: nn.Module, stage2: nn.Module,
         inference_samples(batch, short_weights),
         torch.tensor([short_weights] * batch, device=device), mode)
     offsets = sorted(bench_cfg.test_offsets[s] for s in slots)
-    records.append(
-        measure_case(
-            Case('batched_short', 'inference',
-                 f'(c{len(slots)}) PoseWarper {len(slots)} frames '
-                 f'(offsets {offsets}), batched', short.batched, batch,
-                 'batched'), **run))
+    # timed round by round, so the ratios share the machine's drift
+    inference = measure_cases([
+        Case('single', 'inference', '(a) single-frame HRNet', work.single,
+             batch),
+        Case('naive', 'inference', '(b) PoseWarper 5 frames, naive',
+             work.naive, batch, 'single'),
+        Case('batched', 'inference', '(c) PoseWarper 5 frames, batched',
+             work.batched, batch, 'single'),
+        Case('batched_short', 'inference',
+             f'(c{len(slots)}) PoseWarper {len(slots)} frames '
+             f'(offsets {offsets}), batched', short.batched, batch,
+             'batched')
+    ], timers={'batched': timer}, **run)
+    batched = inference[2]
+    records = [*inference, *stage_records(batched, ('backbone', 'neck'))]
     checks = dict(
         tolerance=args.tolerance if mode.is_fp32 else None,
         naive_vs_batched=_compare(work.naive, work.batched))
@@ -403,10 +480,11 @@ def _targets(records: List[dict]) -> dict:
 
     Inference: each multi-frame row's time ratio against (a) must stay
     within ``FLOP_RATIO_TARGET`` times its FLOP ratio. (c) must take at
-    most ``BATCHED_TIME_TARGET`` of (b)'s time with at most
-    ``BATCHED_MEMORY_TARGET`` times its peak memory. Training: the ratio
-    beside its FLOP ratio and the deformable convolutions' time share, no
-    limit.
+    most ``BATCHED_TIME_TARGET`` of (b)'s time (the median of the
+    round-by-round ratios when the two were timed in the same rounds) with
+    at most ``BATCHED_MEMORY_TARGET`` times its peak memory. Training: the
+    ratio beside its FLOP ratio and the deformable convolutions' time
+    share, no limit.
     """
     by_key = {r['key']: r for r in records}
     result = {}
@@ -429,10 +507,15 @@ def _targets(records: List[dict]) -> dict:
             item['time_over_flops'] = ratio / flop_ratio
             item['met'] = ratio / flop_ratio <= limit
         result[name] = item
-    time_ratio = _ratio(by_key, 'batched', 'naive', 'per_crop_seconds')
+    # (c) vs (b): the median of the per-round ratios when the two were
+    # timed in the same rounds, else the ratio of the medians
+    paired = paired_ratio(by_key.get('batched', {}), by_key.get('naive'))
+    time_ratio = paired['median'] if paired else _ratio(
+        by_key, 'batched', 'naive', 'per_crop_seconds')
     memory_ratio = _ratio(by_key, 'batched', 'naive', 'peak_bytes')
     result['batched_vs_naive'] = dict(
         ratio=time_ratio,
+        paired=paired,
         flop_ratio=_ratio(by_key, 'batched', 'naive', 'flops_per_crop'),
         memory_ratio=memory_ratio,
         limit=BATCHED_TIME_TARGET,

@@ -117,20 +117,56 @@ def time_callable(fn: Callable[[], object],
     Returns:
         list[float]: Seconds per timed call.
     """
-    if repeats < 1 or warmup < 0:
+    return time_interleaved([fn], repeats, warmup, device, clock)[0]
+
+
+def time_interleaved(fns: Sequence[Callable[[], object]],
+                     repeats: int,
+                     warmup: int,
+                     device: torch.device,
+                     clock: Callable[[], float] = time.perf_counter
+                     ) -> List[List[float]]:
+    """Time several workloads in alternation, one call of each per round.
+
+    A shared machine drifts (other jobs, clock speed) over the minutes a
+    large case takes. Timing the workloads round by round puts the same
+    drift on every one of them, so the ratio of two workloads taken round
+    by round is steadier than the ratio of their medians taken one case
+    after the other. The order flips every round (A B, B A, ...), so no
+    workload always runs right after the same one.
+
+    Args:
+        fns (Sequence[Callable]): The workloads; results are discarded.
+        repeats (int): Timed rounds (>= 1).
+        warmup (int): Untimed calls of each workload first (>= 0).
+        device (torch.device): Synchronised around every timed call.
+        clock (Callable): Timer function. Defaults to
+            ``time.perf_counter`` (wall clock).
+
+    Returns:
+        list[list[float]]: Per workload, seconds per timed call, in round
+        order.
+    """
+    if repeats < 1 or warmup < 0 or not fns:
         raise ValueError(
-            f'{__name__}.time_callable: need repeats >= 1 and warmup >= 0, '
-            f'got repeats={repeats}, warmup={warmup}')
-    for _ in range(warmup):
-        fn()
+            f'{__name__}.time_interleaved: need repeats >= 1, warmup >= 0 '
+            f'and a workload, got repeats={repeats}, warmup={warmup}, '
+            f'{len(fns)} workloads')
+    for fn in fns:
+        for _ in range(warmup):
+            fn()
     synchronize(device)
-    samples = []
-    for _ in range(repeats):
-        synchronize(device)
-        start = clock()
-        fn()
-        synchronize(device)
-        samples.append(clock() - start)
+    samples: List[List[float]] = [[] for _ in fns]
+    for round_idx in range(repeats):
+        order = range(len(fns))
+        if round_idx % 2:
+            order = reversed(order)
+        for i in order:
+            synchronize(device)
+            start = clock()
+            fns[i]()
+            synchronize(device)
+            samples[i].append(clock() - start)
     return samples
 
 
