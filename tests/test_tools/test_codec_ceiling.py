@@ -80,3 +80,21 @@ def test_codec_input_size_must_match_the_crop(ceiling_tool, tiny_videos,
         ceiling_tool.codec_ceiling(
             _config(tiny_videos), str(tmp_path),
             dict(_codec((16, 24)), input_size=(32, 48)))
+
+
+def test_empty_targets_become_score_0_joints(ceiling_tool):
+    """A joint without a target encodes to an all-zero heatmap, which
+    mmpose's UDP codec decodes to NaN; the ceiling scores it as a score-0
+    joint instead of writing NaN, and leaves the other joints alone."""
+    import numpy as np
+    from mmpose.codecs import UDPHeatmap
+    codec = UDPHeatmap(input_size=(64, 96), heatmap_size=(16, 24), sigma=2)
+    keypoints = np.array([[[10.0, 50.0], [30.0, 40.0], [0.0, 0.0]]])
+    target = codec.encode(keypoints, np.array([[1.0, 1.0, 0.0]]))
+    with np.errstate(all='ignore'):
+        decoded, scores = codec.decode(target['heatmaps'])
+    assert np.isnan(decoded[0, 2]).all()  # what the fix is for
+    fixed, fixed_scores = ceiling_tool._drop_empty_targets(decoded, scores)
+    assert np.isfinite(fixed).all() and fixed_scores[0, 2] == 0
+    np.testing.assert_array_equal(fixed[0, :2], decoded[0, :2])
+    np.testing.assert_array_equal(fixed_scores[0, :2], scores[0, :2])

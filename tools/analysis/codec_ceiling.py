@@ -104,6 +104,30 @@ def _to_image_space(data_sample, keypoints: np.ndarray, scores: np.ndarray):
     return data_sample
 
 
+def _drop_empty_targets(keypoints: np.ndarray, scores: np.ndarray):
+    """Joints whose target heatmap is empty: score 0 at the crop origin.
+
+    A joint without a target (unlabeled, or too far outside the crop)
+    encodes to an all-zero heatmap. No network outputs exactly zeros, and
+    codecs differ on decoding them: mmpose's ``UDPHeatmap`` returns NaN
+    (its blur divides by the heatmap's maximum), ``MSRAHeatmap`` a score
+    of 0. Both become a score-0 joint here, as the metric needs finite
+    coordinates.
+
+    Args:
+        keypoints (np.ndarray): Decoded keypoints (N, K, 2).
+        scores (np.ndarray): Their scores (N, K).
+
+    Returns:
+        tuple[np.ndarray, np.ndarray]: Keypoints and scores, finite.
+    """
+    empty = ~(np.isfinite(keypoints).all(-1) & np.isfinite(scores))
+    keypoints, scores = keypoints.copy(), scores.copy()
+    keypoints[empty] = 0.0
+    scores[empty] = 0.0
+    return keypoints, scores
+
+
 def codec_ceiling(cfg: Config,
                   pred_dir: str,
                   codec: Optional[dict] = None) -> Dict[str, float]:
@@ -136,6 +160,7 @@ def codec_ceiling(cfg: Config,
         heatmaps = heatmaps.numpy() if hasattr(heatmaps, 'numpy') \
             else np.asarray(heatmaps)
         keypoints, scores = coder.decode(heatmaps)
+        keypoints, scores = _drop_empty_targets(keypoints, scores)
         evaluator.process([_to_image_space(sample, keypoints, scores)])
     metrics = evaluator.evaluate(len(dataset))
     result = {}
