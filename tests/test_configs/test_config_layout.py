@@ -96,6 +96,10 @@ QUICKSTART_CHANGES = [
     *[f'{p}.TopdownAffine.input_size' for p in TRAIN_PIPELINES],
     *[f'{p}.GenerateTarget.encoder' for p in TRAIN_PIPELINES],
     *[f'{p}.TopdownAffine.input_size' for p in TEST_PIPELINES],
+    # UDP: its affine transform, and its flip test needs no shift
+    *[f'{p}.TopdownAffine.use_udp' for p in TRAIN_PIPELINES],
+    *[f'{p}.TopdownAffine.use_udp' for p in TEST_PIPELINES],
+    'model.test_cfg.shift_heatmap',
     # rotation up to 30 degrees (upright generated figures)
     *[f'{p}.RandomBBoxTransform.rotate_factor' for p in TRAIN_PIPELINES],
     # the generated data on a small machine

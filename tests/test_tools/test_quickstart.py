@@ -1,4 +1,5 @@
 """The main job (``tools/quickstart.py``) end to end in its short mode."""
+import json
 import math
 import re
 import subprocess
@@ -210,3 +211,23 @@ def test_reading_states_the_verdicts_and_propagation():
     assert '87.0 Mean AP against 80.0' in text and '82.0 for moving' in text
     one = quickstart.reading(seeds[:1], seeds[0])
     assert 'no gain is claimed' in one
+
+
+def test_data_from_other_settings_is_refused(tmp_path):
+    """Generated data is reused only when its recorded settings are this
+    run's; an older or --quick dataset is refused with a message instead of
+    being scored as if it were the data the report describes."""
+    quickstart = load_tool('tools/quickstart.py')
+    root = tmp_path / 'data'
+    kw = dict(quickstart.QUICK_DATA_KW)
+    assert not quickstart.existing_data(str(root), kw)  # nothing there
+    (root / 'annotations').mkdir(parents=True)
+    (root / 'annotations' / 'posetrack18_val.json').write_text('{}')
+    with pytest.raises(SystemExit, match='holds generated data with other'):
+        quickstart.existing_data(str(root), kw)  # no record: older data
+    (root / quickstart.DATA_MANIFEST).write_text(
+        json.dumps(quickstart.DATA_KW))
+    with pytest.raises(SystemExit, match=r'--fresh'):
+        quickstart.existing_data(str(root), kw)
+    (root / quickstart.DATA_MANIFEST).write_text(json.dumps(kw))
+    assert quickstart.existing_data(str(root), kw)
