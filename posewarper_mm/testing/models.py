@@ -176,3 +176,20 @@ def make_inputs(batch_size: int, num_frames: int, seed: int = 0):
     return torch.randn(
         batch_size, num_frames, 3, INPUT_SIZE[1], INPUT_SIZE[0],
         generator=gen)
+
+
+def plain_msra_codec(codec: dict) -> dict:
+    """Plain MSRA decoding (argmax plus a quarter-pixel step) of the same
+    input and heatmap sizes as ``codec``.
+
+    The quickstart's UDP codec refines the maximum with a Newton step on the
+    log-heatmap. On an untrained model's non-Gaussian heatmaps that step
+    may move a keypoint beyond the crop and magnify last-bit rounding,
+    which says nothing about what the tests using this check (coordinate
+    mapping, identity warps).
+    """
+    return dict(
+        type='MSRAHeatmap',
+        input_size=tuple(codec['input_size']),
+        heatmap_size=tuple(codec['heatmap_size']),
+        sigma=codec['sigma'])

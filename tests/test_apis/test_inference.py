@@ -24,15 +24,12 @@ def boxes():
 
 @pytest.fixture
 def msra_decoding(tiny_model, monkeypatch):
-    """The tiny model decodes with plain MSRA while a test runs.
-
-    The quickstart's DARK refinement is a Newton step on the log-heatmap:
-    on this untrained model's non-Gaussian heatmaps it may move a keypoint
-    beyond the crop and magnify last-bit rounding, which says nothing about
-    what these tests check (coordinate mapping, identity warps).
-    """
+    """The tiny model decodes with plain MSRA while a test runs (see
+    :func:`posewarper_mm.testing.models.plain_msra_codec`)."""
     from mmpose.registry import KEYPOINT_CODECS
-    codec = dict(tiny_model.cfg.codec, unbiased=False)
+
+    from posewarper_mm.testing.models import plain_msra_codec
+    codec = plain_msra_codec(tiny_model.cfg.codec)
     monkeypatch.setattr(tiny_model.head, 'decoder',
                         KEYPOINT_CODECS.build(codec))
     return tiny_model

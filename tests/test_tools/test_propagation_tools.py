@@ -5,10 +5,12 @@ import os.path as osp
 
 import numpy as np
 import pytest
+from mmengine.config import Config
 
 from posewarper_mm.datasets import PoseTrackVideoPairDataset
 from posewarper_mm.testing import load_tool
 from posewarper_mm.testing.clips import TINY_CONFIG
+from posewarper_mm.testing.models import plain_msra_codec
 
 
 @pytest.fixture(scope='module')
@@ -171,15 +173,17 @@ def test_identity_warp_with_displacement_decoding_equals_copy(
     """An untrained warping neck is the identity: decoding displacements,
     propagation reproduces the copied poses and their AP exactly.
 
-    With plain MSRA decoding: the quickstart's DARK decoding refines the
+    With plain MSRA decoding: the quickstart's UDP decoding refines the
     maximum with the log-heatmap's derivatives, which on an (almost) empty
     heatmap turn the last-bit rounding of the neck's mean over dilations
     into visible moves.
     """
+    codec = plain_msra_codec(Config.fromfile(TINY_CONFIG).codec)
     config = tmp_path / 'msra_decoding.py'
     config.write_text(
         f'_base_ = [{TINY_CONFIG!r}]\n'
-        'model = dict(head=dict(decoder=dict(unbiased=False)))\n')
+        f'model = dict(head=dict(decoder=dict(_delete_=True, **{codec!r})))'
+        '\n')
     rows = eval_tool.main([
         str(config), tiny_checkpoint, '--data-root', synthetic['root'],
         '--work-dir',
