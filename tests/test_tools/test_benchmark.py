@@ -187,6 +187,27 @@ def test_deform_share_sees_every_backend(backend):
     assert 0.5 < share <= 1.05
 
 
+@pytest.mark.parametrize('backend', ['mmcv', 'torchvision', 'pytorch'])
+def test_deform_share_sees_every_backward(backend):
+    """A profiled backward alone is attributed too (the pytorch backend
+    through its sampling backward), so training rows' deform shares are
+    not silently missing the backward."""
+    _load_tool()
+    from posewarper_bench_profile import profile_call
+
+    from posewarper_mm.models.necks.deform_conv_backends import \
+        BackendDeformConv2d
+    layer = BackendDeformConv2d(
+        17, 17, 3, padding=3, dilation=3, deform_groups=17, backend=backend)
+    x = torch.randn(2, 17, 24, 18)
+    offset = torch.randn(2, 306, 24, 18, requires_grad=True)
+    layer(x, offset).sum().backward()  # first-call costs
+    out = layer(x, offset)
+    profile = profile_call(lambda: out.sum().backward())
+    assert profile['deform_seconds'] > 0
+    assert profile['deform_share'] > 0.3
+
+
 def test_cpu_peak_tensor_bytes_sees_transient_allocations():
     size = 4 * 2**20
 

@@ -152,9 +152,9 @@ def profile_ops(fn: Callable[[], object], top: int) -> dict:
 
 
 # mmcv's and torchvision's ops (forward and backward); the pytorch
-# backend's named forward range and its grid-sample backward (the einsum's
+# backend's named forward range and its sampling backward (the einsum's
 # backward is a plain matrix product, not attributed)
-DEFORM_OP_NAMES = ('deformconv2d', 'deform_conv2d', 'gridsampler2dbackward')
+DEFORM_OP_NAMES = ('deformconv2d', 'deform_conv2d', 'bilinearsamplebackward')
 
 
 def _is_deform(event) -> bool:

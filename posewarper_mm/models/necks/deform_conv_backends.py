@@ -20,17 +20,18 @@ mask, no bias):
   ``mmcv.ops``, but it does not make mmcv's compiled ops optional:
   mmpose 1.3.2 itself imports ``mmcv.ops`` when ``mmpose.models`` is
   imported (``edpose_head``), so this package needs them either way.
-- ``'pytorch'``: the op written with PyTorch's own ``grid_sample`` (one
-  bilinear sample per kernel tap and input channel) and an ``einsum``
-  over channels and taps; autograd gives the backward. Zero padding
-  outside the image is the same as mmcv's. It exists for training on CPU:
-  at the quickstart's size (16 x 17 x 24 x 16, 17 deformable groups, one
-  thread) the backward of mmcv's CPU kernel takes about 0.5 s and
-  torchvision's 0.4 s, this one about 0.04 s (10x), with the same
-  forward time. Outputs and gradients equal mmcv's within float32
-  rounding (tests/test_models/test_necks); where a sample falls exactly on
-  a pixel line the bilinear gradient has a kink, and there the two may
-  pick different one-sided derivatives.
+- ``'pytorch'``: the op written with PyTorch's own ops (one bilinear
+  ``grid_sample`` per kernel tap and input channel, then an ``einsum`` over
+  channels and taps). It exists for training on CPU: at the quickstart's
+  size (16 x 17 x 24 x 16, 17 deformable groups, one thread) the backward
+  of mmcv's CPU kernel took 0.51 s, this one 0.07 s (one run, the
+  machine busy with a training run). Outputs and gradients equal mmcv's
+  within float rounding, also where a sample lies on a pixel line: there
+  bilinear sampling has a kink, and the backward takes mmcv's derivative
+  (see :class:`_BilinearSample`), not the side that ``grid_sample``'s
+  coordinate rounding happens to pick. Every sample of the untrained
+  warping neck lies on a pixel line (its offsets start at 0);
+  torchvision's kernel differs from mmcv's there.
 
 Both use the same offset layout, ``(y, x)`` pairs per kernel position per
 deformable group, and the same parameter name (``weight``), so weights
@@ -214,8 +215,9 @@ class BackendDeformConv2d(nn.Module):
         (kh, kw), (sh, sw) = self.kernel_size, self.stride
         (ph, pw), (dh, dw) = self.padding, self.dilation
         groups, taps = self.deform_groups, kh * kw
-        # sampling positions in input pixels: (N, groups, taps, out_h,
-        # out_w) for y and x; the offsets are (y, x) pairs per tap per group
+        # sampling positions in input pixels, (N * groups, 1, taps * out_h
+        # * out_w) for y and x; the offsets are (y, x) pairs per tap per
+        # group
         offset = offset.view(batch, groups, taps, 2, out_h, out_w)
         tap_y, tap_x = torch.meshgrid(
             torch.arange(kh, device=x.device, dtype=x.dtype) * dh,
@@ -224,20 +226,13 @@ class BackendDeformConv2d(nn.Module):
         rows = torch.arange(out_h, device=x.device, dtype=x.dtype) * sh - ph
         cols = torch.arange(out_w, device=x.device, dtype=x.dtype) * sw - pw
         pos_y = (rows.view(1, 1, 1, out_h, 1) +
-                 tap_y.reshape(1, 1, taps, 1, 1) + offset[:, :, :, 0])
+                 tap_y.reshape(1, 1, taps, 1, 1) +
+                 offset[:, :, :, 0]).reshape(batch * groups, 1, -1)
         pos_x = (cols.view(1, 1, 1, 1, out_w) +
-                 tap_x.reshape(1, 1, taps, 1, 1) + offset[:, :, :, 1])
-        # grid_sample's coordinates (align_corners=False): pixel p of n
-        # pixels sits at (2p + 1) / n - 1; outside samples read zeros
-        grid = torch.stack([(2 * pos_x + 1) / width - 1,
-                            (2 * pos_y + 1) / height - 1],
-                           dim=-1)
-        sampled = F.grid_sample(
-            x.reshape(batch * groups, channels // groups, height, width),
-            grid.view(batch * groups, taps * out_h, out_w, 2),
-            mode='bilinear',
-            padding_mode='zeros',
-            align_corners=False)
+                 tap_x.reshape(1, 1, taps, 1, 1) +
+                 offset[:, :, :, 1]).reshape(batch * groups, 1, -1)
+        x = x.reshape(batch * groups, channels // groups, height, width)
+        sampled = _BilinearSample.apply(x, pos_y, pos_x)
         sampled = sampled.view(batch, channels, taps, out_h, out_w)
         weight = self.weight.to(x.dtype).reshape(self.out_channels, channels,
                                                  taps)
@@ -270,3 +265,124 @@ class BackendDeformConv2d(nn.Module):
                 f'padding={self.padding}, dilation={self.dilation}, '
                 f'deform_groups={self.deform_groups}, '
                 f'im2col_step={self.im2col_step}, backend={self.backend!r}')
+
+
+def _grid(pos_y: Tensor, pos_x: Tensor, height: int,
+          width: int) -> Tensor:
+    """``grid_sample``'s grid (B, 1, L, 2) for pixel positions (B, 1, L).
+
+    With ``align_corners=False`` pixel p of n pixels sits at
+    (2p + 1) / n - 1.
+    """
+    return torch.stack([(2 * pos_x + 1) / width - 1,
+                        (2 * pos_y + 1) / height - 1],
+                       dim=-1)
+
+
+# samples closer than this (in pixels) to a pixel line get mmcv's
+# derivative computed directly: grid_sample's coordinate round trip moves
+# a position by float rounding (about 1e-5 pixels at a width of 100), so
+# it may take the derivative on the other side of the line
+_LINE_TOLERANCE = 1e-3
+
+
+class _BilinearSample(torch.autograd.Function):
+    """Bilinear samples by ``grid_sample``, with mmcv's gradient on pixel
+    lines.
+
+    Bilinear sampling has a kink where a sample lies on a pixel line.
+    mmcv's backward takes the derivative towards the next pixel there (the
+    corners of position ``p`` are ``floor(p)`` and ``floor(p) + 1``);
+    ``grid_sample``'s depends on how its coordinate round trip rounds.
+    Every sample of the untrained warping neck lies on a pixel line (its
+    offsets start at 0), so this decides the offset layers' first
+    gradients. Away from the lines the two derivatives agree, and
+    ``grid_sample``'s fused backward gives them; the samples near a line
+    get mmcv's derivative, computed from their four corners.
+    """
+
+    @staticmethod
+    def forward(ctx, x: Tensor, pos_y: Tensor, pos_x: Tensor) -> Tensor:
+        """Sample ``x`` (B, C, H, W) at ``pos_y``, ``pos_x`` (B, 1, L).
+
+        Outside the image the input reads 0, as in mmcv's kernel.
+
+        Returns:
+            Tensor: Samples of shape (B, C, L).
+        """
+        grid = _grid(pos_y, pos_x, *x.shape[2:])
+        ctx.save_for_backward(x, grid, pos_y, pos_x)
+        return F.grid_sample(
+            x, grid, mode='bilinear', padding_mode='zeros',
+            align_corners=False).flatten(2)
+
+    @staticmethod
+    def backward(ctx, grad_out: Tensor):
+        x, grid, pos_y, pos_x = ctx.saved_tensors
+        need_x = ctx.needs_input_grad[0]
+        need_pos = ctx.needs_input_grad[1] or ctx.needs_input_grad[2]
+        height, width = x.shape[2:]
+        # grid_sample's own backward (interpolation 0: bilinear, padding
+        # 0: zeros), as autograd would call it
+        grad_x, grad_grid = torch.ops.aten.grid_sampler_2d_backward(
+            grad_out.reshape(*grad_out.shape[:2], 1, -1).contiguous(), x,
+            grid, 0, 0, False, [need_x, need_pos])
+        if not need_pos:
+            return grad_x, None, None
+        grad_pos_y = grad_grid[..., 1] * (2 / height)
+        grad_pos_x = grad_grid[..., 0] * (2 / width)
+        near_line = (((pos_y - pos_y.round()).abs() < _LINE_TOLERANCE) |
+                     ((pos_x - pos_x.round()).abs() < _LINE_TOLERANCE))
+        batch_idx, _, sample_idx = near_line.nonzero(as_tuple=True)
+        if batch_idx.numel():
+            exact_y, exact_x = _position_gradients(
+                x, batch_idx, pos_y[batch_idx, 0, sample_idx],
+                pos_x[batch_idx, 0, sample_idx],
+                grad_out[batch_idx, :, sample_idx])
+            grad_pos_y[batch_idx, 0, sample_idx] = exact_y
+            grad_pos_x[batch_idx, 0, sample_idx] = exact_x
+        return grad_x if need_x else None, grad_pos_y, grad_pos_x
+
+
+def _position_gradients(x: Tensor, batch_idx: Tensor, pos_y: Tensor,
+                        pos_x: Tensor,
+                        grad_out: Tensor) -> Tuple[Tensor, Tensor]:
+    """The loss's gradient with respect to K sampling positions, as mmcv's
+    backward computes it.
+
+    A sample at or beyond one pixel outside the image reads 0 and gets 0;
+    otherwise the derivative is taken between the corners ``floor(p)`` and
+    ``floor(p) + 1`` (corners outside read 0).
+
+    Args:
+        x (Tensor): Input of shape (B, C, H, W).
+        batch_idx (Tensor): Image of each sample, shape (K, ).
+        pos_y (Tensor): Row positions in pixels, shape (K, ).
+        pos_x (Tensor): Column positions in pixels, shape (K, ).
+        grad_out (Tensor): Gradient of the samples, shape (K, C).
+
+    Returns:
+        tuple[Tensor, Tensor]: Gradients of ``pos_y`` and ``pos_x``, each
+        of shape (K, ).
+    """
+    height, width = x.shape[2:]
+    inside = ((pos_y > -1) & (pos_y < height) & (pos_x > -1) &
+              (pos_x < width)).to(x.dtype)
+    floor_y, floor_x = pos_y.floor(), pos_x.floor()
+    frac_y, frac_x = (pos_y - floor_y)[:, None], (pos_x - floor_x)[:, None]
+    # corner indices into the input padded by one zero pixel per side;
+    # corners further out read that padding
+    y0 = floor_y.long().clamp(-1, height) + 1
+    x0 = floor_x.long().clamp(-1, width) + 1
+    y1, x1 = (y0 + 1).clamp(max=height + 1), (x0 + 1).clamp(max=width + 1)
+    padded = F.pad(x, (1, 1, 1, 1))
+
+    def corner(iy: Tensor, ix: Tensor) -> Tensor:
+        return padded[batch_idx, :, iy, ix]  # (K, C)
+
+    v00, v01 = corner(y0, x0), corner(y0, x1)
+    v10, v11 = corner(y1, x0), corner(y1, x1)
+    d_y = (1 - frac_x) * (v10 - v00) + frac_x * (v11 - v01)
+    d_x = (1 - frac_y) * (v01 - v00) + frac_y * (v11 - v10)
+    return ((grad_out * d_y).sum(1) * inside,
+            (grad_out * d_x).sum(1) * inside)
