@@ -62,6 +62,21 @@ def _forward_backward(layer, x, offset):
     return out.detach(), x.grad, offset.grad, layer.weight.grad.clone()
 
 
+def _assert_same_as(reference, layer, x, offset, rtol, atol):
+    """``layer``'s output and gradients (input, offset, weight) equal
+    ``reference``'s; ``atol`` is relative to each tensor's largest
+    magnitude. Returns the reference's."""
+    expected = _forward_backward(reference, x, offset)
+    got = _forward_backward(layer, x, offset)
+    for name, mine, theirs in zip(('output', 'input grad', 'offset grad',
+                                   'weight grad'), got, expected):
+        assert theirs.abs().max() > 0, name
+        torch.testing.assert_close(
+            mine, theirs, rtol=rtol, atol=atol * theirs.abs().max().item(),
+            msg=name)
+    return expected
+
+
 @pytest.mark.parametrize('other', ['torchvision', 'pytorch'])
 @pytest.mark.parametrize('batch', [3, 35, 90])
 def test_backends_same_output_and_gradients(batch, other):
@@ -90,16 +105,9 @@ def test_pytorch_backend_matches_mmcv_at_realistic_sizes(
     x, offset = _inputs(
         batch, channels=17, groups=17, height=height, width=width)
     offset = offset * dilation  # offsets of the size of the dilation
-    expected = _forward_backward(mmcv_layer, x, offset)
-    got = _forward_backward(ours, x, offset)
-    for name, mine, theirs in zip(('output', 'input grad', 'offset grad',
-                                   'weight grad'), got, expected):
-        assert theirs.abs().max() > 0, name
-        # float32 sums over many pixels (the weight gradient) round at
-        # about 1e-6 of their size
-        torch.testing.assert_close(
-            mine, theirs, rtol=1e-4, atol=1e-5 * theirs.abs().max().item(),
-            msg=name)
+    # float32 sums over many pixels (the weight gradient) round at about
+    # 1e-6 of their size
+    _assert_same_as(mmcv_layer, ours, x, offset, rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize('offsets', ['zero', 'whole pixels'])
@@ -124,13 +132,8 @@ def test_pytorch_backend_gradients_on_pixel_lines(offsets, dilation):
         assert (offset.abs() >= 1).any()
     mmcv_layer.double()
     ours.double()
-    expected = _forward_backward(mmcv_layer, x, offset)
-    got = _forward_backward(ours, x, offset)
-    for name, mine, theirs in zip(('output', 'input grad', 'offset grad',
-                                   'weight grad'), got, expected):
-        assert theirs.abs().max() > 0, name
-        torch.testing.assert_close(
-            mine, theirs, rtol=1e-10, atol=1e-10, msg=name)
+    expected = _assert_same_as(
+        mmcv_layer, ours, x, offset, rtol=1e-10, atol=1e-10)
     # without gradients the samples come from grid_sample: same values
     with torch.no_grad():
         torch.testing.assert_close(
