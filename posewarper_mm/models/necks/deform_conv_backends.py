@@ -323,7 +323,8 @@ class _BilinearSample(torch.autograd.Function):
         need_pos = ctx.needs_input_grad[1] or ctx.needs_input_grad[2]
         height, width = x.shape[2:]
         # grid_sample's own backward (interpolation 0: bilinear, padding
-        # 0: zeros), as autograd would call it
+        # 0: zeros), as autograd would call it; an output not asked for
+        # comes back as None
         grad_x, grad_grid = torch.ops.aten.grid_sampler_2d_backward(
             grad_out.reshape(*grad_out.shape[:2], 1, -1).contiguous(), x,
             grid, 0, 0, False, [need_x, need_pos])
@@ -341,7 +342,7 @@ class _BilinearSample(torch.autograd.Function):
                 grad_out[batch_idx, :, sample_idx])
             grad_pos_y[batch_idx, 0, sample_idx] = exact_y
             grad_pos_x[batch_idx, 0, sample_idx] = exact_x
-        return grad_x if need_x else None, grad_pos_y, grad_pos_x
+        return grad_x, grad_pos_y, grad_pos_x
 
 
 def _position_gradients(x: Tensor, batch_idx: Tensor, pos_y: Tensor,
