@@ -21,6 +21,18 @@ except ImportError as err:
     from posewarper_mm.datasets.synthetic import generate_posetrack_dataset
 
 
+def _add_range(parser: argparse.ArgumentParser, flag: str, kind: type,
+               default: tuple, help: str) -> None:
+    """A ``MIN MAX`` option."""
+    parser.add_argument(
+        flag,
+        type=kind,
+        nargs=2,
+        default=default,
+        metavar=('MIN', 'MAX'),
+        help=help)
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Write synthetic PoseTrack18-format videos (frames, '
@@ -30,13 +42,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--num-frames', type=int, default=30)
     parser.add_argument('--width', type=int, default=320)
     parser.add_argument('--height', type=int, default=240)
-    parser.add_argument(
-        '--persons',
-        type=int,
-        nargs=2,
-        default=(1, 3),
-        metavar=('MIN', 'MAX'),
-        help='labeled figures per video (inclusive range)')
+    _add_range(parser, '--persons', int, (1, 3),
+               'labeled figures per video (inclusive range)')
     parser.add_argument(
         '--splits', nargs='+', default=['train', 'val'], help='split names')
     parser.add_argument(
@@ -56,7 +63,28 @@ def parse_args(argv=None) -> argparse.Namespace:
         default=['train'],
         help='splits that get a sparse-label json')
     parser.add_argument('--seed', type=int, default=0)
-    return parser.parse_args(argv)
+    _add_range(
+        parser, '--occluder-speed', float, (0.01, 0.03),
+        'occluder speed range in frame widths per frame (the quickstart: '
+        '0.04 0.08, so a joint is covered for 1-3 frames)')
+    parser.add_argument(
+        '--shake-blur-prob',
+        type=float,
+        default=0.0,
+        help='chance that a frame is blurred on its own by a camera shake '
+        '(the quickstart: 0.15)')
+    _add_range(parser, '--shake-blur-strength', float, (0.05, 0.09),
+               'shake blur length range in frame widths')
+    args = parser.parse_args(argv)
+    if not 0.0 <= args.shake_blur_prob <= 1.0:
+        parser.error('--shake-blur-prob must be in [0, 1], got '
+                     f'{args.shake_blur_prob}')
+    for name in ('occluder_speed', 'shake_blur_strength'):
+        low, high = getattr(args, name)
+        if not 0.0 <= low <= high:
+            flag = '--' + name.replace('_', '-')
+            parser.error(f'{flag} needs 0 <= MIN <= MAX, got {low} {high}')
+    return args
 
 
 def main(argv=None) -> dict:
@@ -73,7 +101,10 @@ def main(argv=None) -> dict:
         sparse_every=args.sparse_every,
         seed=args.seed,
         videos_per_split=args.videos_per_split,
-        sparse_splits=tuple(args.sparse_splits))
+        sparse_splits=tuple(args.sparse_splits),
+        occluder_speed=tuple(args.occluder_speed),
+        shake_blur_prob=args.shake_blur_prob,
+        shake_blur_strength=tuple(args.shake_blur_strength))
     elapsed = time.perf_counter() - start
     summary = {
         k: v

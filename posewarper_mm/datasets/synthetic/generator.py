@@ -46,7 +46,11 @@ def generate_posetrack_dataset(
         sparse_splits: Sequence[str] = ('train', ),
         first_video_num: int = 1,
         crowd_prob: float = 0.4,
-        jpeg_quality: int = 90) -> Dict[str, object]:
+        jpeg_quality: int = 90,
+        occluder_speed: Tuple[float, float] = (0.01, 0.03),
+        shake_blur_prob: float = 0.0,
+        shake_blur_strength: Tuple[float, float] = (0.05, 0.09)
+) -> Dict[str, object]:
     """Write a synthetic PoseTrack18-format video pose dataset.
 
     Layout (``NNNNNN`` is the video number, unique over all splits)::
@@ -84,6 +88,15 @@ def generate_posetrack_dataset(
         crowd_prob (float): Chance that a video has an ignore region with
             unlabeled small figures.
         jpeg_quality (int): JPEG quality of the frames.
+        occluder_speed (tuple): Occluder speed range in frame widths per
+            frame (the default lets a pole cover a joint for several
+            frames; 0.04 and more for about 1-3).
+        shake_blur_prob (float): Chance that a frame is blurred on its own
+            by a camera shake (its neighbours usually sharp), besides the
+            short runs of motion blur. Image records flag both as
+            ``blurred``.
+        shake_blur_strength (tuple): Length range of the shake blur, in
+            frame widths.
 
     Returns:
         dict: ``root``; per split dicts ``ann_files``, ``sparse_ann_files``,
@@ -125,7 +138,12 @@ def generate_posetrack_dataset(
             writer = FrameWriter(out_dir, split, video_num, jpeg_quality)
             videos[video_num] = render_video(
                 rng, split, video_num, num_frames, width, height,
-                (lo, hi), writer, crowd_prob=crowd_prob)
+                (lo, hi),
+                writer,
+                crowd_prob=crowd_prob,
+                occluder_speed=occluder_speed,
+                shake_blur_prob=shake_blur_prob,
+                shake_blur_strength=shake_blur_strength)
             frames.extend(writer.paths)
             video_idx += 1
         det_rng = np.random.default_rng([seed, 7919, split_idx])

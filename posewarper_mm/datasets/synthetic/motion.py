@@ -152,12 +152,22 @@ def sample_person_track(rng: np.random.Generator, num_frames: int,
         ground_y=ground_y)
 
 
-def sample_occluders(rng: np.random.Generator, num_frames: int, width: int,
-                     height: int, max_count: int = 2) -> List[Occluder]:
+def sample_occluders(
+        rng: np.random.Generator,
+        num_frames: int,
+        width: int,
+        height: int,
+        max_count: int = 2,
+        speed_range: Tuple[float, float] = (0.01, 0.03)) -> List[Occluder]:
     """Sample poles and boards that slide across the frame.
 
     Each occluder is an axis-aligned or slanted quadrilateral moving at a
     constant speed, so it covers different joints on different frames.
+
+    Args:
+        speed_range (tuple): Speed range in frame widths per frame; a pole
+            (0.05-0.12 widths wide) passing at 0.04 or more covers a joint
+            for about 1-3 frames.
     """
     occluders = []
     for _ in range(int(rng.integers(0, max_count + 1))):
@@ -171,7 +181,7 @@ def sample_occluders(rng: np.random.Generator, num_frames: int, width: int,
             top = rng.uniform(0.3, 0.6) * height
             bottom = top + rng.uniform(0.2, 0.35) * height
         direction = rng.choice([-1.0, 1.0])
-        speed = rng.uniform(0.01, 0.03) * width
+        speed = rng.uniform(*speed_range) * width
         span = speed * num_frames
         start = rng.uniform(-w, width) - direction * 0.5 * span
         left = start + direction * speed * t
@@ -208,6 +218,29 @@ def sample_blur_frames(rng: np.random.Generator, num_frames: int,
         for f in range(start, min(num_frames, start + length)):
             blurred[f] = (strength, angle)
     return blurred
+
+
+def sample_shake_frames(rng: np.random.Generator, num_frames: int,
+                        prob: float,
+                        strength_range: Tuple[float, float]) -> dict:
+    """Choose single frames blurred by a camera shake.
+
+    Each frame is shaken independently with probability ``prob``: unlike
+    the short runs of :func:`sample_blur_frames`, its neighbours are
+    usually sharp, as with a hand-held camera.
+
+    Returns:
+        dict: Frame index -> (kernel length factor, angle in degrees).
+    """
+    shaken = {}
+    if prob <= 0:
+        return shaken
+    draws = rng.random(num_frames)
+    strengths = rng.uniform(*strength_range, size=num_frames)
+    angles = rng.uniform(0, 180, size=num_frames)
+    for f in np.nonzero(draws < prob)[0]:
+        shaken[int(f)] = (float(strengths[f]), float(angles[f]))
+    return shaken
 
 
 def sample_crowd_region(rng: np.random.Generator, num_frames: int,

@@ -7,7 +7,7 @@ import numpy as np
 
 from . import annotations as anno
 from .motion import (sample_blur_frames, sample_crowd_region, sample_occluders,
-                     sample_person_track)
+                     sample_person_track, sample_shake_frames)
 from .renderer import (Appearance, draw_occluders, draw_person,
                        make_background, motion_blur)
 from .skeleton import pose_keypoints
@@ -40,7 +40,11 @@ def render_video(rng: np.random.Generator, split: str, video_num: int,
                  num_frames: int, width: int, height: int,
                  persons_range: Tuple[int, int],
                  save_frame: Callable[[int, np.ndarray], None],
-                 crowd_prob: float = 0.4) -> VideoAnnotations:
+                 crowd_prob: float = 0.4,
+                 occluder_speed: Tuple[float, float] = (0.01, 0.03),
+                 shake_blur_prob: float = 0.0,
+                 shake_blur_strength: Tuple[float, float] = (0.05, 0.09)
+                 ) -> VideoAnnotations:
     """Render all frames of a video and return its annotations.
 
     Args:
@@ -53,6 +57,11 @@ def render_video(rng: np.random.Generator, split: str, video_num: int,
         persons_range (tuple): Inclusive (min, max) labeled figures.
         save_frame (callable): ``save_frame(frame_idx, bgr_image)``.
         crowd_prob (float): Probability of an ignore region with a crowd.
+        occluder_speed (tuple): Occluder speed range, frame widths per
+            frame.
+        shake_blur_prob (float): Chance that a frame is blurred by a camera
+            shake on its own (see :func:`sample_shake_frames`).
+        shake_blur_strength (tuple): Shake blur length range, frame widths.
 
     Returns:
         VideoAnnotations: Image records, annotations and crowd boxes.
@@ -69,7 +78,8 @@ def render_video(rng: np.random.Generator, split: str, video_num: int,
         for _ in range(n_persons)
     ]
     looks = [Appearance.sample(rng) for _ in persons]
-    occluders = sample_occluders(rng, num_frames, width, height)
+    occluders = sample_occluders(
+        rng, num_frames, width, height, speed_range=occluder_speed)
     blur = sample_blur_frames(rng, num_frames)
     crowd = (
         sample_crowd_region(rng, num_frames, width, height)
@@ -80,6 +90,11 @@ def render_video(rng: np.random.Generator, split: str, video_num: int,
         rng.normal(0, 4, (height, width, 3)).astype(np.int16)
         for _ in range(3)
     ]
+    # drawn last, so that without shakes a seed gives the same videos; a
+    # frame of a blur run keeps its blur
+    for f, shake in sample_shake_frames(rng, num_frames, shake_blur_prob,
+                                        shake_blur_strength).items():
+        blur.setdefault(f, shake)
     result = VideoAnnotations()
     for f in range(num_frames):
         off = int(pan[f])

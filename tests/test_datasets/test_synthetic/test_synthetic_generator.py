@@ -169,3 +169,78 @@ def test_default_size_generation_time(tmp_path):
     assert any(img['blurred'] for img in images)
     assert any(img['ignore_regions_x'] for img in images)
     assert elapsed < 120
+
+
+def test_shake_blur_is_transient_and_changes_only_its_frames(tmp_path):
+    """Camera-shake blur hits single frames: with shakes on, the flagged
+    frames are blurred and every other frame is byte-identical to the
+    same seed's frame without shakes (the shakes are drawn last)."""
+    kwargs = dict(
+        num_videos=1,
+        num_frames=40,
+        width=96,
+        height=72,
+        splits=('val', ),
+        seed=3,
+        persons_per_video=1)
+    sharp = generate_posetrack_dataset(str(tmp_path / 'sharp'), **kwargs)
+    shaken = generate_posetrack_dataset(
+        str(tmp_path / 'shaken'),
+        shake_blur_prob=0.3,
+        shake_blur_strength=(0.1, 0.12),
+        **kwargs)
+    before = {
+        img['id']: img['blurred']
+        for img in load(sharp['ann_files']['val'])['images']
+    }
+    after = load(shaken['ann_files']['val'])['images']
+    added = [i for i, img in enumerate(after) if img['blurred']
+             and not before[img['id']]]
+    # about 0.3 x 40 frames; a fixed seed, so the count is exact
+    assert 6 <= len(added) <= 18
+    for i, (a, b) in enumerate(
+            zip(sharp['frame_files']['val'], shaken['frame_files']['val'])):
+        same = filecmp.cmp(a, b, False)
+        assert same == (i not in added), i
+        if i in added:
+            # blurred: less high-frequency energy than the sharp frame
+            lap = [
+                cv2.Laplacian(cv2.imread(p, cv2.IMREAD_GRAYSCALE),
+                              cv2.CV_64F).var() for p in (a, b)
+            ]
+            assert lap[1] < 0.7 * lap[0]
+    assert load(sharp['ann_files']['val'])['annotations'] == load(
+        shaken['ann_files']['val'])['annotations']
+
+
+def test_shaken_frames_are_independent():
+    """Each frame is shaken on its own: the shaken fraction is the given
+    probability, and a shaken frame's neighbour is no likelier to be
+    shaken than any frame (unlike the blur runs)."""
+    from posewarper_mm.datasets.synthetic.motion import sample_shake_frames
+    rng = np.random.default_rng(0)
+    assert sample_shake_frames(rng, 100, 0.0, (0.05, 0.09)) == {}
+    shaken = sample_shake_frames(rng, 20000, 0.15, (0.05, 0.09))
+    frames = np.zeros(20000, dtype=bool)
+    frames[list(shaken)] = True
+    assert abs(frames.mean() - 0.15) < 0.01
+    assert abs(frames[1:][frames[:-1]].mean() - 0.15) < 0.02
+    strengths = np.array([s for s, _ in shaken.values()])
+    assert strengths.min() >= 0.05 and strengths.max() <= 0.09
+
+
+def test_occluder_speed_sets_how_long_a_joint_stays_covered():
+    """Occluders move by the given fraction of the width per frame."""
+    from posewarper_mm.datasets.synthetic.motion import sample_occluders
+    rng = np.random.default_rng(0)
+    width = 320
+    steps = []
+    for _ in range(20):
+        for occ in sample_occluders(
+                rng, 10, width, 240, speed_range=(0.04, 0.08)):
+            left = np.array([p[:, 0].min() for p in occ.polygons])
+            steps.append(np.abs(np.diff(left)))
+    steps = np.concatenate(steps) / width
+    # integer polygon corners: within one pixel of the sampled speed
+    assert steps.min() >= 0.04 - 1.5 / width
+    assert steps.max() <= 0.08 + 1.5 / width
