@@ -12,13 +12,17 @@ import sys
 import time
 
 try:
-    from posewarper_mm.datasets.synthetic import generate_posetrack_dataset
+    from posewarper_mm.datasets.synthetic import (OCCLUDER_SPEED,
+                                                  SHAKE_BLUR_STRENGTH,
+                                                  generate_posetrack_dataset)
 except ImportError as err:
     if 'posewarper_mm' not in str(err):
         raise
     # running from a source checkout without installing the package
     sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-    from posewarper_mm.datasets.synthetic import generate_posetrack_dataset
+    from posewarper_mm.datasets.synthetic import (OCCLUDER_SPEED,
+                                                  SHAKE_BLUR_STRENGTH,
+                                                  generate_posetrack_dataset)
 
 
 def _add_range(parser: argparse.ArgumentParser, flag: str, kind: type,
@@ -64,7 +68,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='splits that get a sparse-label json')
     parser.add_argument('--seed', type=int, default=0)
     _add_range(
-        parser, '--occluder-speed', float, (0.01, 0.03),
+        parser, '--occluder-speed', float, OCCLUDER_SPEED,
         'occluder speed range in frame widths per frame (the quickstart: '
         '0.04 0.08, so a joint is covered for 1-3 frames)')
     parser.add_argument(
@@ -73,7 +77,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         default=0.0,
         help='chance that a frame is blurred on its own by a camera shake '
         '(the quickstart: 0.15)')
-    _add_range(parser, '--shake-blur-strength', float, (0.05, 0.09),
+    _add_range(parser, '--shake-blur-strength', float, SHAKE_BLUR_STRENGTH,
                'shake blur length range in frame widths')
     args = parser.parse_args(argv)
     if not 0.0 <= args.shake_blur_prob <= 1.0:

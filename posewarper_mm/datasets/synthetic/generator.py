@@ -6,6 +6,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from .annotations import simulate_detections
+from .motion import OCCLUDER_SPEED, SHAKE_BLUR_STRENGTH
 from .video import VideoAnnotations, render_video
 from .writer import FrameWriter, write_split
 
@@ -47,9 +48,9 @@ def generate_posetrack_dataset(
         first_video_num: int = 1,
         crowd_prob: float = 0.4,
         jpeg_quality: int = 90,
-        occluder_speed: Tuple[float, float] = (0.01, 0.03),
+        occluder_speed: Tuple[float, float] = OCCLUDER_SPEED,
         shake_blur_prob: float = 0.0,
-        shake_blur_strength: Tuple[float, float] = (0.05, 0.09)
+        shake_blur_strength: Tuple[float, float] = SHAKE_BLUR_STRENGTH
 ) -> Dict[str, object]:
     """Write a synthetic PoseTrack18-format video pose dataset.
 

@@ -12,6 +12,11 @@ from .skeleton import BodyShape
 
 # pelvis height above the ankles, as a fraction of the standing height
 PELVIS_HEIGHT = 0.48
+# default occluder speed range, frame widths per frame: about the figures'
+# own speed, so a pole covers a joint for several frames
+OCCLUDER_SPEED = (0.01, 0.03)
+# default length range of a camera-shake blur, in frame widths
+SHAKE_BLUR_STRENGTH = (0.05, 0.09)
 
 
 @dataclass
@@ -158,7 +163,7 @@ def sample_occluders(
         width: int,
         height: int,
         max_count: int = 2,
-        speed_range: Tuple[float, float] = (0.01, 0.03)) -> List[Occluder]:
+        speed_range: Tuple[float, float] = OCCLUDER_SPEED) -> List[Occluder]:
     """Sample poles and boards that slide across the frame.
 
     Each occluder is an axis-aligned or slanted quadrilateral moving at a

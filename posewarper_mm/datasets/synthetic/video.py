@@ -6,7 +6,8 @@ import cv2
 import numpy as np
 
 from . import annotations as anno
-from .motion import (sample_blur_frames, sample_crowd_region, sample_occluders,
+from .motion import (OCCLUDER_SPEED, SHAKE_BLUR_STRENGTH, sample_blur_frames,
+                     sample_crowd_region, sample_occluders,
                      sample_person_track, sample_shake_frames)
 from .renderer import (Appearance, draw_occluders, draw_person,
                        make_background, motion_blur)
@@ -41,9 +42,10 @@ def render_video(rng: np.random.Generator, split: str, video_num: int,
                  persons_range: Tuple[int, int],
                  save_frame: Callable[[int, np.ndarray], None],
                  crowd_prob: float = 0.4,
-                 occluder_speed: Tuple[float, float] = (0.01, 0.03),
+                 occluder_speed: Tuple[float, float] = OCCLUDER_SPEED,
                  shake_blur_prob: float = 0.0,
-                 shake_blur_strength: Tuple[float, float] = (0.05, 0.09)
+                 shake_blur_strength: Tuple[float,
+                                            float] = SHAKE_BLUR_STRENGTH
                  ) -> VideoAnnotations:
     """Render all frames of a video and return its annotations.
 
