@@ -20,11 +20,13 @@ model with ``device_ids=[LOCAL_RANK]``. Both fail without CUDA.
 """
 import datetime
 import os
+import time
 from typing import Optional
 
 import torch
 import torch.distributed as torch_dist
 from mmengine.config import Config, ConfigDict
+from mmengine.logging import print_log
 
 _REQUIRED_ENV = ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT')
 
@@ -124,6 +126,10 @@ def teardown_distributed(succeeded: bool) -> None:
     ranks may never reach a barrier, and the launcher ends them and reports
     the failed rank's error.
 
+    The two calls are timed and logged: on one H200 with NCCL the end of
+    a one-process training run took about 40 s that these calls may
+    account for.
+
     Args:
         succeeded (bool): Whether this rank finished its work.
     """
@@ -131,5 +137,12 @@ def teardown_distributed(succeeded: bool) -> None:
         return
     if not torch_dist.is_available() or not torch_dist.is_initialized():
         return
+    backend = torch_dist.get_backend()
+    start = time.perf_counter()
     torch_dist.barrier()
+    met = time.perf_counter()
     torch_dist.destroy_process_group()
+    print_log(
+        f'process group ({backend}) torn down: barrier '
+        f'{met - start:.1f} s, destroy {time.perf_counter() - met:.1f} s',
+        logger='current')

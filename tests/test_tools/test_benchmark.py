@@ -267,6 +267,42 @@ def test_rejects_bad_arguments():
     assert args.threads == 1
 
 
+def test_cases_option():
+    tool = _load_tool()
+    assert tool.parse_args([]).cases == [
+        'single', 'naive', 'batched', 'batched_short'
+    ]
+    # the table's order, whatever the order asked
+    assert tool.parse_args(['--cases', 'c, b']).cases == ['naive', 'batched']
+    for bad in ('b,d', ','):
+        with pytest.raises(SystemExit):
+            tool.parse_args(['--cases', bad])
+
+
+def test_selected_cases_only(tmp_path):
+    """``--cases b,c --no-check``: (b) and (c) timed in the same rounds,
+    nothing else timed, no outputs check, and the exit code ignores it."""
+    out = tmp_path / 'bench.json'
+    tool = _load_tool()
+    code = tool.main([
+        '--quick', '--device', 'cpu', '--batch', '1', '--sections',
+        'inference', '--cases', 'b,c', '--no-check', '--no-memory',
+        '--no-flops', '--repeats', '2', '--warmup', '0', '--out-md', '',
+        '--out-json',
+        str(out)
+    ])
+    assert code == 0
+    result = json.loads(out.read_text())
+    assert result['meta']['cases'] == ['naive', 'batched']
+    assert result['meta']['outputs_check'] is False
+    (mode, ) = result['results']
+    keys = [c['key'] for c in mode['cases']]
+    assert keys == ['naive', 'batched', *DERIVED_KEYS]
+    assert 'naive_vs_batched' not in mode['checks']
+    paired = mode['targets']['batched_vs_naive']['paired']
+    assert paired['repeats'] == 2 and _finite_positive(paired['median'])
+
+
 def _finite_positive(value) -> bool:
     return isinstance(value, (int, float)) and math.isfinite(value) \
         and value > 0

@@ -60,6 +60,9 @@ STAGE1_CONFIG = osp.join(REPO, 'configs',
                          'posewarper-stage1_hrnet-w48_posetrack18.py')
 DEFAULT_OUT_MD = osp.join('work_dirs', 'benchmark', 'benchmark_posewarper.md')
 EXIT_MISMATCH = 1
+# --cases names -> the keys of the inference rows
+INFERENCE_CASES = dict(a='single', b='naive', c='batched',
+                       short='batched_short')
 EXIT_CASE_FAILED = 3
 
 
@@ -118,6 +121,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--sections', default='inference,deform,train',
                         help='comma list of the tables to run: inference '
                         '(always), deform, train')
+    parser.add_argument('--cases', default=','.join(INFERENCE_CASES),
+                        help='comma list of the inference cases to time: '
+                        'a (single-frame), b (naive), c (batched), short '
+                        '(batched, shorter window); default: all')
+    parser.add_argument('--no-check', dest='check', action='store_false',
+                        help="skip the (b) vs (c) outputs check (one more "
+                        'call of each)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--cudnn-benchmark', action='store_true',
                         help='let cuDNN pick algorithms per shape')
@@ -143,6 +153,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     if unknown:
         parser.error(f'--sections: unknown {sorted(unknown)}')
     args.sections.add('inference')
+    names = [c.strip() for c in args.cases.split(',') if c.strip()]
+    unknown = set(names) - set(INFERENCE_CASES)
+    if unknown or not names:
+        parser.error(f'--cases: unknown or none {sorted(unknown)}; choose '
+                     f'from {list(INFERENCE_CASES)}')
+    args.cases = [INFERENCE_CASES[c] for c in INFERENCE_CASES if c in names]
     if any(s < 32 or s % 32 for s in args.input_size):
         parser.error('--input-size values must be multiples of 32 (the '
                      'HRNet branches downsample by 32), got '
@@ -205,6 +221,8 @@ def _meta(args, device: torch.device, bench_cfg) -> dict:
         short_offsets=sorted(args.short_offsets),
         flops=args.flops,
         sections=sorted(args.sections),
+        cases=list(args.cases),
+        outputs_check=args.check,
         load_average_start=_load())
     if device.type == 'cuda':
         meta['cudnn_benchmark'] = args.cudnn_benchmark
@@ -218,8 +236,8 @@ def _exit_code(results: List[dict], tolerance: float) -> int:
         if any('error' in r for r in result['cases']):
             code = EXIT_CASE_FAILED
     for result in results:
-        check = result['checks']['naive_vs_batched']
-        if result['checks']['tolerance'] is None:
+        check = result['checks'].get('naive_vs_batched')
+        if check is None or result['checks']['tolerance'] is None:
             continue
         if 'error' in check or check['max_abs_diff'] > tolerance:
             code = EXIT_MISMATCH

@@ -168,7 +168,7 @@ def report_markdown(meta: dict, results: List[dict]) -> str:
                 'test_frame_offsets', 'test_frame_weights',
                 'train_frame_weights', 'short_offsets', 'deform_backend',
                 'max_crops_per_pass',
-                'memory', 'flops', 'sections',
+                'memory', 'flops', 'sections', 'cases', 'outputs_check',
                 'load_average_start', 'load_average_end',
                 'process_max_rss_mib'):
         if key in meta:

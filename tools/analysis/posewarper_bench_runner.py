@@ -332,7 +332,8 @@ def run_mode(mode: Mode, stage1: nn.Module, stage2: nn.Module,
         bench_cfg (BenchConfig): Frame weights of test and training.
         args (Namespace): ``repeats``, ``warmup``, ``memory``, ``clock``,
             ``tolerance``, ``seed``, ``short_offsets``, ``flops``,
-            ``sections``.
+            ``sections``, ``cases`` (keys of the inference rows to time)
+            and ``check`` (compare (b)'s and (c)'s outputs).
 
     Returns:
         dict: ``cases`` (list of records), ``checks`` and ``targets``.
@@ -366,7 +367,7 @@ def run_mode(mode: Mode, stage1: nn.Module, stage2: nn.Module,
         torch.tensor([short_weights] * batch, device=device), mode)
     offsets = sorted(bench_cfg.test_offsets[s] for s in slots)
     # timed round by round, so the ratios share the machine's drift
-    inference = measure_cases([
+    cases = [
         Case('single', 'inference', '(a) single-frame HRNet', work.single,
              batch),
         Case('naive', 'inference', '(b) PoseWarper 5 frames, naive',
@@ -377,12 +378,16 @@ def run_mode(mode: Mode, stage1: nn.Module, stage2: nn.Module,
              f'(c{len(slots)}) PoseWarper {len(slots)} frames '
              f'(offsets {offsets}), batched', short.batched, batch,
              'batched')
-    ], timers={'batched': timer}, **run)
-    batched = inference[2]
-    records = [*inference, *stage_records(batched, ('backbone', 'neck'))]
-    checks = dict(
-        tolerance=args.tolerance if mode.is_fp32 else None,
-        naive_vs_batched=_compare(work.naive, work.batched))
+    ]
+    inference = measure_cases([c for c in cases if c.key in args.cases],
+                              timers={'batched': timer}, **run)
+    records = list(inference)
+    for record in inference:
+        if record['key'] == 'batched':
+            records += stage_records(record, ('backbone', 'neck'))
+    checks = dict(tolerance=args.tolerance if mode.is_fp32 else None)
+    if args.check:
+        checks['naive_vs_batched'] = _compare(work.naive, work.batched)
 
     if 'deform' in args.sections:
         with torch.no_grad():
