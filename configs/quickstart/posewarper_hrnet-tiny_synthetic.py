@@ -5,9 +5,13 @@
 # settings commented here differ.
 _base_ = ['./_base_/quickstart_schedule.py']
 
-# runtime: 200 iterations (the recipe: 20 epochs); only the warping neck
-# trains (the backbone is frozen, as in the recipe)
-train_cfg = dict(max_iters=200, val_interval=200)
+# runtime: 600 iterations (the recipe: 20 epochs); only the warping neck
+# trains (the backbone is frozen, as in the recipe). On the three stage-1
+# seeds, 600 iterations instead of 200 gave PoseWarper +1.6 Mean AP over
+# single-frame on all held-out frames instead of +0.7 (blurred +4.5
+# instead of +4.0, occluded +2.3 instead of +2.6; the training loss fell
+# from 0.0060 to 0.0056), for about 4.5 more minutes on 2 cores
+train_cfg = dict(max_iters=600, val_interval=600)
 
 # optimizer: a larger learning rate for the short run (the recipe: 1e-4)
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-3))
@@ -19,8 +23,8 @@ param_scheduler = [
     dict(
         type='MultiStepLR',
         begin=0,
-        end=200,
-        milestones=[133, 174],
+        end=600,
+        milestones=[400, 522],
         gamma=0.1,
         by_epoch=False)
 ]
@@ -30,7 +34,7 @@ param_scheduler = [
 auto_scale_lr = dict(base_batch_size=16)
 
 # hooks: the checkpoint at the end of the run
-default_hooks = dict(checkpoint=dict(interval=200))
+default_hooks = dict(checkpoint=dict(interval=600))
 # warns at the start of training if load_from is unset (the backbone is
 # frozen, so random weights there would never improve)
 custom_hooks = [
