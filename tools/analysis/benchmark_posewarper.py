@@ -60,10 +60,10 @@ STAGE1_CONFIG = osp.join(REPO, 'configs',
                          'posewarper-stage1_hrnet-w48_posetrack18.py')
 DEFAULT_OUT_MD = osp.join('work_dirs', 'benchmark', 'benchmark_posewarper.md')
 EXIT_MISMATCH = 1
+EXIT_CASE_FAILED = 3
 # --cases names -> the keys of the inference rows
 INFERENCE_CASES = dict(a='single', b='naive', c='batched',
                        short='batched_short')
-EXIT_CASE_FAILED = 3
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
