@@ -126,9 +126,9 @@ def teardown_distributed(succeeded: bool) -> None:
     ranks may never reach a barrier, and the launcher ends them and reports
     the failed rank's error.
 
-    The two calls are timed and logged: on one H200 with NCCL the end of
-    a one-process training run took about 40 s that these calls may
-    account for.
+    The two calls are timed and logged: on one H200 with NCCL, a
+    one-process training run ended about 50 s after its last checkpoint,
+    and these calls may account for that.
 
     Args:
         succeeded (bool): Whether this rank finished its work.
