@@ -11,18 +11,12 @@ import os.path as osp
 import sys
 import time
 
-try:
-    from posewarper_mm.datasets.synthetic import (OCCLUDER_SPEED,
-                                                  SHAKE_BLUR_STRENGTH,
-                                                  generate_posetrack_dataset)
-except ImportError as err:
-    if 'posewarper_mm' not in str(err):
-        raise
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+if REPO_ROOT not in sys.path:
     # running from a source checkout without installing the package
-    sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-    from posewarper_mm.datasets.synthetic import (OCCLUDER_SPEED,
-                                                  SHAKE_BLUR_STRENGTH,
-                                                  generate_posetrack_dataset)
+    sys.path.insert(0, REPO_ROOT)
+
+from posewarper_mm.datasets import synthetic  # noqa: E402
 
 
 def _add_range(parser: argparse.ArgumentParser, flag: str, kind: type,
@@ -68,7 +62,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='splits that get a sparse-label json')
     parser.add_argument('--seed', type=int, default=0)
     _add_range(
-        parser, '--occluder-speed', float, OCCLUDER_SPEED,
+        parser, '--occluder-speed', float, synthetic.OCCLUDER_SPEED,
         'occluder speed range in frame widths per frame (the quickstart: '
         '0.04 0.08, so a joint is covered for 1-3 frames)')
     parser.add_argument(
@@ -77,7 +71,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         default=0.0,
         help='chance that a frame is blurred on its own by a camera shake '
         '(the quickstart: 0.15)')
-    _add_range(parser, '--shake-blur-strength', float, SHAKE_BLUR_STRENGTH,
+    _add_range(parser, '--shake-blur-strength', float,
+               synthetic.SHAKE_BLUR_STRENGTH,
                'shake blur length range in frame widths')
     args = parser.parse_args(argv)
     if not 0.0 <= args.shake_blur_prob <= 1.0:
@@ -94,7 +89,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> dict:
     args = parse_args(argv)
     start = time.perf_counter()
-    out = generate_posetrack_dataset(
+    out = synthetic.generate_posetrack_dataset(
         args.out_dir,
         num_videos=args.num_videos,
         num_frames=args.num_frames,
