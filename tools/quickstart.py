@@ -348,6 +348,16 @@ SHORT_ROW = 'PoseWarper, 3 frames (offsets -1..1)'
 PROPAGATION_TABLE = 'sparse-labeled training videos (unlabeled frames)'
 
 
+def seed_differences(per_seed: Sequence[Tables],
+                     title: str,
+                     baseline: str = SINGLE_ROW) -> List[float]:
+    """PoseWarper minus ``baseline`` Mean AP on one table, seed by seed."""
+    return [
+        seed[title][WARP_ROW]['Total'] - seed[title][baseline]['Total']
+        for seed in per_seed
+    ]
+
+
 def temporal_gain(
         per_seed: Sequence[Tables],
         title: str,
@@ -369,10 +379,7 @@ def temporal_gain(
         tuple: The mean difference, the spread (0 for one seed) and the
         verdict (``None`` for one seed).
     """
-    diffs, ranges = [], []
-    for seed in per_seed:
-        rows = seed[title]
-        diffs.append(rows[WARP_ROW]['Total'] - rows[baseline]['Total'])
+    diffs, ranges = seed_differences(per_seed, title, baseline), []
     for row in (baseline, WARP_ROW):
         values = [seed[title][row]['Total'] for seed in per_seed]
         ranges.append(max(values) - min(values))
@@ -397,6 +404,11 @@ def _gain_clauses(per_seed: Sequence[Tables], baseline: str) -> List[str]:
         else:
             verdict = (f'not a gain: within the spread over the '
                        f'{len(per_seed)} seeds ({spread:.1f})')
+        if len(per_seed) > 1:
+            each = ', '.join(
+                f'{d:+.1f}'
+                for d in seed_differences(per_seed, title, baseline))
+            verdict = f'{verdict}; per seed {each}'
         parts.append(f'{diff:+.1f} on {title}, {verdict}')
     return parts
 

@@ -212,6 +212,8 @@ def test_reading_states_the_verdicts_and_propagation():
     assert '+4.5 on all frames, a gain: larger than the spread over the ' \
         '2 seeds (2.0)' in text
     assert '+6.0 on occluded frames, a gain' in text
+    # the paired differences, seed by seed
+    assert '(2.0); per seed +5.0, +4.0;' in text
     assert 'gives 99.0' in text
     assert '87.0 Mean AP against 80.0' in text and '82.0 for moving' in text
     one = quickstart.reading(seeds[:1], seeds[0])
