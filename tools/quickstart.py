@@ -379,7 +379,8 @@ def temporal_gain(
         tuple: The mean difference, the spread (0 for one seed) and the
         verdict (``None`` for one seed).
     """
-    diffs, ranges = seed_differences(per_seed, title, baseline), []
+    diffs = seed_differences(per_seed, title, baseline)
+    ranges = []
     for row in (baseline, WARP_ROW):
         values = [seed[title][row]['Total'] for seed in per_seed]
         ranges.append(max(values) - min(values))
