@@ -127,6 +127,8 @@ QUICKSTART_STAGE_CHANGES = {
         'model.neck.dilations',
         'model.neck.res_blocks_cfg.num_blocks',
         'model.neck.deform_backend',
+        # flip test as in stage 1: the two stages are compared alike
+        'model.test_cfg.flip_test',
         'load_from',
         *_both('batch_size', loaders=('val', 'test')),
     ],

@@ -15,6 +15,7 @@ HELD_OUT_ROWS = ('Codec ceiling (GT through the codec, no network)',
                  'Single-frame HRNet (stage 1)',
                  'Single-frame HRNet (stage 1), no flip test',
                  'PoseWarper, 5 frames',
+                 'PoseWarper, 5 frames, no flip test',
                  'PoseWarper, 3 frames (offsets -1..1)')
 PROPAGATION_ROWS = ('copy nearest labeled pose',
                     'optical flow (DIS) propagation', 'PoseWarper propagation')
@@ -159,9 +160,13 @@ def test_seed_table_cells_read_mean_and_range():
     assert lines[2] == '| m |' + ' 12.3 (10.0-14.1) |' * len(columns)
 
 
-def _seed_tables(single, warp, occluded=(10.0, 10.0), no_flip=-1.0):
-    """Tables of one seed; the no-flip-test single-frame row is the
-    single-frame row plus ``no_flip``."""
+def _seed_tables(single,
+                 warp,
+                 occluded=(10.0, 10.0),
+                 no_flip=-1.0,
+                 warp_no_flip=-0.5):
+    """Tables of one seed; the no-flip-test rows are the flip-tested rows
+    plus ``no_flip`` (single-frame) and ``warp_no_flip`` (PoseWarper)."""
     quickstart = load_tool('tools/quickstart.py')
     tables = {
         title: {
@@ -169,6 +174,7 @@ def _seed_tables(single, warp, occluded=(10.0, 10.0), no_flip=-1.0):
             quickstart.SINGLE_ROW: {'Total': s},
             quickstart.SINGLE_NO_FLIP_ROW: {'Total': s + no_flip},
             quickstart.WARP_ROW: {'Total': w},
+            quickstart.WARP_NO_FLIP_ROW: {'Total': w + warp_no_flip},
         }
         for title, (s, w) in (('all frames', (single, warp)),
                               ('occluded frames', occluded))
@@ -220,26 +226,39 @@ def test_reading_states_the_verdicts_and_propagation():
     assert 'no gain is claimed' in one
 
 
-def test_same_protocol_compares_with_stage_1_without_flip_test():
-    """The like-for-like sentence uses the no-flip-test row: here it is 3
-    below the flip-test row in one seed and 0.5 below in the other, so
-    the differences grow by those amounts and the spread changes."""
+def test_same_protocol_compares_both_stages_without_flip_test():
+    """The recipe's-test sentence uses the two no-flip-test rows, not the
+    flip-tested ones: here single-frame loses 3 and 0.5 without flip test
+    and PoseWarper 1 and 0.2, so the differences and spreads change."""
     quickstart = load_tool('tools/quickstart.py')
     seeds = [
-        _seed_tables(60.0, 61.0, occluded=(40.0, 44.0), no_flip=-3.0),
-        _seed_tables(61.0, 61.5, occluded=(41.0, 45.0), no_flip=-0.5)
+        _seed_tables(
+            60.0,
+            61.0,
+            occluded=(40.0, 44.0),
+            no_flip=-3.0,
+            warp_no_flip=-1.0),
+        _seed_tables(
+            61.0,
+            61.5,
+            occluded=(41.0, 45.3),
+            no_flip=-0.5,
+            warp_no_flip=-0.2)
     ]
+    # flip-tested: +1.0 and +0.5
     assert quickstart.temporal_gain(seeds, 'all frames')[2] is False
     diff, spread, gain = quickstart.temporal_gain(
-        seeds, 'all frames', quickstart.SINGLE_NO_FLIP_ROW)
-    # +4.0 and +1.0; no-flip range 57.0-60.5
-    assert (diff, spread, gain) == (2.5, 3.5, False)
+        seeds, 'all frames', quickstart.SINGLE_NO_FLIP_ROW,
+        quickstart.WARP_NO_FLIP_ROW)
+    # +3.0 and +0.8; single-frame no-flip range 57.0-60.5
+    assert (round(diff, 6), spread, gain) == (1.9, 3.5, False)
     mean, _, _ = quickstart.aggregate_seeds(seeds)
     text = quickstart.same_protocol(seeds, mean)
-    assert 'single-frame model reaches 58.8' in text
-    assert '+2.5 on all frames, not a gain' in text
-    assert '+5.8 on occluded frames, a gain: larger than the spread ' \
-        'over the 2 seeds (3.5)' in text
+    assert 'single-frame model reaches 58.8 and PoseWarper 60.6' in text
+    assert '+1.9 on all frames, not a gain' in text
+    # +6.0 and +4.6
+    assert '+5.3 on occluded frames, a gain: larger than the spread ' \
+        'over the 2 seeds (3.5); per seed +6.0, +4.6' in text
 
 
 def test_data_from_other_settings_is_refused(tmp_path):
