@@ -566,8 +566,8 @@ def write_report(out_file: str,
             shown first.
         device (str, optional): Where the job computed
             (:func:`device_description`).
-        protocol_note (str, optional): The like-for-like comparison
-            (:func:`same_protocol`), shown before the tables.
+        protocol_note (str, optional): The comparison under the stage-2
+            recipe's test (:func:`same_protocol`), shown before the tables.
 
     Returns:
         str: ``out_file``.
