@@ -269,22 +269,36 @@ def data_options(data_root: str) -> List[str]:
     ]
 
 
-def schedule_options(iters: int) -> List[str]:
-    """Shorten or lengthen an iteration-based quickstart schedule."""
-    first, second = int(iters * 2 / 3), int(iters * 0.87)
+def schedule_options(config: str, iters: int) -> List[str]:
+    """Run a quickstart config's schedule for ``iters`` iterations.
+
+    The config's learning-rate steps keep their place in the run: each
+    milestone is scaled by ``iters / max_iters`` (unchanged at the
+    configured length).
+    """
+    cfg = _load_config(config)
+    length = int(cfg.train_cfg.max_iters)
+    milestones = [
+        int(round(m * iters / length))
+        for m in cfg.param_scheduler[0].milestones
+    ]
     return [
         f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}',
         f'param_scheduler.0.end={iters}',
-        f'param_scheduler.0.milestones=[{first},{second}]',
+        'param_scheduler.0.milestones=[{}]'.format(','.join(
+            str(m) for m in milestones)),
         f'default_hooks.checkpoint.interval={iters}'
     ]
 
 
+def _load_config(config: str):
+    from mmengine.config import Config
+    return Config.fromfile(osp.join(REPO_ROOT, config))
+
+
 def configured_iters(config: str) -> int:
     """``train_cfg.max_iters`` of a quickstart config."""
-    from mmengine.config import Config
-    return int(
-        Config.fromfile(osp.join(REPO_ROOT, config)).train_cfg.max_iters)
+    return int(_load_config(config).train_cfg.max_iters)
 
 
 SUMMARY_COLUMNS = ('Head', 'Shoulder', 'Elbow', 'Wrist', 'Hip', 'Knee',
@@ -712,7 +726,8 @@ def run_seed(job: Job, seed: int, base_seed: int, run_dir: str, data_root: str,
         job.run('train stage 1' + suffix, [
             py, 'tools/train.py', STAGE1_CFG, '--work-dir', stage1_dir,
             '--no-validate', '--cfg-options', *common,
-            *schedule_options(iters[0]), *logger_options(iters[0]), *seed_opts
+            *schedule_options(STAGE1_CFG, iters[0]),
+            *logger_options(iters[0]), *seed_opts
         ], TRAIN_ENV)
     if osp.isfile(stage2_ckpt):
         print(f'stage 2: using {stage2_ckpt} (--fresh retrains)')
@@ -720,7 +735,8 @@ def run_seed(job: Job, seed: int, base_seed: int, run_dir: str, data_root: str,
         job.run('train stage 2' + suffix, [
             py, 'tools/train.py', STAGE2_CFG, '--work-dir', stage2_dir,
             '--no-validate', '--cfg-options', *common,
-            *schedule_options(iters[1]), *logger_options(iters[1]), *seed_opts,
+            *schedule_options(STAGE2_CFG, iters[1]),
+            *logger_options(iters[1]), *seed_opts,
             f'load_from={stage1_ckpt}'
         ], TRAIN_ENV)
 

@@ -49,7 +49,7 @@ custom_hooks = [
         'load_from=PATH.')
 ]
 # the quickstart's stage-1 checkpoint; its head conv moves into the neck
-load_from = 'work_dirs/quickstart/stage1/iter_1200.pth'
+load_from = 'work_dirs/quickstart/stage1/iter_1900.pth'
 
 # codec settings: 96x64 inputs, 24x16 heatmaps (the recipe: 384x288, 96x72)
 # with mmpose's UDP encoding and decoding (the recipe: plain MSRA). One

@@ -312,8 +312,8 @@ for stage in (1, 2):
     iters = int(os.environ[f'ITERS{stage}'])
     with open(os.path.join(os.environ['WORK'], f'options_stage{stage}.txt'),
               'w') as f:
-        f.write('\n'.join(common + backend[stage] +
-                          schedule_options(iters)) + '\n')
+        f.write('\n'.join(common + backend[stage] + schedule_options(
+            os.environ[f'STAGE{stage}_CFG'], iters)) + '\n')
 with open(os.environ['STEP_NOTE'], 'w') as f:
     f.write(f"{kw['num_videos']} videos x {kw['num_frames']} frames")
 EOF
