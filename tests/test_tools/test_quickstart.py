@@ -1,6 +1,7 @@
 """The main job (``tools/quickstart.py``) end to end in its short mode."""
 import json
 import math
+import os.path as osp
 import re
 import subprocess
 import sys
@@ -147,6 +148,25 @@ def test_aggregate_seeds_mean_and_range():
         quickstart.aggregate_seeds([per_seed[0], {'t': {'a': {}}}])
     with pytest.raises(ValueError):
         quickstart.aggregate_seeds([])
+
+
+def test_schedule_options_scale_each_configs_own_lr_steps():
+    quickstart = load_tool('tools/quickstart.py')
+    from mmengine.config import Config
+    for config in (quickstart.STAGE1_CFG, quickstart.STAGE2_CFG):
+        cfg = Config.fromfile(osp.join(quickstart.REPO_ROOT, config))
+        length = cfg.train_cfg.max_iters
+        steps = list(cfg.param_scheduler[0].milestones)
+        # the configured length runs the config's steps unchanged
+        opts = quickstart.schedule_options(config, length)
+        assert f'param_scheduler.0.milestones=[{steps[0]},{steps[1]}]' in opts
+        assert f'train_cfg.max_iters={length}' in opts
+        # half the length: each step at the same fraction of the run
+        half = quickstart.schedule_options(config, length // 2)
+        scaled = [round(m * (length // 2) / length) for m in steps]
+        assert (f'param_scheduler.0.milestones=[{scaled[0]},{scaled[1]}]'
+                in half)
+        assert f'default_hooks.checkpoint.interval={length // 2}' in half
 
 
 def test_seed_table_cells_read_mean_and_range():
