@@ -6,18 +6,19 @@
 _base_ = ['./_base_/quickstart_schedule.py']
 
 # runtime: 600 iterations (the recipe: 20 epochs); only the warping neck
-# trains (the backbone is frozen, as in the recipe). On the three stage-1
-# seeds, 600 iterations instead of 200 gave PoseWarper +1.6 Mean AP over
-# single-frame on all held-out frames instead of +0.7 (blurred +4.5
-# instead of +4.0, occluded +2.3 instead of +2.6; the training loss fell
-# from 0.0060 to 0.0056; then at lr 1e-3 and without flip test), for
-# about 4.5 more minutes on 2 cores
+# trains (the backbone is frozen, as in the recipe). On the three seeds of
+# the earlier 1200-iteration stage 1, 600 iterations instead of 200 gave
+# PoseWarper +1.6 Mean AP over single-frame on all held-out frames instead
+# of +0.7 (blurred +4.5 instead of +4.0, occluded +2.3 instead of +2.6;
+# the training loss fell from 0.0060 to 0.0056; then at lr 1e-3 and
+# without flip test), for about 4.5 more minutes on 2 cores
 train_cfg = dict(max_iters=600, val_interval=600)
 
 # optimizer: a larger learning rate for the short run (the recipe: 1e-4);
-# on the three stage-1 seeds, 2e-3 gave PoseWarper (flip-tested) +3.3 Mean
-# AP over single-frame on all held-out frames where 1e-3 gave +3.0
-# (occluded +2.9 and +2.5), each seed's difference as large or larger
+# on the three seeds of the 1200-iteration stage 1, 2e-3 gave PoseWarper
+# (flip-tested) +3.3 Mean AP over single-frame on all held-out frames where
+# 1e-3 gave +3.0 (occluded +2.9 and +2.5), each seed's difference as large
+# or larger
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=2e-3))
 
 # learning policy: steps at about 2/3 and 7/8 of the run (the recipe: 1/2
