@@ -278,20 +278,19 @@ def schedule_options(config: str, iters: int) -> List[str]:
     """
     cfg = _load_config(config)
     length = int(cfg.train_cfg.max_iters)
-    milestones = [
-        int(round(m * iters / length))
-        for m in cfg.param_scheduler[0].milestones
-    ]
+    steps = ','.join(
+        str(round(m * iters / length))
+        for m in cfg.param_scheduler[0].milestones)
     return [
         f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}',
         f'param_scheduler.0.end={iters}',
-        'param_scheduler.0.milestones=[{}]'.format(','.join(
-            str(m) for m in milestones)),
+        f'param_scheduler.0.milestones=[{steps}]',
         f'default_hooks.checkpoint.interval={iters}'
     ]
 
 
 def _load_config(config: str):
+    """A quickstart config (path relative to the repository root)."""
     from mmengine.config import Config
     return Config.fromfile(osp.join(REPO_ROOT, config))
 
@@ -662,11 +661,8 @@ def short_window_options(config: str) -> List[str]:
     renormalised (:meth:`TemporalWindow.subset`): the same model, fewer
     supporting frames.
     """
-    from mmengine.config import Config
-
     from posewarper_mm.datasets.temporal_window import TemporalWindow
-    dataset = Config.fromfile(osp.join(REPO_ROOT,
-                                       config)).test_dataloader.dataset
+    dataset = _load_config(config).test_dataloader.dataset
     window = TemporalWindow(dataset.frame_offsets,
                             dataset.frame_weights).subset(SHORT_OFFSETS)
     offsets = ','.join(str(o) for o in window.offsets)
@@ -679,9 +675,7 @@ def short_window_options(config: str) -> List[str]:
 
 def configured_seed(config: str) -> int:
     """``randomness.seed`` of a quickstart config (0 if unset)."""
-    from mmengine.config import Config
-    cfg = Config.fromfile(osp.join(REPO_ROOT, config))
-    seed = cfg.get('randomness', {}).get('seed')
+    seed = _load_config(config).get('randomness', {}).get('seed')
     return 0 if seed is None else int(seed)
 
 
