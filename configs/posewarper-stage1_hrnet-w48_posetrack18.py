@@ -137,6 +137,10 @@ train_dataloader = dict(
     num_workers=4,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
+    # the batch's crops leave the loader process stacked into one tensor
+    # (mmengine's default_collate; the data samples stay a list): one
+    # shared-memory handle per batch instead of one per crop
+    collate_fn=dict(type='default_collate'),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,

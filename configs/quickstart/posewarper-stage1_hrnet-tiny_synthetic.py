@@ -154,6 +154,9 @@ train_dataloader = dict(
     persistent_workers=True,
     # iteration-based: the data never runs out
     sampler=dict(type='InfiniteSampler', shuffle=True),
+    # the recipe's: the crops travel stacked (one shared-memory handle per
+    # batch; 0.32 -> 0.30 s per stage-1 step on 2 cores)
+    collate_fn=dict(type='default_collate'),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,

@@ -1,6 +1,7 @@
 """MultiFramePoseDataPreprocessor: per-frame colour and normalisation."""
 import pytest
 import torch
+from mmengine.dataset import default_collate, pseudo_collate
 from mmpose.structures import PoseDataSample
 
 from posewarper_mm.testing.models import MEAN, STD, build
@@ -112,3 +113,32 @@ def test_single_frame_output_for_single_frame_models():
     with pytest.raises(ValueError, match='T=2 frames'):
         _preprocessor(single_frame_output=True)(
             _batch([_frames(2), _frames(2)]))
+
+
+def test_padded_batch_normalises_each_sample_as_alone():
+    samples = [_frames(2, height=6, width=4), _frames(2, height=5, width=3)]
+    padded = _preprocessor(pad_size_divisor=4)(_batch(samples))['inputs']
+    for b, sample in enumerate(samples):
+        alone = _preprocessor()(_batch([sample]))['inputs'][0]
+        height, width = sample.shape[-2:]
+        assert torch.equal(padded[b, :, :, :height, :width], alone)
+
+
+def test_loader_batches_collated_either_way_give_the_same_inputs():
+    items = [
+        dict(inputs=_frames(3, seed=seed), data_samples=PoseDataSample())
+        for seed in (5, 6)
+    ]
+    stacked = default_collate(items)
+    assert isinstance(stacked['inputs'], torch.Tensor)
+    listed = pseudo_collate(items)
+    assert torch.equal(_preprocessor()(stacked)['inputs'],
+                       _preprocessor()(listed)['inputs'])
+
+
+def test_cpu_model_passes_the_data_samples_through():
+    batch = _batch([_frames(1), _frames(1, seed=1)])
+    samples = list(batch['data_samples'])
+    out = _preprocessor()(batch)
+    assert all(a is b for a, b in zip(out['data_samples'], samples))
+    assert out['data_samples'][0].metainfo['batch_input_shape'] == (6, 4)
