@@ -34,6 +34,8 @@ read by ``tools/gpu/check_gpu.sh`` and the tests' quickstart helpers
 (``posewarper_mm.testing.tiny_quickstart``).
 """
 import argparse
+import contextlib
+import importlib.util
 import json
 import math
 import os
@@ -43,8 +45,10 @@ import shutil
 import subprocess
 import sys
 import time
+import traceback
 import warnings
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import (Callable, Dict, Iterator, List, Mapping, Optional,
+                    Sequence, TextIO, Tuple)
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 # the package, and tools/analysis for gt_subsets (shared with
@@ -55,6 +59,10 @@ warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 for _path in (REPO_ROOT, osp.join(REPO_ROOT, 'tools', 'analysis')):
     if _path not in sys.path:
         sys.path.insert(0, _path)
+# tools/ itself last, for the sibling modules of the tools run in this
+# process (tools/launch_utils.py); the standard library comes first
+if osp.join(REPO_ROOT, 'tools') not in sys.path:
+    sys.path.append(osp.join(REPO_ROOT, 'tools'))
 
 from eval_propagation import COPY_ROW, FLOW_ROW  # noqa: E402
 from eval_propagation import WARP_ROW as PROPAGATED_ROW  # noqa: E402
@@ -145,11 +153,46 @@ def _slug(name: str) -> str:
     return re.sub(r'[^a-z0-9]+', '_', name.lower()).strip('_')
 
 
+def _tool_main(script: str) -> Callable[[List[str]], None]:
+    """``main`` of a tool script, imported under a private module name
+    (``tools/test.py`` as ``test`` would shadow the standard library's
+    package)."""
+    path = osp.join(REPO_ROOT, script)
+    name = '_quickstart_tool_' + _slug(script)
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name].main
+
+
+@contextlib.contextmanager
+def _output_to(log: TextIO) -> Iterator[None]:
+    """Send this process's stdout and stderr (the file descriptors, so
+    also C code's and logging's output) to ``log`` for the block."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    try:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        yield
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in saved:
+            os.close(fd)
+
+
 class Job:
     """Runs the steps, keeps their commands, times and log files.
 
-    Each tool runs as a subprocess whose output goes to
-    ``<work_dir>/logs/<step>.log``; the console gets one line per step
+    Each tool runs as a subprocess (or, with :meth:`run_in_process`, in
+    this process) whose output goes to ``<work_dir>/logs/<step>.log``;
+    the console gets one line per step
     (a progress bar of the training iterations while a stage trains, when
     the console is a terminal).
     """
@@ -177,13 +220,8 @@ class Job:
         shown = ' '.join(cmd).replace(sys.executable, 'python')
         if env:
             shown = ' '.join(f'{k}={v}' for k, v in env.items()) + ' ' + shown
-        self.commands.append(shown)
-        log_file = self.logs[name] = self._log_file(name)
-        print(f'==> {name} ...', end='', flush=True)
-        start = time.time()
-        with open(log_file, 'w', encoding='utf-8') as log:
-            log.write(f'$ {shown}\n')
-            log.flush()
+        log_file, start = self._start(name, shown)
+        with open(log_file, 'a', encoding='utf-8') as log:
             proc = subprocess.Popen(
                 cmd,
                 cwd=REPO_ROOT,
@@ -194,14 +232,57 @@ class Job:
                 stdout=log,
                 stderr=subprocess.STDOUT)
             self._wait(proc, log_file, name)
+        self._finish(name, start, proc.returncode, shown)
+
+    def run_in_process(self, name: str, script: str, argv: List[str]) -> None:
+        """Like :meth:`run`, but call ``main(argv)`` of the tool ``script``
+        (e.g. ``'tools/test.py'``) in this process.
+
+        A subprocess spends about 7 s of a 2-core machine starting Python
+        and importing torch and mmpose; the test steps share this process's
+        imports instead. Everything the tool writes, also from C code, goes
+        to the step's log file.
+
+        Raises:
+            SystemExit: The tool failed (the log's tail is printed).
+        """
+        shown = ' '.join(['python', script, *argv])
+        log_file, start = self._start(name, shown)
+        main = _tool_main(script)
+        returncode = 0
+        with open(log_file, 'a', encoding='utf-8') as log, _output_to(log):
+            try:
+                main(argv)
+            except SystemExit as exc:  # argparse, or a one-line error
+                if exc.code not in (None, 0):
+                    print(exc.code, file=sys.stderr)
+                    returncode = exc.code if isinstance(exc.code, int) else 1
+            except Exception:  # noqa: B902, as a subprocess would end
+                traceback.print_exc()
+                returncode = 1
+        self._finish(name, start, returncode, shown)
+
+    def _start(self, name: str, shown: str) -> Tuple[str, float]:
+        """Record the command, open the log with it, print the step."""
+        self.commands.append(shown)
+        log_file = self.logs[name] = self._log_file(name)
+        with open(log_file, 'w', encoding='utf-8') as log:
+            log.write(f'$ {shown}\n')
+        print(f'==> {name} ...', end='', flush=True)
+        return log_file, time.time()
+
+    def _finish(self, name: str, start: float, returncode: int,
+                shown: str) -> None:
+        """Time the step; on failure print the log's tail and stop."""
         elapsed = time.time() - start
         self.times[name] = self.times.get(name, 0.0) + elapsed
-        if proc.returncode != 0:
+        log_file = self.logs[name]
+        if returncode != 0:
             with open(log_file, encoding='utf-8', errors='replace') as f:
                 tail = f.readlines()[-30:]
             print(' failed\n' + ''.join(tail), flush=True)
             raise SystemExit(f'quickstart: step "{name}" failed '
-                             f'(exit code {proc.returncode}): {shown}\n'
+                             f'(exit code {returncode}): {shown}\n'
                              f'full log: {log_file}')
         print(f' {_fmt_time(elapsed)}  (log: {log_file})', flush=True)
 
@@ -748,8 +829,9 @@ def run_seed(job: Job, seed: int, base_seed: int, run_dir: str, data_root: str,
     pred_dirs = {}
     for name, (folder, cfg, ckpt, extra) in tests.items():
         pred_dirs[name] = osp.join(run_dir, 'preds', folder)
-        job.run(f'test {name}{suffix}', [
-            py, 'tools/test.py', cfg, ckpt, '--work-dir',
+        # in this process: five tests would start five interpreters
+        job.run_in_process(f'test {name}{suffix}', 'tools/test.py', [
+            cfg, ckpt, '--work-dir',
             osp.join(run_dir, 'test'), '--pred-dir', pred_dirs[name],
             '--cfg-options', *common, *extra
         ])
@@ -767,13 +849,14 @@ def run_seed(job: Job, seed: int, base_seed: int, run_dir: str, data_root: str,
     tables: Tables = job.timed('PoseTrack AP' + suffix, score)
 
     prop_json = osp.join(run_dir, 'propagation.json')
-    job.run('propagation' + suffix, [
-        py, 'tools/analysis/eval_propagation.py', STAGE2_CFG, stage2_ckpt,
-        '--data-root', data_root, '--work-dir',
-        osp.join(run_dir, 'propagation'), '--out-json', prop_json,
-        '--max-videos',
-        str(PROPAGATION_VIDEOS)
-    ])
+    job.run_in_process('propagation' + suffix,
+                       'tools/analysis/eval_propagation.py', [
+                           STAGE2_CFG, stage2_ckpt, '--data-root', data_root,
+                           '--work-dir',
+                           osp.join(run_dir, 'propagation'), '--out-json',
+                           prop_json, '--max-videos',
+                           str(PROPAGATION_VIDEOS)
+                       ])
     with open(prop_json, encoding='utf-8') as f:
         tables[PROPAGATION_TABLE] = json.load(f)
     return tables, {'stage 1': stage1_dir, 'stage 2': stage2_dir}
@@ -855,9 +938,9 @@ def main(argv: Optional[List[str]] = None) -> None:
         job.timed('generate data', generate_data, data_root, data_kw)
 
     ceiling_dir = osp.join(work_dir, 'preds', 'codec_ceiling')
-    job.run('codec ceiling', [
-        sys.executable, 'tools/analysis/codec_ceiling.py', STAGE2_CFG,
-        '--pred-dir', ceiling_dir, '--cfg-options', *data_options(data_root)
+    job.run_in_process('codec ceiling', 'tools/analysis/codec_ceiling.py', [
+        STAGE2_CFG, '--pred-dir', ceiling_dir, '--cfg-options',
+        *data_options(data_root)
     ])
     gt_dir = osp.join(data_root, 'annotations', 'val')
     subsets = {

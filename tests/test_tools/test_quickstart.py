@@ -77,6 +77,7 @@ def test_quickstart_quick_mode(repo_root, tmp_path):
     assert 'Config:' not in proc.stdout
     assert len(proc.stdout.splitlines()) < 60, proc.stdout
     for step in ('train_stage_1', 'train_stage_2', 'codec_ceiling',
+                 'test_single_frame_hrnet_stage_1', 'test_posewarper_5_frames',
                  'propagation'):
         log = work_dir / 'logs' / f'{step}.log'
         assert f'(log: {log})' in proc.stdout
@@ -299,3 +300,66 @@ def test_data_from_other_settings_is_refused(tmp_path):
         quickstart.existing_data(str(root), kw)
     (root / quickstart.DATA_MANIFEST).write_text(json.dumps(kw))
     assert quickstart.existing_data(str(root), kw)
+
+
+TOOL = """
+import os
+import sys
+
+
+def main(argv):
+    print('python output', argv)
+    os.write(1, b'C-level output\\n')
+    print('warning text', file=sys.stderr)
+    if argv == ['exit']:
+        raise SystemExit('tool.py: error: bad input file x.json')
+    if argv == ['crash']:
+        raise KeyError('deep')
+"""
+# the job in a process of its own: the console is then the process's real
+# stdout and stderr, not pytest's capture objects
+JOB = """
+import sys
+from posewarper_mm.testing import load_tool
+job = load_tool('tools/quickstart.py').Job(sys.argv[1])
+for argv in (['a', 'b'], ['exit'], ['crash']):
+    try:
+        job.run_in_process('fake test ' + argv[0], sys.argv[2], argv)
+    except SystemExit as exc:
+        print('STOPPED:', exc)
+print('COMMANDS:', job.commands)
+print('TIMED:', sorted(job.times))
+"""
+
+
+def test_run_in_process_sends_a_tools_output_to_its_log(repo_root, tmp_path):
+    """Python's, C code's and stderr output of the tool go to the step's
+    log; the console gets the step line, and on failure the log's tail."""
+    tool = tmp_path / 'tool.py'
+    tool.write_text(TOOL)
+    work = tmp_path / 'work'
+    proc = subprocess.run(
+        [sys.executable, '-c', JOB, str(work), str(tool)],
+        cwd=repo_root, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout
+    logs = {argv: (work / 'logs' / f'fake_test_{argv}.log').read_text()
+            for argv in ('a', 'exit', 'crash')}
+    # success: one console line, everything else in the log
+    first = out.split('==> ')[1]
+    assert first.startswith('fake test a ... ') and '(log: ' in first
+    assert 'output' not in first and 'warning' not in proc.stderr
+    assert logs['a'].startswith(f'$ python {tool} a b\n')
+    for line in ("python output ['a', 'b']", 'C-level output',
+                 'warning text'):
+        assert line in logs['a']
+    # failures stop the job with the log's tail on the console
+    for argv, message in (('exit', 'bad input file x.json'),
+                          ('crash', "KeyError: 'deep'")):
+        assert message in logs[argv]
+        assert f'STOPPED: quickstart: step "fake test {argv}" failed' in out
+        assert message in out
+    assert f"COMMANDS: ['python {tool} a b', 'python {tool} exit', " \
+        f"'python {tool} crash']" in out
+    assert "TIMED: ['fake test a', 'fake test crash', 'fake test exit']" \
+        in out
