@@ -192,9 +192,8 @@ class Job:
 
     Each tool runs as a subprocess (or, with :meth:`run_in_process`, in
     this process) whose output goes to ``<work_dir>/logs/<step>.log``;
-    the console gets one line per step
-    (a progress bar of the training iterations while a stage trains, when
-    the console is a terminal).
+    the console gets one line per step (a progress bar of the training
+    iterations while a stage trains, when the console is a terminal).
     """
 
     def __init__(self, work_dir: str) -> None:
@@ -257,7 +256,7 @@ class Job:
                 if exc.code not in (None, 0):
                     print(exc.code, file=sys.stderr)
                     returncode = exc.code if isinstance(exc.code, int) else 1
-            except Exception:  # noqa: B902, as a subprocess would end
+            except Exception:  # the step fails, as a subprocess would
                 traceback.print_exc()
                 returncode = 1
         self._finish(name, start, returncode, shown)
