@@ -35,7 +35,6 @@ read by ``tools/gpu/check_gpu.sh`` and the tests' quickstart helpers
 """
 import argparse
 import contextlib
-import importlib.util
 import json
 import math
 import os
@@ -47,8 +46,8 @@ import sys
 import time
 import traceback
 import warnings
-from typing import (Callable, Dict, Iterator, List, Mapping, Optional,
-                    Sequence, TextIO, Tuple)
+from typing import (Dict, Iterator, List, Mapping, Optional, Sequence, TextIO,
+                    Tuple)
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 # the package, and tools/analysis for gt_subsets (shared with
@@ -72,6 +71,7 @@ from training_curves import (find_scalars, has_validation,  # noqa: E402
 
 from posewarper_mm.datasets import synthetic  # noqa: E402
 from posewarper_mm.evaluation import functional as posetrack_eval  # noqa
+from posewarper_mm.testing import load_tool  # noqa: E402
 
 STAGE1_CFG = 'configs/quickstart/posewarper-stage1_hrnet-tiny_synthetic.py'
 STAGE2_CFG = 'configs/quickstart/posewarper_hrnet-tiny_synthetic.py'
@@ -151,20 +151,6 @@ TRAIN_ITER = re.compile(r'Iter\(train\)\s*\[\s*(\d+)/(\d+)\]')
 def _slug(name: str) -> str:
     """A file name for a step name."""
     return re.sub(r'[^a-z0-9]+', '_', name.lower()).strip('_')
-
-
-def _tool_main(script: str) -> Callable[[List[str]], None]:
-    """``main`` of a tool script, imported under a private module name
-    (``tools/test.py`` as ``test`` would shadow the standard library's
-    package)."""
-    path = osp.join(REPO_ROOT, script)
-    name = '_quickstart_tool_' + _slug(script)
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name].main
 
 
 @contextlib.contextmanager
@@ -247,7 +233,7 @@ class Job:
         """
         shown = ' '.join(['python', script, *argv])
         log_file, start = self._start(name, shown)
-        main = _tool_main(script)
+        main = load_tool(script).main
         returncode = 0
         with open(log_file, 'a', encoding='utf-8') as log, _output_to(log):
             try:

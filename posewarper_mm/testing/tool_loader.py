@@ -10,7 +10,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def load_tool(path: Union[str, Path]) -> ModuleType:
-    """Import a script by its file path, once per test session.
+    """Import a script by its file path, once per process.
 
     The module is named after the path (``tools/analysis/x.py`` becomes
     ``tool__tools__analysis__x``), so scripts with the same file
@@ -23,8 +23,8 @@ def load_tool(path: Union[str, Path]) -> ModuleType:
 
     Args:
         path (str | Path): The script, relative to the repository root
-            (e.g. ``'tools/train.py'``) or absolute (inside the
-            repository).
+            (e.g. ``'tools/train.py'``) or absolute (a script outside the
+            repository is named after its whole path).
 
     Returns:
         ModuleType: The executed module (``__name__`` is not
@@ -33,7 +33,9 @@ def load_tool(path: Union[str, Path]) -> ModuleType:
     path = Path(path)
     if not path.is_absolute():
         path = REPO_ROOT / path
-    relative = path.resolve().relative_to(REPO_ROOT).with_suffix('')
+    path = path.resolve()
+    base = REPO_ROOT if path.is_relative_to(REPO_ROOT) else path.anchor
+    relative = path.relative_to(base).with_suffix('')
     name = 'tool__' + '__'.join(
         re.sub(r'\W', '_', part) for part in relative.parts)
     if name in sys.modules:
