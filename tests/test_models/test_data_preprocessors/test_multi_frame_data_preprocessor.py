@@ -142,3 +142,21 @@ def test_cpu_model_passes_the_data_samples_through():
     out = _preprocessor()(batch)
     assert all(a is b for a, b in zip(out['data_samples'], samples))
     assert out['data_samples'][0].metainfo['batch_input_shape'] == (6, 4)
+
+
+@pytest.mark.parametrize('num_frames, single', [(1, True), (5, False)])
+def test_channels_last_keeps_the_values_and_stores_frames_nhwc(
+        num_frames, single):
+    samples = [_frames(num_frames, seed=seed) for seed in (7, 8)]
+    kwargs = dict(single_frame_output=single)
+    plain = _preprocessor(**kwargs)(_batch(samples))['inputs']
+    nhwc = _preprocessor(channels_last=True, **kwargs)(
+        _batch(samples))['inputs']
+    assert nhwc.shape == plain.shape
+    assert torch.equal(nhwc, plain)
+    assert not plain.is_contiguous(memory_format=torch.channels_last)
+    # the estimator's frame-major (T*B, 3, H, W) view: NHWC, no copy
+    frames = nhwc if single else nhwc.transpose(0, 1).flatten(0, 1)
+    assert frames.data_ptr() == nhwc.data_ptr()
+    assert frames.stride(1) == 1
+    assert frames.is_contiguous(memory_format=torch.channels_last)

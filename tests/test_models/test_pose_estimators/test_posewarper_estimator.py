@@ -366,3 +366,48 @@ def test_max_crops_per_pass_is_ignored_in_training_and_checked():
     for bad in (0, 2.0, True, '4'):
         with pytest.raises(ValueError, match='max_crops_per_pass'):
             _model(test_cfg=dict(max_crops_per_pass=bad))
+
+
+def test_channels_last_frames_give_the_same_predictions_and_gradients():
+    """The preprocessor's channels-last frames change the layout the
+    convolutions run in, not the model's outputs (float rounding aside)."""
+    model = _model(
+        stage2=False, test_cfg=dict(flip_test=True, output_heatmaps=True))
+    frames = [
+        torch.randint(0, 256, (5, 3, 64, 32), dtype=torch.uint8)
+        for _ in range(2)
+    ]
+
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+
+    def run(channels_last):
+        # each run from the same weights and BN statistics (a training
+        # forward updates the latter)
+        model.load_state_dict(state)
+        model.data_preprocessor.channels_last = channels_last
+        model.eval()
+        batch = dict(
+            inputs=frames,
+            data_samples=make_data_samples(2, [TEST_WEIGHTS] * 2))
+        heatmaps = torch.stack([
+            result.pred_fields.heatmaps for result in model.test_step(batch)
+        ])
+        model.train()
+        model.zero_grad()
+        batch = dict(
+            inputs=[f[:2] for f in frames],
+            data_samples=make_data_samples(2, [[0.0, 1.0]] * 2))
+        data = model.data_preprocessor(batch, training=True)
+        model.loss(**data)['loss_kpt'].backward()
+        grads = {n: p.grad.clone() for n, p in model.named_parameters()}
+        return data['inputs'], heatmaps, grads
+
+    plain_inputs, plain, plain_grads = run(False)
+    nhwc_inputs, nhwc, nhwc_grads = run(True)
+    # (B, T, 3, H, W): the channels are the innermost axis in memory
+    assert nhwc_inputs.stride(2) == 1 and plain_inputs.stride(2) != 1
+    torch.testing.assert_close(nhwc, plain, rtol=1e-4, atol=1e-5)
+    assert plain_grads.keys() == nhwc_grads.keys()
+    for name, grad in plain_grads.items():
+        torch.testing.assert_close(
+            nhwc_grads[name], grad, rtol=1e-3, atol=1e-6, msg=name)
