@@ -102,9 +102,7 @@ QUICKSTART_CHANGES = [
     'model.test_cfg.shift_heatmap',
     # rotation up to 30 degrees (upright generated figures)
     *[f'{p}.RandomBBoxTransform.rotate_factor' for p in TRAIN_PIPELINES],
-    # the generated data on a small machine (channels-last frames: faster
-    # convolutions on a CPU)
-    'model.data_preprocessor.channels_last',
+    # the generated data on a small machine
     'data_root',
     *_both('dataset.data_root'),
     'train_dataloader.dataset.ann_file',
