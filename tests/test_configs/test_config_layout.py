@@ -74,8 +74,8 @@ TEST_PIPELINES = ('val_pipeline', 'val_dataloader.dataset.pipeline',
                   'test_dataloader.dataset.pipeline')
 
 # What the quickstart changes in either recipe: model and input size,
-# codec, schedule, rotation range, data path, loaders and ground-truth
-# boxes.
+# codec, schedule, rotation range, half-body crops, data path, loaders and
+# ground-truth boxes.
 QUICKSTART_CHANGES = [
     # schedule (in iterations) and checkpointing
     'train_cfg.by_epoch',
@@ -102,6 +102,8 @@ QUICKSTART_CHANGES = [
     'model.test_cfg.shift_heatmap',
     # rotation up to 30 degrees (upright generated figures)
     *[f'{p}.RandomBBoxTransform.rotate_factor' for p in TRAIN_PIPELINES],
+    # no half-body crops (they hide which way a figure faces)
+    *[f'{p}.RandomHalfBody.prob' for p in TRAIN_PIPELINES],
     # the generated data on a small machine
     'data_root',
     *_both('dataset.data_root'),
