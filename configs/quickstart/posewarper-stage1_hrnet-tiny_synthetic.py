@@ -87,7 +87,12 @@ model = dict(
         mean=[123.675, 116.28, 103.53],
         std=[58.395, 57.12, 57.375],
         bgr_to_rgb=True,
-        single_frame_output=True),
+        single_frame_output=True,
+        # frames stored channels-last, so the convolutions run NHWC (the
+        # recipe: NCHW): a stage-1 training step on 2 CPU cores 0.293 ->
+        # 0.258 s, stage 2 0.347 -> 0.341 s; the same outputs up to float
+        # rounding
+        channels_last=True),
     backbone=dict(
         type='HRNet',
         in_channels=3,
