@@ -1,7 +1,8 @@
-"""Per-video GT files restricted to a subset of their frames.
+"""Per-video GT files restricted to a subset of their frames or joints.
 
-Used by ``tools/analysis/eval_propagation.py`` (the unlabeled frames) and
-``tools/quickstart.py`` (the occluded and the blurred frames).
+Used by ``tools/analysis/eval_propagation.py`` (the unlabeled frames),
+``tools/quickstart.py`` (the occluded and the blurred frames) and
+``tools/analysis/hidden_joints.py`` (the joints hidden by occluders).
 """
 import json
 import os
@@ -65,3 +66,62 @@ def filter_gt_dir(gt_dir: str, out_dir: str, flag: str) -> str:
     if images == 0:
         raise ValueError(f'no image in {gt_dir} has {flag!r} set')
     return out_dir
+
+
+# the generator's per-person list of joints covered by an occluder (one
+# 0/1 flag per keypoint, in the file's keypoint order)
+HIDDEN_KEY = 'keypoints_occluded'
+
+
+def restrict_joints_gt_dir(gt_dir: str, out_dir: str,
+                           hidden: bool) -> Tuple[int, int]:
+    """Copy per-video GT files keeping only hidden (or only other) joints.
+
+    Every person of the generated data lists, in ``keypoints_occluded``,
+    which of its joints an occluder covers. The copy keeps the joints whose
+    flag equals ``hidden`` and sets the others to ``(0, 0, 0)`` (not
+    annotated); persons left without joints are dropped, so the PoseTrack
+    matching scores the selected joints only.
+
+    Args:
+        gt_dir (str): Folder of per-video GT files of generated data.
+        out_dir (str): Output folder (created; files are overwritten).
+        hidden (bool): Keep the hidden joints (True) or the others.
+
+    Returns:
+        tuple[int, int]: Persons and joints kept.
+
+    Raises:
+        ValueError: A person has no ``keypoints_occluded`` list of one flag
+            per keypoint (named with its file), or no joint is kept.
+    """
+    os.makedirs(out_dir, exist_ok=True)
+    persons = joints = 0
+    for name in list_gt_files(gt_dir):
+        path = osp.join(gt_dir, name)
+        video = read_json(path)
+        kept = []
+        for index, ann in enumerate(video['annotations']):
+            kpts = ann.get('keypoints') or []
+            flags = ann.get(HIDDEN_KEY)
+            if not isinstance(flags, list) or 3 * len(flags) != len(kpts):
+                raise ValueError(
+                    f'{path}: annotation #{index} needs "{HIDDEN_KEY}" with '
+                    f'one flag per keypoint ({len(kpts) // 3}), got '
+                    f'{flags!r}; only generated data marks hidden joints')
+            new = list(kpts)
+            for k, flag in enumerate(flags):
+                if bool(flag) != hidden:
+                    new[3 * k:3 * k + 3] = [0, 0, 0]
+            count = sum(1 for k in range(len(flags)) if new[3 * k + 2] > 0)
+            if count:
+                kept.append(dict(ann, keypoints=new, num_keypoints=count))
+                persons += 1
+                joints += count
+        video['annotations'] = kept
+        with open(osp.join(out_dir, name), 'w', encoding='utf-8') as f:
+            json.dump(video, f)
+    if joints == 0:
+        which = 'hidden' if hidden else 'visible'
+        raise ValueError(f'no {which} joint in {gt_dir}')
+    return persons, joints
