@@ -29,7 +29,9 @@ _base_ = ['./_base_/quickstart_schedule.py']
 # crop hides the face and chest that say which way the figure faces) both
 # of those runs split early: seed 1 (default layout) 66% at 1200, 99% at
 # 1500, 99.5% at 1900; the channels-last seed 0 86.5% at 1200, 98.5% at
-# 1500, 100% at 1900. So the quickstart trains without them
+# 1500, 100% at 1900. So the quickstart trains without them: in two-seed
+# `make demo` runs of both layouts every seed split (100% and 99.5%), and
+# held-out Mean AP rose from 74.4 (72.2-76.6) to 87.0 (86.1-88.0)
 train_cfg = dict(max_iters=1900, val_interval=1900)
 
 # optimizer: a larger learning rate for training from scratch (the recipe:
@@ -91,7 +93,8 @@ model = dict(
         # frames stored channels-last, so the convolutions run NHWC (the
         # recipe: NCHW): a stage-1 training step on 2 CPU cores 0.293 ->
         # 0.258 s, stage 2 0.347 -> 0.341 s; the same outputs up to float
-        # rounding
+        # rounding (a two-seed `make demo` either way: 87.0 single-frame,
+        # PoseWarper +1.4 and +1.3)
         channels_last=True),
     backbone=dict(
         type='HRNet',
