@@ -11,6 +11,34 @@ from typing import Callable, Tuple
 
 from posewarper_mm.evaluation.functional import list_gt_files, read_json
 
+# changes a loaded per-video file (its path, its content) in place and
+# returns two counts
+Edit = Callable[[str, dict], Tuple[int, int]]
+
+
+def _copy_edited(gt_dir: str, out_dir: str, edit: Edit) -> Tuple[int, int]:
+    """Copy every per-video GT file after ``edit(path, video)`` changed it.
+
+    Args:
+        gt_dir (str): Folder of per-video GT files.
+        out_dir (str): Output folder (created; files are overwritten).
+        edit (Callable): Changes a loaded file in place and returns two
+            counts.
+
+    Returns:
+        tuple[int, int]: The two counts summed over the files.
+    """
+    os.makedirs(out_dir, exist_ok=True)
+    first = second = 0
+    for name in list_gt_files(gt_dir):
+        path = osp.join(gt_dir, name)
+        video = read_json(path)
+        a, b = edit(path, video)
+        first, second = first + a, second + b
+        with open(osp.join(out_dir, name), 'w', encoding='utf-8') as f:
+            json.dump(video, f)
+    return first, second
+
 
 def restrict_gt_dir(gt_dir: str, out_dir: str,
                     keep_image: Callable[[dict], bool]) -> Tuple[int, int]:
@@ -28,19 +56,15 @@ def restrict_gt_dir(gt_dir: str, out_dir: str,
     Returns:
         tuple[int, int]: Selected images and GT persons kept.
     """
-    os.makedirs(out_dir, exist_ok=True)
-    images = persons = 0
-    for name in list_gt_files(gt_dir):
-        video = read_json(osp.join(gt_dir, name))
+
+    def edit(path: str, video: dict) -> Tuple[int, int]:
         kept = {img['id'] for img in video['images'] if keep_image(img)}
         video['annotations'] = [
             ann for ann in video['annotations'] if ann['image_id'] in kept
         ]
-        images += len(kept)
-        persons += len(video['annotations'])
-        with open(osp.join(out_dir, name), 'w', encoding='utf-8') as f:
-            json.dump(video, f)
-    return images, persons
+        return len(kept), len(video['annotations'])
+
+    return _copy_edited(gt_dir, out_dir, edit)
 
 
 def filter_gt_dir(gt_dir: str, out_dir: str, flag: str) -> str:
@@ -95,12 +119,9 @@ def restrict_joints_gt_dir(gt_dir: str, out_dir: str,
         ValueError: A person has no ``keypoints_occluded`` list of one flag
             per keypoint (named with its file), or no joint is kept.
     """
-    os.makedirs(out_dir, exist_ok=True)
-    persons = joints = 0
-    for name in list_gt_files(gt_dir):
-        path = osp.join(gt_dir, name)
-        video = read_json(path)
-        kept = []
+
+    def edit(path: str, video: dict) -> Tuple[int, int]:
+        kept, joints = [], 0
         for index, ann in enumerate(video['annotations']):
             kpts = ann.get('keypoints') or []
             flags = ann.get(HIDDEN_KEY)
@@ -116,11 +137,11 @@ def restrict_joints_gt_dir(gt_dir: str, out_dir: str,
             count = sum(1 for k in range(len(flags)) if new[3 * k + 2] > 0)
             if count:
                 kept.append(dict(ann, keypoints=new, num_keypoints=count))
-                persons += 1
                 joints += count
         video['annotations'] = kept
-        with open(osp.join(out_dir, name), 'w', encoding='utf-8') as f:
-            json.dump(video, f)
+        return len(kept), joints
+
+    persons, joints = _copy_edited(gt_dir, out_dir, edit)
     if joints == 0:
         which = 'hidden' if hidden else 'visible'
         raise ValueError(f'no {which} joint in {gt_dir}')
