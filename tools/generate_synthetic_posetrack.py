@@ -64,7 +64,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     _add_range(
         parser, '--occluder-speed', float, synthetic.OCCLUDER_SPEED,
         'occluder speed range in frame widths per frame (the quickstart: '
-        '0.04 0.08, so a joint is covered for 1-3 frames)')
+        '0.10 0.16, so a pole covers a joint for about one frame)')
+    parser.add_argument(
+        '--max-occluders',
+        type=int,
+        default=synthetic.MAX_OCCLUDERS,
+        help='each video draws from 0 to this many occluders (the '
+        'quickstart: 4)')
     parser.add_argument(
         '--shake-blur-prob',
         type=float,
@@ -78,6 +84,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     if not 0.0 <= args.shake_blur_prob <= 1.0:
         parser.error('--shake-blur-prob must be in [0, 1], got '
                      f'{args.shake_blur_prob}')
+    if args.max_occluders < 0:
+        parser.error(f'--max-occluders must be >= 0, got {args.max_occluders}')
     for name in ('occluder_speed', 'shake_blur_strength'):
         low, high = getattr(args, name)
         if not 0.0 <= low <= high:
@@ -102,6 +110,7 @@ def main(argv=None) -> dict:
         videos_per_split=args.videos_per_split,
         sparse_splits=tuple(args.sparse_splits),
         occluder_speed=tuple(args.occluder_speed),
+        max_occluders=args.max_occluders,
         shake_blur_prob=args.shake_blur_prob,
         shake_blur_strength=tuple(args.shake_blur_strength))
     elapsed = time.perf_counter() - start

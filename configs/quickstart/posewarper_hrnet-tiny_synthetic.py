@@ -153,7 +153,8 @@ dataset_type = 'PoseTrackVideoPairDataset'
 data_mode = 'topdown'
 data_root = 'data/quickstart/'
 
-# pipelines: the recipe's, without half-body crops
+# pipelines: the recipe's, without half-body crops, and with occluders
+# pasted on the key frame in training
 train_pipeline = [
     dict(type='LoadVideoFrames'),
     dict(type='GetBBoxCenterScale', padding=1.25),
@@ -174,6 +175,15 @@ train_pipeline = [
         rotate_factor=30.0,
         rotate_prob=0.6),
     dict(type='TopdownAffine', input_size=codec['input_size'], use_udp=True),
+    # stage 2 only (the recipe: none): bars of noise over 1-3 joints of the
+    # key frame in 80% of the samples, the supporting frame untouched, so
+    # the warping neck learns to bring a covered joint from the frame that
+    # shows it (the key frame's labels stay). The generated key frames
+    # alone hide 3% of the joints. Stage 2 of seed 0 on these videos,
+    # scored on 16 extra held-out videos: PoseWarper minus single-frame
+    # +2.6 -> +3.0 Mean AP on all frames, +3.0 -> +6.1 on occluded and
+    # +3.7 -> +6.3 on blurred frames
+    dict(type='RandomKeyFrameOcclusion', prob=0.8, max_bars=3),
     dict(type='GenerateTarget', encoder=codec),
     dict(type='PackVideoPoseInputs')
 ]

@@ -131,6 +131,8 @@ QUICKSTART_STAGE_CHANGES = {
         'model.neck.dilations',
         'model.neck.res_blocks_cfg.num_blocks',
         'model.neck.deform_backend',
+        # occluders pasted on the key frame (the temporal model's training)
+        *[f'{p}.RandomKeyFrameOcclusion' for p in TRAIN_PIPELINES],
         # flip test as in stage 1: the two stages are compared alike
         'model.test_cfg.flip_test',
         'load_from',
@@ -177,7 +179,11 @@ def test_quickstart_changes_only_the_listed_settings(quick):
     [
         (STAGE1, STAGE2, []),
         # each quickstart stage checkpoints once, at its own length
-        (QUICK1, QUICK2, ['default_hooks.checkpoint.interval'])
+        # and only stage 2 pastes occluders on the key frame
+        (QUICK1, QUICK2, [
+            'default_hooks.checkpoint.interval',
+            *[f'{p}.RandomKeyFrameOcclusion' for p in TRAIN_PIPELINES]
+        ])
     ])
 def test_stages_share_model_data_and_evaluation(stage1, stage2, own):
     first, second = _flatten(_load(stage1)), _flatten(_load(stage2))

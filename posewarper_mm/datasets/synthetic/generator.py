@@ -6,7 +6,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from .annotations import simulate_detections
-from .motion import OCCLUDER_SPEED, SHAKE_BLUR_STRENGTH
+from .motion import MAX_OCCLUDERS, OCCLUDER_SPEED, SHAKE_BLUR_STRENGTH
 from .video import VideoAnnotations, render_video
 from .writer import FrameWriter, write_split
 
@@ -49,6 +49,7 @@ def generate_posetrack_dataset(
         crowd_prob: float = 0.4,
         jpeg_quality: int = 90,
         occluder_speed: Tuple[float, float] = OCCLUDER_SPEED,
+        max_occluders: int = MAX_OCCLUDERS,
         shake_blur_prob: float = 0.0,
         shake_blur_strength: Tuple[float, float] = SHAKE_BLUR_STRENGTH
 ) -> Dict[str, object]:
@@ -92,6 +93,9 @@ def generate_posetrack_dataset(
         occluder_speed (tuple): Occluder speed range in frame widths per
             frame (the default lets a pole cover a joint for several
             frames; 0.04 and more for about 1-3).
+        max_occluders (int): Each video draws from 0 to this many
+            occluders. Fast ones cross the frame in a few frames, so more
+            of them keep the share of occluded frames up.
         shake_blur_prob (float): Chance that a frame is blurred on its own
             by a camera shake (its neighbours usually sharp), besides the
             short runs of motion blur. Image records flag both as
@@ -112,6 +116,10 @@ def generate_posetrack_dataset(
     lo, hi = persons_per_video
     if not 0 <= lo <= hi:
         raise ValueError(f'invalid persons_per_video {persons_per_video}')
+    if int(max_occluders) != max_occluders or max_occluders < 0:
+        raise ValueError(
+            f'max_occluders must be a non-negative integer, got '
+            f'{max_occluders!r}')
     counts = split_video_counts(num_videos, splits, videos_per_split)
     total = sum(counts)
     if first_video_num < 0 or first_video_num + total > 10000:
@@ -143,6 +151,7 @@ def generate_posetrack_dataset(
                 writer,
                 crowd_prob=crowd_prob,
                 occluder_speed=occluder_speed,
+                max_occluders=int(max_occluders),
                 shake_blur_prob=shake_blur_prob,
                 shake_blur_strength=shake_blur_strength)
             frames.extend(writer.paths)

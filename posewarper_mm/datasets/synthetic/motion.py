@@ -15,6 +15,8 @@ PELVIS_HEIGHT = 0.48
 # default occluder speed range, frame widths per frame: about the figures'
 # own speed, so a pole covers a joint for several frames
 OCCLUDER_SPEED = (0.01, 0.03)
+# default most occluders per video (each video draws 0..this many)
+MAX_OCCLUDERS = 2
 # default length range of a camera-shake blur, in frame widths
 SHAKE_BLUR_STRENGTH = (0.05, 0.09)
 
@@ -162,7 +164,7 @@ def sample_occluders(
         num_frames: int,
         width: int,
         height: int,
-        max_count: int = 2,
+        max_count: int = MAX_OCCLUDERS,
         speed_range: Tuple[float, float] = OCCLUDER_SPEED) -> List[Occluder]:
     """Sample poles and boards that slide across the frame.
 

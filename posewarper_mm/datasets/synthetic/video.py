@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 
 from . import annotations as anno
-from .motion import (OCCLUDER_SPEED, SHAKE_BLUR_STRENGTH, sample_blur_frames,
-                     sample_crowd_region, sample_occluders,
+from .motion import (MAX_OCCLUDERS, OCCLUDER_SPEED, SHAKE_BLUR_STRENGTH,
+                     sample_blur_frames, sample_crowd_region, sample_occluders,
                      sample_person_track, sample_shake_frames)
 from .renderer import (Appearance, draw_occluders, draw_person,
                        make_background, motion_blur)
@@ -43,6 +43,7 @@ def render_video(rng: np.random.Generator, split: str, video_num: int,
                  save_frame: Callable[[int, np.ndarray], None],
                  crowd_prob: float = 0.4,
                  occluder_speed: Tuple[float, float] = OCCLUDER_SPEED,
+                 max_occluders: int = MAX_OCCLUDERS,
                  shake_blur_prob: float = 0.0,
                  shake_blur_strength: Tuple[float,
                                             float] = SHAKE_BLUR_STRENGTH
@@ -61,6 +62,8 @@ def render_video(rng: np.random.Generator, split: str, video_num: int,
         crowd_prob (float): Probability of an ignore region with a crowd.
         occluder_speed (tuple): Occluder speed range, frame widths per
             frame.
+        max_occluders (int): At most this many occluders (drawn
+            uniformly from 0 to it).
         shake_blur_prob (float): Chance that a frame is blurred by a camera
             shake on its own (see :func:`sample_shake_frames`).
         shake_blur_strength (tuple): Shake blur length range, frame widths.
@@ -81,7 +84,12 @@ def render_video(rng: np.random.Generator, split: str, video_num: int,
     ]
     looks = [Appearance.sample(rng) for _ in persons]
     occluders = sample_occluders(
-        rng, num_frames, width, height, speed_range=occluder_speed)
+        rng,
+        num_frames,
+        width,
+        height,
+        max_count=max_occluders,
+        speed_range=occluder_speed)
     blur = sample_blur_frames(rng, num_frames)
     crowd = (
         sample_crowd_region(rng, num_frames, width, height)

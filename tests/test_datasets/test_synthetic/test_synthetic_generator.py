@@ -244,3 +244,35 @@ def test_occluder_speed_sets_how_long_a_joint_stays_covered():
     # integer polygon corners: within one pixel of the sampled speed
     assert steps.min() >= 0.04 - 1.5 / width
     assert steps.max() <= 0.08 + 1.5 / width
+
+
+def test_max_occluders_bounds_the_occluders_per_video():
+    """Each video draws 0..max_count occluders; 0 gives none."""
+    from posewarper_mm.datasets.synthetic.motion import sample_occluders
+    rng = np.random.default_rng(0)
+    counts = [
+        len(sample_occluders(rng, 5, 320, 240, max_count=4))
+        for _ in range(200)
+    ]
+    assert min(counts) == 0 and max(counts) == 4
+    assert not any(
+        sample_occluders(rng, 5, 320, 240, max_count=0) for _ in range(20))
+
+
+def test_no_occluders_no_occluded_frames(tmp_path):
+    """max_occluders=0: no image is flagged occluded, no joint hidden."""
+    generate_posetrack_dataset(
+        str(tmp_path), num_videos=4, num_frames=6, splits=('val', ),
+        max_occluders=0, seed=3)
+    with open(tmp_path / 'annotations' / 'posetrack18_val.json') as f:
+        data = json.load(f)
+    assert not any(img['occluded'] for img in data['images'])
+    assert not any(
+        any(ann['keypoints_occluded']) for ann in data['annotations'])
+
+
+@pytest.mark.parametrize('bad', [-1, 1.5])
+def test_bad_max_occluders_is_refused(tmp_path, bad):
+    with pytest.raises(ValueError, match='max_occluders'):
+        generate_posetrack_dataset(
+            str(tmp_path), num_videos=2, num_frames=2, max_occluders=bad)
