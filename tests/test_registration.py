@@ -11,7 +11,8 @@ from posewarper_mm.testing import REPO_ROOT
 
 EXPECTED = {
     'DATASETS': {'PoseTrackVideoPairDataset'},
-    'TRANSFORMS': {'LoadVideoFrames', 'PackVideoPoseInputs'},
+    'TRANSFORMS':
+    {'LoadVideoFrames', 'PackVideoPoseInputs', 'RandomKeyFrameOcclusion'},
     'MODELS': {
         'MultiFramePoseDataPreprocessor', 'PoseWarpingNeck',
         'TemporalAggregationHead', 'PoseWarperEstimator'

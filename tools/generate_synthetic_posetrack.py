@@ -64,13 +64,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     _add_range(
         parser, '--occluder-speed', float, synthetic.OCCLUDER_SPEED,
         'occluder speed range in frame widths per frame (the quickstart: '
-        '0.10 0.16, so a pole covers a joint for about one frame)')
+        '0.04 0.08, so a joint is covered for 1-3 frames)')
     parser.add_argument(
         '--max-occluders',
         type=int,
         default=synthetic.MAX_OCCLUDERS,
         help='each video draws from 0 to this many occluders (the '
-        'quickstart: 4)')
+        'quickstart: the default)')
     parser.add_argument(
         '--shake-blur-prob',
         type=float,
