@@ -18,7 +18,8 @@ class RandomKeyFrameOcclusion(BaseTransform):
     the crops) and before ``GenerateTarget``.
 
     Required keys: ``img`` (list of T crops (H, W, 3), key frame first),
-    ``transformed_keypoints`` (N, K, 2), ``keypoints_visible`` (N, K).
+    ``transformed_keypoints`` (N, K, 2), ``keypoints_visible`` (N, K) or
+    (N, K, 2) (visibility and weight).
     Modified keys: ``img`` (the key frame only).
 
     Args:
@@ -56,8 +57,11 @@ class RandomKeyFrameOcclusion(BaseTransform):
         if np.random.rand() >= self.prob:
             return results
         joints = np.asarray(results['transformed_keypoints'])[..., :2]
-        labeled = np.asarray(results['keypoints_visible']) > 0
-        labeled = labeled.reshape(joints.shape[:-1])
+        visible = np.asarray(results['keypoints_visible'])
+        if visible.ndim == joints.ndim:
+            # (N, K, 2): mmpose's visibility and weight; take the visibility
+            visible = visible[..., 0]
+        labeled = (visible > 0).reshape(joints.shape[:-1])
         centres = joints[labeled]
         if len(centres) == 0:
             return results

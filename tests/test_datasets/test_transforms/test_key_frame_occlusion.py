@@ -61,6 +61,20 @@ def test_prob_zero_and_no_labeled_joint_change_nothing():
     assert all(np.all(f == 128) for f in out['img'])
 
 
+def test_visibility_with_weights_is_read():
+    """(N, K, 2) visibility: only the labeled joints can be covered."""
+    np.random.seed(2)
+    t = RandomKeyFrameOcclusion(prob=1.0, max_bars=1, size_range=(0.1, 0.1))
+    for _ in range(10):
+        results = _sample()
+        vis = np.zeros((1, 4, 2))
+        vis[0, 1] = 1.0  # only the second joint, (40, 60), is labeled
+        results['keypoints_visible'] = vis
+        changed = np.any(t(results)['img'][0] != 128, axis=-1)
+        ys, xs = np.nonzero(changed)
+        assert abs(xs.mean() - 40.0) < 2.0 and abs(ys.mean() - 60.0) < 2.0
+
+
 def test_prob_sets_the_share_of_covered_samples():
     np.random.seed(1)
     t = RandomKeyFrameOcclusion(prob=0.8)
