@@ -120,6 +120,10 @@ QUICKSTART_CHANGES = [
     'test_evaluator.ann_file',
     'test_evaluator.gt_folder',
 ]
+# Stage 2's own augmentation: occluders pasted on the key frame.
+KEY_FRAME_OCCLUSION = [
+    f'{p}.RandomKeyFrameOcclusion' for p in TRAIN_PIPELINES
+]
 QUICKSTART_STAGE_CHANGES = {
     QUICK1: [
         'model.head.in_channels',
@@ -132,7 +136,7 @@ QUICKSTART_STAGE_CHANGES = {
         'model.neck.res_blocks_cfg.num_blocks',
         'model.neck.deform_backend',
         # occluders pasted on the key frame (the temporal model's training)
-        *[f'{p}.RandomKeyFrameOcclusion' for p in TRAIN_PIPELINES],
+        *KEY_FRAME_OCCLUSION,
         # flip test as in stage 1: the two stages are compared alike
         'model.test_cfg.flip_test',
         'load_from',
@@ -181,8 +185,7 @@ def test_quickstart_changes_only_the_listed_settings(quick):
         # each quickstart stage checkpoints once, at its own length
         # and only stage 2 pastes occluders on the key frame
         (QUICK1, QUICK2, [
-            'default_hooks.checkpoint.interval',
-            *[f'{p}.RandomKeyFrameOcclusion' for p in TRAIN_PIPELINES]
+            'default_hooks.checkpoint.interval', *KEY_FRAME_OCCLUSION
         ])
     ])
 def test_stages_share_model_data_and_evaluation(stage1, stage2, own):

@@ -264,8 +264,7 @@ def test_no_occluders_no_occluded_frames(tmp_path):
     generate_posetrack_dataset(
         str(tmp_path), num_videos=4, num_frames=6, splits=('val', ),
         max_occluders=0, seed=3)
-    with open(tmp_path / 'annotations' / 'posetrack18_val.json') as f:
-        data = json.load(f)
+    data = load(tmp_path / 'annotations' / 'posetrack18_val.json')
     assert not any(img['occluded'] for img in data['images'])
     assert not any(
         any(ann['keypoints_occluded']) for ann in data['annotations'])
