@@ -3,13 +3,13 @@
 Generates a small synthetic PoseTrack18-format dataset (skipped when
 present), trains stage 1 (single-frame HRNet) on the labeled frames, trains
 stage 2 (PoseWarper) on labeled key frames with unlabeled supporting frames,
-evaluates both on held-out videos (all frames, then only the occluded and
-only the blurred ones) beside the codec ceiling (the ground truth encoded
-and decoded by the quickstart's codec), compares pose propagation with
-copying the nearest labeled pose and with moving it along optical flow on
-the sparse-labeled training videos, and writes ``<work-dir>/report.md``
-with the tables, the commands, the step times, a per-joint AP plot and
-the training curves.
+evaluates both on held-out videos (all frames, then only the occluded, only
+the blurred and only the clear ones) beside the codec ceiling (the ground
+truth encoded and decoded by the quickstart's codec), compares pose
+propagation with copying the nearest labeled pose and with moving it along
+optical flow on the sparse-labeled training videos, and writes
+``<work-dir>/report.md`` with the tables, the commands, the step times, a
+per-joint AP plot and the training curves.
 
 Every step runs the project's ordinary tools (``tools/train.py``,
 ``tools/test.py``, ``tools/analysis/codec_ceiling.py``,
@@ -65,7 +65,7 @@ if osp.join(REPO_ROOT, 'tools') not in sys.path:
 
 from eval_propagation import COPY_ROW, FLOW_ROW  # noqa: E402
 from eval_propagation import WARP_ROW as PROPAGATED_ROW  # noqa: E402
-from gt_subsets import filter_gt_dir  # noqa: E402
+from gt_subsets import filter_gt_dir, unflagged_gt_dir  # noqa: E402
 from training_curves import (find_scalars, has_validation,  # noqa: E402
                              plot_curves, read_curves)
 
@@ -522,6 +522,29 @@ def same_protocol(per_seed: Sequence[Tables], tables: Tables) -> str:
             f'{"; ".join(parts)}.')
 
 
+def subset_differences(per_seed: Sequence[Tables]) -> str:
+    """PoseWarper minus single-frame on every held-out subset, a sentence.
+
+    The all-frames difference is about the subsets' differences weighted
+    by their shares of the frames; the clear frames (neither occluded nor
+    blurred) show what the supporting frames add where the key frame
+    shows everything.
+    """
+    parts = []
+    for title in per_seed[0]:
+        if title in ('all frames', PROPAGATION_TABLE):
+            continue
+        diffs = seed_differences(per_seed, title)
+        text = f'{sum(diffs) / len(diffs):+.1f} on {title}'
+        if len(diffs) > 1:
+            text += f' (per seed {", ".join(f"{d:+.1f}" for d in diffs)})'
+        parts.append(text)
+    return ('PoseWarper minus the single-frame model by held-out subset: '
+            f'{"; ".join(parts)}. The clear frames are those neither '
+            'occluded nor blurred: there the key frame alone shows every '
+            'joint.')
+
+
 def reading(per_seed: Sequence[Tables], tables: Tables) -> str:
     """The report's reading of its numbers, in two sentences.
 
@@ -653,7 +676,8 @@ def write_report(out_file: str,
         device (str, optional): Where the job computed
             (:func:`device_description`).
         protocol_note (str, optional): The comparison under the stage-2
-            recipe's test (:func:`same_protocol`), shown before the tables.
+            recipe's test (:func:`same_protocol`) and by subset
+            (:func:`subset_differences`), shown before the tables.
 
     Returns:
         str: ``out_file``.
@@ -942,6 +966,10 @@ def main(argv: Optional[List[str]] = None) -> None:
         filter_gt_dir(gt_dir, osp.join(work_dir, 'gt_occluded'), 'occluded'),
         'blurred frames':
         filter_gt_dir(gt_dir, osp.join(work_dir, 'gt_blurred'), 'blurred'),
+        # neither occluded nor blurred: where the single frame shows all
+        'clear frames':
+        unflagged_gt_dir(gt_dir, osp.join(work_dir, 'gt_clear'),
+                         ('occluded', 'blurred')),
     }
 
     per_seed, stage_dirs = [], {}
@@ -972,7 +1000,8 @@ def main(argv: Optional[List[str]] = None) -> None:
             format_seed_table(rows, low[subset], high[subset])
             if spread else posetrack_eval.format_posetrack_table(rows))
     summary = reading(per_seed, tables)
-    protocol_note = same_protocol(per_seed, tables)
+    protocol_note = (same_protocol(per_seed, tables) + '\n\n' +
+                     subset_differences(per_seed))
     print('\n' + summary + '\n\n' + protocol_note)
     plot = plot_joint_ap(tables, osp.join(work_dir, 'joint_ap.png'))
     report_file = write_report(

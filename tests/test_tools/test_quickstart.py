@@ -20,7 +20,7 @@ HELD_OUT_ROWS = ('Codec ceiling (GT through the codec, no network)',
                  'PoseWarper, 3 frames (offsets -1..1)')
 PROPAGATION_ROWS = ('copy nearest labeled pose',
                     'optical flow (DIS) propagation', 'PoseWarper propagation')
-TABLES = ('all frames', 'occluded frames', 'blurred frames',
+TABLES = ('all frames', 'occluded frames', 'blurred frames', 'clear frames',
           'sparse-labeled training videos (unlabeled frames)')
 
 
@@ -75,7 +75,8 @@ def test_quickstart_quick_mode(repo_root, tmp_path):
         in proc.stdout
     # one line per step, the tables; the tools' output goes to the logs
     assert 'Config:' not in proc.stdout
-    assert len(proc.stdout.splitlines()) < 60, proc.stdout
+    # (11 step lines, 5 tables of 9 lines, the reading, the log paths)
+    assert len(proc.stdout.splitlines()) < 75, proc.stdout
     for step in ('train_stage_1', 'train_stage_2', 'codec_ceiling',
                  'test_single_frame_hrnet_stage_1', 'test_posewarper_5_frames',
                  'propagation'):
@@ -280,6 +281,23 @@ def test_same_protocol_compares_both_stages_without_flip_test():
     # +6.0 and +4.6
     assert '+5.3 on occluded frames, a gain: larger than the spread ' \
         'over the 2 seeds (3.5); per seed +6.0, +4.6' in text
+
+
+def test_subset_differences_name_every_held_out_subset():
+    """Every held-out subset but all frames gets its difference, seed by
+    seed; the propagation table is no held-out subset."""
+    quickstart = load_tool('tools/quickstart.py')
+    seeds = [
+        _seed_tables(60.0, 65.0, occluded=(40.0, 47.0)),
+        _seed_tables(62.0, 66.0, occluded=(41.0, 46.0))
+    ]
+    text = quickstart.subset_differences(seeds)
+    assert '+6.0 on occluded frames (per seed +7.0, +5.0)' in text
+    assert 'all frames' not in text and 'training videos' not in text
+    assert text.endswith('joint.')
+    one = quickstart.subset_differences(seeds[:1])
+    assert '+7.0 on occluded frames;' not in one
+    assert '+7.0 on occluded frames.' in one and 'per seed' not in one
 
 
 def test_data_from_other_settings_is_refused(tmp_path):

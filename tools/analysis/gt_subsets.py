@@ -1,13 +1,13 @@
 """Per-video GT files restricted to a subset of their frames or joints.
 
 Used by ``tools/analysis/eval_propagation.py`` (the unlabeled frames),
-``tools/quickstart.py`` (the occluded and the blurred frames) and
+``tools/quickstart.py`` (the occluded, the blurred and the clear frames) and
 ``tools/analysis/hidden_joints.py`` (the joints hidden by occluders).
 """
 import json
 import os
 import os.path as osp
-from typing import Callable, Tuple
+from typing import Callable, Sequence, Tuple
 
 from posewarper_mm.evaluation.functional import list_gt_files, read_json
 
@@ -89,6 +89,35 @@ def filter_gt_dir(gt_dir: str, out_dir: str, flag: str) -> str:
                                 lambda image: bool(image.get(flag, False)))
     if images == 0:
         raise ValueError(f'no image in {gt_dir} has {flag!r} set')
+    return out_dir
+
+
+def unflagged_gt_dir(gt_dir: str, out_dir: str,
+                     flags: Sequence[str]) -> str:
+    """Copy per-video GT files keeping persons only on frames with no flag.
+
+    The complement of :func:`filter_gt_dir` over several flags: frames
+    whose image record sets any of ``flags`` (e.g. ``'occluded'`` or
+    ``'blurred'``) lose their annotations, so evaluating against the
+    result measures the frames that none of them marks.
+
+    Args:
+        gt_dir (str): Folder of official per-video GT files.
+        out_dir (str): Output folder (created; files are overwritten).
+        flags (Sequence[str]): Boolean keys of the image records.
+
+    Returns:
+        str: ``out_dir``.
+
+    Raises:
+        ValueError: Every image of every video sets one of ``flags``.
+    """
+    images, _ = restrict_gt_dir(
+        gt_dir, out_dir,
+        lambda image: not any(image.get(flag, False) for flag in flags))
+    if images == 0:
+        raise ValueError(f'every image in {gt_dir} has one of {list(flags)} '
+                         'set')
     return out_dir
 
 
