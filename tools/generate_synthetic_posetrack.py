@@ -64,19 +64,19 @@ def parse_args(argv=None) -> argparse.Namespace:
     _add_range(
         parser, '--occluder-speed', float, synthetic.OCCLUDER_SPEED,
         'occluder speed range in frame widths per frame (the quickstart: '
-        '0.04 0.08, so a joint is covered for 1-3 frames)')
+        '0.10 0.16, so a joint is covered for about one frame)')
     parser.add_argument(
         '--max-occluders',
         type=int,
         default=synthetic.MAX_OCCLUDERS,
         help='each video draws from 0 to this many occluders (the '
-        'quickstart: the default)')
+        'quickstart: 4)')
     parser.add_argument(
         '--shake-blur-prob',
         type=float,
         default=0.0,
         help='chance that a frame is blurred on its own by a camera shake '
-        '(the quickstart: 0.15)')
+        '(the quickstart: 0.35)')
     _add_range(parser, '--shake-blur-strength', float,
                synthetic.SHAKE_BLUR_STRENGTH,
                'shake blur length range in frame widths')

@@ -179,13 +179,19 @@ train_pipeline = [
     # key frame in 80% of the samples, the supporting frame untouched, so
     # the warping neck learns to bring a covered joint from the frame that
     # shows it (the key frame's labels stay). The generated key frames
-    # alone hide 3.6% of the joints. From the same stage-1 checkpoints (two
-    # seeds), PoseWarper minus single-frame on the held-out videos went
+    # alone hide 3.6% of the joints. On the videos of commit ad69131
+    # (slower occluders, docs/quickstart_runs.md), from the same stage-1
+    # checkpoints (two seeds), PoseWarper minus single-frame went
     # from +1.6 / +1.3 to +2.0 / +1.8 Mean AP on all frames, from +1.8 /
     # +0.5 to +4.3 / +3.3 on occluded and from +2.2 / +2.1 to +7.3 / +7.6
     # on blurred frames; of the hidden joints it finds 59.0 / 58.2%
     # instead of 54.7 / 52.0% (single-frame 50.8 / 48.0%)
     dict(type='RandomKeyFrameOcclusion', prob=0.8, max_bars=3),
+    # stage 2 only (the recipe: none): in half of the samples the key frame
+    # alone is blurred along a random line (15-30% of the crop's width,
+    # about the generated camera shakes), so the offsets are also learned
+    # from a blurred key frame and a sharp supporting frame
+    dict(type='RandomKeyFrameBlur', prob=0.5, length_range=(0.15, 0.3)),
     dict(type='GenerateTarget', encoder=codec),
     dict(type='PackVideoPoseInputs')
 ]
