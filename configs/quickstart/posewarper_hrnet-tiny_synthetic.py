@@ -187,11 +187,6 @@ train_pipeline = [
     # on blurred frames; of the hidden joints it finds 59.0 / 58.2%
     # instead of 54.7 / 52.0% (single-frame 50.8 / 48.0%)
     dict(type='RandomKeyFrameOcclusion', prob=0.8, max_bars=3),
-    # stage 2 only (the recipe: none): in half of the samples the key frame
-    # alone is blurred along a random line (15-30% of the crop's width,
-    # about the generated camera shakes), so the offsets are also learned
-    # from a blurred key frame and a sharp supporting frame
-    dict(type='RandomKeyFrameBlur', prob=0.5, length_range=(0.15, 0.3)),
     dict(type='GenerateTarget', encoder=codec),
     dict(type='PackVideoPoseInputs')
 ]

@@ -310,3 +310,16 @@ def draw_occluders(img: np.ndarray, mask: np.ndarray,
         inside = np.zeros_like(mask)
         cv2.fillPoly(inside, [poly], 255)
         img[(stripes > 0) & (inside > 0)] = occ.stripe_color
+
+
+def motion_blur(img: np.ndarray, length: int, angle_deg: float) -> np.ndarray:
+    """Blur with a line kernel of ``length`` pixels at ``angle_deg``."""
+    length = max(3, int(length) | 1)
+    kernel = np.zeros((length, length), dtype=np.float32)
+    c = length // 2
+    dx = np.cos(np.deg2rad(angle_deg)) * c
+    dy = np.sin(np.deg2rad(angle_deg)) * c
+    cv2.line(kernel, (int(round(c - dx)), int(round(c - dy))),
+             (int(round(c + dx)), int(round(c + dy))), 1.0, 1)
+    kernel /= kernel.sum()
+    return cv2.filter2D(img, -1, kernel)

@@ -5,12 +5,12 @@ from typing import Callable, Dict, List, Tuple
 import cv2
 import numpy as np
 
-from ..transforms.key_frame_blur import motion_blur
 from . import annotations as anno
 from .motion import (MAX_OCCLUDERS, OCCLUDER_SPEED, SHAKE_BLUR_STRENGTH,
                      sample_blur_frames, sample_crowd_region, sample_occluders,
                      sample_person_track, sample_shake_frames)
-from .renderer import Appearance, draw_occluders, draw_person, make_background
+from .renderer import (Appearance, draw_occluders, draw_person,
+                       make_background, motion_blur)
 from .skeleton import pose_keypoints
 
 
