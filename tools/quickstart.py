@@ -543,8 +543,8 @@ def subset_differences(per_seed: Sequence[Tables]) -> str:
         parts.append(text)
     return ('PoseWarper minus the single-frame model by held-out subset: '
             f'{"; ".join(parts)}. The clear frames are those neither '
-            'occluded nor blurred: there the key frame alone shows every '
-            'joint.')
+            'occluded nor blurred: no occluder covers and no shake blurs '
+            'the key frame.')
 
 
 def reading(per_seed: Sequence[Tables], tables: Tables) -> str:

@@ -294,7 +294,7 @@ def test_subset_differences_name_every_held_out_subset():
     text = quickstart.subset_differences(seeds)
     assert '+6.0 on occluded frames (per seed +7.0, +5.0)' in text
     assert 'all frames' not in text and 'training videos' not in text
-    assert text.endswith('joint.')
+    assert text.endswith('the key frame.')
     one = quickstart.subset_differences(seeds[:1])
     assert '+7.0 on occluded frames;' not in one
     assert '+7.0 on occluded frames.' in one and 'per seed' not in one
