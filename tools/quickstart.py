@@ -529,15 +529,15 @@ def subset_differences(per_seed: Sequence[Tables]) -> str:
 
     The all-frames difference is about the subsets' differences weighted
     by their shares of the frames; the clear frames (neither occluded nor
-    blurred) show what the supporting frames add where the key frame
-    shows everything.
+    blurred) show what the supporting frames add where no occluder covers
+    and no shake blurs the key frame.
     """
     parts = []
     for title in per_seed[0]:
         if title in ('all frames', PROPAGATION_TABLE):
             continue
         diffs = seed_differences(per_seed, title)
-        text = f'{sum(diffs) / len(diffs):+.1f} on {title}'
+        text = f'{temporal_gain(per_seed, title)[0]:+.1f} on {title}'
         if len(diffs) > 1:
             text += f' (per seed {", ".join(f"{d:+.1f}" for d in diffs)})'
         parts.append(text)
@@ -968,7 +968,8 @@ def main(argv: Optional[List[str]] = None) -> None:
         filter_gt_dir(gt_dir, osp.join(work_dir, 'gt_occluded'), 'occluded'),
         'blurred frames':
         filter_gt_dir(gt_dir, osp.join(work_dir, 'gt_blurred'), 'blurred'),
-        # neither occluded nor blurred: where the single frame shows all
+        # neither occluded nor blurred: no occluder covers and no shake
+        # blurs the key frame
         'clear frames':
         unflagged_gt_dir(gt_dir, osp.join(work_dir, 'gt_clear'),
                          ('occluded', 'blurred')),

@@ -178,9 +178,9 @@ train_pipeline = [
     # stage 2 only (the recipe: none): bars of noise over 1-3 joints of the
     # key frame in 80% of the samples, the supporting frame untouched, so
     # the warping neck learns to bring a covered joint from the frame that
-    # shows it (the key frame's labels stay). The generated key frames
-    # alone hide 3.6% of the joints. On the videos of commit ad69131
-    # (slower occluders, docs/quickstart_runs.md), from the same stage-1
+    # shows it (the key frame's labels stay). On the videos of commit
+    # ad69131 (slower occluders, docs/quickstart_runs.md), whose key
+    # frames alone hid 3.6% of the joints, from the same stage-1
     # checkpoints (two seeds), PoseWarper minus single-frame went
     # from +1.6 / +1.3 to +2.0 / +1.8 Mean AP on all frames, from +1.8 /
     # +0.5 to +4.3 / +3.3 on occluded and from +2.2 / +2.1 to +7.3 / +7.6
