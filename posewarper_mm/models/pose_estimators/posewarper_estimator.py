@@ -29,21 +29,61 @@ def _check_crops_per_pass(value) -> Optional[int]:
     return value
 
 
+def frame_major_crops(frames: Tensor,
+                      start: int = 0,
+                      end: Optional[int] = None) -> Tensor:
+    """Crops ``start..end-1`` of (B, T, 3, H, W) frames in frame-major order.
+
+    Crop ``t*B + b`` is frame ``t`` of sample ``b``, so a backbone pass over
+    a range of crops sees whole frames of the batch one after the other.
+    A range inside one frame is a view of ``frames`` (no copy); a longer
+    range is the concatenation of its per-frame parts, so a pass copies at
+    most its own crops, never the whole batch. All T*B crops at once are
+    ``frames.transpose(0, 1).flatten(0, 1)`` (a view when the frames are
+    stored frame-major, as the preprocessor's channels-last frames are).
+
+    Args:
+        frames (Tensor): (B, T, 3, H, W).
+        start (int): First crop. Defaults to 0.
+        end (int, optional): One past the last crop. Defaults to T*B.
+
+    Returns:
+        Tensor: (end - start, 3, H, W).
+    """
+    batch_size, num_frames = int(frames.size(0)), int(frames.size(1))
+    total = batch_size * num_frames
+    end = total if end is None else end
+    if not 0 <= start < end <= total:
+        raise ValueError(f'frame_major_crops: crops {start}..{end - 1} are '
+                         f'not within the {total} crops of the batch')
+    if start == 0 and end == total:
+        return frames.transpose(0, 1).flatten(0, 1)
+    parts = []
+    for frame in range(start // batch_size, (end - 1) // batch_size + 1):
+        first = max(start - frame * batch_size, 0)
+        last = min(end - frame * batch_size, batch_size)
+        parts.append(frames[first:last, frame])
+    return parts[0] if len(parts) == 1 else torch.cat(parts)
+
+
 class FrameBatch(NamedTuple):
     """A batch of frames prepared once for the backbone and the neck.
 
     Attributes:
-        frames (Tensor): Frame-major frames (T*B, 3, H, W): rows
-            ``[t*B:(t+1)*B]`` are frame ``t`` of every sample, key frame
-            first.
+        frames (Tensor): The frames as given, (B, T, 3, H, W), key frame
+            first; the backbone reads them frame-major
+            (:func:`frame_major_crops`).
         weights (Tensor): Per-sample frame weights (B, T).
         batch_size (int): B.
         num_frames (int): T.
+        flip (bool): The backbone sees every crop mirrored horizontally
+            (flip test); each pass flips its own crops. Defaults to False.
     """
     frames: Tensor
     weights: Tensor
     batch_size: int
     num_frames: int
+    flip: bool = False
 
 
 @MODELS.register_module()
@@ -167,19 +207,17 @@ class PoseWarperEstimator(TopdownPoseEstimator):
     # inputs
     # ------------------------------------------------------------------
     @staticmethod
-    def _frames_first(inputs: Tensor) -> Tuple[Tensor, int, int]:
-        """(B, T, 3, H, W) or (B, 3, H, W) -> frame-major (T*B, 3, H, W)."""
+    def _as_frames(inputs: Tensor) -> Tuple[Tensor, int, int]:
+        """(B, T, 3, H, W) or (B, 3, H, W) -> (B, T, 3, H, W), B and T."""
         # int(): under jit tracing (FLOP counters, export) sizes are
         # tensors, which the neck rejects as frame counts
         if inputs.dim() == 4:
-            return inputs, int(inputs.size(0)), 1
+            inputs = inputs.unsqueeze(1)
         if inputs.dim() != 5:
             raise ValueError(
                 'PoseWarperEstimator: inputs must be (B, T, 3, H, W) or '
                 f'(B, 3, H, W), got shape {tuple(inputs.shape)}')
-        batch_size, num_frames = int(inputs.size(0)), int(inputs.size(1))
-        frames = inputs.transpose(0, 1).flatten(0, 1)
-        return frames, batch_size, num_frames
+        return inputs, int(inputs.size(0)), int(inputs.size(1))
 
     def get_frame_weights(self, data_samples: OptSampleList, batch_size: int,
                           num_frames: int, device) -> Tensor:
@@ -229,10 +267,9 @@ class PoseWarperEstimator(TopdownPoseEstimator):
                 when T == 1 (weight 1.0).
 
         Returns:
-            FrameBatch: Frame-major frames (T*B, 3, H, W), weights (B, T),
-            B and T.
+            FrameBatch: Frames (B, T, 3, H, W), weights (B, T), B and T.
         """
-        frames, batch_size, num_frames = self._frames_first(inputs)
+        frames, batch_size, num_frames = self._as_frames(inputs)
         weights = self.get_frame_weights(data_samples, batch_size, num_frames,
                                          inputs.device)
         return FrameBatch(frames, weights, batch_size, num_frames)
@@ -256,13 +293,14 @@ class PoseWarperEstimator(TopdownPoseEstimator):
         """
         if isinstance(batch, Tensor):
             batch = self._prepare(batch)
-        frames, weights, batch_size, num_frames = batch
+        weights, batch_size, num_frames = (batch.weights, batch.batch_size,
+                                           batch.num_frames)
         used = (weights != 0).any(dim=0).nonzero().flatten().tolist()
         if not used:
             raise ValueError(
                 f'{type(self).__name__}: every frame weight is zero')
         chunk = self.crops_per_pass()
-        heatmaps = self._heatmaps(frames, chunk)
+        heatmaps = self._heatmaps(batch.frames, chunk, batch.flip)
         warped = self.neck.warp_frames(
             heatmaps, num_frames, frame_slots=used, chunk_size=chunk)
         warped = warped.unflatten(0, (len(used), batch_size)).transpose(0, 1)
@@ -282,20 +320,32 @@ class PoseWarperEstimator(TopdownPoseEstimator):
         return _check_crops_per_pass(
             (self.test_cfg or {}).get('max_crops_per_pass'))
 
-    def _heatmaps(self, frames: Tensor,
-                  chunk: Optional[int] = None) -> Tensor:
-        """Backbone and the neck's ``trans_layer`` on (N, 3, H, W) frames,
-        at most ``chunk`` frames at a time (all at once when None).
+    def _heatmaps(self,
+                  frames: Tensor,
+                  chunk: Optional[int] = None,
+                  flip: bool = False) -> Tensor:
+        """Backbone and the neck's ``trans_layer`` on (B, T, 3, H, W)
+        frames: frame-major heatmaps (T*B, K, h, w).
 
-        Only the heatmaps (N, K, h, w) of earlier chunks stay alive while a
-        chunk runs, not their wider backbone features.
+        The crops go through in frame-major passes of at most ``chunk``
+        crops (all at once when None), each pass gathered (and mirrored
+        when ``flip``) on its own by :func:`frame_major_crops`: only the
+        heatmaps (N, K, h, w) of earlier passes stay alive while a pass
+        runs, not their wider backbone features nor a frame-major copy of
+        the whole batch.
         """
-        if chunk is None or frames.size(0) <= chunk:
-            return self.neck.heatmaps(self.backbone(frames))
-        return torch.cat([
-            self.neck.heatmaps(self.backbone(rows))
-            for rows in frames.split(chunk)
-        ])
+        total = int(frames.size(0)) * int(frames.size(1))
+        bounds = [(0, total)] if chunk is None else [
+            (start, min(start + chunk, total))
+            for start in range(0, total, chunk)
+        ]
+        heatmaps = []
+        for start, end in bounds:
+            crops = frame_major_crops(frames, start, end)
+            if flip:
+                crops = crops.flip(-1)
+            heatmaps.append(self.neck.heatmaps(self.backbone(crops)))
+        return heatmaps[0] if len(heatmaps) == 1 else torch.cat(heatmaps)
 
     def frame_heatmaps(self, inputs: Tensor) -> Tensor:
         """Heatmaps of every frame before warping (the neck's
@@ -307,7 +357,7 @@ class PoseWarperEstimator(TopdownPoseEstimator):
         Returns:
             Tensor: Heatmaps (T, B, K, h, w).
         """
-        frames, batch_size, num_frames = self._frames_first(inputs)
+        frames, batch_size, num_frames = self._as_frames(inputs)
         heatmaps = self._heatmaps(frames, self.crops_per_pass())
         return heatmaps.unflatten(0, (num_frames, batch_size))
 
@@ -413,7 +463,7 @@ class PoseWarperEstimator(TopdownPoseEstimator):
         assert self.with_head, 'The model must have a head to predict.'
         batch = self._prepare(inputs, data_samples)
         if self.test_cfg.get('flip_test', False):
-            flipped = batch._replace(frames=batch.frames.flip(-1))
+            flipped = batch._replace(flip=True)
             feats = [self.extract_feat(batch), self.extract_feat(flipped)]
         else:
             feats = self.extract_feat(batch)

@@ -6,6 +6,8 @@ from mmpose.models.losses import KeypointMSELoss
 from mmpose.models.utils.tta import flip_heatmaps
 from mmpose.registry import KEYPOINT_CODECS
 
+from posewarper_mm.models.pose_estimators.posewarper_estimator import \
+    frame_major_crops
 from posewarper_mm.testing.models import (CODEC, build, estimator_cfg,
                                           make_data_samples, make_inputs,
                                           randomize_)
@@ -287,7 +289,8 @@ def test_extract_feat_takes_prepared_frames_or_a_single_frame_tensor():
     model = _model().eval()
     inputs = make_inputs(2, 1)
     batch = model._prepare(inputs, make_data_samples(2))
-    assert batch.frames.shape == (2, 3, 64, 32)
+    assert batch.frames.shape == (2, 1, 3, 64, 32)
+    assert not batch.flip
     assert (batch.batch_size, batch.num_frames) == (2, 1)
     assert torch.equal(batch.weights, torch.ones(2, 1))
     with torch.no_grad():
@@ -297,7 +300,8 @@ def test_extract_feat_takes_prepared_frames_or_a_single_frame_tensor():
     assert torch.equal(prepared[1], bare[1])
     many = make_inputs(2, 3)
     batch = model._prepare(many, make_data_samples(2, [[1, 0, 0]] * 2))
-    assert torch.equal(batch.frames[2:4], many[:, 1])  # frame-major
+    assert batch.frames is many  # kept as given, not copied
+    assert torch.equal(frame_major_crops(batch.frames, 2, 4), many[:, 1])
     with pytest.raises(ValueError, match='no .frame_weights'):
         model.extract_feat(many)
     zero = make_data_samples(2, [[0, 0, 0]] * 2)
@@ -357,6 +361,50 @@ def test_max_crops_per_pass_bounds_every_pass_and_keeps_outputs(chunk):
     assert max(branch_sizes) <= chunk
     assert sum(branch_sizes) == 8 + 1
     torch.testing.assert_close(out, expected, rtol=0, atol=1e-6)
+
+
+def _shares_memory(part, whole):
+    start = whole.untyped_storage().data_ptr()
+    end = start + whole.untyped_storage().nbytes()
+    return start <= part.untyped_storage().data_ptr() < end
+
+
+@pytest.mark.parametrize('channels_last', [False, True])
+def test_frame_major_crops_copy_at_most_their_own_range(channels_last):
+    """A pass reads its crops frame-major without a frame-major copy of the
+    whole batch: a range inside one frame is a view, a longer range is
+    copied alone; all crops at once equal transpose + flatten."""
+    frames = torch.randn(3, 4, 3, 8, 6)  # B=3, T=4
+    if channels_last:  # the preprocessor's layout: frame-major NHWC
+        frames = frames.permute(1, 0, 3, 4, 2).contiguous().permute(
+            1, 0, 4, 2, 3)
+    every = frames.transpose(0, 1).flatten(0, 1)
+    assert torch.equal(frame_major_crops(frames), every)
+    for start, end in [(0, 3), (4, 6), (2, 7), (5, 12), (11, 12)]:
+        crops = frame_major_crops(frames, start, end)
+        assert torch.equal(crops, every[start:end]), (start, end)
+        one_frame = start // 3 == (end - 1) // 3
+        assert _shares_memory(crops, frames) == one_frame, (start, end)
+        if channels_last:
+            assert crops.is_contiguous(memory_format=torch.channels_last)
+    for start, end in [(-1, 2), (3, 3), (0, 13)]:
+        with pytest.raises(ValueError, match='not within the 12 crops'):
+            frame_major_crops(frames, start, end)
+
+
+@pytest.mark.parametrize('chunk', [None, 3])
+def test_flip_test_flips_each_pass_alone(chunk):
+    """Flip test mirrors the crops pass by pass: the same heatmaps as the
+    model on mirrored inputs, with or without passes."""
+    cfg_test = dict(flip_test=True, max_crops_per_pass=chunk)
+    model = _model(test_cfg=cfg_test).eval()
+    inputs = make_inputs(2, 3)
+    samples = make_data_samples(2, [[0.5, 0.25, 0.25]] * 2)
+    batch = model._prepare(inputs, samples)
+    with torch.no_grad():
+        mirrored = model.extract_feat(batch._replace(flip=True))
+        by_hand = model.extract_feat(model._prepare(inputs.flip(-1), samples))
+    torch.testing.assert_close(mirrored[0], by_hand[0], rtol=0, atol=1e-6)
 
 
 def test_max_crops_per_pass_is_ignored_in_training_and_checked():
