@@ -20,8 +20,8 @@ from posewarper_mm.testing import load_tool
 REPO = Path(__file__).resolve().parents[2]
 TOOL = REPO / 'tools' / 'analysis' / 'benchmark_posewarper.py'
 EXPECTED_KEYS = [
-    'single', 'naive', 'batched', 'batched_backbone', 'batched_neck',
-    'batched_short', 'neck_fwd_mmcv', 'neck_fwd_torchvision',
+    'single', 'naive', 'naive_cached', 'batched', 'batched_backbone',
+    'batched_neck', 'batched_short', 'neck_fwd_mmcv', 'neck_fwd_torchvision',
     'neck_fwd_pytorch', 'neck_fwd_bwd_mmcv', 'neck_fwd_bwd_torchvision',
     'neck_fwd_bwd_pytorch', 'deform_fwd_mmcv', 'deform_fwd_torchvision',
     'deform_fwd_pytorch', 'deform_fwd_bwd_mmcv', 'deform_fwd_bwd_torchvision',
@@ -249,6 +249,9 @@ def test_exit_code_flags_mismatch_and_failures():
     bad = dict(ok, checks=dict(tolerance=1e-5,
                                naive_vs_batched=dict(max_abs_diff=1e-3)))
     assert tool._exit_code([ok, bad], 1e-5) == tool.EXIT_MISMATCH
+    cached = dict(ok, checks=dict(ok['checks'],
+                                  naive_vs_cached=dict(max_abs_diff=1e-3)))
+    assert tool._exit_code([cached], 1e-5) == tool.EXIT_MISMATCH
     bf16 = dict(ok, checks=dict(tolerance=None,
                                 naive_vs_batched=dict(max_abs_diff=1e-2)))
     assert tool._exit_code([bf16], 1e-5) == 0
@@ -270,7 +273,10 @@ def test_rejects_bad_arguments():
 def test_cases_option():
     tool = _load_tool()
     assert tool.parse_args([]).cases == [
-        'single', 'naive', 'batched', 'batched_short'
+        'single', 'naive', 'naive_cached', 'batched', 'batched_short'
+    ]
+    assert tool.parse_args(['--cases', 'c,bk,b']).cases == [
+        'naive', 'naive_cached', 'batched'
     ]
     # the table's order, whatever the order asked
     assert tool.parse_args(['--cases', 'c, b']).cases == ['naive', 'batched']
@@ -380,6 +386,7 @@ def test_quick_run_outputs_agree(quick_run):
     assert checks['tolerance'] == 1e-5
     naive = checks['naive_vs_batched']
     assert naive['max_abs_diff'] <= 1e-5
+    assert checks['naive_vs_cached']['max_abs_diff'] <= 1e-5
     # the heatmaps are not trivially zero
     assert naive['max_abs_value'] > 0.1
     for backend in ('torchvision', 'pytorch'):
@@ -393,6 +400,7 @@ def test_quick_run_markdown(quick_run):
     markdown = (out / 'bench.md').read_text()
     assert markdown.strip() in proc.stdout
     for label in ('(a) single-frame HRNet', '(b) PoseWarper 5 frames, naive',
+                  "(b') PoseWarper 5 frames, naive, cached key-frame offsets",
                   '(c) PoseWarper 5 frames, batched', '(c) of which backbone',
                   '(c) of which neck', '[mmcv]', '[torchvision]', '[pytorch]',
                   'stage 1: HRNet, all trainable', 'stage 2: frozen backbone'):
@@ -408,6 +416,10 @@ def test_quick_run_markdown(quick_run):
     # the time/FLOP target of (b), (c) and the 3-frame window vs (a)
     assert markdown.count('(target <= 1.15x)') == 3
     assert 'batched (c) vs naive (b): time ' in markdown
+    assert "- naive (b) vs (b'): max abs diff" in markdown
+    assert "naive with cached key-frame offsets (b') vs naive (b): time " \
+        in markdown
+    assert "batched (c) vs (b'): time " in markdown
     # (a), (b), (c) and the short window are timed round by round
     assert 'rounds timed in alternation' in markdown
     assert 'stage-2 vs stage-1 training step: time ' in markdown
@@ -426,13 +438,19 @@ def test_quick_run_counts_flops(quick_run):
         if case['ref'] is not None:
             assert _finite_positive(case['flop_ratio']), key
     # no deformable convolution is counted as 0
-    for key in ('naive', 'batched', 'batched_short', 'neck_fwd_mmcv',
+    for key in ('naive', 'naive_cached', 'batched', 'batched_short',
+                'neck_fwd_mmcv',
                 'neck_fwd_torchvision', 'deform_fwd_mmcv', 'train_stage2'):
         assert cases[key]['deform_flops_per_crop'] > 0, key
     assert cases['single']['deform_flops_per_crop'] == 0
     # the cached key-frame offsets save work; 3 frames cost less than 5
     assert cases['batched']['flops_per_crop'] < \
         cases['naive']['flops_per_crop']
+    # (b') skips exactly the work (c) skips
+    assert cases['naive_cached']['flops_per_crop'] == pytest.approx(
+        cases['batched']['flops_per_crop'], rel=1e-9)
+    assert targets_flop_ratio(mode, 'cached_vs_naive') < 1
+    assert targets_flop_ratio(mode, 'batched_vs_cached') == pytest.approx(1)
     assert cases['batched_short']['flops_per_crop'] < \
         cases['batched']['flops_per_crop']
     targets = mode['targets']
@@ -444,8 +462,15 @@ def test_quick_run_counts_flops(quick_run):
     assert paired['minimum'] <= targets['batched_vs_naive']['ratio'] <= \
         paired['maximum']
     assert cases['batched']['timed_with'] == [
-        'single', 'naive', 'batched', 'batched_short'
+        'single', 'naive', 'naive_cached', 'batched', 'batched_short'
     ]
+
+
+def targets_flop_ratio(mode: dict, name: str) -> float:
+    item = mode['targets'][name]
+    assert _finite_positive(item['ratio']), name
+    assert item['paired']['repeats'] >= 1, name
+    return item['flop_ratio']
 
 
 def test_short_window():
@@ -483,3 +508,19 @@ def test_deform_conv_flop_handle(backend):
                              (2, 6, 5, 7)) == expected
     assert result['total'] == result['deform_conv'] == expected > 0
     assert result['unsupported'] == {}
+
+
+def test_profile_tool_quick_run(tmp_path):
+    """The per-layer profile covers (b), (b') and (c), each with its parts
+    and operators, and checks that (b) and (c) agree."""
+    _load_tool()
+    import posewarper_bench_profile as profile_tool
+    out = tmp_path / 'profile.md'
+    assert profile_tool.main(['--quick', '--out-md', str(out)]) == 0
+    text = out.read_text()
+    for label in ('(b) naive', "(b') naive, cached key-frame offsets",
+                  '(c) batched'):
+        assert f'#### {label}: ' in text, label
+    assert text.count('| offset_feats |') == 3
+    diff = float(text.split('(b) vs (c) max abs diff: ')[1].split()[0])
+    assert diff <= 1e-5

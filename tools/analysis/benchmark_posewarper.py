@@ -8,6 +8,10 @@ random init, eval mode) it measures, per person crop:
 - (b) 5-frame PoseWarper done naively: each frame through the backbone on
   its own and each frame warped by its own neck call, the key frame's
   offsets recomputed (the persons of a frame stay batched);
+- (b') the same with the key frame's cached constant offsets: (b) less
+  the one piece of work (c) skips, so (b')/(b) bounds what (c) can save
+  without batching more crops per pass, and (c)/(b') is what (c)'s
+  batching adds or costs on top;
 - (c) 5-frame PoseWarper as implemented: one backbone pass over all
   frames and persons, cached key-frame offsets; with its backbone / neck
   split;
@@ -50,7 +54,7 @@ from posewarper_bench_cases import Mode
 from posewarper_bench_models import (HEATMAP_STRIDE, build_model,
                                      load_bench_config, prepare_models,
                                      random_frames)
-from posewarper_bench_report import report_markdown
+from posewarper_bench_report import MUST_AGREE, report_markdown
 from posewarper_bench_runner import run_mode
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -62,7 +66,10 @@ DEFAULT_OUT_MD = osp.join('work_dirs', 'benchmark', 'benchmark_posewarper.md')
 EXIT_MISMATCH = 1
 EXIT_CASE_FAILED = 3
 # --cases names -> the keys of the inference rows
-INFERENCE_CASES = dict(a='single', b='naive', c='batched',
+INFERENCE_CASES = dict(a='single',
+                       b='naive',
+                       bk='naive_cached',
+                       c='batched',
                        short='batched_short')
 
 
@@ -123,7 +130,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         '(always), deform, train')
     parser.add_argument('--cases', default=','.join(INFERENCE_CASES),
                         help='comma list of the inference cases to time: '
-                        'a (single-frame), b (naive), c (batched), short '
+                        "a (single-frame), b (naive), bk (naive, cached "
+                        "key-frame offsets: (b')), c (batched), short "
                         '(batched, shorter window); default: all')
     parser.add_argument('--no-check', dest='check', action='store_false',
                         help="skip the (b) vs (c) outputs check (one more "
@@ -236,11 +244,12 @@ def _exit_code(results: List[dict], tolerance: float) -> int:
         if any('error' in r for r in result['cases']):
             code = EXIT_CASE_FAILED
     for result in results:
-        check = result['checks'].get('naive_vs_batched')
-        if check is None or result['checks']['tolerance'] is None:
-            continue
-        if 'error' in check or check['max_abs_diff'] > tolerance:
-            code = EXIT_MISMATCH
+        for name in MUST_AGREE:
+            check = result['checks'].get(name)
+            if check is None or result['checks']['tolerance'] is None:
+                continue
+            if 'error' in check or check['max_abs_diff'] > tolerance:
+                code = EXIT_MISMATCH
     return code
 
 

@@ -154,7 +154,8 @@ class StageTimer:
 
 
 class InferenceWorkloads:
-    """Single-frame HRNet and the naive / batched 5-frame PoseWarper.
+    """Single-frame HRNet and the naive / batched 5-frame PoseWarper
+    (and the naive one with the key frame's cached offsets).
 
     Args:
         stage1 (nn.Module): Stage-1 ``TopdownPoseEstimator`` (eval).
@@ -194,6 +195,23 @@ class InferenceWorkloads:
                 for t in range(self.frames.size(1))
             ]
             warped = [neck.warp(hm, heatmaps[0] - hm) for hm in heatmaps]
+            return self.stage2.head.forward(
+                (torch.stack(warped, dim=1), self.weights))
+
+    def naive_cached(self) -> Tensor:
+        """(b') As (b), but the key frame is warped with its cached
+        constant offsets: (b) without the one piece of work that (c)
+        skips, so (b')/(b) is the most (c) can save without batching."""
+        backbone, neck = self.stage2.backbone, self.stage2.neck
+        with self._context():
+            heatmaps = [
+                neck.heatmaps(backbone(self.frames[:, t]))
+                for t in range(self.frames.size(1))
+            ]
+            key = heatmaps[0]
+            offsets = neck.key_frame_offsets(key.size(2), key.size(3), key)
+            warped = [neck.deform(key, offsets)]
+            warped += [neck.warp(hm, key - hm) for hm in heatmaps[1:]]
             return self.stage2.head.forward(
                 (torch.stack(warped, dim=1), self.weights))
 

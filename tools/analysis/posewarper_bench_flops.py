@@ -215,6 +215,9 @@ def case_flops(stage1: nn.Module, stage2: nn.Module, frames: Tensor,
             lambda x: workload(x, test_weights).single(), crop, models)
         result['naive'] = count_flops(
             lambda x: workload(x, test_weights).naive(), crop, models)
+        result['naive_cached'] = count_flops(
+            lambda x: workload(x, test_weights).naive_cached(), crop,
+            models)
         result['batched'] = count_flops(
             lambda x: workload(x, test_weights).batched(), crop, models)
         result['batched_short'] = count_flops(

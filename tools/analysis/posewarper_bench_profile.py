@@ -1,4 +1,5 @@
-"""Per-layer profile of the naive (b) and batched (c) 5-frame PoseWarper.
+"""Per-layer profile of the naive (b), naive with cached key-frame offsets
+(b') and batched (c) 5-frame PoseWarper.
 
 Builds the benchmark's models (same configs, weights and inputs as
 ``benchmark_posewarper.py``) and times the parts of one inference call with
@@ -292,8 +293,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         f'{args.repeats} hook-timed call(s)', ''
     ]
     diff = (work.naive() - work.batched()).abs().max().item()
-    for label, fn in (('(b) naive', work.naive), ('(c) batched',
-                                                  work.batched)):
+    for label, fn in (('(b) naive', work.naive),
+                      ("(b') naive, cached key-frame offsets",
+                       work.naive_cached), ('(c) batched', work.batched)):
         print(f'[profile] {label} ...', file=sys.stderr, flush=True)
         result = profile_parts(fn, parts, args.repeats)
         lines += _part_table(label, result) + ['']

@@ -3,6 +3,9 @@ from typing import List
 
 from posewarper_bench_utils import MIB, format_markdown_table, format_number
 
+# output checks that must agree within --tolerance (fp32), else exit 1
+MUST_AGREE = ('naive_vs_batched', 'naive_vs_cached')
+
 SECTIONS = (
     ('inference', 'Inference per person crop (eval mode)'),
     ('deform', 'Deformable convolution backends inside the neck'),
@@ -73,6 +76,7 @@ def _check_lines(checks: dict) -> List[str]:
                 for name in checks
                 if name.startswith('mmcv_vs_') and name.endswith('_neck')]
     for name, title in [('naive_vs_batched', 'naive (b) vs batched (c)'),
+                        ('naive_vs_cached', "naive (b) vs (b')"),
                         *backends]:
         item = checks.get(name)
         if item is None:
@@ -82,7 +86,7 @@ def _check_lines(checks: dict) -> List[str]:
             continue
         text = (f'- {title}: max abs diff {item["max_abs_diff"]:.3g} '
                 f'(max |heatmap| {item["max_abs_value"]:.3g})')
-        if name == 'naive_vs_batched' and tol is not None:
+        if name in MUST_AGREE and tol is not None:
             verdict = 'OK' if item['max_abs_diff'] <= tol else 'FAIL'
             text += f' — {verdict} (tolerance {tol:g})'
         lines.append(text)
@@ -120,23 +124,39 @@ def _target_lines(targets: dict) -> List[str]:
                      f'{_x(item.get("time_over_flops"))} (target <= '
                      f'{item["limit"]:g}x) — {verdict}')
         lines.append(text)
+    paired_titles = dict(
+        cached_vs_naive=("naive with cached key-frame offsets (b') vs "
+                         'naive (b)', 'the saving of the skipped work '
+                         'alone'),
+        batched_vs_cached=("batched (c) vs (b')", "what (c)'s batching "
+                           'adds'))
+    for name, (title, meaning) in paired_titles.items():
+        item = targets.get(name)
+        if item is not None and item['ratio'] is not None:
+            lines.append(f'- {title}: time {_x(item["ratio"])}'
+                         f'{_rounds(item)}, FLOPs '
+                         f'{_x(item["flop_ratio"])} ({meaning})')
     item = targets.get('batched_vs_naive')
     if item is not None and item['ratio'] is not None:
         verdict = 'n/a' if item['met'] is None else (
             'MET' if item['met'] else 'NOT MET')
-        paired = item.get('paired')
-        how = ''
-        if paired:
-            how = (f', median of {paired["repeats"]} rounds timed in '
-                   f'alternation, {_x(paired["minimum"])}-'
-                   f'{_x(paired["maximum"])}')
         lines.append(
-            f'- batched (c) vs naive (b): time {_x(item["ratio"])}{how} '
-            f'(target <= {item["limit"]:g}x), FLOPs '
+            f'- batched (c) vs naive (b): time {_x(item["ratio"])}'
+            f'{_rounds(item)} (target <= {item["limit"]:g}x), FLOPs '
             f'{_x(item["flop_ratio"])}, peak memory '
             f'{_x(item["memory_ratio"])} (target <= '
             f'{item["memory_limit"]:g}x) — {verdict}')
     return lines
+
+
+def _rounds(item: dict) -> str:
+    """How a paired time ratio was taken, or '' for a ratio of medians."""
+    paired = item.get('paired')
+    if not paired:
+        return ''
+    return (f', median of {paired["repeats"]} rounds timed in '
+            f'alternation, {_x(paired["minimum"])}-'
+            f'{_x(paired["maximum"])}')
 
 
 def mode_markdown(result: dict) -> str:

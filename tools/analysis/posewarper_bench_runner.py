@@ -372,6 +372,9 @@ def run_mode(mode: Mode, stage1: nn.Module, stage2: nn.Module,
              batch),
         Case('naive', 'inference', '(b) PoseWarper 5 frames, naive',
              work.naive, batch, 'single'),
+        Case('naive_cached', 'inference',
+             "(b') PoseWarper 5 frames, naive, cached key-frame offsets",
+             work.naive_cached, batch, 'single'),
         Case('batched', 'inference', '(c) PoseWarper 5 frames, batched',
              work.batched, batch, 'single'),
         Case('batched_short', 'inference',
@@ -388,6 +391,9 @@ def run_mode(mode: Mode, stage1: nn.Module, stage2: nn.Module,
     checks = dict(tolerance=args.tolerance if mode.is_fp32 else None)
     if args.check:
         checks['naive_vs_batched'] = _compare(work.naive, work.batched)
+        if 'naive_cached' in args.cases:
+            checks['naive_vs_cached'] = _compare(work.naive,
+                                                 work.naive_cached)
 
     if 'deform' in args.sections:
         with torch.no_grad():
@@ -481,7 +487,7 @@ def _ratio(by_key: dict, key: str, ref: str, field: str) -> Optional[float]:
 
 
 def _targets(records: List[dict]) -> dict:
-    """Time ratios beside FLOP ratios, and (c) against (b).
+    """Time ratios beside FLOP ratios, and (c) against (b) (and (b')).
 
     Inference: each multi-frame row's time ratio against (a) must stay
     within ``FLOP_RATIO_TARGET`` times its FLOP ratio. (c) must take at
@@ -512,20 +518,36 @@ def _targets(records: List[dict]) -> dict:
             item['time_over_flops'] = ratio / flop_ratio
             item['met'] = ratio / flop_ratio <= limit
         result[name] = item
-    # (c) vs (b): the median of the per-round ratios when the two were
-    # timed in the same rounds, else the ratio of the medians
-    paired = paired_ratio(by_key.get('batched', {}), by_key.get('naive'))
-    time_ratio = paired['median'] if paired else _ratio(
-        by_key, 'batched', 'naive', 'per_crop_seconds')
+    # (b') vs (b): the saving of the skipped work alone; (c) vs (b'):
+    # what batching adds on top (no targets)
+    for name, key, ref in (('cached_vs_naive', 'naive_cached', 'naive'),
+                           ('batched_vs_cached', 'batched',
+                            'naive_cached')):
+        if key in by_key and ref in by_key:
+            result[name] = _paired_item(by_key, key, ref)
+    # (c) vs (b), with its targets
+    item = _paired_item(by_key, 'batched', 'naive')
+    time_ratio = item['ratio']
     memory_ratio = _ratio(by_key, 'batched', 'naive', 'peak_bytes')
-    result['batched_vs_naive'] = dict(
-        ratio=time_ratio,
-        paired=paired,
-        flop_ratio=_ratio(by_key, 'batched', 'naive', 'flops_per_crop'),
+    item.update(
         memory_ratio=memory_ratio,
         limit=BATCHED_TIME_TARGET,
         memory_limit=BATCHED_MEMORY_TARGET,
         met=None if time_ratio is None or memory_ratio is None else
         (time_ratio <= BATCHED_TIME_TARGET
          and memory_ratio <= BATCHED_MEMORY_TARGET))
+    result['batched_vs_naive'] = item
     return result
+
+
+def _paired_item(by_key: dict, key: str, ref: str) -> dict:
+    """Row ``key`` against row ``ref``: the time ratio (the median of the
+    per-round ratios when the two were timed in the same rounds, else the
+    ratio of the medians) and the FLOP ratio."""
+    paired = paired_ratio(by_key.get(key, {}), by_key.get(ref))
+    ratio = paired['median'] if paired else _ratio(by_key, key, ref,
+                                                   'per_crop_seconds')
+    return dict(
+        ratio=ratio,
+        paired=paired,
+        flop_ratio=_ratio(by_key, key, ref, 'flops_per_crop'))
