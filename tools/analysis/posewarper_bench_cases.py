@@ -188,20 +188,17 @@ class InferenceWorkloads:
     def naive(self) -> Tensor:
         """(b) One backbone call per frame, one warp call per frame; the
         key frame's offsets are recomputed from its zero difference."""
-        backbone, neck = self.stage2.backbone, self.stage2.neck
-        with self._context():
-            heatmaps = [
-                neck.heatmaps(backbone(self.frames[:, t]))
-                for t in range(self.frames.size(1))
-            ]
-            warped = [neck.warp(hm, heatmaps[0] - hm) for hm in heatmaps]
-            return self.stage2.head.forward(
-                (torch.stack(warped, dim=1), self.weights))
+        return self._frame_by_frame(cached_key_offsets=False)
 
     def naive_cached(self) -> Tensor:
         """(b') As (b), but the key frame is warped with its cached
         constant offsets: (b) without the one piece of work that (c)
         skips, so (b')/(b) is the most (c) can save without batching."""
+        return self._frame_by_frame(cached_key_offsets=True)
+
+    def _frame_by_frame(self, cached_key_offsets: bool) -> Tensor:
+        """(b) or (b'): each frame through the backbone and the warp on
+        its own; the key frame's offsets cached or recomputed."""
         backbone, neck = self.stage2.backbone, self.stage2.neck
         with self._context():
             heatmaps = [
@@ -209,11 +206,17 @@ class InferenceWorkloads:
                 for t in range(self.frames.size(1))
             ]
             key = heatmaps[0]
-            offsets = neck.key_frame_offsets(key.size(2), key.size(3), key)
-            warped = [neck.deform(key, offsets)]
+            if cached_key_offsets:
+                warped = [
+                    neck.deform(
+                        key,
+                        neck.key_frame_offsets(key.size(2), key.size(3), key))
+                ]
+            else:
+                warped = [neck.warp(key, key - key)]
             warped += [neck.warp(hm, key - hm) for hm in heatmaps[1:]]
-            return self.stage2.head.forward(
-                (torch.stack(warped, dim=1), self.weights))
+            return self.stage2.head.forward((torch.stack(warped,
+                                                         dim=1), self.weights))
 
     def batched(self) -> Tensor:
         """(c) The estimator itself: one backbone pass over all frames and
