@@ -20,12 +20,13 @@ random init, eval mode) it measures, per person crop:
 
 then the neck with mmcv's and torchvision's deformable convolution
 (forward and forward+backward) and a stage-1 vs stage-2 training step.
-(b) and (c) must agree (max abs diff <= ``--tolerance`` in fp32), else the
-exit status is 1; a case that fails to run gives exit status 3. Every row
-also gets its FLOPs per crop (``posewarper_bench_flops``: mmengine's
-counter with the deformable convolutions counted), the FLOP ratio beside
-the time ratio, the achieved GFLOP/s and, on the CPU, the share of its
-time spent in the deformable convolutions. The targets: each multi-frame
+(b') and (c) must each agree with (b) (max abs diff <= ``--tolerance`` in
+fp32), else the exit status is 1; a case that fails to run gives exit
+status 3. Every row also gets its FLOPs per crop
+(``posewarper_bench_flops``: mmengine's counter with the deformable
+convolutions counted), the FLOP ratio beside the time ratio, the achieved
+GFLOP/s and, on the CPU, the share of its time spent in the deformable
+convolutions. The targets: each multi-frame
 inference row's time ratio to (a) within 1.15x of its FLOP ratio, and (c)
 at most 0.9x (b)'s time with at most 2x its peak memory.
 
@@ -134,8 +135,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         "key-frame offsets: (b')), c (batched), short "
                         '(batched, shorter window); default: all')
     parser.add_argument('--no-check', dest='check', action='store_false',
-                        help="skip the (b) vs (c) outputs check (one more "
-                        'call of each)')
+                        help="skip the outputs checks, (b') and (c) "
+                        "against (b) (one more call of each)")
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--cudnn-benchmark', action='store_true',
                         help='let cuDNN pick algorithms per shape')
