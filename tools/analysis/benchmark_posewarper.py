@@ -26,9 +26,9 @@ status 3. Every row also gets its FLOPs per crop
 (``posewarper_bench_flops``: mmengine's counter with the deformable
 convolutions counted), the FLOP ratio beside the time ratio, the achieved
 GFLOP/s and, on the CPU, the share of its time spent in the deformable
-convolutions. The targets: each multi-frame
-inference row's time ratio to (a) within 1.15x of its FLOP ratio, and (c)
-at most 0.9x (b)'s time with at most 2x its peak memory.
+convolutions. The targets: each multi-frame inference row's time ratio
+to (a) within 1.15x of its FLOP ratio, and (c) at most 0.9x (b)'s time
+with at most 2x its peak memory.
 
 Examples::
 
