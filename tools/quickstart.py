@@ -105,7 +105,7 @@ TRAIN_ENV = {'OMP_NUM_THREADS': '2'}
 # More shaken frames do not raise it further: a shake on half of the
 # frames gave +2.7 (two seeds, against +2.9 with 35%), since a blurred
 # frame's neighbours are then blurred more often (blurred frames +5.2
-# instead of +6.6)
+# against +6.4 on the same seeds)
 DATA_KW = dict(
     num_videos=104,
     num_frames=40,
