@@ -207,16 +207,13 @@ class InferenceWorkloads:
             ]
             key = heatmaps[0]
             if cached_key_offsets:
-                warped = [
-                    neck.deform(
-                        key,
-                        neck.key_frame_offsets(key.size(2), key.size(3), key))
-                ]
+                offsets = neck.key_frame_offsets(key.size(2), key.size(3), key)
+                warped = [neck.deform(key, offsets)]
             else:
                 warped = [neck.warp(key, key - key)]
             warped += [neck.warp(hm, key - hm) for hm in heatmaps[1:]]
-            return self.stage2.head.forward((torch.stack(warped,
-                                                         dim=1), self.weights))
+            stacked = torch.stack(warped, dim=1)
+            return self.stage2.head.forward((stacked, self.weights))
 
     def batched(self) -> Tensor:
         """(c) The estimator itself: one backbone pass over all frames and
