@@ -137,6 +137,9 @@ QUICKSTART_STAGE_CHANGES = {
         'model.neck.deform_backend',
         # occluders pasted on the key frame (the temporal model's training)
         *KEY_FRAME_OCCLUSION,
+        # two supporting frames per training sample, the loss on their mean
+        'train_dataloader.dataset.num_sampled_frames',
+        'train_dataloader.dataset.frame_weights',
         # flip test as in stage 1: the two stages are compared alike
         'model.test_cfg.flip_test',
         'load_from',
