@@ -8,16 +8,16 @@ STAMP := $(VENV)/.posewarper_mm_ready
 
 .PHONY: setup demo test lint
 
-$(STAMP): tools/setup_env.sh tools/build_mmcv.sh setup.py \
+$(STAMP): tools/env/setup_env.sh tools/env/build_mmcv.sh setup.py \
 		requirements/build.txt requirements/runtime.txt requirements/tests.txt \
 		requirements/mminstall.txt
-	bash tools/setup_env.sh $(VENV)
+	bash tools/env/setup_env.sh $(VENV)
 	touch $(STAMP)
 
 setup: $(STAMP)
 
 demo: $(STAMP)
-	$(PY) tools/quickstart.py $(ARGS)
+	$(PY) -m tools.quickstart $(ARGS)
 
 lint: $(STAMP)
 	$(PY) -m flake8 $(LINT_DIRS)

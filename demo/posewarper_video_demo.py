@@ -36,22 +36,17 @@ from mmpose.registry import VISUALIZERS
 from mmpose.structures import merge_data_samples
 
 from posewarper_mm.apis import (DetectionJsonBoxes, DetectorBoxes,
-                                FrameSourceError, PoseTrackVideoResults,
-                                TemporalWindowIterator, WholeFrameBoxes,
-                                build_test_pipeline, inference_posewarper,
-                                instances_to_persons, open_frame_source,
-                                posetrack_image_id)
+                                PoseTrackVideoResults, TemporalWindowIterator,
+                                WholeFrameBoxes, build_test_pipeline,
+                                inference_posewarper, instances_to_persons,
+                                open_frame_source, posetrack_image_id)
 from posewarper_mm.datasets.temporal_window import (DEFAULT_TEST_OFFSETS,
                                                     TemporalWindow)
 from posewarper_mm.engine import ALLOW_PARTIAL_FLAG, init_inference_model
-from posewarper_mm.utils import (InputFileError, OutputLocationError,
-                                 prepare_output_dir, prepare_output_file)
+from posewarper_mm.errors import InputFileError, OutputLocationError
+from posewarper_mm.utils import prepare_output_dir, prepare_output_file
 
 PROG = 'posewarper_video_demo'
-
-
-class VideoWriteError(OutputLocationError):
-    """The annotated video cannot be written."""
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -138,9 +133,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 def build_boxes(args: argparse.Namespace, source, name: str):
     """The person-box provider chosen on the command line."""
     if args.det_config:
-        return DetectorBoxes(args.det_config, args.det_checkpoint,
-                             args.device, args.det_cat_id, args.bbox_thr,
-                             args.nms_thr)
+        return DetectorBoxes(args.det_config, args.det_checkpoint, args.device,
+                             args.det_cat_id, args.bbox_thr, args.nms_thr)
     if args.bbox_json:
         files = getattr(source, 'files', None)
         names = [osp.basename(f) for f in files] if files else None
@@ -183,13 +177,13 @@ def open_video_writer(path: str, fps: float, size) -> cv2.VideoWriter:
     """An mp4 writer for frames of ``size`` (w, h); an error if it fails.
 
     Raises:
-        VideoWriteError: If OpenCV cannot open the file for writing (no
+        OutputLocationError: If OpenCV cannot open the file for writing (no
             mp4 encoder, unwritable location).
     """
     writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), fps,
                              (int(size[0]), int(size[1])))
     if not writer.isOpened():
-        raise VideoWriteError(
+        raise OutputLocationError(
             f'{path}: OpenCV cannot write an mp4v video here (no encoder in '
             'this OpenCV build, or the location is not writable); use '
             '--no-video to write the predictions only')
@@ -200,12 +194,11 @@ def close_video_writer(writer: cv2.VideoWriter, path: str) -> None:
     """Release ``writer`` and check that the video file was written."""
     writer.release()
     if not osp.isfile(path) or osp.getsize(path) == 0:
-        raise VideoWriteError(
+        raise OutputLocationError(
             f'{path}: the video file is missing or empty after writing')
 
 
-def _run(args: argparse.Namespace, source, name: str, writer,
-         json_path: str):
+def _run(args: argparse.Namespace, source, name: str, writer, json_path: str):
     """Inference over all frames; writes the json (and video frames)."""
     boxes = build_boxes(args, source, name)
     model = init_inference_model(
@@ -293,7 +286,7 @@ def cli(argv: Optional[Sequence[str]] = None) -> int:
     """
     try:
         main(argv)
-    except (FileNotFoundError, FrameSourceError, InputFileError,
+    except (FileNotFoundError, InputFileError, InputFileError,
             OutputLocationError) as error:
         print(f'{PROG}: error: {error}', file=sys.stderr)
         return 1

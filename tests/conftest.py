@@ -1,6 +1,6 @@
 """Shared pytest fixtures of the posewarper_mm test suite.
 
-Plain helpers live in :mod:`posewarper_mm.testing`. The fixtures below
+Plain helpers live in :mod:`tests.testing`. The fixtures below
 the default scope (tiny generated datasets, the tiny model, clips) serve
 tests in several folders; they import their helpers when first used.
 """
@@ -45,7 +45,7 @@ def tiny_model():
     """The quickstart stage-2 model (tiny HRNet), random weights, CPU."""
     import torch
 
-    from posewarper_mm.testing.clips import build_tiny_model
+    from tests.testing.clips import build_tiny_model
     torch.set_num_threads(1)
     return build_tiny_model()
 
@@ -53,7 +53,7 @@ def tiny_model():
 @pytest.fixture(scope='session')
 def tiny_checkpoint(tiny_model, tmp_path_factory) -> str:
     """:func:`tiny_model` saved as an mmpose checkpoint."""
-    from posewarper_mm.testing.clips import save_tiny_checkpoint
+    from tests.testing.clips import save_tiny_checkpoint
     path = tmp_path_factory.mktemp('ckpt') / 'posewarper_tiny.pth'
     return save_tiny_checkpoint(tiny_model, str(path))
 
@@ -61,7 +61,7 @@ def tiny_checkpoint(tiny_model, tmp_path_factory) -> str:
 @pytest.fixture(scope='session')
 def synthetic(tmp_path_factory) -> dict:
     """2 train + 1 val generated videos (``clips.make_synthetic``)."""
-    from posewarper_mm.testing.clips import make_synthetic
+    from tests.testing.clips import make_synthetic
     return make_synthetic(str(tmp_path_factory.mktemp('synthetic')))
 
 
@@ -70,7 +70,7 @@ def clip_mp4(synthetic, tmp_path_factory) -> str:
     """The generated val video as an mp4 (10 frames, 160x120)."""
     import cv2
 
-    from posewarper_mm.testing.clips import clip_frames, write_video
+    from tests.testing.clips import clip_frames, write_video
     frames = [cv2.imread(f) for f in clip_frames(synthetic)]
     path = tmp_path_factory.mktemp('clip') / '000003_mpii_val.mp4'
     return write_video(frames, str(path))
@@ -79,14 +79,14 @@ def clip_mp4(synthetic, tmp_path_factory) -> str:
 @pytest.fixture(scope='session')
 def clip_dir(synthetic) -> str:
     """Folder of the generated val video frames."""
-    from posewarper_mm.testing.clips import clip_frames
+    from tests.testing.clips import clip_frames
     return osp.dirname(clip_frames(synthetic)[0])
 
 
 @pytest.fixture(scope='session')
 def tiny_posetrack(tmp_path_factory) -> dict:
     """3 videos (2 train, 1 val) x 10 frames of 96x72, 1-2 figures each."""
-    from posewarper_mm.datasets.synthetic import generate_posetrack_dataset
+    from tools.quickstart.synthetic import generate_posetrack_dataset
     root = tmp_path_factory.mktemp('tiny_posetrack')
     return generate_posetrack_dataset(
         str(root),

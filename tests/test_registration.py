@@ -7,7 +7,7 @@ import sys
 from mmpose import registry as mmpose_registry
 
 import posewarper_mm  # noqa: F401
-from posewarper_mm.testing import REPO_ROOT
+from tests.testing import REPO_ROOT
 
 EXPECTED = {
     'DATASETS': {'PoseTrackVideoPairDataset'},
@@ -66,7 +66,7 @@ def test_import_leaves_generator_and_test_helpers_out():
     the test helpers (checked in a fresh interpreter)."""
     code = ('import sys, posewarper_mm; '
             'print(sorted(m for m in sys.modules if "synthetic" in m '
-            'or m.startswith("posewarper_mm.testing")))')
+            'or m.startswith("tests.testing")))')
     proc = subprocess.run([sys.executable, '-c', code],
                           cwd=str(REPO_ROOT),
                           stdout=subprocess.PIPE,

@@ -32,8 +32,8 @@ except ImportError as err:
 from mmpose.registry import DATASETS  # noqa: E402
 from mmpose.structures.bbox import get_warp_matrix  # noqa: E402
 
-from posewarper_mm.utils import InputFileError  # noqa: E402
-from posewarper_mm.utils import OutputLocationError, prepare_output_dir
+from posewarper_mm.errors import InputFileError, OutputLocationError
+from posewarper_mm.utils import prepare_output_dir
 
 LOADING_TYPES = ('LoadVideoFrames', 'LoadImage')
 PACKING_TYPES = ('PackVideoPoseInputs', 'PackPoseInputs')
@@ -115,8 +115,8 @@ def draw_sample(results: dict, metainfo: dict) -> np.ndarray:
     if not np.any(results['keypoints']):
         visible[:] = False  # detection boxes carry dummy keypoints
     box = np.asarray(results['bbox'][0], dtype=np.float64)
-    corners = np.array([[box[0], box[1]], [box[2], box[1]],
-                        [box[2], box[3]], [box[0], box[3]]])
+    corners = np.array([[box[0], box[1]], [box[2], box[1]], [box[2], box[3]],
+                        [box[0], box[3]]])
     if transformed:
         corners = _warp_points(corners, results)
     links = metainfo.get('skeleton_links', [])
@@ -130,15 +130,16 @@ def draw_sample(results: dict, metainfo: dict) -> np.ndarray:
         radius = max(1, min(img.shape[:2]) // 80)
         for i, (a, b) in enumerate(links):
             if visible[a] and visible[b]:
-                color = (tuple(int(c) for c in link_colors[i])
-                         if link_colors is not None else (0, 255, 0))
+                color = (
+                    tuple(int(c) for c in link_colors[i])
+                    if link_colors is not None else (0, 255, 0))
                 cv2.line(img, tuple(int(v) for v in kpts[a]),
-                         tuple(int(v) for v in kpts[b]), color, 1,
-                         cv2.LINE_AA)
+                         tuple(int(v) for v in kpts[b]), color, 1, cv2.LINE_AA)
         for k, (x, y) in enumerate(kpts):
             if visible[k]:
-                color = (tuple(int(c) for c in _color_at(kpt_colors, k))
-                         if kpt_colors is not None else (0, 0, 255))
+                color = (
+                    tuple(int(c) for c in _color_at(kpt_colors, k))
+                    if kpt_colors is not None else (0, 0, 255))
                 cv2.circle(img, (int(x), int(y)), radius, color, -1)
         cv2.polylines(img, [np.round(corners).astype(np.int32)], True,
                       (255, 255, 0), 1)

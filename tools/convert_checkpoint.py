@@ -52,6 +52,8 @@ from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 import torch
 from torch import Tensor
 
+from posewarper_mm.errors import InputFileError
+
 LAYOUTS = ('official', 'mmpose0x-stage1', 'mmpose0x-stage2', 'auto')
 HEAD_CONV_TARGETS = ('neck.trans_layer', 'head.final_layer')
 HRNET_ROOTS = ('conv1', 'bn1', 'conv2', 'bn2', 'layer1', 'transition1',
@@ -63,10 +65,6 @@ _NUMBERED_TARGET = {
 }
 _SOURCE_HEAD_CONVS = ('keypoint_head.final_layer.', 'head.final_layer.',
                       'neck.trans_layer.')
-
-
-class CheckpointConversionError(ValueError):
-    """A checkpoint cannot be converted; the message names file and keys."""
 
 
 def _keys_text(keys: Iterable[str], limit: int = 12) -> str:
@@ -84,9 +82,8 @@ def extract_state_dict(checkpoint, source: str) -> 'OrderedDict[str, Tensor]':
     ``model``; strips ``module.`` prefixes.
     """
     if not isinstance(checkpoint, Mapping):
-        raise CheckpointConversionError(
-            f'{source}: expected a dict checkpoint, got '
-            f'{type(checkpoint).__name__}')
+        raise InputFileError(f'{source}: expected a dict checkpoint, got '
+                             f'{type(checkpoint).__name__}')
     state_dict = checkpoint
     for wrapper in ('state_dict', 'model'):
         if isinstance(checkpoint.get(wrapper), Mapping):
@@ -94,7 +91,7 @@ def extract_state_dict(checkpoint, source: str) -> 'OrderedDict[str, Tensor]':
             break
     not_tensors = [k for k, v in state_dict.items() if not torch.is_tensor(v)]
     if not_tensors or not state_dict:
-        raise CheckpointConversionError(
+        raise InputFileError(
             f'{source}: no state dict of tensors found (non-tensor entries: '
             f'{_keys_text(not_tensors)})')
     return OrderedDict(
@@ -111,7 +108,7 @@ def detect_layout(state_dict: Mapping[str, Tensor], source: str) -> str:
         return 'mmpose0x-stage1'
     if roots & set(HRNET_ROOTS) or 'offset_feats' in roots:
         return 'official'
-    raise CheckpointConversionError(
+    raise InputFileError(
         f'{source}: cannot recognise the checkpoint layout from its keys '
         f'({_keys_text(state_dict)}); give --layout explicitly')
 
@@ -126,7 +123,7 @@ def _add_num_batches_tracked(state_dict: Dict[str, Tensor]) -> None:
 
 def _check_head_conv_target(target: str) -> str:
     if target not in HEAD_CONV_TARGETS:
-        raise CheckpointConversionError(
+        raise InputFileError(
             f'head_conv_target must be one of {HEAD_CONV_TARGETS}, got '
             f'{target!r}')
     return target
@@ -157,7 +154,7 @@ def convert_official(state_dict: Mapping[str, Tensor],
             continue
         converted[new_key] = value
     if unknown:
-        raise CheckpointConversionError(
+        raise InputFileError(
             f'{source}: keys not in the official PoseWarper layout: '
             f'{_keys_text(unknown)}')
     _add_num_batches_tracked(converted)
@@ -181,16 +178,16 @@ def convert_mmpose0x(state_dict: Mapping[str, Tensor],
             keys keep their place (``keypoint_head.*`` becomes ``head.*``).
     """
     if stage not in (1, 2):
-        raise CheckpointConversionError(f'stage must be 1 or 2, got {stage}')
+        raise InputFileError(f'stage must be 1 or 2, got {stage}')
     if head_conv_target is not None:
         _check_head_conv_target(head_conv_target)
     has_warping = any(k.startswith('neck.offset_feats.') for k in state_dict)
     if stage == 1 and has_warping:
-        raise CheckpointConversionError(
+        raise InputFileError(
             f'{source}: has warping weights (neck.offset_feats.*), so it is a '
             'stage-2 checkpoint; use --layout mmpose0x-stage2')
     if stage == 2 and not has_warping:
-        raise CheckpointConversionError(
+        raise InputFileError(
             f'{source}: has no neck.offset_feats.* keys, so it is not a '
             'stage-2 PoseWarper checkpoint; use --layout mmpose0x-stage1')
     converted: 'OrderedDict[str, Tensor]' = OrderedDict()
@@ -199,9 +196,9 @@ def convert_mmpose0x(state_dict: Mapping[str, Tensor],
         head_conv = next((p for p in _SOURCE_HEAD_CONVS if key.startswith(p)),
                          None)
         if stage == 1 and head_conv is not None:
-            target = head_conv_target or (
-                'neck.trans_layer'
-                if head_conv == 'neck.trans_layer.' else 'head.final_layer')
+            target = head_conv_target or ('neck.trans_layer'
+                                          if head_conv == 'neck.trans_layer.'
+                                          else 'head.final_layer')
             converted[f'{target}.{key[len(head_conv):]}'] = value
         elif key.startswith('backbone.') or (stage == 2
                                              and key.startswith('neck.')):
@@ -211,17 +208,18 @@ def convert_mmpose0x(state_dict: Mapping[str, Tensor],
         else:
             unknown.append(key)
     if unknown:
-        raise CheckpointConversionError(
+        raise InputFileError(
             f'{source}: keys not in the mmpose 0.x stage-{stage} layout: '
             f'{_keys_text(unknown)}')
     return converted
 
 
-def convert_state_dict(state_dict: Mapping[str, Tensor],
-                       layout: str = 'auto',
-                       source: str = '<state dict>',
-                       head_conv_target: Optional[str] = None
-                       ) -> Tuple['OrderedDict[str, Tensor]', str]:
+def convert_state_dict(
+    state_dict: Mapping[str, Tensor],
+    layout: str = 'auto',
+    source: str = '<state dict>',
+    head_conv_target: Optional[str] = None
+) -> Tuple['OrderedDict[str, Tensor]', str]:
     """Convert ``state_dict`` from ``layout`` into this package's layout.
 
     Args:
@@ -236,14 +234,14 @@ def convert_state_dict(state_dict: Mapping[str, Tensor],
         tuple: The converted state dict and the layout actually used.
     """
     if layout not in LAYOUTS:
-        raise CheckpointConversionError(
+        raise InputFileError(
             f'{source}: unknown layout {layout!r}; choose one of {LAYOUTS}')
     state_dict = extract_state_dict(state_dict, source)
     if layout == 'auto':
         layout = detect_layout(state_dict, source)
     if layout == 'official':
-        converted = convert_official(state_dict, source,
-                                     head_conv_target or 'neck.trans_layer')
+        converted = convert_official(state_dict, source, head_conv_target
+                                     or 'neck.trans_layer')
     else:
         converted = convert_mmpose0x(state_dict, source,
                                      1 if layout.endswith('stage1') else 2,
@@ -265,7 +263,7 @@ def load_strictly(model: torch.nn.Module, state_dict: Mapping[str, Tensor],
     """Load ``state_dict`` into ``model``; raise naming file and keys.
 
     Raises:
-        CheckpointConversionError: on missing, unexpected or mis-shaped
+        InputFileError: on missing, unexpected or mis-shaped
             keys.
     """
     own = model.state_dict()
@@ -275,12 +273,12 @@ def load_strictly(model: torch.nn.Module, state_dict: Mapping[str, Tensor],
         if key in own and own[key].shape != value.shape
     ]
     if mismatched:
-        raise CheckpointConversionError(
+        raise InputFileError(
             f'{source}: shape mismatch for {_keys_text(mismatched)}')
     try:
         result = model.load_state_dict(state_dict, strict=False)
     except RuntimeError as err:
-        raise CheckpointConversionError(
+        raise InputFileError(
             f'{source}: loading into the model failed: {err}') from err
     problems = []
     if result.missing_keys:
@@ -289,7 +287,7 @@ def load_strictly(model: torch.nn.Module, state_dict: Mapping[str, Tensor],
         problems.append(
             f'unexpected keys: {_keys_text(result.unexpected_keys)}')
     if problems:
-        raise CheckpointConversionError(
+        raise InputFileError(
             f'{source}: converted weights do not match the model: ' +
             '; '.join(problems))
 
@@ -385,14 +383,13 @@ def main(argv=None) -> int:
     checkpoint = load_source(src, args.unsafe_load)
     model = build_model(args.config) if args.config else None
     target = (
-        head_conv_target_of(model.state_dict()) if model is not None else
-        None)
+        head_conv_target_of(model.state_dict()) if model is not None else None)
     try:
         state_dict, layout = convert_state_dict(
             checkpoint, args.layout, source=str(src), head_conv_target=target)
         if model is not None:
             load_strictly(model, state_dict, str(src))
-    except CheckpointConversionError as err:
+    except InputFileError as err:
         raise SystemExit(str(err))
 
     import mmpose

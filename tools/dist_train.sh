@@ -23,7 +23,7 @@ NODE_RANK=${NODE_RANK:-0}
 PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
 # shellcheck source=find_python.sh
-source "$(dirname "$0")/find_python.sh"
+source "$(dirname "$0")/env/find_python.sh"
 TOOLS_DIR="$(cd "$(dirname "$0")" && pwd)"
 
 PYTHONPATH="$TOOLS_DIR/..":$PYTHONPATH \

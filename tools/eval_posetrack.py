@@ -19,11 +19,11 @@ import json
 import os.path as osp
 import sys
 
-from posewarper_mm.evaluation.functional import (PoseTrackFileError,
-                                                 evaluate_posetrack,
+from posewarper_mm.errors import InputFileError, OutputLocationError
+from posewarper_mm.evaluation.functional import (evaluate_posetrack,
                                                  format_posetrack_table,
                                                  summary_only)
-from posewarper_mm.utils import OutputLocationError, prepare_output_file
+from posewarper_mm.utils import prepare_output_file
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -54,7 +54,7 @@ def main(argv=None) -> int:
         if args.json:  # before the evaluation, not after it
             prepare_output_file(args.json, '--json')
         result = evaluate_posetrack(args.gt_dir, args.pred_dir)
-    except (PoseTrackFileError, OutputLocationError) as err:
+    except (FileNotFoundError, InputFileError, OutputLocationError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 1
     name = args.name or osp.basename(osp.normpath(args.pred_dir))

@@ -43,7 +43,7 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner, find_latest_checkpoint
 
 from posewarper_mm.engine import setup_cpu_distributed, teardown_distributed
-from posewarper_mm.utils import InputFileError, OutputLocationError
+from posewarper_mm.errors import InputFileError, OutputLocationError
 
 AUTO_RESUME = 'auto'
 

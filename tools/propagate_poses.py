@@ -36,8 +36,8 @@ from posewarper_mm.apis import (copy_nearest_labels, count_targets,
 from posewarper_mm.datasets.posetrack_parsing import (check_coco_dict,
                                                       load_json_file)
 from posewarper_mm.engine import ALLOW_PARTIAL_FLAG, init_inference_model
-from posewarper_mm.utils import (InputFileError, OutputLocationError,
-                                 prepare_output_file)
+from posewarper_mm.errors import InputFileError, OutputLocationError
+from posewarper_mm.utils import prepare_output_file
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -69,8 +69,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         help='absolute: decode the warped heatmaps (default); '
         'displacement: move the labels by decode(warped) - decode(labels)')
     parser.add_argument(
-        '--device',
-        default='cuda:0' if torch.cuda.is_available() else 'cpu')
+        '--device', default='cuda:0' if torch.cuda.is_available() else 'cpu')
     parser.add_argument(
         ALLOW_PARTIAL_FLAG,
         action='store_true',
@@ -82,8 +81,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 def load_sparse_json(path: str) -> dict:
     """Read and check a merged PoseTrack18 json (17 keypoints)."""
     coco = load_json_file(path)
-    check_coco_dict(coco, path, 17,
-                    ('id', 'file_name', 'width', 'height'))
+    check_coco_dict(coco, path, 17, ('id', 'file_name', 'width', 'height'))
     return coco
 
 
@@ -106,8 +104,8 @@ def run(args: argparse.Namespace) -> dict:
             device=args.device,
             allow_partial=args.allow_partial_checkpoint)
         bar = ProgressBar(num_targets)
-        out = propagate_labels(model, coco, args.img_root,
-                               args.max_distance, bar.update, args.decode)
+        out = propagate_labels(model, coco, args.img_root, args.max_distance,
+                               bar.update, args.decode)
         print()
     added = len(out['annotations']) - len(coco['annotations'])
     with open(args.out, 'w', encoding='utf-8') as f:

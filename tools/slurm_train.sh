@@ -23,7 +23,7 @@ GPUS_PER_NODE=${GPUS_PER_NODE:-8}
 CPUS_PER_TASK=${CPUS_PER_TASK:-5}
 SRUN_ARGS=${SRUN_ARGS:-""}
 # shellcheck source=find_python.sh
-source "$(dirname "$0")/find_python.sh"
+source "$(dirname "$0")/env/find_python.sh"
 TOOLS_DIR="$(cd "$(dirname "$0")" && pwd)"
 
 # SRUN_ARGS is split into words on purpose.

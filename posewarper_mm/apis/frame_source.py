@@ -12,14 +12,9 @@ import cv2
 import numpy as np
 
 from ..datasets.posetrack_naming import frame_file_name, frame_index_or_none
-from ..utils.validation import InputFileError
+from ..errors import InputFileError
 
-IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff',
-                    '.webp')
-
-
-class FrameSourceError(InputFileError):
-    """A video or frame folder cannot be read."""
+IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 
 
 def _sort_key(name: str) -> Tuple[int, object]:
@@ -32,7 +27,7 @@ class VideoFileSource:
     """Frames of a video file, decoded with ``cv2.VideoCapture``.
 
     The file is opened once on construction to check that it can be read
-    (a clear :class:`FrameSourceError` names the file otherwise); every
+    (a clear :class:`InputFileError` names the file otherwise); every
     iteration re-opens it and yields BGR uint8 frames (H, W, 3) in order.
 
     Args:
@@ -50,18 +45,18 @@ class VideoFileSource:
         if not osp.exists(path):
             raise FileNotFoundError(f'{path}: video file not found')
         if not osp.isfile(path):
-            raise FrameSourceError(f'{path}: not a regular file')
+            raise InputFileError(f'{path}: not a regular file')
         self.path = path
         self.name = osp.splitext(osp.basename(path))[0]
         cap = cv2.VideoCapture(path)
         try:
             if not cap.isOpened():
-                raise FrameSourceError(
+                raise InputFileError(
                     f'{path}: cannot be opened as a video (not a video file '
                     'or an unsupported codec)')
             ok, frame = cap.read()
             if not ok or frame is None:
-                raise FrameSourceError(
+                raise InputFileError(
                     f'{path}: no frame could be decoded (empty, truncated '
                     'or unsupported video)')
             fps = cap.get(cv2.CAP_PROP_FPS)
@@ -121,7 +116,7 @@ class ImageFolderSource:
             and osp.isfile(osp.join(path, n))
         ]
         if not names:
-            raise FrameSourceError(
+            raise InputFileError(
                 f'{path}: no image files ({", ".join(extensions)}) in folder')
         if all(frame_index_or_none(n) is not None for n in names):
             names.sort(key=_sort_key)
@@ -139,7 +134,7 @@ class ImageFolderSource:
     def _read(path: str) -> np.ndarray:
         frame = cv2.imread(path, cv2.IMREAD_COLOR)
         if frame is None:
-            raise FrameSourceError(
+            raise InputFileError(
                 f'{path}: cannot decode image (corrupt or not an image)')
         return frame
 
@@ -151,7 +146,7 @@ class ImageFolderSource:
         for path in self.files:
             frame = self._read(path)
             if (frame.shape[1], frame.shape[0]) != self.frame_size:
-                raise FrameSourceError(
+                raise InputFileError(
                     f'{path}: frame size {frame.shape[1]}x{frame.shape[0]} '
                     f'differs from the first frame '
                     f'{self.frame_size[0]}x{self.frame_size[1]}')
@@ -167,7 +162,7 @@ def open_frame_source(path: str):
 
     Raises:
         FileNotFoundError: If ``path`` does not exist.
-        FrameSourceError: If it cannot be read as frames.
+        InputFileError: If it cannot be read as frames.
     """
     if osp.isdir(path):
         return ImageFolderSource(path)

@@ -16,16 +16,13 @@ from mmpose.utils import adapt_mmdet_pipeline
 
 from ..datasets.posetrack_naming import (frame_index_from_image_id,
                                          frame_index_or_none)
-from ..utils.validation import (InputFileError, check_box, check_number,
-                                check_optional_number, check_type)
+from ..errors import InputFileError
+from ..utils.validation import (check_box, check_number, check_optional_number,
+                                check_type)
 
 BoxProvider = Callable[[int, np.ndarray], np.ndarray]
 
 _EMPTY = np.zeros((0, 5), dtype=np.float32)
-
-
-class BoxFileError(InputFileError):
-    """A person box json is malformed (names the file, record and field)."""
 
 
 class WholeFrameBoxes:
@@ -43,7 +40,7 @@ class DetectionJsonBoxes:
     h]``, finite numbers), ``score`` (a finite number in [0, 1], default 1)
     and optionally ``category_id`` (an integer; only 1 = person is kept).
     ``frame_index``, ``image_id`` and ``frame_id`` must be integers. Any
-    other value is a :class:`BoxFileError` naming the file, record and
+    other value is a :class:`InputFileError` naming the file, record and
     field. Boxes without area (w or h <= 0) are dropped with a warning. The
     frame of a record is found, in this order, from:
 
@@ -72,13 +69,13 @@ class DetectionJsonBoxes:
             with open(path, encoding='utf-8') as f:
                 records = json.load(f)
         except (UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise BoxFileError(f'{path}: not valid json: {err}') from err
+            raise InputFileError(f'{path}: not valid json: {err}') from err
         if not isinstance(records, list):
-            raise BoxFileError(f'{path}: expected a list of detections '
-                               f'(bbox, score, frame), got a '
-                               f'{type(records).__name__}')
+            raise InputFileError(f'{path}: expected a list of detections '
+                                 f'(bbox, score, frame), got a '
+                                 f'{type(records).__name__}')
         if not records:
-            raise BoxFileError(f'{path}: the detection list is empty')
+            raise InputFileError(f'{path}: the detection list is empty')
         self.path = path
         self._names = {
             osp.basename(n): i
@@ -109,20 +106,25 @@ class DetectionJsonBoxes:
         """``[x, y, w, h, score]`` of a record, every field checked."""
         where = f'{self.path}: detection #{idx}'
         if not isinstance(rec, dict):
-            raise BoxFileError(f'{where} is not an object')
-        kwargs = dict(error=BoxFileError)
+            raise InputFileError(f'{where} is not an object')
+        kwargs = dict(error=InputFileError)
         if 'bbox' not in rec:
-            raise BoxFileError(f'{where} has no "bbox" ([x, y, w, h])')
+            raise InputFileError(f'{where} has no "bbox" ([x, y, w, h])')
         box = check_box(rec['bbox'], where, 'bbox', **kwargs)
         score = 1.0
         if 'score' in rec:
             score = float(
-                check_number(rec['score'], where, 'score', minimum=0,
-                             maximum=1, **kwargs))
-        check_optional_number(rec, 'category_id', where, integer=True,
-                              **kwargs)
-        check_optional_number(rec, 'frame_index', where, integer=True,
-                              minimum=0, **kwargs)
+                check_number(
+                    rec['score'],
+                    where,
+                    'score',
+                    minimum=0,
+                    maximum=1,
+                    **kwargs))
+        check_optional_number(
+            rec, 'category_id', where, integer=True, **kwargs)
+        check_optional_number(
+            rec, 'frame_index', where, integer=True, minimum=0, **kwargs)
         for key in ('image_id', 'frame_id'):
             check_optional_number(rec, key, where, integer=True, **kwargs)
         for key in ('image_name', 'file_name'):
@@ -153,7 +155,7 @@ class DetectionJsonBoxes:
             for k in ('frame_index', 'image_name', 'file_name', 'image_id',
                       'frame_id') if k in rec
         }
-        raise BoxFileError(
+        raise InputFileError(
             f'{self.path}: detection #{idx} ({keys or "no frame key"}) does '
             'not name a frame; use "frame_index" (0-based), "image_name" '
             '(e.g. 000012.jpg) or "image_id"')
@@ -206,8 +208,8 @@ class DetectorBoxes:
         result = self._infer(self.detector, frame)
         pred = result.pred_instances.cpu().numpy()
         dets = np.concatenate([pred.bboxes, pred.scores[:, None]], axis=1)
-        keep = np.logical_and(pred.labels == self.cat_id,
-                              pred.scores > self.score_thr)
+        keep = np.logical_and(pred.labels == self.cat_id, pred.scores
+                              > self.score_thr)
         dets = dets[keep]
         if len(dets) == 0:
             return _EMPTY.copy()

@@ -13,9 +13,10 @@ from typing import Dict, List, Optional, Sequence, Set, Tuple
 import numpy as np
 from mmengine.fileio import get
 
-from ..utils.validation import (InputFileError, check_box, check_flag,
-                                check_number, check_numbers,
-                                check_optional_number, check_type)
+from ..errors import InputFileError
+from ..utils.validation import (check_box, check_flag, check_number,
+                                check_numbers, check_optional_number,
+                                check_type)
 from .posetrack_naming import frame_index_from_name
 
 REQUIRED_IMAGE_KEYS = ('id', 'file_name', 'width', 'height')
@@ -23,17 +24,12 @@ REQUIRED_ANN_KEYS = ('id', 'image_id', 'bbox', 'keypoints')
 REQUIRED_DET_KEYS = ('bbox', 'score')
 
 
-class PoseTrackFormatError(InputFileError):
-    """An annotation or detection file does not follow the expected format.
-    """
-
-
 def load_json_file(path: str, backend_args: Optional[dict] = None):
     """Read a json file through mmengine's file backends.
 
     Raises:
         FileNotFoundError: If the file cannot be read.
-        PoseTrackFormatError: If it is not valid json (truncated, ...).
+        InputFileError: If it is not valid json (truncated, ...).
     """
     try:
         raw = get(path, backend_args=backend_args)
@@ -42,7 +38,7 @@ def load_json_file(path: str, backend_args: Optional[dict] = None):
     try:
         return json.loads(raw.decode('utf-8'))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise PoseTrackFormatError(
+        raise InputFileError(
             f'{path} is not valid json (truncated or corrupt?): {err}'
         ) from err
 
@@ -57,19 +53,21 @@ def _check_keys(records: Sequence, keys: Sequence[str], kind: str,
                 path: str) -> None:
     for idx, rec in enumerate(records):
         if not isinstance(rec, dict):
-            raise PoseTrackFormatError(
-                f'{path}: {kind} record at index {idx} is a '
-                f'{type(rec).__name__}, expected a dict')
+            raise InputFileError(f'{path}: {kind} record at index {idx} is a '
+                                 f'{type(rec).__name__}, expected a dict')
         for key in keys:
             if key not in rec:
-                raise PoseTrackFormatError(
+                raise InputFileError(
                     f'{path}: {kind} record {_record_name(rec, idx)} is '
                     f'missing the required key {key!r}')
 
 
-def check_coco_dict(coco, path: str, num_keypoints: int,
-                    image_keys: Sequence[str] = REQUIRED_IMAGE_KEYS
-                    ) -> Tuple[Dict[int, dict], List[dict]]:
+def check_coco_dict(
+    coco,
+    path: str,
+    num_keypoints: int,
+    image_keys: Sequence[str] = REQUIRED_IMAGE_KEYS
+) -> Tuple[Dict[int, dict], List[dict]]:
     """Validate a merged COCO-style PoseTrack json.
 
     Args:
@@ -82,7 +80,7 @@ def check_coco_dict(coco, path: str, num_keypoints: int,
         tuple: (image id -> image record, list of annotations).
 
     Raises:
-        PoseTrackFormatError: On a missing key, an empty ``images`` list, a
+        InputFileError: On a missing key, an empty ``images`` list, a
             duplicate image or annotation id, a keypoint list whose length
             is not 3*K, a bbox that is not 4 numbers, an annotation of an
             unknown image, or any numeric field that is not a finite
@@ -90,37 +88,35 @@ def check_coco_dict(coco, path: str, num_keypoints: int,
             :func:`check_image_record` and :func:`check_annotation`).
     """
     if not isinstance(coco, dict):
-        raise PoseTrackFormatError(
+        raise InputFileError(
             f'{path}: expected a json object with "images" and '
             f'"annotations", got a {type(coco).__name__}')
     for key in ('images', 'annotations'):
         if key not in coco:
-            raise PoseTrackFormatError(
-                f'{path}: missing the top-level key {key!r}')
+            raise InputFileError(f'{path}: missing the top-level key {key!r}')
         if not isinstance(coco[key], list):
-            raise PoseTrackFormatError(f'{path}: {key!r} must be a list')
+            raise InputFileError(f'{path}: {key!r} must be a list')
     images, anns = coco['images'], coco['annotations']
     if not images:
-        raise PoseTrackFormatError(f'{path}: "images" is empty')
+        raise InputFileError(f'{path}: "images" is empty')
     _check_keys(images, image_keys, 'image', path)
     _check_keys(anns, REQUIRED_ANN_KEYS, 'annotation', path)
     by_id: Dict[int, dict] = {}
     for idx, img in enumerate(images):
         check_image_record(img, idx, path)
         if img['id'] in by_id:
-            raise PoseTrackFormatError(
-                f'{path}: duplicate image id {img["id"]}')
+            raise InputFileError(f'{path}: duplicate image id {img["id"]}')
         by_id[img['id']] = img
     ann_ids: Set = set()
     for idx, ann in enumerate(anns):
         check_annotation(ann, idx, path, num_keypoints)
         if ann['id'] in ann_ids:
-            raise PoseTrackFormatError(
+            raise InputFileError(
                 f'{path}: duplicate annotation id {ann["id"]} (annotation '
                 f'at index {idx}); predictions are keyed by this id')
         ann_ids.add(ann['id'])
         if ann['image_id'] not in by_id:
-            raise PoseTrackFormatError(
+            raise InputFileError(
                 f'{path}: annotation {_record_name(ann, idx)} refers to '
                 f'image_id {ann["image_id"]}, which is not in "images"')
     return by_id, anns
@@ -134,22 +130,22 @@ def check_image_record(img: dict, idx: int, path: str) -> None:
     ``frame_id`` (integer) and ``vid_id`` (int or str).
 
     Raises:
-        PoseTrackFormatError: Naming the file, the record and the field.
+        InputFileError: Naming the file, the record and the field.
     """
     where = f'{path}: image at index {idx}'
-    kwargs = dict(error=PoseTrackFormatError)
+    kwargs = dict(error=InputFileError)
     check_number(img['id'], where, 'id', integer=True, **kwargs)
     where = f'{path}: image {_record_name(img, idx)}'
     check_type(img['file_name'], str, where, 'file_name', **kwargs)
     for key in ('width', 'height'):
         if key in img:
             check_number(img[key], where, key, minimum=1, **kwargs)
-    check_optional_number(img, 'nframes', where, integer=True, minimum=1,
-                          **kwargs)
+    check_optional_number(
+        img, 'nframes', where, integer=True, minimum=1, **kwargs)
     check_optional_number(img, 'frame_id', where, integer=True, **kwargs)
-    if 'vid_id' in img and (isinstance(img['vid_id'], bool) or
-                            not isinstance(img['vid_id'], (int, str))):
-        raise PoseTrackFormatError(
+    if 'vid_id' in img and (isinstance(img['vid_id'], bool)
+                            or not isinstance(img['vid_id'], (int, str))):
+        raise InputFileError(
             f'{where}: "vid_id" must be an integer or a string, got '
             f'{img["vid_id"]!r}')
 
@@ -164,36 +160,51 @@ def check_annotation(ann: dict, idx: int, path: str,
     (integer), ``area`` (>= 0) and ``track_id`` (integer >= 0).
 
     Raises:
-        PoseTrackFormatError: Naming the file, the record and the field.
+        InputFileError: Naming the file, the record and the field.
     """
-    kwargs = dict(error=PoseTrackFormatError)
-    check_number(ann['id'], f'{path}: annotation at index {idx}', 'id',
-                 integer=True, **kwargs)
+    kwargs = dict(error=InputFileError)
+    check_number(
+        ann['id'],
+        f'{path}: annotation at index {idx}',
+        'id',
+        integer=True,
+        **kwargs)
     where = f'{path}: annotation {_record_name(ann, idx)}'
     check_number(ann['image_id'], where, 'image_id', integer=True, **kwargs)
     kpts = ann['keypoints']
     if not isinstance(kpts, list) or len(kpts) != 3 * num_keypoints:
         got = len(kpts) if isinstance(kpts, list) else type(kpts).__name__
-        raise PoseTrackFormatError(
+        raise InputFileError(
             f'{where} has keypoints of length {got}, '
             f'expected {3 * num_keypoints} ({num_keypoints} x [x, y, v])')
     check_numbers(kpts, where, 'keypoints', **kwargs)
     for k in range(num_keypoints):
-        check_number(kpts[3 * k + 2], where, f'keypoints[{3 * k + 2}]',
-                     minimum=0, maximum=2, **kwargs)
+        check_number(
+            kpts[3 * k + 2],
+            where,
+            f'keypoints[{3 * k + 2}]',
+            minimum=0,
+            maximum=2,
+            **kwargs)
     if not isinstance(ann['bbox'], list) or len(ann['bbox']) < 4:
-        raise PoseTrackFormatError(
+        raise InputFileError(
             f'{where} has bbox {ann["bbox"]!r}, expected 4 numbers '
             '[x, y, w, h]')
     check_box(ann['bbox'], where, **kwargs)
     if 'iscrowd' in ann:
         check_flag(ann['iscrowd'], where, 'iscrowd', **kwargs)
-    check_optional_number(ann, 'num_keypoints', where, integer=True,
-                          minimum=0, maximum=num_keypoints, **kwargs)
+    check_optional_number(
+        ann,
+        'num_keypoints',
+        where,
+        integer=True,
+        minimum=0,
+        maximum=num_keypoints,
+        **kwargs)
     check_optional_number(ann, 'category_id', where, integer=True, **kwargs)
     check_optional_number(ann, 'area', where, minimum=0, **kwargs)
-    check_optional_number(ann, 'track_id', where, integer=True, minimum=0,
-                          **kwargs)
+    check_optional_number(
+        ann, 'track_id', where, integer=True, minimum=0, **kwargs)
 
 
 def clip_xywh_to_xyxy(box: Sequence[float], width: float,
@@ -267,8 +278,8 @@ def select_sparse_labels(images: Dict[int, dict],
 
 
 def resolve_detection_image(det: dict, idx: int, images: Dict[int, dict],
-                            name2id: Dict[str, int],
-                            frame2id: Dict[int, int], path: str) -> dict:
+                            name2id: Dict[str, int], frame2id: Dict[int, int],
+                            path: str) -> dict:
     """Find the image record of a detection in any of the known forms.
 
     Forms: ``image_id``; ``image_name`` (file name as in the annotation
@@ -276,7 +287,7 @@ def resolve_detection_image(det: dict, idx: int, images: Dict[int, dict],
     files, where ``frame_id`` is the PoseTrack image id.
 
     Raises:
-        PoseTrackFormatError: If none of the forms resolves.
+        InputFileError: If none of the forms resolves.
     """
     if 'image_id' in det and det['image_id'] in images:
         return images[det['image_id']]
@@ -291,7 +302,7 @@ def resolve_detection_image(det: dict, idx: int, images: Dict[int, dict],
         k: det[k]
         for k in ('image_id', 'image_name', 'frame_id') if k in det
     }
-    raise PoseTrackFormatError(
+    raise InputFileError(
         f'{path}: detection at index {idx} ({ident or "no image key"}) '
         'does not match any image of the annotation file; expected '
         '"image_id", "image_name" or "frame_id" (+ "nframes")')
@@ -306,35 +317,31 @@ def check_detections(dets, path: str) -> List[dict]:
     present.
 
     Raises:
-        PoseTrackFormatError: Naming the file, the record and the field; an
+        InputFileError: Naming the file, the record and the field; an
             empty list is an error too (nothing to evaluate).
     """
     if not isinstance(dets, list):
-        raise PoseTrackFormatError(
-            f'{path}: expected a list of detections, got a '
-            f'{type(dets).__name__}')
+        raise InputFileError(f'{path}: expected a list of detections, got a '
+                             f'{type(dets).__name__}')
     if not dets:
-        raise PoseTrackFormatError(f'{path}: the detection list is empty')
+        raise InputFileError(f'{path}: the detection list is empty')
     _check_keys(dets, REQUIRED_DET_KEYS, 'detection', path)
-    kwargs = dict(error=PoseTrackFormatError)
+    kwargs = dict(error=InputFileError)
     for idx, det in enumerate(dets):
         where = f'{path}: detection at index {idx}'
         if not isinstance(det['bbox'], list) or len(det['bbox']) < 4:
-            raise PoseTrackFormatError(
+            raise InputFileError(
                 f'{where} has bbox {det["bbox"]!r}, expected 4 numbers '
                 '[x, y, w, h]')
         check_box(det['bbox'], where, **kwargs)
-        check_number(det['score'], where, 'score', minimum=0, maximum=1,
-                     **kwargs)
-        check_optional_number(det, 'category_id', where, integer=True,
-                              **kwargs)
-        check_optional_number(det, 'nframes', where, integer=True,
-                              minimum=1, **kwargs)
-        check_optional_number(det, 'frame_id', where, integer=True,
-                              **kwargs)
-        check_optional_number(det, 'image_id', where, integer=True,
-                              **kwargs)
+        check_number(
+            det['score'], where, 'score', minimum=0, maximum=1, **kwargs)
+        check_optional_number(
+            det, 'category_id', where, integer=True, **kwargs)
+        check_optional_number(
+            det, 'nframes', where, integer=True, minimum=1, **kwargs)
+        check_optional_number(det, 'frame_id', where, integer=True, **kwargs)
+        check_optional_number(det, 'image_id', where, integer=True, **kwargs)
         if 'image_name' in det:
-            check_type(det['image_name'], str, where, 'image_name',
-                       **kwargs)
+            check_type(det['image_name'], str, where, 'image_name', **kwargs)
     return dets

@@ -10,19 +10,16 @@ from mmengine.logging import print_log
 from mmpose.datasets.datasets.base import BaseCocoStyleDataset
 from mmpose.registry import DATASETS
 
+from ..errors import InputFileError, MissingFrameWarning
 from .frame_sampling import (FrameSampler, SingleFrameSampler,
                              build_frame_sampler, clamped_frame_numbers)
 from .posetrack_instances import detection_instance, gt_instance
 from .posetrack_naming import sibling_frame_path
-from .posetrack_parsing import (REQUIRED_IMAGE_KEYS, PoseTrackFormatError,
-                                build_name_index, check_coco_dict,
-                                check_detections, load_json_file,
-                                resolve_detection_image, select_sparse_labels)
+from .posetrack_parsing import (REQUIRED_IMAGE_KEYS, build_name_index,
+                                check_coco_dict, check_detections,
+                                load_json_file, resolve_detection_image,
+                                select_sparse_labels)
 from .temporal_window import DEFAULT_TEST_OFFSETS, DEFAULT_TRAIN_FRAME_RANGE
-
-
-class MissingFrameWarning(UserWarning):
-    """A supporting frame is not on disk and the key frame is used."""
 
 
 @DATASETS.register_module()
@@ -239,7 +236,7 @@ class PoseTrackVideoPairDataset(BaseCocoStyleDataset):
             data_list = self._load_gt(images, anns)
         if not data_list:
             src = self.bbox_file or self.ann_file
-            raise PoseTrackFormatError(
+            raise InputFileError(
                 f'{src}: no usable person instance (no annotation with '
                 'labeled joints, or every box without area or of another '
                 'category); nothing to train or test on')
@@ -258,8 +255,7 @@ class PoseTrackVideoPairDataset(BaseCocoStyleDataset):
     def _load_gt(self, images: Dict[int, dict], anns: List[dict]) -> List:
         keep = None
         if self.sparse_label_every or self.labeled_frames_per_video:
-            keep = select_sparse_labels(images, anns,
-                                        self.sparse_label_every,
+            keep = select_sparse_labels(images, anns, self.sparse_label_every,
                                         self.labeled_frames_per_video)
         by_image: Dict[int, List[dict]] = {}
         for ann in anns:
@@ -278,16 +274,15 @@ class PoseTrackVideoPairDataset(BaseCocoStyleDataset):
     def _load_detections(self, images: Dict[int, dict],
                          num_kpts: int) -> List[dict]:
         dets = check_detections(
-            load_json_file(self.bbox_file, self.backend_args),
-            self.bbox_file)
+            load_json_file(self.bbox_file, self.backend_args), self.bbox_file)
         name2id = build_name_index(images)
         frame2id = {img.get('frame_id', i): i for i, img in images.items()}
         data_list = []
         for idx, det in enumerate(dets):
             if det.get('category_id', 1) != 1:
                 continue
-            img = resolve_detection_image(det, idx, images, name2id,
-                                          frame2id, self.bbox_file)
+            img = resolve_detection_image(det, idx, images, name2id, frame2id,
+                                          self.bbox_file)
             info = detection_instance(det, img, self.data_prefix['img'],
                                       num_kpts, len(data_list))
             if info is None:

@@ -13,7 +13,7 @@ Training is not affected: ``load_from`` of stage 2 loads a stage-1
 checkpoint into a model with a new warping neck, as documented.
 
 Files that are empty, truncated, text or another pickle get one line
-naming the file (:class:`CheckpointFileError`) instead of the
+naming the file (:class:`InputFileError`) instead of the
 ``EOFError`` / ``UnpicklingError`` of ``torch.load``.
 """
 import os.path as osp
@@ -24,16 +24,12 @@ import torch
 from mmengine.model import is_model_wrapper
 from torch import nn
 
-from ..utils.validation import InputFileError
+from ..errors import InputFileError
 
 # weights that may stay unloaded at inference (suffixes of state dict keys)
 ALLOWED_UNLOADED_SUFFIXES = ('num_batches_tracked', )
 
 ALLOW_PARTIAL_FLAG = '--allow-partial-checkpoint'
-
-
-class CheckpointFileError(InputFileError):
-    """A checkpoint file cannot be read or does not fit the model."""
 
 
 def _is_remote(path: str) -> bool:
@@ -50,29 +46,28 @@ def read_checkpoint(path: str) -> dict:
         dict: The checkpoint.
 
     Raises:
-        CheckpointFileError: One line naming the file if it is missing,
+        InputFileError: One line naming the file if it is missing,
             empty, unreadable or not a dict (e.g. a tensor or a list).
     """
     from . import safe_checkpoint
     safe_checkpoint.allow_mmengine_checkpoint_globals()
     if not osp.exists(path):
-        raise CheckpointFileError(f'{path}: checkpoint not found')
+        raise InputFileError(f'{path}: checkpoint not found')
     if not osp.isfile(path):
-        raise CheckpointFileError(f'{path}: is not a file')
+        raise InputFileError(f'{path}: is not a file')
     if osp.getsize(path) == 0:
-        raise CheckpointFileError(
-            f'{path}: empty file (0 bytes), not a checkpoint')
+        raise InputFileError(f'{path}: empty file (0 bytes), not a checkpoint')
     try:
         checkpoint = torch.load(path, map_location='cpu', weights_only=True)
     except Exception as err:  # torch raises many types for bad files
         detail = str(err).strip().splitlines()
         detail = detail[0][:160] if detail else ''
-        raise CheckpointFileError(
+        raise InputFileError(
             f'{path}: not a readable PyTorch checkpoint (truncated, text or '
             f'another format?): {type(err).__name__}'
             f'{": " + detail if detail else ""}') from err
     if not isinstance(checkpoint, dict):
-        raise CheckpointFileError(
+        raise InputFileError(
             f'{path}: not a checkpoint: holds a {type(checkpoint).__name__}, '
             'expected a dict with "state_dict"')
     return checkpoint
@@ -82,12 +77,12 @@ def checkpoint_state_dict(checkpoint: dict, path: str) -> Dict[str, object]:
     """The weights of a checkpoint (``state_dict`` or the dict itself).
 
     Raises:
-        CheckpointFileError: If there are no tensors to load.
+        InputFileError: If there are no tensors to load.
     """
     state_dict = checkpoint.get('state_dict', checkpoint)
     if not isinstance(state_dict, dict) or not any(
             isinstance(v, torch.Tensor) for v in state_dict.values()):
-        raise CheckpointFileError(
+        raise InputFileError(
             f'{path}: not a checkpoint: no "state_dict" with tensors')
     return {re.sub(r'^module\.', '', k): v for k, v in state_dict.items()}
 
@@ -122,16 +117,14 @@ def unloaded_weights(model: nn.Module, state_dict: Dict[str,
     except RuntimeError:
         # a remapped key of the wrong shape: nothing can be trusted
         missing = list(own)
-    return [
-        k for k in missing if not k.endswith(ALLOWED_UNLOADED_SUFFIXES)
-    ]
+    return [k for k in missing if not k.endswith(ALLOWED_UNLOADED_SUFFIXES)]
 
 
 def check_weights_fit(model: nn.Module, checkpoint: dict, path: str) -> None:
     """Raise if ``checkpoint`` leaves model weights unloaded.
 
     Raises:
-        CheckpointFileError: Naming the file, how many weights stay
+        InputFileError: Naming the file, how many weights stay
             unloaded and the flag that accepts it.
     """
     state_dict = checkpoint_state_dict(checkpoint, path)
@@ -139,7 +132,7 @@ def check_weights_fit(model: nn.Module, checkpoint: dict, path: str) -> None:
     if missing:
         total = len(model.state_dict())
         shown = ', '.join(missing[:3]) + (', ...' if len(missing) > 3 else '')
-        raise CheckpointFileError(
+        raise InputFileError(
             f'{path}: leaves {len(missing)} of {total} model weights '
             f'unloaded ({shown}); it does not fit this config (another '
             f'architecture or stage?). Pass {ALLOW_PARTIAL_FLAG} to run '
@@ -165,7 +158,7 @@ def load_inference_checkpoint(model: nn.Module,
         dict: The checkpoint.
 
     Raises:
-        CheckpointFileError: See :func:`read_checkpoint` and
+        InputFileError: See :func:`read_checkpoint` and
             :func:`check_weights_fit`.
     """
     from mmengine.runner import load_checkpoint

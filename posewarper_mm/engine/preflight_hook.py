@@ -4,9 +4,9 @@ from typing import Optional, Sequence
 from mmengine.hooks import Hook
 from mmpose.registry import HOOKS
 
-from ..utils.validation import prepare_output_dir, prepare_output_file
-from .checkpoint_check import (CheckpointFileError, check_weights_fit,
-                               read_checkpoint)
+from ..errors import InputFileError
+from ..utils.outputs import prepare_output_dir, prepare_output_file
+from .checkpoint_check import check_weights_fit, read_checkpoint
 
 
 @HOOKS.register_module()
@@ -31,11 +31,13 @@ class PreflightCheckHook(Hook):
 
     priority = 'VERY_HIGH'
 
-    def __init__(self,
-                 checkpoint: Optional[str] = None,
-                 allow_partial: bool = False,
-                 out_dirs: Sequence = (),
-                 out_files: Sequence = ()) -> None:
+    def __init__(
+        self,
+        checkpoint: Optional[str] = None,
+        allow_partial: bool = False,
+        out_dirs: Sequence = (),
+        out_files: Sequence = ()
+    ) -> None:
         self.checkpoint = checkpoint
         self.allow_partial = allow_partial
         self.out_dirs = [tuple(p) for p in out_dirs]
@@ -50,7 +52,7 @@ class PreflightCheckHook(Hook):
                 prepare_output_dir(path, option)
             for option, path in self.out_files:
                 prepare_output_file(path, option)
-        except (CheckpointFileError, OSError) as err:
+        except (InputFileError, OSError) as err:
             raise SystemExit(f'error: {err}') from err
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
@@ -59,5 +61,5 @@ class PreflightCheckHook(Hook):
             return
         try:
             check_weights_fit(runner.model, checkpoint, self.checkpoint)
-        except CheckpointFileError as err:
+        except InputFileError as err:
             raise SystemExit(f'error: {err}') from err

@@ -1,11 +1,9 @@
-from .env_check import EnvironmentError_, check_environment
-from .validation import (InputFileError, OutputLocationError, check_box,
-                         check_flag, check_number, check_numbers,
-                         check_optional_number, check_type, prepare_output_dir,
-                         prepare_output_file)
+from .env_check import check_environment
+from .outputs import prepare_output_dir, prepare_output_file
+from .validation import (check_box, check_flag, check_number, check_numbers,
+                         check_optional_number, check_type)
 
 __all__ = [
-    'EnvironmentError_', 'InputFileError', 'OutputLocationError',
     'check_box', 'check_environment', 'check_flag', 'check_number',
     'check_numbers', 'check_optional_number', 'check_type',
     'prepare_output_dir', 'prepare_output_file'

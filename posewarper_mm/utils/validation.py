@@ -14,25 +14,11 @@ id=7'``; the messages read ``<where>: "<field>" must be ..., got ...``
 """
 import math
 import numbers
-import os
-import os.path as osp
-import tempfile
 from typing import Any, List, Optional, Type, Union
 
+from ..errors import InputFileError
+
 Number = Union[int, float]
-
-
-class InputFileError(ValueError):
-    """A user file is missing a field, or a field has a bad value.
-
-    The message is one line that names the file, the record and the field.
-    Loaders subclass it (e.g. ``PoseTrackFormatError``), so command line
-    tools can catch every such error at once.
-    """
-
-
-class OutputLocationError(OSError):
-    """An output file or folder cannot be created or written."""
 
 
 def _at(where: Optional[str]) -> str:
@@ -81,19 +67,19 @@ def check_number(value: Any,
         raise error(
             _at(where) + f'"{field}" must be {kind}, got {_describe(value)}')
     if not math.isfinite(value):
-        raise error(_at(where) +
-                    f'"{field}" must be a finite number, got {value!r}')
+        raise error(
+            _at(where) + f'"{field}" must be a finite number, got {value!r}')
     if integer:
         if not float(value).is_integer():
-            raise error(_at(where) +
-                        f'"{field}" must be an integer, got {value!r}')
+            raise error(
+                _at(where) + f'"{field}" must be an integer, got {value!r}')
         value = int(value)
     if minimum is not None and value < minimum:
-        raise error(_at(where) +
-                    f'"{field}" must be >= {minimum}, got {value!r}')
+        raise error(
+            _at(where) + f'"{field}" must be >= {minimum}, got {value!r}')
     if maximum is not None and value > maximum:
-        raise error(_at(where) +
-                    f'"{field}" must be <= {maximum}, got {value!r}')
+        raise error(
+            _at(where) + f'"{field}" must be <= {maximum}, got {value!r}')
     return value
 
 
@@ -119,8 +105,9 @@ def check_flag(value: Any,
     if isinstance(value, numbers.Real) and not isinstance(value, bool) \
             and math.isfinite(value) and value in (0, 1):
         return bool(value)
-    raise error(_at(where) + f'"{field}" must be true/false or 0/1, got '
-                f'{_describe(value)}')
+    raise error(
+        _at(where) + f'"{field}" must be true/false or 0/1, got '
+        f'{_describe(value)}')
 
 
 def check_numbers(values: Any,
@@ -148,14 +135,17 @@ def check_numbers(values: Any,
         list: The checked values.
     """
     if not isinstance(values, (list, tuple)):
-        raise error(_at(where) + f'"{field}" must be a list of numbers, '
-                    f'got {_describe(values)}')
+        raise error(
+            _at(where) + f'"{field}" must be a list of numbers, '
+            f'got {_describe(values)}')
     if length is not None and len(values) != length:
-        raise error(_at(where) + f'"{field}" must have {length} numbers, '
-                    f'got {len(values)}')
+        raise error(
+            _at(where) + f'"{field}" must have {length} numbers, '
+            f'got {len(values)}')
     if min_length is not None and len(values) < min_length:
-        raise error(_at(where) + f'"{field}" must have at least '
-                    f'{min_length} numbers, got {len(values)}')
+        raise error(
+            _at(where) + f'"{field}" must have at least '
+            f'{min_length} numbers, got {len(values)}')
     return [
         check_number(v, where, f'{field}[{i}]', error=error, **kwargs)
         for i, v in enumerate(values)
@@ -182,81 +172,16 @@ def check_type(value: Any,
                field: str,
                error: Type[Exception] = InputFileError) -> Any:
     """Return ``value`` if it is an instance of ``types``."""
-    if isinstance(value, bool) and bool not in (
-            types if isinstance(types, tuple) else (types, )):
+    if isinstance(value,
+                  bool) and bool not in (types if isinstance(types, tuple) else
+                                         (types, )):
         ok = False
     else:
         ok = isinstance(value, types)
     if not ok:
         names = types if isinstance(types, tuple) else (types, )
-        raise error(_at(where) + f'"{field}" must be a '
-                    f'{" or ".join(t.__name__ for t in names)}, got '
-                    f'{_describe(value)}')
+        raise error(
+            _at(where) + f'"{field}" must be a '
+            f'{" or ".join(t.__name__ for t in names)}, got '
+            f'{_describe(value)}')
     return value
-
-
-def _probe_write(folder: str, what: str) -> None:
-    try:
-        handle, probe = tempfile.mkstemp(prefix='.write_test_', dir=folder)
-    except OSError as err:
-        raise OutputLocationError(
-            f'{what} {folder}: not writable ({err.strerror or err})'
-        ) from err
-    os.close(handle)
-    os.remove(probe)
-
-
-def prepare_output_dir(path: str, what: str = 'output folder') -> str:
-    """Create ``path`` (with parents) and check that it is writable.
-
-    Call before any expensive work, so that results are not lost at the
-    end of a run.
-
-    Args:
-        path (str): The folder.
-        what (str): How the folder is named in the message (e.g. the
-            command line option).
-
-    Returns:
-        str: ``path``.
-
-    Raises:
-        OutputLocationError: If it cannot be created or written, e.g. when
-            a part of the path is an existing file.
-    """
-    if osp.exists(path) and not osp.isdir(path):
-        raise OutputLocationError(
-            f'{what} {path}: exists and is not a folder')
-    try:
-        os.makedirs(path, exist_ok=True)
-    except OSError as err:
-        raise OutputLocationError(
-            f'{what} {path}: cannot create the folder '
-            f'({err.strerror or err})') from err
-    _probe_write(path, what)
-    return path
-
-
-def prepare_output_file(path: str, what: str = 'output file') -> str:
-    """Create the folder of the file ``path`` and check it can be written.
-
-    The file itself is not created. An existing folder at ``path`` is an
-    error.
-
-    Args:
-        path (str): The file.
-        what (str): How the file is named in the message.
-
-    Returns:
-        str: ``path``.
-
-    Raises:
-        OutputLocationError: If the file cannot be written there.
-    """
-    if osp.isdir(path):
-        raise OutputLocationError(f'{what} {path}: is a folder, not a file')
-    folder = osp.dirname(osp.abspath(path))
-    prepare_output_dir(folder, f'{what} {path}: folder')
-    if osp.exists(path) and not os.access(path, os.W_OK):
-        raise OutputLocationError(f'{what} {path}: not writable')
-    return path

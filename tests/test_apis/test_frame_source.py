@@ -3,9 +3,10 @@ import cv2
 import numpy as np
 import pytest
 
-from posewarper_mm.apis import (FrameSourceError, ImageFolderSource,
-                                VideoFileSource, open_frame_source)
-from posewarper_mm.testing.clips import write_video
+from posewarper_mm.apis import (ImageFolderSource, VideoFileSource,
+                                open_frame_source)
+from posewarper_mm.errors import InputFileError
+from tests.testing.clips import write_video
 
 
 def _frame(value: int, size=(48, 64)) -> np.ndarray:
@@ -52,20 +53,20 @@ def test_missing_input_names_the_path(tmp_path):
 def test_unreadable_video_names_the_file(tmp_path):
     bad = tmp_path / 'broken.mp4'
     bad.write_bytes(b'this is not a video' * 10)
-    with pytest.raises(FrameSourceError, match='broken.mp4'):
+    with pytest.raises(InputFileError, match='broken.mp4'):
         open_frame_source(str(bad))
 
 
 def test_empty_video_file(tmp_path):
     empty = tmp_path / 'empty.avi'
     empty.write_bytes(b'')
-    with pytest.raises(FrameSourceError, match='empty.avi'):
+    with pytest.raises(InputFileError, match='empty.avi'):
         open_frame_source(str(empty))
 
 
 def test_folder_without_images(tmp_path):
     (tmp_path / 'readme.txt').write_text('x')
-    with pytest.raises(FrameSourceError, match='no image files'):
+    with pytest.raises(InputFileError, match='no image files'):
         open_frame_source(str(tmp_path))
 
 
@@ -73,12 +74,12 @@ def test_corrupt_frame_in_folder_named(tmp_path):
     cv2.imwrite(str(tmp_path / '000000.jpg'), _frame(10))
     (tmp_path / '000001.jpg').write_bytes(b'\xff\xd8 truncated')
     source = open_frame_source(str(tmp_path))
-    with pytest.raises(FrameSourceError, match='000001.jpg'):
+    with pytest.raises(InputFileError, match='000001.jpg'):
         list(source)
 
 
 def test_frame_of_other_size_in_folder_named(tmp_path):
     cv2.imwrite(str(tmp_path / '000000.png'), _frame(10, (48, 64)))
     cv2.imwrite(str(tmp_path / '000001.png'), _frame(10, (40, 64)))
-    with pytest.raises(FrameSourceError, match='000001.png.*differs'):
+    with pytest.raises(InputFileError, match='000001.png.*differs'):
         list(open_frame_source(str(tmp_path)))

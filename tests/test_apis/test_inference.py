@@ -6,7 +6,7 @@ from mmengine.dataset import pseudo_collate
 
 from posewarper_mm.apis import build_test_pipeline, inference_posewarper
 from posewarper_mm.datasets import PoseTrackVideoPairDataset
-from posewarper_mm.testing.clips import TINY_INPUT_SIZE, clip_frames
+from tests.testing.clips import TINY_INPUT_SIZE, clip_frames
 
 WEIGHTS = [0.3, 0.1, 0.25, 0.25, 0.1]
 OFFSETS = [0, -2, -1, 1, 2]
@@ -25,27 +25,22 @@ def boxes():
 @pytest.fixture
 def msra_decoding(tiny_model, monkeypatch):
     """The tiny model decodes with plain MSRA while a test runs (see
-    :func:`posewarper_mm.testing.models.plain_msra_codec`)."""
+    :func:`tests.testing.models.plain_msra_codec`)."""
     from mmpose.registry import KEYPOINT_CODECS
 
-    from posewarper_mm.testing.models import plain_msra_codec
+    from tests.testing.models import plain_msra_codec
     codec = plain_msra_codec(tiny_model.cfg.codec)
     monkeypatch.setattr(tiny_model.head, 'decoder',
                         KEYPOINT_CODECS.build(codec))
     return tiny_model
 
 
-def test_one_prediction_per_box_in_image_coordinates(tiny_model, frames,
-                                                     boxes, msra_decoding):
+def test_one_prediction_per_box_in_image_coordinates(tiny_model, frames, boxes,
+                                                     msra_decoding):
     # plain MSRA decoding: every keypoint lies within one heatmap pixel of
     # the crop
     results = inference_posewarper(
-        tiny_model,
-        frames,
-        boxes,
-        WEIGHTS,
-        OFFSETS,
-        bbox_scores=[0.9, 0.4])
+        tiny_model, frames, boxes, WEIGHTS, OFFSETS, bbox_scores=[0.9, 0.4])
     assert len(results) == 2
     for result, box, score in zip(results, boxes, (0.9, 0.4)):
         inst = result.pred_instances
@@ -102,8 +97,9 @@ def test_same_crops_as_the_dataset(tiny_model, synthetic):
         test_mode=True,
         pipeline=cfg.pipeline)
     # an instance of frame 4: its five frames are distinct
-    index = next(i for i in range(len(dataset))
-                 if dataset.get_data_info(i)['frame_index'] == 4)
+    index = next(
+        i for i in range(len(dataset))
+        if dataset.get_data_info(i)['frame_index'] == 4)
     info = dataset.get_data_info(index)
     assert len(set(info['img_path'])) == 5
     expected = model.test_step(pseudo_collate([dataset[index]]))[0]
@@ -133,8 +129,8 @@ def test_box_formats_and_defaults(tiny_model, frames):
                        xywh[0].pred_instances.keypoints)
     whole = inference_posewarper(tiny_model, frames[:1])
     assert np.allclose(whole[0].pred_instances.bboxes, [[0, 0, 160, 120]])
-    assert inference_posewarper(tiny_model, frames,
-                                np.zeros((0, 4)), WEIGHTS) == []
+    assert inference_posewarper(tiny_model, frames, np.zeros((0, 4)),
+                                WEIGHTS) == []
 
 
 def test_bad_inputs(tiny_model, frames, boxes):
@@ -146,11 +142,9 @@ def test_bad_inputs(tiny_model, frames, boxes):
         inference_posewarper(tiny_model, frames, boxes, [0.5] * 5)
     small = cv2.resize(frames[1], (80, 60))
     with pytest.raises(ValueError, match='frame 1 has shape'):
-        inference_posewarper(tiny_model, [frames[0], small], boxes,
-                             [0.5, 0.5])
+        inference_posewarper(tiny_model, [frames[0], small], boxes, [0.5, 0.5])
     with pytest.raises(ValueError, match='2 boxes but 1 bbox_scores'):
-        inference_posewarper(
-            tiny_model, frames[:1], boxes, bbox_scores=[1.0])
+        inference_posewarper(tiny_model, frames[:1], boxes, bbox_scores=[1.0])
     with pytest.raises(ValueError, match='empty'):
         inference_posewarper(tiny_model, [], boxes)
 

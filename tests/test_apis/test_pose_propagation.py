@@ -11,7 +11,7 @@ from posewarper_mm.apis import (build_instance_data, build_test_pipeline,
                                 encode_heatmaps, frame_heatmaps,
                                 image_to_input, input_to_image,
                                 propagate_poses)
-from posewarper_mm.testing.clips import TINY_INPUT_SIZE
+from tests.testing.clips import TINY_INPUT_SIZE
 
 
 @pytest.fixture(scope='module')
@@ -72,8 +72,8 @@ def test_identity_warp_reproduces_known_poses(tiny_model, labeled):
     assert np.all(scores[~vis] == 0)
 
 
-def test_warps_key_heatmaps_with_reversed_difference(
-        tiny_model, labeled, monkeypatch):
+def test_warps_key_heatmaps_with_reversed_difference(tiny_model, labeled,
+                                                     monkeypatch):
     """``neck.warp`` gets the key frame's encoded poses and
     ``target_heatmaps - key_heatmaps``; its output is what is decoded."""
     model = tiny_model
@@ -96,9 +96,8 @@ def test_warps_key_heatmaps_with_reversed_difference(
     data = model.data_preprocessor(
         pseudo_collate([
             pipeline(
-                build_instance_data([labeled['key'], labeled['target']],
-                                    box, weights, offsets, 1.0,
-                                    model.dataset_meta))
+                build_instance_data([labeled['key'], labeled['target']], box,
+                                    weights, offsets, 1.0, model.dataset_meta))
             for box in labeled['boxes']
         ]), False)
     with torch.no_grad():
@@ -118,12 +117,13 @@ def test_warps_key_heatmaps_with_reversed_difference(
     dx = kpts[..., 0] - labeled['keypoints'][..., 0]
     width = TINY_INPUT_SIZE[0]
     expected = 8 * scales[:, :1] / width
-    inside = vis & (image_to_input(labeled['keypoints'], centers[:, None],
-                                   scales[:, None], TINY_INPUT_SIZE)[..., 0]
-                    < width - 16)
-    assert np.allclose(dx[inside],
-                       np.broadcast_to(expected, dx.shape)[inside],
-                       atol=scales.max() / width * 2.01)
+    inside = vis & (
+        image_to_input(labeled['keypoints'], centers[:, None], scales[:, None],
+                       TINY_INPUT_SIZE)[..., 0] < width - 16)
+    assert np.allclose(
+        dx[inside],
+        np.broadcast_to(expected, dx.shape)[inside],
+        atol=scales.max() / width * 2.01)
 
 
 def test_no_person_and_size_mismatch(tiny_model, labeled):
@@ -132,9 +132,9 @@ def test_no_person_and_size_mismatch(tiny_model, labeled):
                                    np.zeros((0, 17)), np.zeros((0, 4)))
     assert kpts.shape == (0, 17, 2) and scores.shape == (0, 17)
     with pytest.raises(ValueError, match='differ in size'):
-        propagate_poses(tiny_model, labeled['key'],
-                        labeled['target'][:60], labeled['keypoints'],
-                        labeled['visible'], labeled['boxes'])
+        propagate_poses(tiny_model, labeled['key'], labeled['target'][:60],
+                        labeled['keypoints'], labeled['visible'],
+                        labeled['boxes'])
 
 
 def test_displacement_decoding_cancels_codec_rounding(tiny_model, labeled):

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from mmengine.logging import MMLogger
 
-from posewarper_mm.datasets import (MissingFrameWarning, PoseTrackFormatError,
-                                    PoseTrackVideoPairDataset)
+from posewarper_mm.datasets import PoseTrackVideoPairDataset
 from posewarper_mm.datasets.posetrack_parsing import (clip_xywh_to_xyxy,
                                                       name_tail,
                                                       select_sparse_labels)
+from posewarper_mm.errors import InputFileError, MissingFrameWarning
 
 
 @pytest.fixture
@@ -42,8 +42,8 @@ def test_truncated_json(tmp_path, tiny_posetrack, tiny_root):
     text = open(tiny_posetrack['ann_files']['val']).read()
     path = tmp_path / 'truncated_ann.json'
     path.write_text(text[:len(text) // 2])
-    with pytest.raises(PoseTrackFormatError,
-                       match=r'truncated_ann\.json.*not valid json'):
+    with pytest.raises(
+            InputFileError, match=r'truncated_ann\.json.*not valid json'):
         build(tiny_root, str(path))
 
 
@@ -54,12 +54,13 @@ def test_missing_file(tmp_path, tiny_root):
 
 def test_not_a_coco_dict(tmp_path, tiny_root):
     path = write(tmp_path, [1, 2, 3])
-    with pytest.raises(PoseTrackFormatError, match='broken_ann.json'):
+    with pytest.raises(InputFileError, match='broken_ann.json'):
         build(tiny_root, path)
     path = write(tmp_path, dict(images=[]), 'no_anns.json')
-    with pytest.raises(PoseTrackFormatError,
-                       match=r"no_anns\.json: missing the top-level key "
-                       "'annotations'"):
+    with pytest.raises(
+            InputFileError,
+            match=r"no_anns\.json: missing the top-level key "
+            "'annotations'"):
         build(tiny_root, path)
 
 
@@ -74,7 +75,7 @@ def test_missing_required_key(tmp_path, tiny_root, val_coco, kind, key):
     path = write(tmp_path, coco)
     pattern = (rf'broken_ann\.json: .*id={rec["id"]} is missing the '
                rf"required key '{key}'")
-    with pytest.raises(PoseTrackFormatError, match=pattern):
+    with pytest.raises(InputFileError, match=pattern):
         build(tiny_root, path)
 
 
@@ -93,7 +94,7 @@ def test_wrong_keypoint_length(tmp_path, tiny_root, val_coco):
     ann['keypoints'] = ann['keypoints'][:48]
     path = write(tmp_path, coco)
     with pytest.raises(
-            PoseTrackFormatError,
+            InputFileError,
             match=rf'broken_ann\.json: annotation id={ann["id"]} has '
             r'keypoints of length 48, expected 51'):
         build(tiny_root, path)
@@ -103,8 +104,8 @@ def test_unknown_image_id(tmp_path, tiny_root, val_coco):
     coco = copy.deepcopy(val_coco)
     ann = first_ann_with_id(coco)
     ann['image_id'] = 123
-    with pytest.raises(PoseTrackFormatError,
-                       match=rf'id={ann["id"]} refers to image_id 123'):
+    with pytest.raises(
+            InputFileError, match=rf'id={ann["id"]} refers to image_id 123'):
         build(tiny_root, write(tmp_path, coco))
 
 
@@ -145,8 +146,7 @@ def test_clip_helper():
         clip_xywh_to_xyxy([90, -5, 20, 20], 100, 100), [[90, 0, 99, 15]])
 
 
-def test_single_frame_video_falls_back_to_key(tmp_path, tiny_root,
-                                              val_coco):
+def test_single_frame_video_falls_back_to_key(tmp_path, tiny_root, val_coco):
     coco = copy.deepcopy(val_coco)
     for img in coco['images']:
         img['nframes'] = 1
@@ -161,20 +161,20 @@ def test_bad_detection_files(tmp_path, tiny_posetrack, tiny_root):
     ann = tiny_posetrack['ann_files']['val']
     bad = write(tmp_path, [dict(image_id=1, bbox=[0, 0, 5, 5], score=0.9)],
                 'bad_dets.json')
-    with pytest.raises(PoseTrackFormatError,
-                       match=r'bad_dets\.json: detection at index 0'):
+    with pytest.raises(
+            InputFileError, match=r'bad_dets\.json: detection at index 0'):
         build(tiny_root, ann, test_mode=True, bbox_file=bad)
     no_score = write(tmp_path, [dict(image_id=1, bbox=[0, 0, 5, 5])],
                      'no_score_dets.json')
-    with pytest.raises(PoseTrackFormatError,
-                       match=r"no_score_dets\.json: .*'score'"):
+    with pytest.raises(
+            InputFileError, match=r"no_score_dets\.json: .*'score'"):
         build(tiny_root, ann, test_mode=True, bbox_file=no_score)
 
 
 def test_select_sparse_labels_and_name_tail():
     images = {
-        i: dict(file_name=f'images/x/000001_mpii_x/{i:06d}.jpg',
-                is_labeled=i != 4)
+        i: dict(
+            file_name=f'images/x/000001_mpii_x/{i:06d}.jpg', is_labeled=i != 4)
         for i in range(8)
     }
     # labeled frames 0,1,2,3,5,6,7 -> every 3rd labeled frame: 0, 3, 7

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from posewarper_mm.datasets import (MissingFrameWarning,
-                                    PoseTrackVideoPairDataset)
+from posewarper_mm.datasets import PoseTrackVideoPairDataset
+from posewarper_mm.errors import MissingFrameWarning
 
 SAMPLE_ANN = 'annotations/test_posetrack18_val.json'
 SAMPLE_DET = 'annotations/test_posetrack18_human_detections.json'
@@ -64,8 +64,9 @@ def test_sample_missing_frames_fall_back_once_per_video(posetrack18_sample):
     ds = build(posetrack18_sample, SAMPLE_ANN, test_mode=True)
     with pytest.warns(MissingFrameWarning) as record:
         infos = [ds[i] for i in range(len(ds))] + [ds[0], ds[1]]
-    missing = [w for w in record if issubclass(w.category,
-                                               MissingFrameWarning)]
+    missing = [
+        w for w in record if issubclass(w.category, MissingFrameWarning)
+    ]
     videos = {osp.dirname(i['img_path'][0]) for i in infos}
     assert len(videos) == 3
     assert len(missing) == 3
@@ -76,8 +77,7 @@ def test_sample_missing_frames_fall_back_once_per_video(posetrack18_sample):
 
 def test_sample_missing_frame_error_names_file(posetrack18_sample):
     ds = build(
-        posetrack18_sample, SAMPLE_ANN, test_mode=True,
-        missing_frame='error')
+        posetrack18_sample, SAMPLE_ANN, test_mode=True, missing_frame='error')
     with pytest.raises(FileNotFoundError, match=r'000001\.jpg'):
         ds[0]
 
@@ -164,15 +164,17 @@ def test_fixed_at_build_offsets_are_fixed(tiny_root):
     assert len(set(first)) > 1  # drawn per instance, not one global value
     same_seed = build(tiny_root, 'annotations/posetrack18_train.json',
                       **kwargs)
-    assert [same_seed.get_data_info(i)['frame_offsets'][1]
-            for i in range(len(ds))] == first
+    assert [
+        same_seed.get_data_info(i)['frame_offsets'][1] for i in range(len(ds))
+    ] == first
     other = build(
         tiny_root,
         'annotations/posetrack18_train.json',
         frame_sampler_mode='fixed_at_build',
         seed=4)
-    assert [other.get_data_info(i)['frame_offsets'][1]
-            for i in range(len(ds))] != first
+    assert [
+        other.get_data_info(i)['frame_offsets'][1] for i in range(len(ds))
+    ] != first
 
 
 def test_clamping_at_both_video_ends(tiny_root):
@@ -212,13 +214,16 @@ def test_fixed_weights_reordered_key_first(tiny_root):
 ])
 def test_bad_frame_weights(tiny_root, kwargs, match):
     with pytest.raises(ValueError, match=match):
-        build(tiny_root, 'annotations/posetrack18_val.json', test_mode=True,
-              **kwargs)
+        build(
+            tiny_root,
+            'annotations/posetrack18_val.json',
+            test_mode=True,
+            **kwargs)
 
 
 def test_single_frame_mode(tiny_root):
-    ds = build(tiny_root, 'annotations/posetrack18_train.json',
-               single_frame=True)
+    ds = build(
+        tiny_root, 'annotations/posetrack18_train.json', single_frame=True)
     info = ds[0]
     assert len(info['img_path']) == 1
     np.testing.assert_array_equal(info['frame_weights'], [1.0])
@@ -226,22 +231,32 @@ def test_single_frame_mode(tiny_root):
 
 
 def test_single_mode_by_name(tiny_root):
-    ds = build(tiny_root, 'annotations/posetrack18_train.json',
-               frame_sampler_mode='single')
+    ds = build(
+        tiny_root,
+        'annotations/posetrack18_train.json',
+        frame_sampler_mode='single')
     assert ds.single_frame and ds.frame_sampler_mode == 'single'
     np.testing.assert_array_equal(ds[0]['frame_offsets'], [0])
     with pytest.raises(ValueError, match='single_frame=True'):
-        build(tiny_root, 'annotations/posetrack18_train.json',
-              single_frame=True, frame_sampler_mode='fixed')
+        build(
+            tiny_root,
+            'annotations/posetrack18_train.json',
+            single_frame=True,
+            frame_sampler_mode='fixed')
 
 
 def test_old_frame_indices_argument_is_named(tiny_root):
     with pytest.raises(TypeError, match='renamed to "frame_offsets"'):
-        build(tiny_root, 'annotations/posetrack18_val.json', test_mode=True,
-              frame_indices=(-1, 0, 1))
+        build(
+            tiny_root,
+            'annotations/posetrack18_val.json',
+            test_mode=True,
+            frame_indices=(-1, 0, 1))
     with pytest.raises(TypeError, match='frame_offset'):
-        build(tiny_root, 'annotations/posetrack18_val.json',
-              frame_offset=(-1, 0, 1))
+        build(
+            tiny_root,
+            'annotations/posetrack18_val.json',
+            frame_offset=(-1, 0, 1))
 
 
 def test_seeded_draws_are_reproduced(tiny_root):
@@ -250,10 +265,14 @@ def test_seeded_draws_are_reproduced(tiny_root):
     ds = build(tiny_root, ann, frame_range=3, num_sampled_frames=3)
     np.random.seed(123)
     assert [ds.get_data_info(i)['frame_offsets'].tolist()
-            for i in range(4)] == [[0, 2, 3, 3], [0, -1, -1, 1],
-                                   [0, -2, 0, 3], [0, -2, -1, 0]]
-    ds = build(tiny_root, ann, frame_sampler_mode='fixed_at_build', seed=3,
-               num_sampled_frames=2)
+            for i in range(4)] == [[0, 2, 3, 3], [0, -1, -1, 1], [0, -2, 0, 3],
+                                   [0, -2, -1, 0]]
+    ds = build(
+        tiny_root,
+        ann,
+        frame_sampler_mode='fixed_at_build',
+        seed=3,
+        num_sampled_frames=2)
     assert [ds.get_data_info(i)['frame_offsets'].tolist()
             for i in range(4)] == [[0, -2, 2], [0, -2, -1], [0, -2, 2],
                                    [0, 0, 2]]
@@ -267,24 +286,31 @@ def _labeled_frames(ds):
 
 def test_sparse_label_modes(tiny_posetrack, tiny_root):
     coco = load_json(tiny_posetrack['ann_files']['train'])
-    frame_of_img = {img['id']: frame_of(img['file_name'])
-                    for img in coco['images']}
+    frame_of_img = {
+        img['id']: frame_of(img['file_name'])
+        for img in coco['images']
+    }
 
     def expected(frames):
         return sum(1 for a in coco['annotations']
                    if frame_of_img[a['image_id']] in frames
                    and a['num_keypoints'] > 0)
 
-    every = build(tiny_root, 'annotations/posetrack18_train.json',
-                  sparse_label_every=5)
+    every = build(
+        tiny_root, 'annotations/posetrack18_train.json', sparse_label_every=5)
     assert len(every) == expected({0, 5})
     assert {f for _, f in _labeled_frames(every)} <= {0, 5}
-    per_video = build(tiny_root, 'annotations/posetrack18_train.json',
-                      labeled_frames_per_video=4)
+    per_video = build(
+        tiny_root,
+        'annotations/posetrack18_train.json',
+        labeled_frames_per_video=4)
     assert len(per_video) == expected({0, 3, 6, 9})
     with pytest.raises(ValueError, match='only one'):
-        build(tiny_root, 'annotations/posetrack18_train.json',
-              sparse_label_every=2, labeled_frames_per_video=2)
+        build(
+            tiny_root,
+            'annotations/posetrack18_train.json',
+            sparse_label_every=2,
+            labeled_frames_per_video=2)
 
 
 def test_sparse_json_keeps_unlabeled_frames_as_support(tiny_posetrack,
@@ -293,8 +319,10 @@ def test_sparse_json_keeps_unlabeled_frames_as_support(tiny_posetrack,
     ds = build(tiny_root, 'annotations/posetrack18_train_sparse.json')
     assert len(ds) == sum(1 for a in sparse['annotations']
                           if a['num_keypoints'] > 0)
-    unlabeled = {img['file_name'] for img in sparse['images']
-                 if not img['is_labeled']}
+    unlabeled = {
+        img['file_name']
+        for img in sparse['images'] if not img['is_labeled']
+    }
     np.random.seed(0)
     used = set()
     for _ in range(20):
@@ -326,8 +354,12 @@ def test_detection_forms(tiny_posetrack, tiny_root, tmp_path, form):
         converted.append(rec)
     path = tmp_path / f'dets_{form}.json'
     path.write_text(json.dumps(converted))
-    ds = build(tiny_root, 'annotations/posetrack18_val.json', test_mode=True,
-               bbox_file=str(path), filter_cfg=dict(bbox_score_thr=0.3))
+    ds = build(
+        tiny_root,
+        'annotations/posetrack18_val.json',
+        test_mode=True,
+        bbox_file=str(path),
+        filter_cfg=dict(bbox_score_thr=0.3))
     keep = [d for d in dets if d['score'] >= 0.3]
     assert len(ds) == len(keep)
     got = [ds.get_data_info(i) for i in range(len(ds))]

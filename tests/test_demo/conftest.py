@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from posewarper_mm.testing import load_tool
+from tests.testing import load_tool
 
 TINY_DET_CONFIG = str(
     Path(__file__).resolve().parent / 'configs' / 'tiny_rtmdet_person.py')

@@ -12,8 +12,8 @@ import cv2
 import mmpose
 import numpy as np
 
-from posewarper_mm.testing.clips import (SAMPLE_DATA, TINY_CONFIG, read_video,
-                                         sample_video_dir, subprocess_env)
+from tests.testing.clips import (SAMPLE_DATA, TINY_CONFIG, read_video,
+                                 sample_video_dir, subprocess_env)
 
 MMPOSE_DEMO = Path(mmpose.__file__).resolve().parent / '.mim' / 'demo'
 TOPDOWN = MMPOSE_DEMO / 'topdown_demo_with_mmdet.py'
@@ -22,7 +22,8 @@ INFERENCER = MMPOSE_DEMO / 'inferencer_demo.py'
 
 def _run(script: Path, args, cwd) -> str:
     assert script.is_file(), f'{script} not shipped with mmpose'
-    proc = subprocess.run([sys.executable, str(script), *map(str, args)],
+    proc = subprocess.run([sys.executable,
+                           str(script), *map(str, args)],
                           cwd=str(cwd),
                           env=subprocess_env(),
                           capture_output=True,
@@ -45,9 +46,9 @@ def _sample_mp4() -> Path:
 def _topdown(detector, checkpoint, source, out_dir, bbox_thr):
     det_config, det_checkpoint = detector
     return _run(TOPDOWN, [
-        det_config, det_checkpoint, TINY_CONFIG, checkpoint, '--input',
-        source, '--output-root', out_dir, '--save-predictions', '--device',
-        'cpu', '--bbox-thr', bbox_thr, '--draw-bbox'
+        det_config, det_checkpoint, TINY_CONFIG, checkpoint, '--input', source,
+        '--output-root', out_dir, '--save-predictions', '--device', 'cpu',
+        '--bbox-thr', bbox_thr, '--draw-bbox'
     ], out_dir.parent)
 
 
@@ -88,8 +89,8 @@ def test_topdown_demo_video_without_boxes(tiny_detector, tiny_checkpoint,
         _check_instances(frame['instances'], 1, [0, 0, 1280, 720])
 
 
-def test_topdown_demo_generated_clip(tiny_detector, tiny_checkpoint,
-                                     clip_mp4, tmp_path):
+def test_topdown_demo_generated_clip(tiny_detector, tiny_checkpoint, clip_mp4,
+                                     tmp_path):
     out = tmp_path / 'out'
     _topdown(tiny_detector, tiny_checkpoint, clip_mp4, out, 0.3)
     frames = read_video(str(out / Path(clip_mp4).name))
@@ -104,8 +105,8 @@ def test_topdown_demo_generated_clip(tiny_detector, tiny_checkpoint,
 def _inferencer(checkpoint, source, out_dir, *extra):
     return _run(INFERENCER, [
         source, '--pose2d', TINY_CONFIG, '--pose2d-weights', checkpoint,
-        '--device', 'cpu', '--vis-out-dir', out_dir / 'vis',
-        '--pred-out-dir', out_dir / 'pred', *extra
+        '--device', 'cpu', '--vis-out-dir', out_dir / 'vis', '--pred-out-dir',
+        out_dir / 'pred', *extra
     ], out_dir.parent)
 
 
@@ -134,8 +135,9 @@ def test_inferencer_demo_video(tiny_checkpoint, tmp_path):
         _check_instances(frame['instances'], 1, [0, 0, 1280, 720])
 
 
-def test_inferencer_demo_generated_clip_with_detector(
-        tiny_detector, tiny_checkpoint, clip_mp4, tmp_path):
+def test_inferencer_demo_generated_clip_with_detector(tiny_detector,
+                                                      tiny_checkpoint,
+                                                      clip_mp4, tmp_path):
     det_config, det_checkpoint = tiny_detector
     out = tmp_path / 'out'
     _inferencer(tiny_checkpoint, clip_mp4, out, '--det-model', det_config,

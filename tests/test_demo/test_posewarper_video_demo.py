@@ -7,9 +7,8 @@ import cv2
 import numpy as np
 import pytest
 
-from posewarper_mm.testing.clips import (REPO_ROOT, TINY_CONFIG, read_video,
-                                         sample_video_dir, subprocess_env,
-                                         write_video)
+from tests.testing.clips import (REPO_ROOT, TINY_CONFIG, read_video,
+                                 sample_video_dir, subprocess_env, write_video)
 
 
 def _run(video_demo, checkpoint, source, out_dir, *extra):
@@ -52,8 +51,7 @@ def test_video_with_box_json_and_empty_frames(video_demo, tiny_checkpoint,
         dict(frame_index=i, bbox=[20, 10, 50, 100], score=0.9)
         for i in range(10) if i not in (3, 4)
     ]
-    boxes.append(dict(image_id=10000030000, bbox=[90, 5, 50, 110],
-                      score=0.8))
+    boxes.append(dict(image_id=10000030000, bbox=[90, 5, 50, 110], score=0.8))
     boxes.append(dict(frame_index=5, bbox=[0, 0, 30, 30], score=0.1))
     box_file = tmp_path / 'boxes.json'
     box_file.write_text(json.dumps(boxes))
@@ -67,8 +65,7 @@ def test_video_with_box_json_and_empty_frames(video_demo, tiny_checkpoint,
     # frame 0 has two boxes, frames 3 and 4 none, the 0.1 box is dropped
     assert per_frame == [2, 1, 1, 0, 0, 1, 1, 1, 1, 1]
     first = [a for a in data['annotations'] if a['image_id'] == 10000030000]
-    assert [a['bbox'] for a in first] == [[20, 10, 50, 100],
-                                          [90, 5, 50, 110]]
+    assert [a['bbox'] for a in first] == [[20, 10, 50, 100], [90, 5, 50, 110]]
     assert [a['score'] for a in first] == pytest.approx([0.9, 0.8])
 
 
@@ -95,25 +92,26 @@ def test_online_mode_uses_past_frames_only(video_demo, tiny_checkpoint,
     def recording_inference(model, frames, bboxes, weights, offsets, scores,
                             pipeline):
         calls.append((max(reads), offsets.tolist(), weights.tolist()))
-        return infer(model, frames, bboxes, weights, offsets, scores,
-                     pipeline=pipeline)
+        return infer(
+            model, frames, bboxes, weights, offsets, scores, pipeline=pipeline)
 
     monkeypatch.setattr(video_demo, 'open_frame_source',
                         lambda path: Recording(open_source(path)))
     monkeypatch.setattr(video_demo, 'inference_posewarper',
                         recording_inference)
-    result = _run(video_demo, tiny_checkpoint, clip_dir, tmp_path,
-                  '--online', '--no-video')
+    result = _run(video_demo, tiny_checkpoint, clip_dir, tmp_path, '--online',
+                  '--no-video')
     assert result['video'] is None and result['num_frames'] == 10
     assert [c[0] for c in calls] == list(range(10))  # never ahead
     assert all(c[1] == [0, -2, -1] for c in calls)
     assert np.allclose(calls[0][2], np.array([0.3, 0.1, 0.25]) / 0.65)
 
 
-def test_short_video_clamps_the_window(video_demo, tiny_checkpoint,
-                                       synthetic, tmp_path):
-    frames = [cv2.imread(f) for f in sorted(
-        synthetic['frame_files']['val'])[:2]]
+def test_short_video_clamps_the_window(video_demo, tiny_checkpoint, synthetic,
+                                       tmp_path):
+    frames = [
+        cv2.imread(f) for f in sorted(synthetic['frame_files']['val'])[:2]
+    ]
     clip = write_video(frames, str(tmp_path / 'short.mp4'))
     result = _run(video_demo, tiny_checkpoint, clip, tmp_path / 'out',
                   '--offsets', '-3', '-1', '0', '1', '3')
@@ -151,11 +149,11 @@ def test_bad_inputs_name_the_file(video_demo, tiny_checkpoint, tmp_path):
         _run(video_demo, tiny_checkpoint, tmp_path / 'missing.mp4', tmp_path)
     broken = tmp_path / 'broken.mp4'
     broken.write_bytes(b'not a video at all' * 20)
-    with pytest.raises(video_demo.FrameSourceError, match='broken.mp4'):
+    with pytest.raises(video_demo.InputFileError, match='broken.mp4'):
         _run(video_demo, tiny_checkpoint, broken, tmp_path)
     with pytest.raises(SystemExit):  # no key frame offset
-        _run(video_demo, tiny_checkpoint, broken, tmp_path, '--offsets',
-             '-1', '1')
+        _run(video_demo, tiny_checkpoint, broken, tmp_path, '--offsets', '-1',
+             '1')
     with pytest.raises(SystemExit):
         _run(video_demo, tiny_checkpoint, broken, tmp_path, '--offsets', '0',
              '1', '--weights', '1.0')

@@ -9,7 +9,7 @@ from mmengine.runner import Runner
 from torch.utils.data import Dataset
 
 from posewarper_mm.engine import needs_cpu_distributed, setup_cpu_distributed
-from posewarper_mm.testing.tiny_topdown_experiment import free_port
+from tests.testing.tiny_topdown_experiment import free_port
 
 cpu_only = pytest.mark.skipif(
     torch.cuda.is_available(), reason='tests the path without CUDA')
@@ -37,8 +37,7 @@ class _Model(BaseModel):
 def test_needs_cpu_distributed():
     assert not needs_cpu_distributed('none')
     assert not needs_cpu_distributed('slurm')
-    assert needs_cpu_distributed('pytorch') == (
-        not torch.cuda.is_available())
+    assert needs_cpu_distributed('pytorch') == (not torch.cuda.is_available())
 
 
 def test_non_pytorch_launcher_is_untouched():

@@ -47,11 +47,11 @@ from mmengine.logging import MMLogger
 
 from posewarper_mm.apis import DetectionJsonBoxes
 from posewarper_mm.datasets import PoseTrackVideoPairDataset
-from posewarper_mm.datasets.synthetic import generate_posetrack_dataset
 from posewarper_mm.engine import (PreflightCheckHook,
                                   load_inference_checkpoint, read_checkpoint)
-from posewarper_mm.testing import load_tool
-from posewarper_mm.utils import InputFileError, OutputLocationError
+from posewarper_mm.errors import InputFileError, OutputLocationError
+from tests.testing import load_tool
+from tools.quickstart.synthetic import generate_posetrack_dataset
 
 REPO = Path(__file__).resolve().parents[2]
 TINY_CONFIG = str(REPO / 'configs' / 'quickstart' /
@@ -61,8 +61,8 @@ STAGE1_CONFIG = str(REPO / 'configs' / 'quickstart' /
 
 NAN, INF = float('nan'), float('inf')
 # the variants of every numeric field
-BAD_VALUES = [('nan', NAN), ('inf', INF), ('-inf', -INF),
-              ('string', 'high'), ('null', None)]
+BAD_VALUES = [('nan', NAN), ('inf', INF), ('-inf', -INF), ('string', 'high'),
+              ('null', None)]
 CLEAR_ERRORS = (InputFileError, FileNotFoundError, OutputLocationError)
 
 
@@ -92,9 +92,7 @@ def _generate_base() -> dict:
     pred = copy.deepcopy(gt)
     for a in pred['annotations']:
         a['scores'] = [0.9] * 17
-    boxes = [
-        dict(frame_index=d['image_id'] % 10000, **d) for d in dets
-    ]
+    boxes = [dict(frame_index=d['image_id'] % 10000, **d) for d in dets]
     return dict(
         root=root,
         ann=ann,
@@ -128,8 +126,8 @@ def numeric_paths(record: dict) -> List[Tuple]:
             paths.append((key, ))
         elif isinstance(value, list) and value:
             if key == 'keypoints':
-                k = next(i for i in range(0, len(value), 3)
-                         if value[i + 2] > 0)
+                k = next(
+                    i for i in range(0, len(value), 3) if value[i + 2] > 0)
                 paths += [(key, k), (key, k + 1), (key, k + 2)]
             elif all(isinstance(v, (int, float)) for v in value):
                 # boxes: every coordinate; longer lists: the first number
@@ -231,8 +229,10 @@ ANN_IGNORED = {('images', 'ignore_regions_x'), ('images', 'ignore_regions_y'),
 # yes/no fields (written as json booleans, so not found as numbers)
 ANN_FLAGS = {'annotations': ['iscrowd']}
 # documented fallback: boxes without area are dropped with a warning
-ANN_FALLBACK = {('annotations', 'bbox', 2): [-5], ('annotations', 'bbox',
-                                                   3): [0]}
+ANN_FALLBACK = {
+    ('annotations', 'bbox', 2): [-5],
+    ('annotations', 'bbox', 3): [0]
+}
 
 
 def _range_key(kind: str, path: Tuple) -> Tuple:
@@ -243,15 +243,15 @@ def _range_key(kind: str, path: Tuple) -> Tuple:
 
 def _ann_cases():
     cases = []
-    records = dict(images=0, annotations=_first_labeled(
-        BASE['ann']['annotations']))
+    records = dict(
+        images=0, annotations=_first_labeled(BASE['ann']['annotations']))
     for kind, idx in records.items():
         record = BASE['ann'][kind][idx]
         for path in numeric_paths(record):
             expect = 'same' if (kind, path[0]) in ANN_IGNORED else 'error'
             for name, value in BAD_VALUES:
-                cases.append((f'{kind}.{_field(path)}={name}', kind, idx,
-                              path, value, expect))
+                cases.append((f'{kind}.{_field(path)}={name}', kind, idx, path,
+                              value, expect))
             for value in ANN_RANGES.get(_range_key(kind, path), []):
                 cases.append((f'{kind}.{_field(path)}={value}', kind, idx,
                               path, value, 'error'))
@@ -289,7 +289,8 @@ def base_dataset_len(tmp_path_factory):
 
 
 @pytest.mark.parametrize(
-    'name, kind, idx, path, value, expect', ANN_CASES,
+    'name, kind, idx, path, value, expect',
+    ANN_CASES,
     ids=[c[0] for c in ANN_CASES])
 def test_annotation_field(tmp_path, base_dataset_len, name, kind, idx, path,
                           value, expect):
@@ -323,10 +324,11 @@ ANN_STRUCTURE = [
      'annotation'),
     ('duplicate-annotation-id', lambda c: c['annotations'][1].__setitem__(
         'id', c['annotations'][0]['id']), 'duplicate annotation id'),
-    ('duplicate-image-id', lambda c: c['images'][1].__setitem__(
-        'id', c['images'][0]['id']), 'duplicate image id'),
-    ('unknown-image-id', lambda c: c['annotations'][0].__setitem__(
-        'image_id', 5), 'image_id 5'),
+    ('duplicate-image-id',
+     lambda c: c['images'][1].__setitem__('id', c['images'][0]['id']),
+     'duplicate image id'),
+    ('unknown-image-id',
+     lambda c: c['annotations'][0].__setitem__('image_id', 5), 'image_id 5'),
 ]
 
 
@@ -341,8 +343,8 @@ def test_annotation_structure(tmp_path, name, mutate, fragment):
 
 def _bad_files(valid_text: str, wrong_type: str):
     """(name, file bytes or None for a missing file) of every bad file."""
-    return [('empty', b''), ('truncated',
-                             valid_text[:len(valid_text) // 2].encode()),
+    return [('empty', b''),
+            ('truncated', valid_text[:len(valid_text) // 2].encode()),
             ('wrong-type', wrong_type.encode()),
             ('binary', bytes(range(256)) * 4), ('missing', None)]
 
@@ -358,8 +360,8 @@ def _write_bad(folder: Path, name: str, content: Optional[bytes]) -> str:
 ANN_FILES = _bad_files(json.dumps(BASE['ann']), '[1, 2, 3]')
 
 
-@pytest.mark.parametrize('name, content', ANN_FILES,
-                         ids=[c[0] for c in ANN_FILES])
+@pytest.mark.parametrize(
+    'name, content', ANN_FILES, ids=[c[0] for c in ANN_FILES])
 def test_annotation_file(tmp_path, name, content):
     ann_file = _write_bad(tmp_path, 'ann.json', content)
     expect_error(lambda: _build_dataset(ann_file), ann_file)
@@ -371,7 +373,9 @@ DET_RANGES = {('score', ): [1.5, -0.1]}
 DET_FALLBACK = {('bbox', 2): [-5], ('bbox', 3): [0]}
 
 
-def _record_cases(record: dict, ranges: dict, fallback: dict,
+def _record_cases(record: dict,
+                  ranges: dict,
+                  fallback: dict,
                   ignored=frozenset()):
     cases = []
     for path in numeric_paths(record):
@@ -381,8 +385,7 @@ def _record_cases(record: dict, ranges: dict, fallback: dict,
         for value in ranges.get(path, []):
             cases.append((f'{_field(path)}={value}', path, value, 'error'))
         for value in fallback.get(path, []):
-            cases.append((f'{_field(path)}={value}', path, value,
-                          'fallback'))
+            cases.append((f'{_field(path)}={value}', path, value, 'fallback'))
     for key in list_keys(record):
         for name, value in (('empty', []), ('missing', KeyError)):
             cases.append((f'{key}={name}', (key, ), value, 'error'))
@@ -423,8 +426,8 @@ DET_FILES = _bad_files(json.dumps(BASE['dets']), '{"bbox": [1, 2, 3, 4]}') \
     + [('empty-list', b'[]')]
 
 
-@pytest.mark.parametrize('name, content', DET_FILES,
-                         ids=[c[0] for c in DET_FILES])
+@pytest.mark.parametrize(
+    'name, content', DET_FILES, ids=[c[0] for c in DET_FILES])
 def test_detection_file(tmp_path, name, content):
     ann_file = write_json(tmp_path, 'ann.json', BASE['ann'])
     det_file = _write_bad(tmp_path, 'dets.json', content)
@@ -463,8 +466,8 @@ BOX_FILES = _bad_files(json.dumps(BASE['boxes']), '{"bbox": [1, 2, 3, 4]}') \
     + [('empty-list', b'[]')]
 
 
-@pytest.mark.parametrize('name, content', BOX_FILES,
-                         ids=[c[0] for c in BOX_FILES])
+@pytest.mark.parametrize(
+    'name, content', BOX_FILES, ids=[c[0] for c in BOX_FILES])
 def test_box_json_file(tmp_path, name, content):
     box_file = _write_bad(tmp_path, 'boxes.json', content)
     expect_error(lambda: DetectionJsonBoxes(box_file), box_file)
@@ -480,10 +483,14 @@ def eval_tool():
 PRED_RANGES = {('track_id', ): [10000]}
 # read by the evaluation only from ground-truth files, or not at all
 PRED_IGNORED = {
-    'images': {'width', 'height', 'nframes', 'frame_id',
-               'ignore_regions_x', 'ignore_regions_y'},
-    'annotations': {'bbox', 'id', 'category_id', 'num_keypoints',
-                    'keypoints_occluded', 'iscrowd', 'score'},
+    'images': {
+        'width', 'height', 'nframes', 'frame_id', 'ignore_regions_x',
+        'ignore_regions_y'
+    },
+    'annotations': {
+        'bbox', 'id', 'category_id', 'num_keypoints', 'keypoints_occluded',
+        'iscrowd', 'score'
+    },
 }
 # valid: no joint scores -> every joint ranked equally (documented)
 PRED_VALID_LISTS = {('annotations', 'scores'), ('annotations', 'bbox_head')}
@@ -498,8 +505,8 @@ def _pred_cases():
         for path in numeric_paths(record):
             expect = 'same' if path[0] in PRED_IGNORED[kind] else 'error'
             for name, value in BAD_VALUES:
-                cases.append((f'{kind}.{_field(path)}={name}', kind, idx,
-                              path, value, expect))
+                cases.append((f'{kind}.{_field(path)}={name}', kind, idx, path,
+                              value, expect))
             for value in PRED_RANGES.get(path, []):
                 cases.append((f'{kind}.{_field(path)}={value}', kind, idx,
                               path, value, 'error'))
@@ -552,7 +559,8 @@ def _assert_eval_error(code, err, path):
 
 
 @pytest.mark.parametrize(
-    'name, kind, idx, path, value, expect', PRED_CASES,
+    'name, kind, idx, path, value, expect',
+    PRED_CASES,
     ids=[c[0] for c in PRED_CASES])
 def test_prediction_field(tmp_path, eval_tool, gt_dir, name, kind, idx, path,
                           value, expect):
@@ -585,8 +593,8 @@ def test_prediction_field(tmp_path, eval_tool, gt_dir, name, kind, idx, path,
 PRED_FILES = _bad_files(json.dumps(BASE['pred']), '[1, 2]')
 
 
-@pytest.mark.parametrize('name, content', PRED_FILES,
-                         ids=[c[0] for c in PRED_FILES])
+@pytest.mark.parametrize(
+    'name, content', PRED_FILES, ids=[c[0] for c in PRED_FILES])
 def test_prediction_file(tmp_path, eval_tool, gt_dir, name, content):
     pred_file = _write_bad(tmp_path / 'pred', BASE['video_file'], content)
     code, err, _ = _eval(eval_tool, gt_dir, str(tmp_path / 'pred'))
@@ -629,7 +637,11 @@ def _checkpoint_files(good: str, model) -> Dict[str, Optional[bytes]]:
     }
     buffers = {}
     for name, obj in (('list', [1, 2, 3]), ('tensor', torch.zeros(3)),
-                      ('no-state-dict', {'meta': {'epoch': 1}})):
+                      ('no-state-dict', {
+                          'meta': {
+                              'epoch': 1
+                          }
+                      })):
         buf = io.BytesIO()
         torch.save(obj, buf)
         buffers[name] = buf.getvalue()
@@ -637,8 +649,10 @@ def _checkpoint_files(good: str, model) -> Dict[str, Optional[bytes]]:
     return files
 
 
-CHECKPOINT_FILE_CASES = ['empty', 'truncated', 'text', 'json', 'missing',
-                         'list', 'tensor', 'no-state-dict']
+CHECKPOINT_FILE_CASES = [
+    'empty', 'truncated', 'text', 'json', 'missing', 'list', 'tensor',
+    'no-state-dict'
+]
 
 
 @pytest.mark.parametrize('name', CHECKPOINT_FILE_CASES)
@@ -684,8 +698,8 @@ FIT_CASES = [
 ]
 
 
-@pytest.mark.parametrize('name, expect', FIT_CASES,
-                         ids=[c[0] for c in FIT_CASES])
+@pytest.mark.parametrize(
+    'name, expect', FIT_CASES, ids=[c[0] for c in FIT_CASES])
 def test_checkpoint_fit(tmp_path, tiny_model, stage1_state, name, expect):
     state = _state(tiny_model)
     if name == 'another-stage':
@@ -695,8 +709,8 @@ def test_checkpoint_fit(tmp_path, tiny_model, stage1_state, name, expect):
     elif name == 'one-weight-missing':
         state.pop(next(k for k in state if k.startswith('neck.')))
     elif name == 'wrong-shape':
-        key = next(k for k in state if k.endswith('weight')
-                   and state[k].dim() == 4)
+        key = next(
+            k for k in state if k.endswith('weight') and state[k].dim() == 4)
         state[key] = torch.zeros(1, 1, 1, 1)
     elif name == 'only-bn-counters-missing':
         state = {
@@ -736,10 +750,11 @@ def blocker(tmp_path) -> Path:
     return path
 
 
-OUTPUT_CASES = ['test-work-dir', 'test-pred-dir', 'test-out', 'test-dump',
-                'test-out-is-dir', 'demo-output-root',
-                'demo-output-root-is-file', 'propagate-out',
-                'propagate-out-is-dir', 'eval-json', 'browse-output-dir']
+OUTPUT_CASES = [
+    'test-work-dir', 'test-pred-dir', 'test-out', 'test-dump',
+    'test-out-is-dir', 'demo-output-root', 'demo-output-root-is-file',
+    'propagate-out', 'propagate-out-is-dir', 'eval-json', 'browse-output-dir'
+]
 
 
 @pytest.fixture(scope='module')
@@ -767,16 +782,20 @@ def _cli_error(cli, argv, path, capsys):
 
 
 @pytest.mark.parametrize('name', OUTPUT_CASES)
-def test_unwritable_output(name, tmp_path, blocker, good_checkpoint,
-                           demo_tool, propagate_tool, browse_tool, eval_tool,
-                           gt_dir, capsys):
+def test_unwritable_output(name, tmp_path, blocker, good_checkpoint, demo_tool,
+                           propagate_tool, browse_tool, eval_tool, gt_dir,
+                           capsys):
     under = str(blocker / 'sub')
     frames = osp.dirname(
         osp.join(BASE['root'], BASE['ann']['images'][0]['file_name']))
     if name.startswith('test-'):
-        option = {'test-work-dir': '--work-dir', 'test-pred-dir':
-                  '--pred-dir', 'test-out': '--out', 'test-dump': '--dump',
-                  'test-out-is-dir': '--out'}[name]
+        option = {
+            'test-work-dir': '--work-dir',
+            'test-pred-dir': '--pred-dir',
+            'test-out': '--out',
+            'test-dump': '--dump',
+            'test-out-is-dir': '--out'
+        }[name]
         if name == 'test-out-is-dir':
             target = str(tmp_path)
             hook = PreflightCheckHook(out_files=[(option, target)])
@@ -790,8 +809,8 @@ def test_unwritable_output(name, tmp_path, blocker, good_checkpoint,
     elif name.startswith('demo-'):
         root = str(blocker) if name.endswith('is-file') else under
         _cli_error(demo_tool.cli, [
-            TINY_CONFIG, good_checkpoint, '--input', frames,
-            '--output-root', root, '--device', 'cpu'
+            TINY_CONFIG, good_checkpoint, '--input', frames, '--output-root',
+            root, '--device', 'cpu'
         ], root, capsys)
     elif name.startswith('propagate-'):
         out = str(tmp_path) if name.endswith('is-dir') else under + '/p.json'
@@ -812,9 +831,8 @@ def test_unwritable_output(name, tmp_path, blocker, good_checkpoint,
         ], under, capsys)
 
 
-def test_video_writer_failure_is_an_error(tmp_path, demo_tool,
-                                          good_checkpoint, monkeypatch,
-                                          capsys):
+def test_video_writer_failure_is_an_error(tmp_path, demo_tool, good_checkpoint,
+                                          monkeypatch, capsys):
     """cv2.VideoWriter that cannot open is an error before inference."""
 
     class _Closed:
@@ -902,7 +920,7 @@ def test_cli_convert_text_checkpoint(tmp_path):
 
 
 def test_cli_test_tool_empty_checkpoint(tmp_path):
-    from posewarper_mm.testing.tiny_quickstart import data_options
+    from tests.testing.tiny_quickstart import data_options
     empty = tmp_path / 'empty.pth'
     empty.write_bytes(b'')
     proc = _run_cli([

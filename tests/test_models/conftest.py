@@ -1,4 +1,4 @@
-"""Fixtures of the model tests (helpers: ``posewarper_mm.testing.models``)."""
+"""Fixtures of the model tests (helpers: ``tests.testing.models``)."""
 import pytest
 import torch
 

@@ -10,15 +10,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from posewarper_bench_utils import (TimingStats, cpu_peak_tensor_bytes,
-                                    format_markdown_table, format_number,
-                                    get_clock, quantile, time_callable,
-                                    time_interleaved)
 
-from posewarper_mm.testing import load_tool
+from tests.testing import load_tool
 
 REPO = Path(__file__).resolve().parents[2]
-TOOL = REPO / 'tools' / 'analysis' / 'benchmark_posewarper.py'
+TOOL = 'tools/analysis/benchmark_posewarper.py'
+_utils = load_tool('tools/analysis/posewarper_bench_utils.py')
+(TimingStats, cpu_peak_tensor_bytes, format_markdown_table, format_number,
+ get_clock, quantile, time_callable,
+ time_interleaved) = (_utils.TimingStats, _utils.cpu_peak_tensor_bytes,
+                      _utils.format_markdown_table, _utils.format_number,
+                      _utils.get_clock, _utils.quantile, _utils.time_callable,
+                      _utils.time_interleaved)
 EXPECTED_KEYS = [
     'single', 'naive', 'naive_cached', 'batched', 'batched_backbone',
     'batched_neck', 'batched_short', 'neck_fwd_mmcv', 'neck_fwd_torchvision',
@@ -66,8 +69,11 @@ def test_timing_stats_and_scaling():
 
 def test_time_callable_counts_warmup_and_repeats():
     calls = []
-    samples = time_callable(lambda: calls.append(1), repeats=3, warmup=2,
-                            device=torch.device('cpu'))
+    samples = time_callable(
+        lambda: calls.append(1),
+        repeats=3,
+        warmup=2,
+        device=torch.device('cpu'))
     assert len(calls) == 5
     assert len(samples) == 3 and all(s >= 0 for s in samples)
     with pytest.raises(ValueError, match='repeats >= 1'):
@@ -86,8 +92,10 @@ def test_stage_timer_sums_the_calls_of_one_workload_call():
         for _ in range(3):
             layer(torch.zeros(1))
 
-    timer = StageTimer(dict(layer=layer), torch.device('cpu'),
-                       clock=lambda: float(next(ticks)))
+    timer = StageTimer(
+        dict(layer=layer),
+        torch.device('cpu'),
+        clock=lambda: float(next(ticks)))
     call = timer.wrap(work)
     call()
     work()  # another workload between two calls: not counted
@@ -102,8 +110,8 @@ def test_time_interleaved_alternates_the_order():
     so a slow stretch of the machine falls on every workload."""
     calls = []
     fns = [lambda: calls.append('a'), lambda: calls.append('b')]
-    samples = time_interleaved(fns, repeats=3, warmup=1,
-                               device=torch.device('cpu'))
+    samples = time_interleaved(
+        fns, repeats=3, warmup=1, device=torch.device('cpu'))
     assert calls == ['a', 'b', 'a', 'b', 'b', 'a', 'a', 'b']
     assert [len(s) for s in samples] == [3, 3]
     with pytest.raises(ValueError, match='a workload'):
@@ -140,7 +148,10 @@ def test_measure_cases_pairs_rounds_and_isolates_failures():
     runner.get_clock = lambda name: clock
     try:
         fast, slow, bad = runner.measure_cases(
-            cases, repeats=2, warmup=0, device=torch.device('cpu'),
+            cases,
+            repeats=2,
+            warmup=0,
+            device=torch.device('cpu'),
             memory=False)
     finally:
         runner.get_clock = orig
@@ -162,9 +173,12 @@ def test_process_clock_counts_cpu_work():
         while time.process_time() < end:
             pass
 
-    samples = time_callable(busy, repeats=2, warmup=0,
-                            device=torch.device('cpu'),
-                            clock=get_clock('process'))
+    samples = time_callable(
+        busy,
+        repeats=2,
+        warmup=0,
+        device=torch.device('cpu'),
+        clock=get_clock('process'))
     assert all(0.02 <= s < 1.0 for s in samples)
 
 
@@ -243,17 +257,18 @@ def test_exit_code_flags_mismatch_and_failures():
     tool = _load_tool()
     ok = dict(
         cases=[dict(key='single')],
-        checks=dict(tolerance=1e-5,
-                    naive_vs_batched=dict(max_abs_diff=1e-7)))
+        checks=dict(tolerance=1e-5, naive_vs_batched=dict(max_abs_diff=1e-7)))
     assert tool._exit_code([ok], 1e-5) == 0
-    bad = dict(ok, checks=dict(tolerance=1e-5,
-                               naive_vs_batched=dict(max_abs_diff=1e-3)))
+    bad = dict(
+        ok,
+        checks=dict(tolerance=1e-5, naive_vs_batched=dict(max_abs_diff=1e-3)))
     assert tool._exit_code([ok, bad], 1e-5) == tool.EXIT_MISMATCH
-    cached = dict(ok, checks=dict(ok['checks'],
-                                  naive_vs_cached=dict(max_abs_diff=1e-3)))
+    cached = dict(
+        ok, checks=dict(ok['checks'], naive_vs_cached=dict(max_abs_diff=1e-3)))
     assert tool._exit_code([cached], 1e-5) == tool.EXIT_MISMATCH
-    bf16 = dict(ok, checks=dict(tolerance=None,
-                                naive_vs_batched=dict(max_abs_diff=1e-2)))
+    bf16 = dict(
+        ok,
+        checks=dict(tolerance=None, naive_vs_batched=dict(max_abs_diff=1e-2)))
     assert tool._exit_code([bf16], 1e-5) == 0
     failed = dict(ok, cases=[dict(key='single', error='RuntimeError: x')])
     assert tool._exit_code([failed], 1e-5) == tool.EXIT_CASE_FAILED
@@ -275,9 +290,8 @@ def test_cases_option():
     assert tool.parse_args([]).cases == [
         'single', 'naive', 'naive_cached', 'batched', 'batched_short'
     ]
-    assert tool.parse_args(['--cases', 'c,bk,b']).cases == [
-        'naive', 'naive_cached', 'batched'
-    ]
+    assert tool.parse_args(['--cases', 'c,bk,b'
+                            ]).cases == ['naive', 'naive_cached', 'batched']
     # the table's order, whatever the order asked
     assert tool.parse_args(['--cases', 'c, b']).cases == ['naive', 'batched']
     for bad in ('b,d', ','):
@@ -318,11 +332,10 @@ def _finite_positive(value) -> bool:
 def quick_run(tmp_path_factory):
     out = tmp_path_factory.mktemp('bench')
     env = dict(os.environ)
-    env['PYTHONPATH'] = os.pathsep.join(
-        [str(REPO), env.get('PYTHONPATH', '')])
+    env['PYTHONPATH'] = os.pathsep.join([str(REPO), env.get('PYTHONPATH', '')])
     proc = subprocess.run([
         sys.executable, '-W', 'ignore',
-        str(TOOL), '--quick', '--device', 'cpu', '--batch', '2',
+        str(REPO / TOOL), '--quick', '--device', 'cpu', '--batch', '2',
         '--out-json',
         str(out / 'bench.json'), '--out-md',
         str(out / 'bench.md')
@@ -341,9 +354,7 @@ def test_quick_run_produces_complete_table(quick_run):
     result = json.loads((out / 'bench.json').read_text())
     assert result['exit_code'] == 0
     assert result['meta']['quick'] is True
-    assert result['meta']['test_frame_weights'] == [
-        0.3, 0.1, 0.25, 0.25, 0.1
-    ]
+    assert result['meta']['test_frame_weights'] == [0.3, 0.1, 0.25, 0.25, 0.1]
     (mode, ) = result['results']
     assert mode['mode'] == 'fp32'
     cases = {c['key']: c for c in mode['cases']}
@@ -439,8 +450,8 @@ def test_quick_run_counts_flops(quick_run):
             assert _finite_positive(case['flop_ratio']), key
     # no deformable convolution is counted as 0
     for key in ('naive', 'naive_cached', 'batched', 'batched_short',
-                'neck_fwd_mmcv',
-                'neck_fwd_torchvision', 'deform_fwd_mmcv', 'train_stage2'):
+                'neck_fwd_mmcv', 'neck_fwd_torchvision', 'deform_fwd_mmcv',
+                'train_stage2'):
         assert cases[key]['deform_flops_per_crop'] > 0, key
     assert cases['single']['deform_flops_per_crop'] == 0
     # the cached key-frame offsets save work; 3 frames cost less than 5

@@ -4,7 +4,7 @@ from pathlib import Path
 import cv2
 import pytest
 
-from posewarper_mm.testing import load_tool
+from tests.testing import load_tool
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -61,8 +61,8 @@ def browse():
     ('val', 'transformed', 5, (64, 48)),
     ('val', 'original', 5, (72, 96)),
 ])
-def test_browse_writes_side_by_side_frames(browse, tiny_root, tmp_path,
-                                           phase, mode, frames, size):
+def test_browse_writes_side_by_side_frames(browse, tiny_root, tmp_path, phase,
+                                           mode, frames, size):
     cfg = tmp_path / 'browse_cfg.py'
     cfg.write_text(CONFIG.replace('{root}', str(tiny_root)))
     out_dir = tmp_path / 'vis'
@@ -84,11 +84,8 @@ def test_browse_pipeline_drops_packing(browse):
         dict(type='TopdownAffine', input_size=(4, 4)),
         dict(type='PackPoseInputs')
     ]
-    assert [t['type'] for t in browse.browse_pipeline(pipeline,
-                                                      'transformed')] == [
-        'LoadVideoFrames', 'TopdownAffine'
-    ]
-    assert [t['type'] for t in browse.browse_pipeline(pipeline,
-                                                      'original')] == [
-        'LoadVideoFrames'
-    ]
+    assert [
+        t['type'] for t in browse.browse_pipeline(pipeline, 'transformed')
+    ] == ['LoadVideoFrames', 'TopdownAffine']
+    assert [t['type'] for t in browse.browse_pipeline(pipeline, 'original')
+            ] == ['LoadVideoFrames']

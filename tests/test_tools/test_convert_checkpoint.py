@@ -5,18 +5,20 @@ from pathlib import Path
 
 import pytest
 import torch
-from convert_checkpoint import (CheckpointConversionError, convert_state_dict,
-                                detect_layout, load_strictly)
 from mmengine.config import Config
 from mmengine.runner.checkpoint import load_checkpoint
 from mmpose.models.necks import PoseWarperNeck
 
-from posewarper_mm.testing import load_tool
-from posewarper_mm.testing.models import (build, estimator_cfg, hrnet_cfg,
-                                          make_data_samples, make_inputs,
-                                          randomize_, small_neck_cfg,
-                                          stage1_cfg)
+from posewarper_mm.errors import InputFileError
+from tests.testing import load_tool
+from tests.testing.models import (build, estimator_cfg, hrnet_cfg,
+                                  make_data_samples, make_inputs, randomize_,
+                                  small_neck_cfg, stage1_cfg)
 
+_converter = load_tool('tools/convert_checkpoint.py')
+convert_state_dict = _converter.convert_state_dict
+detect_layout = _converter.detect_layout
+load_strictly = _converter.load_strictly
 REPO = Path(__file__).resolve().parents[2]
 OFFICIAL_NUMBERED = re.compile(
     r'^neck\.(offset_layers|deform_conv_layers)\.(\d+)\.weight$')
@@ -82,9 +84,8 @@ def test_official_layout_is_lossless_and_loads_strictly():
     inputs = make_inputs(2, 3)
     samples = make_data_samples(2, [[0.5, 0.25, 0.25]] * 2)
     with torch.no_grad():
-        assert torch.equal(
-            fresh.eval()._forward(inputs, samples),
-            model.eval()._forward(inputs, samples))
+        assert torch.equal(fresh.eval()._forward(inputs, samples),
+                           model.eval()._forward(inputs, samples))
 
 
 def test_official_layout_without_bn_counters():
@@ -98,10 +99,7 @@ def test_official_layout_without_bn_counters():
 
 def _mmpose_reference(seed=5):
     hrnet = build(hrnet_cfg())
-    neck_args = {
-        k: v
-        for k, v in small_neck_cfg().items() if k != 'type'
-    }
+    neck_args = {k: v for k, v in small_neck_cfg().items() if k != 'type'}
     neck = PoseWarperNeck(**neck_args)
     randomize_(hrnet, seed=seed, scale=0.05)
     randomize_(neck, seed=seed + 1, scale=0.05)
@@ -116,8 +114,12 @@ def test_mmpose0x_stage2_outputs_equal_mmpose_neck():
                          for k, v in hrnet.state_dict().items()] +
                         [('neck.' + k, v)
                          for k, v in neck.state_dict().items()])
-    converted, layout = convert_state_dict(
-        {'meta': {'mmcv_version': '1.7.0'}, 'state_dict': state})
+    converted, layout = convert_state_dict({
+        'meta': {
+            'mmcv_version': '1.7.0'
+        },
+        'state_dict': state
+    })
     assert layout == 'mmpose0x-stage2'
     ours = build(estimator_cfg())
     load_strictly(ours, converted, 'mm0.pth')
@@ -136,38 +138,54 @@ def test_mmpose0x_stage2_outputs_equal_mmpose_neck():
 def test_mmpose0x_stage1_to_single_frame_and_warping_models():
     stage1 = build(stage1_cfg())
     randomize_(stage1, seed=8)
-    state = OrderedDict(
-        (key.replace('head.', 'keypoint_head.', 1), value)
-        for key, value in stage1.state_dict().items())
+    state = OrderedDict((key.replace('head.', 'keypoint_head.', 1), value)
+                        for key, value in stage1.state_dict().items())
     converted, layout = convert_state_dict(state, source='s1.pth')
     assert layout == 'mmpose0x-stage1'
     assert 'head.final_layer.weight' in converted
     load_strictly(build(stage1_cfg()), converted, 's1.pth')
     to_neck, _ = convert_state_dict(
-        state, 'mmpose0x-stage1', 's1.pth',
+        state,
+        'mmpose0x-stage1',
+        's1.pth',
         head_conv_target='neck.trans_layer')
     assert torch.equal(to_neck['neck.trans_layer.weight'],
                        stage1.head.final_layer.weight)
-    with pytest.raises(CheckpointConversionError,
-                       match=r's1\.pth.*missing keys: neck\.deform_conv'):
+    with pytest.raises(
+            InputFileError, match=r's1\.pth.*missing keys: neck\.deform_conv'):
         load_strictly(build(estimator_cfg()), to_neck, 's1.pth')
 
 
 @pytest.mark.parametrize('state, layout, message', [
-    ({'conv1.weight': torch.zeros(1), 'extra.w': torch.zeros(1)},
-     'official', r'bad\.pth.*not in the official.*extra\.w'),
-    ({'foo.weight': torch.zeros(1)}, 'auto', r'bad\.pth.*cannot recognise'),
-    ({'backbone.conv1.weight': torch.zeros(1)}, 'mmpose0x-stage2',
-     r'bad\.pth.*not a stage-2'),
-    ({'backbone.x': torch.zeros(1), 'neck.offset_feats.0.w': torch.zeros(1)},
-     'mmpose0x-stage1', r'bad\.pth.*stage-2 checkpoint'),
-    ({'backbone.x': torch.zeros(1), 'head2.w': torch.zeros(1)},
-     'mmpose0x-stage1', r'bad\.pth.*head2\.w'),
-    ({'conv1.weight': torch.zeros(1)}, 'caffe', r'bad\.pth.*unknown layout'),
-    ({'meta': {'epoch': 1}}, 'auto', r'bad\.pth.*no state dict'),
+    ({
+        'conv1.weight': torch.zeros(1),
+        'extra.w': torch.zeros(1)
+    }, 'official', r'bad\.pth.*not in the official.*extra\.w'),
+    ({
+        'foo.weight': torch.zeros(1)
+    }, 'auto', r'bad\.pth.*cannot recognise'),
+    ({
+        'backbone.conv1.weight': torch.zeros(1)
+    }, 'mmpose0x-stage2', r'bad\.pth.*not a stage-2'),
+    ({
+        'backbone.x': torch.zeros(1),
+        'neck.offset_feats.0.w': torch.zeros(1)
+    }, 'mmpose0x-stage1', r'bad\.pth.*stage-2 checkpoint'),
+    ({
+        'backbone.x': torch.zeros(1),
+        'head2.w': torch.zeros(1)
+    }, 'mmpose0x-stage1', r'bad\.pth.*head2\.w'),
+    ({
+        'conv1.weight': torch.zeros(1)
+    }, 'caffe', r'bad\.pth.*unknown layout'),
+    ({
+        'meta': {
+            'epoch': 1
+        }
+    }, 'auto', r'bad\.pth.*no state dict'),
 ])
 def test_conversion_errors_name_file_and_keys(state, layout, message):
-    with pytest.raises(CheckpointConversionError, match=message):
+    with pytest.raises(InputFileError, match=message):
         convert_state_dict(state, layout, 'bad.pth')
 
 
@@ -183,11 +201,15 @@ def test_tool_end_to_end(tmp_path):
     torch.save(_official_checkpoint(model), src)
     src_bytes = src.read_bytes()
     config = tmp_path / 'stage2.py'
-    Config(dict(model=estimator_cfg(),
-                custom_imports=dict(imports=['posewarper_mm']))).dump(config)
+    Config(
+        dict(
+            model=estimator_cfg(),
+            custom_imports=dict(imports=['posewarper_mm']))).dump(config)
     dst = tmp_path / 'out' / 'converted.pth'
-    assert tool.main([str(src), str(dst), '--layout', 'official',
-                      '--config', str(config)]) == 0
+    assert tool.main(
+        [str(src),
+         str(dst), '--layout', 'official', '--config',
+         str(config)]) == 0
     saved = torch.load(dst, map_location='cpu', weights_only=True)
     assert saved['meta']['source_layout'] == 'official'
     assert saved['meta']['strictly_loaded'] is True
@@ -212,8 +234,10 @@ def test_tool_reports_missing_keys(tmp_path):
     torch.save(checkpoint, src)
     config = tmp_path / 'stage2.py'
     Config(dict(model=estimator_cfg())).dump(config)
-    with pytest.raises(SystemExit,
-                       match=r'partial\.pth.*neck\.offset_layers\.1\.weight'):
-        tool.main([str(src), str(tmp_path / 'dst.pth'), '--config',
-                   str(config)])
+    with pytest.raises(
+            SystemExit, match=r'partial\.pth.*neck\.offset_layers\.1\.weight'):
+        tool.main(
+            [str(src),
+             str(tmp_path / 'dst.pth'), '--config',
+             str(config)])
     assert not (tmp_path / 'dst.pth').exists()

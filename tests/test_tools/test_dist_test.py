@@ -7,7 +7,7 @@ import sys
 import pytest
 import torch
 
-from posewarper_mm.testing import tiny_topdown_experiment as tiny
+from tests.testing import tiny_topdown_experiment as tiny
 
 pytestmark = pytest.mark.skipif(
     torch.cuda.is_available(),
@@ -23,7 +23,9 @@ def test_two_process_test_matches_one_process(tmp_path):
         sys.executable,
         osp.join(tiny.TOOLS_DIR, 'train.py'), config, '--work-dir',
         str(tmp_path / 'train'), '--no-validate'
-    ], env, cwd=str(tmp_path))
+    ],
+                  env,
+                  cwd=str(tmp_path))
     checkpoint = str(tmp_path / 'train' / 'iter_2.pth')
 
     results = {}

@@ -6,7 +6,7 @@ import torch
 from mmengine.config import Config
 
 from posewarper_mm.engine import allow_mmengine_checkpoint_globals
-from posewarper_mm.testing import tiny_topdown_experiment as tiny
+from tests.testing import tiny_topdown_experiment as tiny
 
 pytestmark = pytest.mark.skipif(
     torch.cuda.is_available(),
@@ -35,9 +35,9 @@ def test_two_process_cpu_training(tmp_path):
         osp.join(tiny.TOOLS_DIR, 'dist_train.sh'), config, '2', '--work-dir',
         work_dir, '--auto-scale-lr'
     ],
-                    env,
-                    cwd=str(tmp_path),
-                    timeout=300)
+                         env,
+                         cwd=str(tmp_path),
+                         timeout=300)
     assert 'Distributed training: True' in proc.stdout
     assert 'coco/AP' in proc.stdout  # validation ran on both processes
     # both ranks met at the end and timed the teardown

@@ -9,7 +9,7 @@ import pytest
 
 from posewarper_mm.evaluation.functional import (POSETRACK18_KEYPOINT_NAMES,
                                                  evaluate_posetrack)
-from posewarper_mm.testing import load_tool
+from tests.testing import load_tool
 
 REPO = Path(__file__).resolve().parents[2]
 TOOL = REPO / 'tools' / 'eval_posetrack.py'
@@ -18,9 +18,9 @@ KEYS = ['Head', 'Shoulder', 'Elbow', 'Wrist', 'Hip', 'Knee', 'Ankle', 'Total']
 
 def _run(*args):
     env = dict(os.environ)
-    env['PYTHONPATH'] = os.pathsep.join(
-        [str(REPO), env.get('PYTHONPATH', '')])
-    return subprocess.run([sys.executable, str(TOOL), *map(str, args)],
+    env['PYTHONPATH'] = os.pathsep.join([str(REPO), env.get('PYTHONPATH', '')])
+    return subprocess.run([sys.executable,
+                           str(TOOL), *map(str, args)],
                           cwd=str(REPO),
                           env=env,
                           capture_output=True,
@@ -66,8 +66,8 @@ def dirs(tmp_path):
     fp = [[900 + k, 900, 0] for k in range(17)]
     scores = [0.5 + 0.01 * k for k in range(17)]
     _video(tmp_path / 'gt', 'v1.json', [(sum(gt, []), [])])
-    _video(tmp_path / 'pred', 'v1.json',
-           [(sum(pred, []), scores), (sum(fp, []), [0.3] * 17)])
+    _video(tmp_path / 'pred', 'v1.json', [(sum(pred, []), scores),
+                                          (sum(fp, []), [0.3] * 17)])
     return tmp_path / 'gt', tmp_path / 'pred'
 
 

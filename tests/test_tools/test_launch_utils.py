@@ -2,9 +2,15 @@
 import os.path as osp
 
 import pytest
-from launch_utils import ResumeError, latest_checkpoint, resolve_resume
 from mmengine.config import Config
 from mmengine.logging import MMLogger
+
+from tests.testing import load_tool
+
+_launch = load_tool('tools/launch_utils.py')
+ResumeError = _launch.ResumeError
+latest_checkpoint = _launch.latest_checkpoint
+resolve_resume = _launch.resolve_resume
 
 
 def _cfg(work_dir, load_from='stage1.pth'):
@@ -25,10 +31,10 @@ def log_lines(monkeypatch):
     """Messages logged through mmengine's current logger."""
     lines = []
     logger = MMLogger.get_current_instance()
-    monkeypatch.setattr(logger, 'info', lambda msg, *a, **k: lines.append(
-        str(msg)))
-    monkeypatch.setattr(
-        logger, 'log', lambda level, msg, *a, **k: lines.append(str(msg)))
+    monkeypatch.setattr(logger, 'info',
+                        lambda msg, *a, **k: lines.append(str(msg)))
+    monkeypatch.setattr(logger, 'log',
+                        lambda level, msg, *a, **k: lines.append(str(msg)))
     return lines
 
 
@@ -50,8 +56,7 @@ def test_auto_resume_without_checkpoint_starts_from_load_from(
     cfg = _cfg(str(tmp_path))
     assert resolve_resume(cfg, 'auto') == 'fresh'
     assert cfg.load_from == 'stage1.pth' and cfg.resume is False
-    assert any('no checkpoint' in m and 'stage1.pth' in m
-               for m in log_lines)
+    assert any('no checkpoint' in m and 'stage1.pth' in m for m in log_lines)
 
 
 def test_auto_resume_with_checkpoint_ignores_load_from(tmp_path, log_lines):

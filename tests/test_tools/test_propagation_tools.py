@@ -1,4 +1,5 @@
 """tools/propagate_poses.py and tools/analysis/eval_propagation.py."""
+import importlib
 import json
 import math
 import os.path as osp
@@ -8,9 +9,9 @@ import pytest
 from mmengine.config import Config
 
 from posewarper_mm.datasets import PoseTrackVideoPairDataset
-from posewarper_mm.testing import load_tool
-from posewarper_mm.testing.clips import TINY_CONFIG
-from posewarper_mm.testing.models import plain_msra_codec
+from tests.testing import load_tool
+from tests.testing.clips import TINY_CONFIG
+from tests.testing.models import plain_msra_codec
 
 
 @pytest.fixture(scope='module')
@@ -20,7 +21,7 @@ def propagate_tool():
 
 @pytest.fixture(scope='module')
 def eval_tool():
-    return load_tool('tools/analysis/eval_propagation.py')
+    return importlib.import_module('tools.quickstart.eval_propagation')
 
 
 def test_propagated_json_trains_with_the_dataset(propagate_tool, synthetic,
@@ -28,8 +29,8 @@ def test_propagated_json_trains_with_the_dataset(propagate_tool, synthetic,
     sparse_path = synthetic['sparse_ann_files']['train']
     out = str(tmp_path / 'pseudo' / 'train_propagated.json')
     propagate_tool.main([
-        TINY_CONFIG, tiny_checkpoint, '--ann-file', sparse_path,
-        '--img-root', synthetic['root'], '--out', out, '--device', 'cpu'
+        TINY_CONFIG, tiny_checkpoint, '--ann-file', sparse_path, '--img-root',
+        synthetic['root'], '--out', out, '--device', 'cpu'
     ])
     with open(sparse_path) as f:
         sparse = json.load(f)
@@ -70,8 +71,8 @@ def test_copy_method_needs_no_model(propagate_tool, synthetic, tmp_path):
     result = propagate_tool.main([
         'unused_config.py', 'unused.pth', '--ann-file',
         synthetic['sparse_ann_files']['train'], '--img-root',
-        synthetic['root'], '--out', out, '--method', 'copy',
-        '--max-distance', '1'
+        synthetic['root'], '--out', out, '--method', 'copy', '--max-distance',
+        '1'
     ])
     new = [a for a in result['annotations'] if 'propagated_from' in a]
     assert {a['image_id'] % 10000 for a in new} == {1, 4, 6}
@@ -82,7 +83,8 @@ def test_bad_inputs_name_the_file(propagate_tool, synthetic, tmp_path):
         propagate_tool.main([
             TINY_CONFIG, 'x.pth', '--ann-file',
             str(tmp_path / 'missing.json'), '--img-root', synthetic['root'],
-            '--out', str(tmp_path / 'o.json')
+            '--out',
+            str(tmp_path / 'o.json')
         ])
     broken = tmp_path / 'broken.json'
     broken.write_text('{"images": [], "annotations": [{"id": 1}]}')
@@ -102,8 +104,7 @@ def test_bad_inputs_name_the_file(propagate_tool, synthetic, tmp_path):
 
 
 def test_eval_propagation_prints_every_row(eval_tool, synthetic,
-                                           tiny_checkpoint, tmp_path,
-                                           capsys):
+                                           tiny_checkpoint, tmp_path, capsys):
     work = tmp_path / 'work'
     rows = eval_tool.main([
         TINY_CONFIG, tiny_checkpoint, '--data-root', synthetic['root'],
@@ -144,8 +145,9 @@ def test_eval_propagation_max_videos(eval_tool, synthetic, tiny_checkpoint,
         coco = json.load(f)
     first = eval_tool.first_videos(coco, 1)
     folders = {osp.dirname(img['file_name']) for img in first['images']}
-    assert folders == {min(osp.dirname(img['file_name'])
-                           for img in coco['images'])}
+    assert folders == {
+        min(osp.dirname(img['file_name']) for img in coco['images'])
+    }
     kept = {img['id'] for img in first['images']}
     assert 0 < len(first['annotations']) < len(coco['annotations'])
     assert all(a['image_id'] in kept for a in first['annotations'])

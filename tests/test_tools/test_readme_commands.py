@@ -17,8 +17,8 @@ import sys
 import pytest
 import torch
 
-from posewarper_mm.testing import tiny_quickstart as qs
-from posewarper_mm.testing.tiny_topdown_experiment import REPO_ROOT, free_port
+from tests.testing import tiny_quickstart as qs
+from tests.testing.tiny_topdown_experiment import REPO_ROOT, free_port
 
 VENV_PYTHON = osp.join(REPO_ROOT, '.venv', 'bin', 'python')
 STAGE1 = 'configs/quickstart/posewarper-stage1_hrnet-tiny_synthetic.py'

@@ -8,9 +8,9 @@ import sys
 import pytest
 from mmengine.config import Config
 
-from posewarper_mm.testing import load_tool
-from posewarper_mm.testing import tiny_quickstart as qs
-from posewarper_mm.testing import tiny_topdown_experiment as tiny
+from tests.testing import load_tool
+from tests.testing import tiny_quickstart as qs
+from tests.testing import tiny_topdown_experiment as tiny
 
 test_tool = load_tool('tools/test.py')
 
@@ -25,9 +25,11 @@ def tiny_run(tmp_path_factory):
     work_dir = str(root / 'train')
     tiny.run_tool([
         sys.executable,
-        osp.join(tiny.TOOLS_DIR, 'train.py'), config, '--work-dir',
-        work_dir, '--no-validate'
-    ], tiny.tool_env(), cwd=str(root))
+        osp.join(tiny.TOOLS_DIR, 'train.py'), config, '--work-dir', work_dir,
+        '--no-validate'
+    ],
+                  tiny.tool_env(),
+                  cwd=str(root))
     return dict(
         root=root,
         data_root=data_root,
@@ -105,20 +107,18 @@ class TestMergeArgs:
         assert 'not allowed with' in capsys.readouterr().err
 
     def test_preflight_hook(self, tiny_run, tmp_path):
-        cfg = _merged(tiny_run['config'], '--pred-dir',
-                      str(tmp_path / 'preds'), '--out',
+        cfg = _merged(tiny_run['config'],
+                      '--pred-dir', str(tmp_path / 'preds'), '--out',
                       str(tmp_path / 'm.json'), '--work-dir',
                       str(tmp_path / 'w'))
         hook = cfg.custom_hooks[-1]
         assert hook.type == 'PreflightCheckHook'
         assert hook.checkpoint == 'ckpt.pth' and not hook.allow_partial
-        assert [tuple(d) for d in hook.out_dirs] == [
-            ('--work-dir', str(tmp_path / 'w')),
-            ('--pred-dir', str(tmp_path / 'preds'))
-        ]
-        assert [tuple(f) for f in hook.out_files] == [
-            ('--out', str(tmp_path / 'm.json'))
-        ]
+        assert [tuple(d) for d in hook.out_dirs
+                ] == [('--work-dir', str(tmp_path / 'w')),
+                      ('--pred-dir', str(tmp_path / 'preds'))]
+        assert [tuple(f) for f in hook.out_files
+                ] == [('--out', str(tmp_path / 'm.json'))]
         assert not (tmp_path / 'preds').exists()  # created by the hook
         cfg = _merged(tiny_run['config'], '--allow-partial-checkpoint')
         assert cfg.custom_hooks[-1].allow_partial is True
@@ -128,11 +128,9 @@ class TestMergeArgs:
                       str(tmp_path / 'preds'), '--cfg-options',
                       'test_dataloader.batch_size=1',
                       'test_evaluator.score_mode=bbox')
-        assert [e['type'] for e in cfg.test_evaluator] == [
-            'CocoMetric', 'DumpResults'
-        ]
-        assert cfg.test_evaluator[0].outfile_prefix == str(tmp_path /
-                                                           'preds')
+        assert [e['type']
+                for e in cfg.test_evaluator] == ['CocoMetric', 'DumpResults']
+        assert cfg.test_evaluator[0].outfile_prefix == str(tmp_path / 'preds')
         assert cfg.test_evaluator[1].out_file_path == 'p.pkl'
         assert cfg.test_dataloader.batch_size == 1
         assert cfg.test_evaluator[0].score_mode == 'bbox'
@@ -143,8 +141,8 @@ class TestMergeArgs:
 def _test_cmd(config, checkpoint, work_dir, *extra):
     return [
         sys.executable,
-        osp.join(tiny.TOOLS_DIR, 'test.py'), config, checkpoint,
-        '--work-dir', work_dir, *extra
+        osp.join(tiny.TOOLS_DIR, 'test.py'), config, checkpoint, '--work-dir',
+        work_dir, *extra
     ]
 
 
@@ -156,7 +154,9 @@ def test_test_tool_end_to_end(tiny_run, tmp_path):
     tiny.run_tool(
         _test_cmd(tiny_run['config'], tiny_run['checkpoint'],
                   str(tmp_path / 'work'), '--out', out, '--dump', dump,
-                  '--pred-dir', prefix), env, cwd=str(tmp_path))
+                  '--pred-dir', prefix),
+        env,
+        cwd=str(tmp_path))
     with open(out) as f:
         metrics = json.load(f)
     assert {'coco/AP', 'coco/AR', 'coco/AP .5'} <= set(metrics)
@@ -175,13 +175,15 @@ def test_test_tool_end_to_end(tiny_run, tmp_path):
     dump_det = str(tmp_path / 'preds_det.pkl')
     tiny.run_tool(
         _test_cmd(tiny_run['config'], tiny_run['checkpoint'],
-                  str(tmp_path / 'work'), '--dump', dump_det,
-                  '--det-bboxes', det), env, cwd=str(tmp_path))
+                  str(tmp_path / 'work'), '--dump', dump_det, '--det-bboxes',
+                  det),
+        env,
+        cwd=str(tmp_path))
     with open(dump_det, 'rb') as f:
         samples = pickle.load(f)
     assert len(samples) == 16
-    scores = sorted(float(s['pred_instances']['bbox_scores'][0])
-                    for s in samples)
+    scores = sorted(
+        float(s['pred_instances']['bbox_scores'][0]) for s in samples)
     assert scores[0] == pytest.approx(0.8) and scores[-1] == \
         pytest.approx(0.9)
 
@@ -240,9 +242,8 @@ def test_official_files_on_generated_videos(tmp_path):
 
     eval_json = str(tmp_path / 'eval.json')
     eval_tool = load_tool('tools/eval_posetrack.py')
-    assert eval_tool.main([
-        '--gt-dir', gt_dir, '--pred-dir', pred_dir, '--json', eval_json
-    ]) == 0
+    assert eval_tool.main(
+        ['--gt-dir', gt_dir, '--pred-dir', pred_dir, '--json', eval_json]) == 0
     with open(eval_json) as f:
         evaluated = json.load(f)
     assert len(metrics) == len(_EVAL_KEYS)
@@ -255,14 +256,14 @@ def test_official_files_on_generated_videos(tmp_path):
     dump_det = str(tmp_path / 'det_boxes.pkl')
     tiny.run_tool(
         _test_cmd(qs.STAGE2_CFG, ckpt, str(tmp_path / 'test'), '--dump',
-                  dump_det, '--det-bboxes', det_file, '--cfg-options',
-                  *data, 'test_dataloader.batch_size=8'),
+                  dump_det, '--det-bboxes', det_file, '--cfg-options', *data,
+                  'test_dataloader.batch_size=8'),
         env,
         cwd=cwd,
         timeout=300)
     cfg = Config.fromfile(qs.STAGE2_CFG, import_custom_modules=False)
-    thr = (cfg.test_dataloader.dataset.get('filter_cfg') or {}).get(
-        'bbox_score_thr', 0.0)
+    thr = (cfg.test_dataloader.dataset.get('filter_cfg')
+           or {}).get('bbox_score_thr', 0.0)
     with open(det_file) as f:
         num_dets = sum(d['score'] >= thr for d in json.load(f))
     with open(dump, 'rb') as f:

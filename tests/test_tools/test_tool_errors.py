@@ -1,8 +1,8 @@
 """tools/train.py and tools/test.py end with one line on a bad user file."""
 import pytest
 
-from posewarper_mm.testing import load_tool
-from posewarper_mm.testing import tiny_quickstart as qs
+from tests.testing import load_tool
+from tests.testing import tiny_quickstart as qs
 
 MISSING = qs.missing_pieces()
 pytestmark = pytest.mark.skipif(
@@ -24,7 +24,8 @@ def test_bad_annotation_file_ends_in_one_line(tool, tmp_path):
         argv = [qs.STAGE1_CFG, str(tmp_path / 'unused.pth')]
     with pytest.raises(SystemExit) as exc:
         load_tool(f'tools/{tool}.py').main(
-            [*argv, '--work-dir', str(tmp_path / 'work'), *options])
+            [*argv, '--work-dir',
+             str(tmp_path / 'work'), *options])
     message = str(exc.value.code)
     assert message.startswith(f'{tool}.py: error: '), message
     assert str(bad) in message

@@ -11,8 +11,8 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from posewarper_mm.testing import load_tool
-from posewarper_mm.testing import tiny_topdown_experiment as tiny
+from tests.testing import load_tool
+from tests.testing import tiny_topdown_experiment as tiny
 
 train_tool = load_tool('tools/train.py')
 
@@ -73,8 +73,7 @@ class TestMergeArgs:
         cfg = _merged(config, '--resume', 'some/iter_2.pth')
         assert cfg.resume is True and cfg.load_from == 'some/iter_2.pth'
 
-    def test_auto_resume_keeps_load_from_on_fresh_run(self, config,
-                                                      tmp_path):
+    def test_auto_resume_keeps_load_from_on_fresh_run(self, config, tmp_path):
         cfg = _merged(config, '--work-dir', str(tmp_path / 'fresh'),
                       '--resume', '--cfg-options', 'load_from=stage1.pth')
         # no checkpoint yet: a fresh run initialised from load_from
@@ -86,8 +85,7 @@ class TestMergeArgs:
                       '--resume')
         assert cfg.resume is False and cfg.load_from == 'stage1.pth'
 
-    def test_auto_resume_prefers_work_dir_checkpoint(self, config,
-                                                     tmp_path):
+    def test_auto_resume_prefers_work_dir_checkpoint(self, config, tmp_path):
         work_dir = tmp_path / 'interrupted'
         work_dir.mkdir()
         ckpt = work_dir / 'iter_4.pth'
@@ -132,13 +130,14 @@ class TestMergeArgs:
 
 
 SHIPPED_CONFIGS = sorted(
-    glob.glob(osp.join(tiny.REPO_ROOT, 'configs', '**', '*.py'),
-              recursive=True))
+    glob.glob(
+        osp.join(tiny.REPO_ROOT, 'configs', '**', '*.py'), recursive=True))
 SHIPPED_CONFIGS = [c for c in SHIPPED_CONFIGS if '_base_' not in c]
 
 
 @pytest.mark.parametrize(
-    'config', SHIPPED_CONFIGS,
+    'config',
+    SHIPPED_CONFIGS,
     ids=[osp.relpath(c, tiny.REPO_ROOT) for c in SHIPPED_CONFIGS])
 def test_shipped_configs_take_amp_and_auto_scale_lr(config, tmp_path):
     cfg = _merged(config, '--amp', '--auto-scale-lr', '--work-dir',
@@ -161,7 +160,8 @@ def test_train_logs_eta_and_checkpoints(tmp_path, tiny_data):
         str(tmp_path / 'tiny.py'), tiny_data, max_iters=4, ckpt_interval=2)
     work_dir = str(tmp_path / 'work')
     proc = tiny.run_tool(
-        _train_cmd(config, work_dir, '--auto-scale-lr'), tiny.tool_env(),
+        _train_cmd(config, work_dir, '--auto-scale-lr'),
+        tiny.tool_env(),
         cwd=str(tmp_path))
     assert 'eta: ' in proc.stdout
     assert 'coco/AP' in proc.stdout  # the run ended with a validation
@@ -183,7 +183,9 @@ def test_kill_and_resume_matches_uninterrupted_run(tmp_path, tiny_data):
     env = tiny.tool_env(extra_pythonpath=str(tmp_path))
     max_iters = 6
     reference_cfg = tiny.write_tiny_config(
-        str(tmp_path / 'tiny.py'), tiny_data, max_iters=max_iters,
+        str(tmp_path / 'tiny.py'),
+        tiny_data,
+        max_iters=max_iters,
         ckpt_interval=2)
     ready = str(tmp_path / 'paused')
     paused_cfg = tiny.write_tiny_config(
@@ -197,7 +199,8 @@ def test_kill_and_resume_matches_uninterrupted_run(tmp_path, tiny_data):
 
     ref_dir = str(tmp_path / 'reference')
     tiny.run_tool(
-        _train_cmd(reference_cfg, ref_dir, '--no-validate'), env,
+        _train_cmd(reference_cfg, ref_dir, '--no-validate'),
+        env,
         cwd=str(tmp_path))
     reference = _losses_by_iter(tiny.read_train_scalars(ref_dir))
     assert sorted(reference) == list(range(1, max_iters + 1))

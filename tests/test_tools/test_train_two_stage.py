@@ -14,8 +14,8 @@ import pytest
 import torch
 
 from posewarper_mm.engine import allow_mmengine_checkpoint_globals
-from posewarper_mm.testing import tiny_quickstart as qs
-from posewarper_mm.testing import tiny_topdown_experiment as tiny
+from tests.testing import tiny_quickstart as qs
+from tests.testing import tiny_topdown_experiment as tiny
 
 MISSING = qs.missing_pieces()
 pytestmark = pytest.mark.skipif(
@@ -25,8 +25,8 @@ pytestmark = pytest.mark.skipif(
 def _train(config, work_dir, cwd, *extra):
     return tiny.run_tool([
         sys.executable,
-        osp.join(tiny.TOOLS_DIR, 'train.py'), config, '--work-dir',
-        work_dir, '--no-validate', *extra
+        osp.join(tiny.TOOLS_DIR, 'train.py'), config, '--work-dir', work_dir,
+        '--no-validate', *extra
     ],
                          tiny.tool_env(),
                          cwd=cwd,
@@ -51,8 +51,8 @@ def test_stage1_then_stage2(tmp_path):
                           f'load_from = {stage1_ckpt!r}\n')
     stage2_dir = str(tmp_path / 'stage2')
     proc = _train(
-        str(stage2_cfg), stage2_dir, cwd, '--resume', '--cfg-options',
-        *data, *qs.short_schedule(2, batch_size=2))
+        str(stage2_cfg), stage2_dir, cwd, '--resume', '--cfg-options', *data,
+        *qs.short_schedule(2, batch_size=2))
     assert f'Load checkpoint from {stage1_ckpt}' in proc.stdout
     stage2 = torch.load(osp.join(stage2_dir, 'iter_2.pth'))['state_dict']
 
@@ -68,8 +68,8 @@ def test_stage1_then_stage2(tmp_path):
         assert torch.equal(stage2[key], stage1[key]), key
     # a second --resume continues stage 2 from its own checkpoint
     proc = _train(
-        str(stage2_cfg), stage2_dir, cwd, '--resume', '--cfg-options',
-        *data, *qs.short_schedule(3, batch_size=2))
+        str(stage2_cfg), stage2_dir, cwd, '--resume', '--cfg-options', *data,
+        *qs.short_schedule(3, batch_size=2))
     assert 'resumed epoch: 0, iter: 2' in proc.stdout
     resumed = torch.load(osp.join(stage2_dir, 'iter_3.pth'))
     assert resumed['meta']['iter'] == 3

@@ -27,7 +27,7 @@ def test_missing_ops_gives_clear_error(monkeypatch):
     msg = str(err.value)
     assert 'mmcv._ext' in msg
     assert 'compiled ops' in msg
-    assert 'tools/setup_env.sh' in msg
+    assert 'tools/env/setup_env.sh' in msg
 
 
 @pytest.mark.parametrize('version', ['2.2.0', '1.7.2'])

@@ -3,22 +3,21 @@ import math
 
 import pytest
 
-from posewarper_mm.utils.validation import (InputFileError,
-                                            OutputLocationError, check_box,
-                                            check_flag, check_number,
-                                            check_numbers,
-                                            check_optional_number,
-                                            prepare_output_dir,
-                                            prepare_output_file)
+from posewarper_mm.errors import InputFileError, OutputLocationError
+from posewarper_mm.utils import (check_box, check_flag, check_number,
+                                 check_numbers, check_optional_number,
+                                 prepare_output_dir, prepare_output_file)
 
 WHERE = 'a.json: detection at index 3'
 
 
-@pytest.mark.parametrize('value, problem', [
-    (math.nan, 'finite'), (math.inf, 'finite'), (-math.inf, 'finite'),
-    ('0.5', 'must be a number'), (None, 'must be a number'),
-    (True, 'must be a number'), ([1], 'must be a number')
-])
+@pytest.mark.parametrize('value, problem', [(math.nan, 'finite'),
+                                            (math.inf, 'finite'),
+                                            (-math.inf, 'finite'),
+                                            ('0.5', 'must be a number'),
+                                            (None, 'must be a number'),
+                                            (True, 'must be a number'),
+                                            ([1], 'must be a number')])
 def test_bad_numbers_name_file_record_and_field(value, problem):
     with pytest.raises(InputFileError) as info:
         check_number(value, WHERE, 'score')
@@ -63,8 +62,9 @@ def test_lists_boxes_optional_and_flags():
 def test_output_locations(tmp_path):
     blocker = tmp_path / 'file'
     blocker.write_text('x')
-    with pytest.raises(OutputLocationError,
-                       match=r'--pred-dir .*file/sub: cannot create'):
+    with pytest.raises(
+            OutputLocationError,
+            match=r'--pred-dir .*file/sub: cannot create'):
         prepare_output_dir(str(blocker / 'sub'), '--pred-dir')
     with pytest.raises(OutputLocationError, match='exists and is not a'):
         prepare_output_dir(str(blocker), '--pred-dir')

@@ -26,7 +26,7 @@ from posewarper_mm.datasets.temporal_window import (DEFAULT_TEST_OFFSETS,
                                                     TemporalWindow,
                                                     default_train_weights)
 # the quick mode's backbone is the test suite's tiny HRNet
-from posewarper_mm.testing.models import TINY_HRNET
+from tests.testing.models import TINY_HRNET
 
 HEATMAP_STRIDE = 4
 OFFSET_STD_PIXELS = 2.0
@@ -142,8 +142,7 @@ def random_frames(batch: int, num_frames: int, input_size: Tuple[int, int],
     return torch.randn(batch, num_frames, 3, *input_size, generator=gen)
 
 
-def inference_samples(batch: int,
-                      frame_weights: Sequence[float]) -> List:
+def inference_samples(batch: int, frame_weights: Sequence[float]) -> List:
     """Data samples carrying only the per-sample frame weights."""
     weights = np.asarray(frame_weights, dtype=np.float32)
     return [
@@ -172,10 +171,12 @@ def training_samples(batch: int, num_keypoints: int,
     gen = torch.Generator().manual_seed(seed)
     samples = []
     for _ in range(batch):
-        sample = PoseDataSample(metainfo=dict(
-            frame_weights=np.asarray(frame_weights, dtype=np.float32)))
-        sample.gt_fields = PixelData(heatmaps=torch.rand(
-            num_keypoints, *heatmap_size, generator=gen).to(device))
+        sample = PoseDataSample(
+            metainfo=dict(
+                frame_weights=np.asarray(frame_weights, dtype=np.float32)))
+        sample.gt_fields = PixelData(
+            heatmaps=torch.rand(num_keypoints, *heatmap_size,
+                                generator=gen).to(device))
         sample.gt_instance_labels = InstanceData(
             keypoint_weights=torch.ones(1, num_keypoints, device=device))
         samples.append(sample)
@@ -221,9 +222,8 @@ def prepare_models(stage1: nn.Module, stage2: nn.Module,
     _scale_to_std(final, stage1._forward(key_frames), 1.0)
     result = stage2.load_state_dict(stage1.state_dict(), strict=False)
     if result.unexpected_keys:
-        raise RuntimeError(
-            'stage-1 keys not used by the stage-2 model: '
-            f'{result.unexpected_keys}')
+        raise RuntimeError('stage-1 keys not used by the stage-2 model: '
+                           f'{result.unexpected_keys}')
     neck = stage2.neck
     torch.manual_seed(seed)
     for module in [*neck.offset_feats.modules(), *neck.offset_layers]:

@@ -24,8 +24,9 @@ from typing import Dict, List, Tuple
 
 import numpy as np
 
+from ...errors import InputFileError
 from .posetrack_frames import FramePair, clean_frame_pairs, load_frame_pairs
-from .posetrack_io import PoseTrackFileError, PoseTrackFrame
+from .posetrack_io import PoseTrackFrame
 from .posetrack_joints import EVAL_JOINT_NAMES, JOINT_GROUPS, NUM_EVAL_JOINTS
 
 DIST_THRESH = 0.5
@@ -46,7 +47,7 @@ def _head_sizes(frame: PoseTrackFrame) -> np.ndarray:
     sizes = []
     for person in frame.persons:
         if person.head_box is None:
-            raise PoseTrackFileError(
+            raise InputFileError(
                 f'{frame.where()}, annotation #{person.record}: "bbox_head" '
                 'is required to evaluate a frame with GT and predictions')
         x1, y1, x2, y2 = person.head_box
@@ -204,7 +205,7 @@ def evaluate_posetrack(gt_dir: str, pred_dir: str) -> Dict[str, float]:
         Hip, Knee, Ankle, Total`` and the 15 joints by name.
 
     Raises:
-        PoseTrackFileError: A file is missing, malformed or inconsistent;
+        InputFileError: A file is missing, malformed or inconsistent;
             the message names the file (and frame / annotation).
     """
     pairs = clean_frame_pairs(load_frame_pairs(gt_dir, pred_dir))

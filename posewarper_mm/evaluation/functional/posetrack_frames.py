@@ -21,10 +21,9 @@ from typing import List
 
 import numpy as np
 
+from ...errors import InputFileError
 from .point_in_polygon import points_in_polygon
-from .posetrack_io import (PoseTrackFileError, PoseTrackFrame,
-                           PoseTrackMissingFileError, PoseTrackPerson,
-                           load_posetrack_video)
+from .posetrack_io import PoseTrackFrame, PoseTrackPerson, load_posetrack_video
 
 
 @dataclass
@@ -49,11 +48,12 @@ def list_gt_files(gt_dir: str) -> List[str]:
         list[str]: File names (not paths), sorted.
     """
     if not osp.isdir(gt_dir):
-        raise PoseTrackMissingFileError(f'{gt_dir}: GT folder not found')
-    names = sorted(name for name in os.listdir(gt_dir)
-                   if name.endswith('.json') and not name.startswith('.'))
+        raise FileNotFoundError(f'{gt_dir}: GT folder not found')
+    names = sorted(
+        name for name in os.listdir(gt_dir)
+        if name.endswith('.json') and not name.startswith('.'))
     if not names:
-        raise PoseTrackFileError(f'{gt_dir}: no .json GT files in folder')
+        raise InputFileError(f'{gt_dir}: no .json GT files in folder')
     return names
 
 
@@ -75,22 +75,21 @@ def load_frame_pairs(gt_dir: str, pred_dir: str) -> List[FramePair]:
         pred_path = osp.join(pred_dir, name)
         gt = load_posetrack_video(gt_path, is_prediction=False)
         if not osp.isfile(pred_path):
-            raise PoseTrackMissingFileError(
+            raise FileNotFoundError(
                 f'{pred_path}: prediction file not found (every GT file '
                 f'needs one of the same name; GT: {gt_path})')
         pred = load_posetrack_video(pred_path, is_prediction=True)
         if len(pred.frames) != len(gt.frames):
-            raise PoseTrackFileError(
+            raise InputFileError(
                 f'{pred_path}: has {len(pred.frames)} images but the GT file '
                 f'{gt_path} has {len(gt.frames)}; list every GT image, in '
                 'the same order')
         if pred.frames and gt.video_folder.split('_')[0] != \
                 pred.video_folder.split('_')[0]:
-            raise PoseTrackFileError(
+            raise InputFileError(
                 f'{pred_path}: images belong to video {pred.video_folder!r}'
                 f' but the GT file {gt_path} is video {gt.video_folder!r}')
-        pairs.extend(
-            FramePair(g, p) for g, p in zip(gt.frames, pred.frames))
+        pairs.extend(FramePair(g, p) for g, p in zip(gt.frames, pred.frames))
     return pairs
 
 

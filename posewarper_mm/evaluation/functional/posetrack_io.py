@@ -5,7 +5,7 @@ One file holds one video: ``images`` (every frame, in order),
 ``person`` category whose ``keypoints`` list names the keypoints). The
 loader converts each file into :class:`PoseTrackVideo` with the 15
 evaluation joints (see :mod:`.posetrack_joints`) and checks everything the
-evaluation relies on, raising :class:`PoseTrackFileError` with the file
+evaluation relies on, raising :class:`InputFileError` with the file
 (and frame / annotation) at fault.
 
 Conventions reproduced from the reference evaluation:
@@ -38,19 +38,12 @@ from typing import Any, List, Optional, Sequence, Tuple
 import numpy as np
 
 from ...datasets.posetrack_naming import parse_frame_name
-from ...utils.validation import InputFileError, check_number, check_numbers
+from ...errors import InputFileError
+from ...utils.validation import check_number, check_numbers
 from .posetrack_joints import NUM_EVAL_JOINTS, keypoint_names_to_eval_ids
 
 MIN_SCORE = -9999.0
 MAX_TRACK_ID = 10000
-
-
-class PoseTrackFileError(InputFileError):
-    """A PoseTrack evaluation file is missing, malformed or inconsistent."""
-
-
-class PoseTrackMissingFileError(PoseTrackFileError, FileNotFoundError):
-    """An expected PoseTrack evaluation file does not exist."""
 
 
 @dataclass
@@ -125,12 +118,12 @@ def read_json(path: str) -> Any:
         Any: The decoded content.
     """
     if not osp.isfile(path):
-        raise PoseTrackMissingFileError(f'{path}: file not found')
+        raise FileNotFoundError(f'{path}: file not found')
     try:
         with open(path, 'r', encoding='utf-8') as f:
             return json.load(f)
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise PoseTrackFileError(f'{path}: malformed JSON ({err})') from err
+        raise InputFileError(f'{path}: malformed JSON ({err})') from err
 
 
 def _numbers(value: Any, length: Optional[int], what: str) -> List[float]:
@@ -171,8 +164,7 @@ def _parse_person(ann: dict, eval_ids: Sequence[Optional[int]],
     track_id = check_number(
         ann.get('track_id'), None, 'track_id', error=ValueError)
     if track_id >= MAX_TRACK_ID:
-        raise ValueError(
-            f'"track_id" {track_id} must be below {MAX_TRACK_ID}')
+        raise ValueError(f'"track_id" {track_id} must be below {MAX_TRACK_ID}')
 
     coords = np.zeros((NUM_EVAL_JOINTS, 2), dtype=np.float64)
     present = np.zeros(NUM_EVAL_JOINTS, dtype=bool)
@@ -198,19 +190,19 @@ def _parse_categories(path: str,
     """Check the single ``person`` category; map its keypoint names."""
     if len(categories) != 1 or not isinstance(categories[0], dict) \
             or categories[0].get('name') != 'person':
-        raise PoseTrackFileError(
+        raise InputFileError(
             f'{path}: "categories" must hold exactly one category named '
             '"person"')
     names = categories[0].get('keypoints')
     if not isinstance(names, list) or len(names) not in (15, 17) \
             or not all(isinstance(n, str) for n in names):
-        raise PoseTrackFileError(
+        raise InputFileError(
             f'{path}: categories[0]["keypoints"] must list 15 or 17 '
             f'keypoint names, got {names!r}')
     try:
         return keypoint_names_to_eval_ids(names), names
     except ValueError as err:
-        raise PoseTrackFileError(f'{path}: categories[0]: {err}') from err
+        raise InputFileError(f'{path}: categories[0]: {err}') from err
 
 
 def load_posetrack_video(path: str, is_prediction: bool) -> PoseTrackVideo:
@@ -226,16 +218,16 @@ def load_posetrack_video(path: str, is_prediction: bool) -> PoseTrackVideo:
         PoseTrackVideo: The parsed video.
 
     Raises:
-        PoseTrackFileError: On any problem, naming the file and the frame or
+        InputFileError: On any problem, naming the file and the frame or
             annotation at fault.
     """
     data = read_json(path)
     if not isinstance(data, dict):
-        raise PoseTrackFileError(f'{path}: expected a JSON object with '
-                                 '"images", "annotations", "categories"')
+        raise InputFileError(f'{path}: expected a JSON object with '
+                             '"images", "annotations", "categories"')
     for key in ('images', 'annotations', 'categories'):
         if not isinstance(data.get(key), list):
-            raise PoseTrackFileError(
+            raise InputFileError(
                 f'{path}: missing or invalid {key!r} list (is this an '
                 'official PoseTrack18 per-video file?)')
     eval_ids, names = _parse_categories(path, data['categories'])
@@ -248,22 +240,21 @@ def load_posetrack_video(path: str, is_prediction: bool) -> PoseTrackVideo:
         if not isinstance(image, dict) \
                 or not isinstance(image.get('id'), (int, str)) \
                 or not isinstance(image.get('file_name'), str):
-            raise PoseTrackFileError(
+            raise InputFileError(
                 f'{where}: needs "id" (int or str) and "file_name" (str)')
         try:
             folder, _ = parse_frame_name(image['file_name'])
             regions = [] if is_prediction else _parse_regions(image)
         except ValueError as err:
-            raise PoseTrackFileError(f'{where}: {err}') from err
+            raise InputFileError(f'{where}: {err}') from err
         if video_folder is None:
             video_folder = folder
         elif folder.split('_')[0] != video_folder.split('_')[0]:
-            raise PoseTrackFileError(
+            raise InputFileError(
                 f'{where}: frame of video {folder!r} in the file of video '
                 f'{video_folder!r}; use one file per video')
         if image['id'] in frame_of_id:
-            raise PoseTrackFileError(
-                f'{where}: duplicate image id {image["id"]}')
+            raise InputFileError(f'{where}: duplicate image id {image["id"]}')
         frame = PoseTrackFrame(path, index, image['id'], image['file_name'],
                                regions)
         frame_of_id[image['id']] = frame
@@ -272,22 +263,22 @@ def load_posetrack_video(path: str, is_prediction: bool) -> PoseTrackVideo:
     for record, ann in enumerate(data['annotations']):
         where = f'{path}: annotation #{record}'
         if not isinstance(ann, dict):
-            raise PoseTrackFileError(f'{where}: must be a JSON object')
+            raise InputFileError(f'{where}: must be a JSON object')
         image_id = ann.get('image_id')
-        frame = frame_of_id.get(image_id) if isinstance(
-            image_id, (int, str)) else None
+        frame = frame_of_id.get(image_id) if isinstance(image_id,
+                                                        (int, str)) else None
         if frame is None:
-            raise PoseTrackFileError(
+            raise InputFileError(
                 f'{where}: image_id {image_id!r} is not among '
                 'the file\'s images')
         try:
             person = _parse_person(ann, eval_ids, record)
         except ValueError as err:
-            raise PoseTrackFileError(
+            raise InputFileError(
                 f'{where} (image id {frame.image_id}): {err}') from err
         if is_prediction and any(p.track_id == person.track_id
                                  for p in frame.persons):
-            raise PoseTrackFileError(
+            raise InputFileError(
                 f'{where}: track_id {person.track_id} is used twice in '
                 f'image id {frame.image_id}; track ids must be unique per '
                 'frame')

@@ -6,8 +6,9 @@ from typing import Any, Dict, List, Mapping, Sequence, Tuple
 
 import numpy as np
 
+from ...errors import InputFileError
 from .posetrack_frames import list_gt_files
-from .posetrack_io import PoseTrackFileError, read_json
+from .posetrack_io import read_json
 from .posetrack_joints import POSETRACK18_KEYPOINT_NAMES
 
 # 1-based limb pairs of the PoseTrack18 person category.
@@ -48,9 +49,9 @@ def _annotation(image_id: Any, track_id: int, pred: Mapping) -> dict:
         score=float(pred.get('score', 1.0)))
 
 
-def write_posetrack_predictions(
-        predictions: Mapping[Any, Sequence[Mapping]], gt_dir: str,
-        pred_dir: str) -> Tuple[List[str], List[Any]]:
+def write_posetrack_predictions(predictions: Mapping[Any, Sequence[Mapping]],
+                                gt_dir: str,
+                                pred_dir: str) -> Tuple[List[str], List[Any]]:
     """Write one official-format prediction file per GT file.
 
     For every ``<video>.json`` in ``gt_dir``, ``pred_dir/<video>.json``
@@ -86,13 +87,13 @@ def write_posetrack_predictions(
         gt_path = osp.join(gt_dir, name)
         gt = read_json(gt_path)
         if not isinstance(gt, dict) or not isinstance(gt.get('images'), list):
-            raise PoseTrackFileError(f'{gt_path}: missing "images" list')
+            raise InputFileError(f'{gt_path}: missing "images" list')
         images: List[Dict[str, Any]] = []
         annotations: List[Dict[str, Any]] = []
         for index, gt_image in enumerate(gt['images']):
             if not isinstance(gt_image, dict) or 'id' not in gt_image \
                     or 'file_name' not in gt_image:
-                raise PoseTrackFileError(
+                raise InputFileError(
                     f'{gt_path}: image #{index} needs "id" and "file_name"')
             image = dict(id=gt_image['id'], file_name=gt_image['file_name'])
             image.update(
@@ -100,8 +101,7 @@ def write_posetrack_predictions(
                  for k in _IMAGE_FIELDS if k in gt_image})
             images.append(image)
             seen.add(image['id'])
-            for track_id, pred in enumerate(
-                    predictions.get(image['id'], ())):
+            for track_id, pred in enumerate(predictions.get(image['id'], ())):
                 annotations.append(_annotation(image['id'], track_id, pred))
         out_path = osp.join(pred_dir, name)
         with open(out_path, 'w', encoding='utf-8') as f:

@@ -1,9 +1,9 @@
+from ...errors import ConfigError
 from .deform_conv_backends import (DEFORM_CONV_BACKENDS, BackendDeformConv2d,
                                    largest_divisor_at_most)
-from .neck_config import NeckConfigError
 from .pose_warping_neck import PoseWarpingNeck
 
 __all__ = [
     'DEFORM_CONV_BACKENDS', 'BackendDeformConv2d', 'largest_divisor_at_most',
-    'NeckConfigError', 'PoseWarpingNeck'
+    'ConfigError', 'PoseWarpingNeck'
 ]

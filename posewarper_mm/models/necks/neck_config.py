@@ -3,19 +3,12 @@ from typing import Optional, Sequence, Tuple
 
 from mmpose.models.backbones.resnet import BasicBlock, Bottleneck
 
+from ...errors import ConfigError
 from .deform_conv_backends import DEFORM_CONV_BACKENDS
 
 RES_BLOCKS = {'BASIC': BasicBlock, 'BOTTLENECK': Bottleneck}
 DEFAULT_RES_BLOCKS_CFG = dict(block='BASIC', num_blocks=20)
 TRANS_CONV_KERNELS = (0, 1, 3)
-
-
-class NeckConfigError(ValueError, AssertionError):
-    """Invalid :class:`PoseWarpingNeck` argument value.
-
-    A ``ValueError`` that is also an ``AssertionError``, so code written
-    against mmpose's ``PoseWarperNeck`` (which asserts) catches it too.
-    """
 
 
 def _where(name: str) -> str:
@@ -27,7 +20,7 @@ def check_positive_int(name: str, value) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f'{_where(name)} must be an int, got {value!r}')
     if value < 1:
-        raise NeckConfigError(f'{_where(name)} must be >= 1, got {value}')
+        raise ConfigError(f'{_where(name)} must be >= 1, got {value}')
     return value
 
 
@@ -35,7 +28,7 @@ def check_odd_kernel(name: str, value) -> int:
     """Return ``value`` if it is an odd kernel size >= 1."""
     check_positive_int(name, value)
     if value % 2 == 0:
-        raise NeckConfigError(
+        raise ConfigError(
             f'{_where(name)} must be odd so that the output keeps the '
             f'input size, got {value}')
     return value
@@ -49,7 +42,7 @@ def check_dilations(dilations) -> Tuple[int, ...]:
             f'{_where("dilations")} must be a sequence of ints, got '
             f'{dilations!r}')
     if len(dilations) == 0:
-        raise NeckConfigError(
+        raise ConfigError(
             f'{_where("dilations")} is empty; the number of offset layers '
             'should be larger than 0')
     for value in dilations:
@@ -61,11 +54,11 @@ def check_trans_conv_kernel(kernel, in_channels: int,
                             out_channels: int) -> int:
     """Check the trans layer kernel (0 = identity, 1 or 3 = conv)."""
     if kernel not in TRANS_CONV_KERNELS or isinstance(kernel, bool):
-        raise NeckConfigError(
+        raise ConfigError(
             f'{_where("trans_conv_kernel")} must be one of '
             f'{TRANS_CONV_KERNELS} (0 = identity), got {kernel!r}')
     if kernel == 0 and in_channels != out_channels:
-        raise NeckConfigError(
+        raise ConfigError(
             f'{_where("trans_conv_kernel")}=0 (identity) needs '
             f'in_channels == out_channels, got {in_channels} and '
             f'{out_channels}')
@@ -82,12 +75,12 @@ def check_res_blocks_cfg(cfg: Optional[dict]) -> Tuple[type, int]:
             f'{type(cfg).__name__}')
     unknown = set(cfg) - set(DEFAULT_RES_BLOCKS_CFG)
     if unknown:
-        raise NeckConfigError(
+        raise ConfigError(
             f'{_where("res_blocks_cfg")} has unknown keys '
             f'{sorted(unknown)}; allowed: {sorted(DEFAULT_RES_BLOCKS_CFG)}')
     block = cfg.get('block', DEFAULT_RES_BLOCKS_CFG['block'])
     if block not in RES_BLOCKS:
-        raise NeckConfigError(
+        raise ConfigError(
             f'{_where("res_blocks_cfg")}["block"] must be one of '
             f'{sorted(RES_BLOCKS)}, got {block!r}')
     num_blocks = check_positive_int(
@@ -100,7 +93,7 @@ def check_deform_groups(deform_groups, out_channels: int) -> int:
     """Check that the heatmap channels split into the deformable groups."""
     check_positive_int('deform_groups', deform_groups)
     if out_channels % deform_groups != 0:
-        raise NeckConfigError(
+        raise ConfigError(
             f'{_where("out_channels")}={out_channels} is not divisible by '
             f'deform_groups={deform_groups}')
     return deform_groups
@@ -109,9 +102,8 @@ def check_deform_groups(deform_groups, out_channels: int) -> int:
 def check_backend(backend) -> str:
     """Check the deformable convolution backend name."""
     if backend not in DEFORM_CONV_BACKENDS:
-        raise NeckConfigError(
-            f'{_where("deform_backend")} must be one of '
-            f'{DEFORM_CONV_BACKENDS}, got {backend!r}')
+        raise ConfigError(f'{_where("deform_backend")} must be one of '
+                          f'{DEFORM_CONV_BACKENDS}, got {backend!r}')
     return backend
 
 
@@ -127,9 +119,8 @@ def check_num_frames(total: int, num_frames) -> int:
     """Return the batch size B of ``total = T * B`` frame-major rows."""
     if isinstance(num_frames, bool) or not isinstance(num_frames, int) \
             or num_frames < 1:
-        raise ValueError(
-            f'{_where("num_frames")} must be an int >= 1, got '
-            f'{num_frames!r}')
+        raise ValueError(f'{_where("num_frames")} must be an int >= 1, got '
+                         f'{num_frames!r}')
     if total % num_frames != 0:
         raise ValueError(
             f'{_where("inputs")}: got {total} feature maps, not a multiple '
@@ -154,7 +145,6 @@ def check_frame_slots(frame_slots: Optional[Sequence[int]],
             'slot to warp')
     bad = [slot for slot in slots if not 0 <= slot < num_frames]
     if bad:
-        raise ValueError(
-            f'{_where("frame_slots")} {bad} out of range for '
-            f'num_frames={num_frames}')
+        raise ValueError(f'{_where("frame_slots")} {bad} out of range for '
+                         f'num_frames={num_frames}')
     return slots

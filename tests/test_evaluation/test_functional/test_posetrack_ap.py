@@ -7,9 +7,8 @@ import pytest
 
 from posewarper_mm.evaluation.functional import (EVAL_JOINT_NAMES,
                                                  evaluate_posetrack, voc_ap)
-from posewarper_mm.testing.posetrack_files import (gt_person, image, image_id,
-                                                   pred_person, video_name,
-                                                   write_file)
+from tests.testing.posetrack_files import (gt_person, image, image_id,
+                                           pred_person, video_name, write_file)
 
 UNTOUCHED = ('head_bottom', 'left_shoulder', 'right_shoulder', 'left_elbow',
              'right_elbow', 'right_wrist', 'left_hip', 'right_hip',
@@ -20,12 +19,9 @@ def _evaluate_frame(tmp_path, gts, preds):
     """Evaluate one frame (video 1, frame 0) given joint dicts."""
     img = image_id(1, 0)
     gt_anns = [gt_person(img, t, joints) for t, joints in enumerate(gts)]
-    pred_anns = [
-        pred_person(img, t, joints) for t, joints in enumerate(preds)
-    ]
+    pred_anns = [pred_person(img, t, joints) for t, joints in enumerate(preds)]
     write_file(str(tmp_path / 'gt'), video_name(1), [image(1, 0)], gt_anns)
-    write_file(
-        str(tmp_path / 'pred'), video_name(1), [image(1, 0)], pred_anns)
+    write_file(str(tmp_path / 'pred'), video_name(1), [image(1, 0)], pred_anns)
     return evaluate_posetrack(str(tmp_path / 'gt'), str(tmp_path / 'pred'))
 
 
@@ -157,8 +153,9 @@ def test_joint_existence_and_missing_scores(tmp_path):
     unscored = pred_person(img, 1, dict(nose=(100, 100, 0.9)))
     unscored['scores'] = []
     scored_fp = pred_person(img, 0, dict(nose=(400, 400, 0.1)))
-    write_file(str(tmp_path / 'pred'), video_name(1), [image(1, 0)],
-               [scored_fp, unscored])
+    write_file(
+        str(tmp_path / 'pred'), video_name(1), [image(1, 0)],
+        [scored_fp, unscored])
     res = evaluate_posetrack(str(tmp_path / 'gt'), str(tmp_path / 'pred'))
     # ranked .1 FP, -9999 TP -> P = 0, 1/2; R = 0, 1 -> AP = 1/2
     assert res['nose'] == pytest.approx(100 * 0.5, abs=1e-9)
@@ -180,15 +177,17 @@ def test_unlabeled_frames_and_ignore_regions(tmp_path):
     # R is a false positive outside the region.
     # frame 1: the only GT joint is inside the region -> the GT person is
     # removed and the prediction S (outside) is a false positive.
-    write_file(gt_dir, video_name(2),
-               [image(2, 0, [square]), image(2, 1, [square])], [
-                   gt_person(image_id(2, 0), 0,
-                             dict(nose=(100, 100), head_top=(200, 100))),
-                   gt_person(image_id(2, 1), 0, dict(nose=(50, 50))),
-               ])
+    write_file(
+        gt_dir, video_name(2),
+        [image(2, 0, [square]), image(2, 1, [square])], [
+            gt_person(
+                image_id(2, 0), 0, dict(nose=(100, 100), head_top=(200, 100))),
+            gt_person(image_id(2, 1), 0, dict(nose=(50, 50))),
+        ])
     write_file(pred_dir, video_name(2), [image(2, 0), image(2, 1)], [
-        pred_person(image_id(2, 0), 0,
-                    dict(nose=(100, 100, 0.8), head_top=(200, 100, 0.6))),
+        pred_person(
+            image_id(2, 0), 0,
+            dict(nose=(100, 100, 0.8), head_top=(200, 100, 0.6))),
         pred_person(image_id(2, 0), 1, dict(nose=(300, 300, 0.7))),
         pred_person(image_id(2, 1), 0, dict(nose=(400, 400, 0.4))),
     ])
@@ -226,8 +225,8 @@ def _random_dataset(rng, gt_dir, pred_dir, order, names):
                     preds.append(
                         pred_person(
                             img, p, {
-                                n: (x + rng.normal(0, 8), y +
-                                    rng.normal(0, 8), next(scores))
+                                n: (x + rng.normal(0, 8), y + rng.normal(0, 8),
+                                    next(scores))
                                 for n, (x, y) in joints.items()
                                 if rng.random() < 0.9
                             }))
@@ -244,19 +243,18 @@ def _random_dataset(rng, gt_dir, pred_dir, order, names):
 def test_order_independence_with_distinct_scores(tmp_path):
     names = [video_name(v) for v in range(1, 4)]
     _random_dataset(
-        np.random.default_rng(0), str(tmp_path / 'g1'),
-        str(tmp_path / 'p1'), lambda x: x, names)
+        np.random.default_rng(0), str(tmp_path / 'g1'), str(tmp_path / 'p1'),
+        lambda x: x, names)
     shuffle = np.random.default_rng(1)
     # the same content, instances shuffled, files renamed (new sort order)
     _random_dataset(
-        np.random.default_rng(0), str(tmp_path / 'g2'),
-        str(tmp_path / 'p2'),
+        np.random.default_rng(0), str(tmp_path / 'g2'), str(tmp_path / 'p2'),
         lambda x: [x[i] for i in shuffle.permutation(len(x))],
         ['c.json', 'b.json', 'a.json'])
     res1 = evaluate_posetrack(str(tmp_path / 'g1'), str(tmp_path / 'p1'))
     res2 = evaluate_posetrack(str(tmp_path / 'g2'), str(tmp_path / 'p2'))
-    assert sorted(os.listdir(tmp_path / 'g2')) == ['a.json', 'b.json',
-                                                   'c.json']
+    assert sorted(os.listdir(tmp_path /
+                             'g2')) == ['a.json', 'b.json', 'c.json']
     assert 10 < res1['Total'] < 100  # a non-trivial result
     for key in res1:
         assert res1[key] == pytest.approx(res2[key], abs=1e-9), key

@@ -4,16 +4,14 @@ import json
 import numpy as np
 import pytest
 
+from posewarper_mm.errors import InputFileError
 from posewarper_mm.evaluation.functional import (MIN_SCORE,
                                                  POSETRACK18_TO_EVAL_IDS,
-                                                 PoseTrackFileError,
-                                                 PoseTrackMissingFileError,
                                                  evaluate_posetrack,
                                                  load_posetrack_video,
                                                  parse_frame_name)
-from posewarper_mm.testing.posetrack_files import (NAMES, gt_person, image,
-                                                   image_id, pred_person,
-                                                   video_name, write_file)
+from tests.testing.posetrack_files import (NAMES, gt_person, image, image_id,
+                                           pred_person, video_name, write_file)
 
 IMG = image_id(1, 0)
 
@@ -29,7 +27,7 @@ def dirs(tmp_path):
     return gt_dir, pred_dir, video_name(1)
 
 
-def _raises(gt_dir, pred_dir, *fragments, error=PoseTrackFileError):
+def _raises(gt_dir, pred_dir, *fragments, error=InputFileError):
     with pytest.raises(error) as info:
         evaluate_posetrack(gt_dir, pred_dir)
     for fragment in fragments:
@@ -77,7 +75,7 @@ def test_joint_mapping_and_parsing(tmp_path):
 def test_missing_prediction_file(dirs, tmp_path):
     gt_dir, pred_dir, name = dirs
     (tmp_path / 'pred' / name).unlink()
-    msg = _raises(gt_dir, pred_dir, name, error=PoseTrackMissingFileError)
+    msg = _raises(gt_dir, pred_dir, name, error=FileNotFoundError)
     assert 'not found' in msg
 
 
@@ -121,12 +119,12 @@ def test_malformed_json(dirs, tmp_path):
     _raises(gt_dir, pred_dir, name, 'JSON object')
 
 
-@pytest.mark.parametrize(
-    'file_name,problem',
-    [('images/val/video1/000000.jpg', 'video folder'),
-     ('images/val/000001_youtube_test/000000.jpg', 'video folder'),
-     ('images/val/000001_mpii_test/frame_a.jpg', 'frame name'),
-     ('images/val/000001_mpii_test/010000.jpg', 'frame name')])
+@pytest.mark.parametrize('file_name,problem', [
+    ('images/val/video1/000000.jpg', 'video folder'),
+    ('images/val/000001_youtube_test/000000.jpg', 'video folder'),
+    ('images/val/000001_mpii_test/frame_a.jpg', 'frame name'),
+    ('images/val/000001_mpii_test/010000.jpg', 'frame name')
+])
 def test_bad_image_names(dirs, file_name, problem):
     gt_dir, pred_dir, name = dirs
     img = dict(image(1, 0), file_name=file_name)
@@ -188,7 +186,7 @@ def test_empty_or_missing_gt_folder(tmp_path):
         str(tmp_path / 'nowhere'),
         str(tmp_path),
         'nowhere',
-        error=PoseTrackMissingFileError)
+        error=FileNotFoundError)
 
 
 def test_extra_prediction_files_are_ignored(dirs):

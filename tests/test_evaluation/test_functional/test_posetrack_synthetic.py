@@ -4,11 +4,11 @@ import os
 
 import pytest
 
-from posewarper_mm.datasets.synthetic import generate_posetrack_dataset
 from posewarper_mm.evaluation.functional import (EVAL_JOINT_NAMES,
                                                  SUMMARY_KEYS,
                                                  evaluate_posetrack)
-from posewarper_mm.testing.posetrack_files import copy_gt_as_pred
+from tests.testing.posetrack_files import copy_gt_as_pred
+from tools.quickstart.synthetic import generate_posetrack_dataset
 
 
 @pytest.fixture(scope='module')

@@ -6,9 +6,8 @@ import pytest
 
 from posewarper_mm.evaluation.functional import (evaluate_posetrack,
                                                  write_posetrack_predictions)
-from posewarper_mm.testing.posetrack_files import (NAMES, gt_person, image,
-                                                   image_id, video_name,
-                                                   write_file)
+from tests.testing.posetrack_files import (NAMES, gt_person, image, image_id,
+                                           video_name, write_file)
 
 
 def _person(xy, score=0.5, scale=1.0):
@@ -22,8 +21,8 @@ def _person(xy, score=0.5, scale=1.0):
 def test_written_files_follow_the_gt_files(tmp_path):
     gt_dir, pred_dir = str(tmp_path / 'gt'), str(tmp_path / 'pred')
     write_file(gt_dir, video_name(1), [image(1, 0), image(1, 1)], [
-        gt_person(image_id(1, 1), 0,
-                  dict(nose=(100, 100), head_top=(100, 80)))
+        gt_person(
+            image_id(1, 1), 0, dict(nose=(100, 100), head_top=(100, 80)))
     ])
     write_file(gt_dir, video_name(2), [image(2, 0)], [])
     predictions = {
@@ -35,15 +34,14 @@ def test_written_files_follow_the_gt_files(tmp_path):
     }
     written, unmatched = write_posetrack_predictions(predictions, gt_dir,
                                                      pred_dir)
-    assert [p.split('/')[-1] for p in written] == [
-        video_name(1), video_name(2)
-    ]
+    assert [p.split('/')[-1]
+            for p in written] == [video_name(1), video_name(2)]
     assert unmatched == [12345]
     with open(written[0]) as f:
         data = json.load(f)
-    assert [img['id'] for img in data['images']] == [
-        image_id(1, 0), image_id(1, 1)
-    ]  # frames without predictions are listed too
+    assert [img['id'] for img in data['images']
+            ] == [image_id(1, 0),
+                  image_id(1, 1)]  # frames without predictions are listed too
     assert data['images'][0]['file_name'] == image(1, 0)['file_name']
     assert data['categories'][0]['keypoints'] == NAMES
     anns = data['annotations']

@@ -15,9 +15,9 @@ from mmpose.structures import PoseDataSample
 from posewarper_mm.evaluation.functional import evaluate_posetrack
 from posewarper_mm.evaluation.metrics import (PoseTrackAPMetric,
                                               gt_folder_from_ann_file)
-from posewarper_mm.testing import load_tool
-from posewarper_mm.testing.posetrack_files import (image, image_id, video_name,
-                                                   write_file)
+from tests.testing import load_tool
+from tests.testing.posetrack_files import (image, image_id, video_name,
+                                           write_file)
 
 REPO = Path(__file__).resolve().parents[3]
 KEYS = [
@@ -35,9 +35,10 @@ def _skeleton(cx, cy):
     """17 distinct joints around (cx, cy); head_bottom is not between the
     shoulders."""
     offsets = np.array([(0, -60), (0, -40), (0, -90), (-8, -62), (8, -62),
-                        (-25, -20), (25, -20), (-35, 10), (35, 10),
-                        (-40, 40), (40, 40), (-15, 50), (15, 50), (-15, 90),
-                        (15, 90), (-15, 130), (15, 130)], dtype=np.float64)
+                        (-25, -20), (25, -20), (-35, 10), (35, 10), (-40, 40),
+                        (40, 40), (-15, 50), (15, 50), (-15, 90), (15, 90),
+                        (-15, 130), (15, 130)],
+                       dtype=np.float64)
     return offsets + (cx, cy)
 
 
@@ -135,9 +136,9 @@ def test_exact_predictions_files_and_keys(gt_dir, tmp_path):
     v1, v2 = files[video_name(1)], files[video_name(2)]
     # every GT image, same order; the unlabeled frame has no predictions
     assert [i['id'] for i in v1['images']] == [image_id(1, 0), image_id(1, 1)]
-    assert [i['file_name'] for i in v1['images']] == [
-        image(1, 0)['file_name'], image(1, 1)['file_name']
-    ]
+    assert [i['file_name'] for i in v1['images']
+            ] == [image(1, 0)['file_name'],
+                  image(1, 1)['file_name']]
     assert v1['categories'][0]['keypoints'] == [
         META['keypoint_id2name'][i] for i in range(17)
     ]
@@ -210,8 +211,7 @@ def test_round_trip_with_the_cli(gt_dir, tmp_path):
     # perturb: person 2 far off on its arms, person 3 missing
     kpts = _skeleton(100, 100)
     kpts[7:11] += 40
-    samples[1] = _sample(2, image_id(2, 0), kpts, np.linspace(.3, .9, 17),
-                         0.8)
+    samples[1] = _sample(2, image_id(2, 0), kpts, np.linspace(.3, .9, 17), 0.8)
     out = str(tmp_path / 'preds')
     res = _evaluate(samples[:2], gt_folder=gt_dir, outfile_prefix=out)
     assert 0 < res['posetrack18/AP'] < 100
@@ -219,8 +219,9 @@ def test_round_trip_with_the_cli(gt_dir, tmp_path):
     # the command-line tool, run in-process on the written files
     tool = load_tool('tools/eval_posetrack.py')
     json_out = tmp_path / 'cli.json'
-    assert tool.main(['--gt-dir', gt_dir, '--pred-dir', out, '--json',
-                      str(json_out)]) == 0
+    assert tool.main(
+        ['--gt-dir', gt_dir, '--pred-dir', out, '--json',
+         str(json_out)]) == 0
     with open(json_out) as f:
         cli = json.load(f)
     assert list(cli.values()) == pytest.approx(list(res.values()), abs=1e-12)
@@ -272,8 +273,7 @@ def test_gt_folder_resolution(gt_dir, tmp_path):
         PoseTrackAPMetric().compute_metrics([])
 
 
-def test_original_posetrack_ids_on_real_samples(posetrack18_sample,
-                                                tmp_path):
+def test_original_posetrack_ids_on_real_samples(posetrack18_sample, tmp_path):
     ann_file = str(posetrack18_sample / 'annotations' /
                    'test_posetrack18_val.json')
     with open(ann_file) as f:
@@ -296,10 +296,11 @@ def test_original_posetrack_ids_on_real_samples(posetrack18_sample,
     for name, data in files.items():
         with open(posetrack18_sample / 'annotations' / 'val' / name) as f:
             gt = json.load(f)
-        assert [i['id'] for i in data['images']
-                ] == [i['id'] for i in gt['images']]
+        assert [i['id']
+                for i in data['images']] == [i['id'] for i in gt['images']]
         assert len(data['annotations']) == len(gt['annotations'])
-        assert {a['image_id'] for a in data['annotations']} == {
-            a['image_id'] for a in gt['annotations']
-        }
+        assert {a['image_id']
+                for a in data['annotations']
+                } == {a['image_id']
+                      for a in gt['annotations']}
     assert files['012834_mpii_test.json']['images'][0]['id'] == 10128340000

@@ -4,7 +4,7 @@ import torch
 from mmengine.dataset import default_collate, pseudo_collate
 from mmpose.structures import PoseDataSample
 
-from posewarper_mm.testing.models import MEAN, STD, build
+from tests.testing.models import MEAN, STD, build
 
 
 def _preprocessor(**kwargs):
@@ -20,8 +20,11 @@ def _preprocessor(**kwargs):
 def _frames(num_frames, height=6, width=4, seed=0):
     """Random uint8 BGR frames (T, 3, H, W)."""
     gen = torch.Generator().manual_seed(seed)
-    frames = torch.randint(0, 256, (num_frames, 3, height, width),
-                           generator=gen, dtype=torch.uint8)
+    frames = torch.randint(
+        0,
+        256, (num_frames, 3, height, width),
+        generator=gen,
+        dtype=torch.uint8)
     return frames
 
 
@@ -61,8 +64,8 @@ def test_frames_are_not_reordered():
         torch.full((3, 2, 2), value, dtype=torch.uint8)
         for value in (10, 20, 30)
     ])
-    inputs = _preprocessor(mean=None, std=None,
-                           bgr_to_rgb=False)(_batch([frames]))['inputs']
+    inputs = _preprocessor(
+        mean=None, std=None, bgr_to_rgb=False)(_batch([frames]))['inputs']
     assert inputs[0, :, 0, 0, 0].tolist() == [10.0, 20.0, 30.0]
 
 
@@ -150,8 +153,8 @@ def test_channels_last_keeps_the_values_and_stores_frames_nhwc(
     samples = [_frames(num_frames, seed=seed) for seed in (7, 8)]
     kwargs = dict(single_frame_output=single)
     plain = _preprocessor(**kwargs)(_batch(samples))['inputs']
-    nhwc = _preprocessor(channels_last=True, **kwargs)(
-        _batch(samples))['inputs']
+    nhwc = _preprocessor(
+        channels_last=True, **kwargs)(_batch(samples))['inputs']
     assert nhwc.shape == plain.shape
     assert torch.equal(nhwc, plain)
     assert not plain.is_contiguous(memory_format=torch.channels_last)

@@ -3,9 +3,8 @@ import pytest
 import torch
 from mmpose.models.utils.tta import flip_heatmaps
 
-from posewarper_mm.testing.models import (CODEC, FLIP_INDICES, HEATMAP_SIZE,
-                                          NUM_KEYPOINTS, build,
-                                          make_data_samples)
+from tests.testing.models import (CODEC, FLIP_INDICES, HEATMAP_SIZE,
+                                  NUM_KEYPOINTS, build, make_data_samples)
 
 W, H = HEATMAP_SIZE
 
@@ -95,8 +94,8 @@ def test_flip_test_averages_flipped_heatmaps():
 
 
 def test_optional_final_layer():
-    head = _head(in_channels=17, out_channels=17, final_layer=dict(
-        kernel_size=1))
+    head = _head(
+        in_channels=17, out_channels=17, final_layer=dict(kernel_size=1))
     out = head.forward((torch.rand(2, 3, 17, H, W), torch.ones(2, 3)))
     assert out.shape == (2, 17, H, W)
 

@@ -1,7 +1,7 @@
 """mmcv's CUDA ops on a GPU: DeformConv2d and the warping neck.
 
 Every test here needs a CUDA device and is skipped without one.
-``tools/gpu/check_gpu.sh`` runs this file on a GPU machine and fails the
+``tools/env/check_gpu.sh`` runs this file on a GPU machine and fails the
 step when any test is skipped there.
 """
 import pytest
@@ -9,7 +9,7 @@ import torch
 from mmpose.models.necks import PoseWarperNeck
 
 from posewarper_mm.models.necks import BackendDeformConv2d, PoseWarpingNeck
-from posewarper_mm.testing.models import randomize_
+from tests.testing.models import randomize_
 
 pytestmark = pytest.mark.skipif(
     not torch.cuda.is_available(), reason='needs a CUDA device')
@@ -44,24 +44,32 @@ def _deform_forward_backward(layer, x, offset):
     out = layer(x, offset)
     weights = torch.linspace(-1, 1, out.numel(), device=out.device)
     (out.flatten() * weights).sum().backward()
-    return dict(output=out.detach(), grad_input=x.grad,
-                grad_offset=offset.grad, grad_weight=layer.weight.grad)
+    return dict(
+        output=out.detach(),
+        grad_input=x.grad,
+        grad_offset=offset.grad,
+        grad_weight=layer.weight.grad)
 
 
 @pytest.mark.parametrize(
-    'batch, channels, groups, dilation, size, im2col_step', [
+    'batch, channels, groups, dilation, size, im2col_step',
+    [
         (3, 4, 2, 2, (7, 5), 80),
         # the neck's shape: 17 heatmap channels, one group each
         (4, 17, 17, 24, (96, 72), 80),
         (90, 8, 4, 6, (12, 9), 32),  # batch not divisible by im2col_step
     ])
 def test_deform_conv_cuda_vs_cpu_vs_torchvision(batch, channels, groups,
-                                                dilation, size,
-                                                im2col_step):
+                                                dilation, size, im2col_step):
     """mmcv CUDA == mmcv CPU == torchvision CUDA: output and gradients."""
-    kwargs = dict(in_channels=channels, out_channels=channels,
-                  kernel_size=3, padding=dilation, dilation=dilation,
-                  deform_groups=groups, im2col_step=im2col_step)
+    kwargs = dict(
+        in_channels=channels,
+        out_channels=channels,
+        kernel_size=3,
+        padding=dilation,
+        dilation=dilation,
+        deform_groups=groups,
+        im2col_step=im2col_step)
     mmcv_cuda = BackendDeformConv2d(backend='mmcv', **kwargs)
     torch.nn.init.normal_(mmcv_cuda.weight, std=0.1)
     mmcv_cpu = BackendDeformConv2d(backend='mmcv', **kwargs)
@@ -131,16 +139,16 @@ def test_neck_matches_mmpose_on_cuda_training_gradients():
     weights = [0.5, 0.2, 0.3]
     feats = torch.randn(3 * 2, 32, 24, 18).cuda()
     results = []
-    for model, run in (
-            (theirs, lambda f: theirs([f], weights)),
-            (ours, lambda f: _weighted_sum(ours(f, num_frames=3), weights,
-                                           2))):
+    for model, run in ((theirs, lambda f: theirs([f], weights)), (
+            ours, lambda f: _weighted_sum(ours(f, num_frames=3), weights, 2))):
         inputs = feats.clone().requires_grad_(True)
         out = run(inputs)
         (out * torch.linspace(-1, 1, out.numel(),
                               device='cuda').view_as(out)).sum().backward()
-        grads = {n: p.grad for n, p in model.named_parameters()
-                 if p.grad is not None}
+        grads = {
+            n: p.grad
+            for n, p in model.named_parameters() if p.grad is not None
+        }
         results.append((out.detach(), inputs.grad, grads))
     (out_a, in_a, par_a), (out_b, in_b, par_b) = results
     _assert_close_to_scale(out_b, out_a, 'output')
@@ -159,8 +167,8 @@ def test_neck_bf16_autocast_on_cuda():
         ref = ours(feats, num_frames=5)
         ours_cl = ours.to(memory_format=torch.channels_last)
         with torch.autocast('cuda', dtype=torch.bfloat16):
-            out = ours_cl(feats.to(memory_format=torch.channels_last),
-                          num_frames=5)
+            out = ours_cl(
+                feats.to(memory_format=torch.channels_last), num_frames=5)
     assert torch.isfinite(out.float()).all()
     # relative L2 error: bf16 keeps 8 bits of mantissa, and over the 20
     # residual blocks it reaches 4.8% with CPU autocast; a wrong layout

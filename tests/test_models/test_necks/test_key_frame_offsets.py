@@ -1,7 +1,7 @@
 """The key frame's constant offsets are cached without changing outputs."""
 import torch
 
-from posewarper_mm.testing.models import build, randomize_, small_neck_cfg
+from tests.testing.models import build, randomize_, small_neck_cfg
 
 
 def _neck(**kwargs):

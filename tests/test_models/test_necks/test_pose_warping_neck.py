@@ -3,8 +3,9 @@ import pytest
 import torch
 from mmpose.models.necks import PoseWarperNeck
 
-from posewarper_mm.models.necks import NeckConfigError, PoseWarpingNeck
-from posewarper_mm.testing.models import build, randomize_, small_neck_cfg
+from posewarper_mm.errors import ConfigError
+from posewarper_mm.models.necks import PoseWarpingNeck
+from tests.testing.models import build, randomize_, small_neck_cfg
 
 
 def _reference_pair(seed=0, **kwargs):
@@ -49,8 +50,8 @@ def test_matches_mmpose_posewarper_neck(num_frames, weights, dilations):
     actual = _weighted_sum(warped, weights, batch_size)
     assert expected.abs().max() > 1e-3
     assert (actual - expected).abs().max() <= 1e-5
-    actual_subset = _weighted_sum(warped_subset,
-                                  [weights[i] for i in subset], batch_size)
+    actual_subset = _weighted_sum(warped_subset, [weights[i] for i in subset],
+                                  batch_size)
     assert (actual_subset - expected).abs().max() <= 1e-5
 
 
@@ -79,8 +80,9 @@ def test_state_dict_keys_match_mmpose():
 
 
 def test_initialisation_is_identity_warp():
-    neck = PoseWarpingNeck(in_channels=8, inner_channels=16,
-                           res_blocks_cfg=dict(num_blocks=2)).eval()
+    neck = PoseWarpingNeck(
+        in_channels=8, inner_channels=16,
+        res_blocks_cfg=dict(num_blocks=2)).eval()
     for layer in neck.offset_layers:
         assert torch.count_nonzero(layer.weight) == 0
     for layer in neck.deform_conv_layers:
@@ -153,7 +155,7 @@ def test_invalid_configuration(kwargs, error, message):
     with pytest.raises(error, match=message):
         PoseWarpingNeck(**args)
     if error is not TypeError:
-        with pytest.raises(NeckConfigError):
+        with pytest.raises(ConfigError):
             PoseWarpingNeck(**args)
 
 
@@ -178,7 +180,7 @@ def test_invalid_calls():
         neck(feats, 2, frame_slots=[])
     with pytest.raises(ValueError, match='same shape'):
         neck.warp(torch.randn(2, 17, 4, 4), torch.randn(2, 17, 4, 3))
-    with pytest.raises(NeckConfigError, match='chunk_size'):
+    with pytest.raises(ConfigError, match='chunk_size'):
         neck(feats, 2, chunk_size=0)
 
 
@@ -190,8 +192,7 @@ def test_frame_slots_order_and_subset():
     with torch.no_grad():
         full = neck(feats, 4).unflatten(0, (4, 2))
         picked = neck(feats, 4, frame_slots=[3, 0, 2]).unflatten(0, (3, 2))
-    torch.testing.assert_close(picked, full[[3, 0, 2]], rtol=1e-5,
-                               atol=1e-6)
+    torch.testing.assert_close(picked, full[[3, 0, 2]], rtol=1e-5, atol=1e-6)
     assert not torch.allclose(full[1], full[2])
 
 
@@ -206,16 +207,18 @@ def test_chunk_size_changes_nothing_but_the_batching():
     with torch.no_grad():
         whole = neck(feats, 4)
         for chunk in (1, 2, 5):
-            torch.testing.assert_close(neck(feats, 4, chunk_size=chunk),
-                                       whole, rtol=0, atol=1e-6)
+            torch.testing.assert_close(
+                neck(feats, 4, chunk_size=chunk), whole, rtol=0, atol=1e-6)
     with pytest.raises(ValueError, match='chunk_size is for inference'):
         neck.train()(feats, 4, chunk_size=2)
 
 
-@pytest.mark.parametrize('batch_size, num_frames, im2col_step', [
-    (16, 5, 80), (7, 5, 80), (3, 2, 80), (16, 5, 32), (13, 7, 80)])
-def test_im2col_step_with_awkward_batches(batch_size, num_frames,
-                                          im2col_step):
+@pytest.mark.parametrize('batch_size, num_frames, im2col_step', [(16, 5, 80),
+                                                                 (7, 5, 80),
+                                                                 (3, 2, 80),
+                                                                 (16, 5, 32),
+                                                                 (13, 7, 80)])
+def test_im2col_step_with_awkward_batches(batch_size, num_frames, im2col_step):
     neck = build(small_neck_cfg(im2col_step=im2col_step))
     randomize_(neck, seed=4)
     reference = build(small_neck_cfg(deform_backend='torchvision'))
@@ -223,26 +226,27 @@ def test_im2col_step_with_awkward_batches(batch_size, num_frames,
     feats = torch.randn(batch_size * num_frames, 8, 4, 3)
     out = neck(feats, num_frames)
     assert out.shape == (batch_size * num_frames, 17, 4, 3)
-    torch.testing.assert_close(out, reference(feats, num_frames),
-                               rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(
+        out, reference(feats, num_frames), rtol=1e-5, atol=1e-6)
 
 
 def test_backends_same_output_and_gradients():
     mmcv_neck = build(small_neck_cfg(freeze_trans_layer=False))
     randomize_(mmcv_neck, seed=5)
     tv_neck = build(
-        small_neck_cfg(freeze_trans_layer=False,
-                       deform_backend='torchvision'))
+        small_neck_cfg(freeze_trans_layer=False, deform_backend='torchvision'))
     tv_neck.load_state_dict(mmcv_neck.state_dict())
     feats = torch.randn(3 * 4, 8, 8, 6)
     grads = []
     for neck in (mmcv_neck, tv_neck):
         inputs = feats.clone().requires_grad_(True)
         out = neck(inputs, 3)
-        (out * torch.linspace(-1, 1, out.numel()).view_as(out)).sum(
-        ).backward()
-        grads.append((out.detach(), inputs.grad,
-                      {n: p.grad for n, p in neck.named_parameters()}))
+        (out *
+         torch.linspace(-1, 1, out.numel()).view_as(out)).sum().backward()
+        grads.append((out.detach(), inputs.grad, {
+            n: p.grad
+            for n, p in neck.named_parameters()
+        }))
     (out_a, in_a, par_a), (out_b, in_b, par_b) = grads
     torch.testing.assert_close(out_a, out_b, rtol=1e-5, atol=1e-6)
     assert par_a.keys() == par_b.keys()

@@ -4,7 +4,7 @@ from mmengine.config import Config
 from mmpose.apis import MMPoseInferencer, inference_topdown
 from mmpose.datasets.datasets.utils import parse_pose_metainfo
 
-from posewarper_mm.testing.models import INPUT_SIZE, build, estimator_cfg
+from tests.testing.models import INPUT_SIZE, build, estimator_cfg
 
 METAINFO = dict(from_file='configs/_base_/datasets/posetrack18.py')
 PIPELINE = [
@@ -28,8 +28,9 @@ def test_inference_topdown_runs_single_frame():
             test_dataloader=dict(dataset=dict(pipeline=PIPELINE))))
     model.dataset_meta = parse_pose_metainfo(METAINFO)
     results = inference_topdown(
-        model, _image(), bboxes=np.array([[10, 10, 90, 110],
-                                          [50, 0, 150, 120]]))
+        model,
+        _image(),
+        bboxes=np.array([[10, 10, 90, 110], [50, 0, 150, 120]]))
     assert len(results) == 2
     for result in results:
         keypoints = result.pred_instances.keypoints
@@ -54,10 +55,10 @@ def test_mmpose_inferencer_runs(tmp_path):
                 dataset=dict(type='CocoDataset', metainfo=METAINFO)),
             test_dataloader=dict(
                 dataset=dict(
-                    type='CocoDataset', metainfo=METAINFO,
-                    pipeline=PIPELINE)),
-            visualizer=dict(type='PoseLocalVisualizer',
-                            name='posewarper_t1_visualizer'))).dump(config)
+                    type='CocoDataset', metainfo=METAINFO, pipeline=PIPELINE)),
+            visualizer=dict(
+                type='PoseLocalVisualizer',
+                name='posewarper_t1_visualizer'))).dump(config)
     inferencer = MMPoseInferencer(
         pose2d=str(config), det_model='whole_image', device='cpu')
     result = next(inferencer(_image(), return_vis=False))

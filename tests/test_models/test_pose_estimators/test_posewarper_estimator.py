@@ -8,9 +8,8 @@ from mmpose.registry import KEYPOINT_CODECS
 
 from posewarper_mm.models.pose_estimators.posewarper_estimator import \
     frame_major_crops
-from posewarper_mm.testing.models import (CODEC, build, estimator_cfg,
-                                          make_data_samples, make_inputs,
-                                          randomize_)
+from tests.testing.models import (CODEC, build, estimator_cfg,
+                                  make_data_samples, make_inputs, randomize_)
 
 TEST_WEIGHTS = (0.3, 0.1, 0.25, 0.25, 0.1)
 WARPING = ('neck.offset_feats.', 'neck.offset_layers.',
@@ -376,8 +375,8 @@ def test_frame_major_crops_copy_at_most_their_own_range(channels_last):
     copied alone; all crops at once equal transpose + flatten."""
     frames = torch.randn(3, 4, 3, 8, 6)  # B=3, T=4
     if channels_last:  # the preprocessor's layout: frame-major NHWC
-        frames = frames.permute(1, 0, 3, 4, 2).contiguous().permute(
-            1, 0, 4, 2, 3)
+        frames = frames.permute(1, 0, 3, 4,
+                                2).contiguous().permute(1, 0, 4, 2, 3)
     every = frames.transpose(0, 1).flatten(0, 1)
     assert torch.equal(frame_major_crops(frames), every)
     for start, end in [(0, 3), (4, 6), (2, 7), (5, 12), (11, 12)]:
@@ -426,8 +425,7 @@ def test_channels_last_frames_give_the_same_predictions_and_gradients():
             0,
             256, (5, 3, 64, 32),
             dtype=torch.uint8,
-            generator=torch.Generator().manual_seed(seed))
-        for seed in range(2)
+            generator=torch.Generator().manual_seed(seed)) for seed in range(2)
     ]
     state = {k: v.clone() for k, v in model.state_dict().items()}
 
@@ -440,9 +438,8 @@ def test_channels_last_frames_give_the_same_predictions_and_gradients():
         batch = dict(
             inputs=frames,
             data_samples=make_data_samples(2, [TEST_WEIGHTS] * 2))
-        heatmaps = torch.stack([
-            result.pred_fields.heatmaps for result in model.test_step(batch)
-        ])
+        heatmaps = torch.stack(
+            [result.pred_fields.heatmaps for result in model.test_step(batch)])
         model.train()
         model.zero_grad()
         batch = dict(

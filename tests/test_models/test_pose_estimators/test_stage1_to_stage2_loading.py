@@ -7,8 +7,7 @@ from mmengine.runner.checkpoint import (get_state_dict, load_checkpoint,
 
 from posewarper_mm.models.pose_estimators import \
     posewarper_estimator as estimator_module
-from posewarper_mm.testing.models import (build, estimator_cfg, randomize_,
-                                          stage1_cfg)
+from tests.testing.models import build, estimator_cfg, randomize_, stage1_cfg
 
 WARPING = ('neck.offset_feats.', 'neck.offset_layers.',
            'neck.deform_conv_layers.')
@@ -58,9 +57,8 @@ def test_missing_keys_are_exactly_the_warping_layers():
 
 def test_mmpose0x_key_names_are_moved():
     stage1 = _stage1()
-    old = OrderedDict(
-        (key.replace('head.', 'keypoint_head.', 1), value)
-        for key, value in stage1.state_dict().items())
+    old = OrderedDict((key.replace('head.', 'keypoint_head.', 1), value)
+                      for key, value in stage1.state_dict().items())
     assert 'keypoint_head.final_layer.weight' in old
     stage2 = build(estimator_cfg())
     result = stage2.load_state_dict(old, strict=False)

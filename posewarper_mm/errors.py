@@ -1,0 +1,31 @@
+"""The exceptions of posewarper_mm.
+
+Tools catch :class:`InputFileError`, :class:`OutputLocationError` and
+:class:`ConfigError` and print their one-line message instead of a
+traceback.
+"""
+
+
+class InputFileError(ValueError):
+    """A user file (json, video, frame, checkpoint) is unreadable or holds
+    a bad value; the message names the file, the record and the field."""
+
+
+class OutputLocationError(OSError):
+    """An output file or folder cannot be created or written."""
+
+
+class ConfigError(ValueError, AssertionError):
+    """A module or dataset argument of a config is invalid.
+
+    Also an ``AssertionError``, so code written against mmpose's
+    ``PoseWarperNeck`` (which asserts) catches it too.
+    """
+
+
+class StackError(ImportError):
+    """The installed OpenMMLab stack cannot run this package."""
+
+
+class MissingFrameWarning(UserWarning):
+    """A supporting frame is not on disk and the key frame is used."""

@@ -1,0 +1,396 @@
+"""tools.quickstart.pipeline (``python -m tools.quickstart``) end to end in its
+short mode."""
+import importlib
+import json
+import math
+import os.path as osp
+import re
+import subprocess
+import sys
+
+import pytest
+
+ROW = re.compile(r'^\| (?P<method>[^|]+) \|(?P<cells>( [^|]+ \|){8})$')
+SEED_CELL = re.compile(r'^(\d+\.\d) \((\d+\.\d)-(\d+\.\d)\)$')
+HELD_OUT_ROWS = ('Codec ceiling (GT through the codec, no network)',
+                 'Single-frame HRNet (stage 1)',
+                 'Single-frame HRNet (stage 1), no flip test',
+                 'PoseWarper, 5 frames', 'PoseWarper, 5 frames, no flip test',
+                 'PoseWarper, 3 frames (offsets -1..1)')
+PROPAGATION_ROWS = ('copy nearest labeled pose',
+                    'optical flow (DIS) propagation', 'PoseWarper propagation')
+TABLES = ('all frames', 'occluded frames', 'blurred frames', 'clear frames',
+          'sparse-labeled training videos (unlabeled frames)')
+
+
+def _tables(report: str):
+    """Table title -> [(method, [cell, ...])] of the report's AP tables."""
+    tables, title = {}, None
+    for line in report.splitlines():
+        if line.startswith('## PoseTrack AP, '):
+            title = line[len('## PoseTrack AP, '):]
+            tables[title] = []
+        elif line.startswith('## '):
+            title = None
+        match = ROW.match(line)
+        if title and match and match['method'].strip() != 'Method':
+            cells = [c.strip() for c in match['cells'].strip(' |').split('|')]
+            tables[title].append((match['method'].strip(), cells))
+    return tables
+
+
+def _check_rows(tables, parse):
+    assert list(tables) == list(TABLES)
+    for title, rows in tables.items():
+        expected = PROPAGATION_ROWS if title == TABLES[-1] else HELD_OUT_ROWS
+        assert [method for method, _ in rows] == list(expected), title
+        for method, cells in rows:
+            assert len(cells) == 8
+            for cell in cells:
+                values = parse(cell)
+                assert all(math.isfinite(v) and 0 <= v <= 100
+                           for v in values), (title, method, cell)
+
+
+def _seed_cell(cell):
+    match = SEED_CELL.match(cell)
+    assert match, cell
+    mean, low, high = (float(v) for v in match.groups())
+    assert low <= mean <= high, cell
+    return mean, low, high
+
+
+def test_quickstart_quick_mode(repo_root, tmp_path):
+    work_dir, data_root = tmp_path / 'work', tmp_path / 'data'
+    cmd = [
+        sys.executable, '-m', 'tools.quickstart', '--quick', '--work-dir',
+        str(work_dir), '--data-root',
+        str(data_root)
+    ]
+    proc = subprocess.run(
+        cmd, cwd=repo_root, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert '| Method | Head | Shoulder | Elbow | Wrist | Hip | Knee |' \
+        in proc.stdout
+    # one line per step, the tables; the tools' output goes to the logs
+    assert 'Config:' not in proc.stdout
+    # (11 step lines, 5 tables of 9 lines, the reading, the log paths)
+    assert len(proc.stdout.splitlines()) < 75, proc.stdout
+    for step in ('train_stage_1', 'train_stage_2', 'codec_ceiling',
+                 'test_single_frame_hrnet_stage_1', 'test_posewarper_5_frames',
+                 'propagation'):
+        log = work_dir / 'logs' / f'{step}.log'
+        assert f'(log: {log})' in proc.stdout
+        assert log.stat().st_size > 0
+
+    report = (work_dir / 'report.md').read_text()
+    _check_rows(_tables(report), lambda cell: [float(cell)])
+    assert (work_dir / 'joint_ap.png').stat().st_size > 1000
+    assert (work_dir / 'training_curves.png').stat().st_size > 1000
+    assert '](training_curves.png)' in report
+    assert 'curves show the training loss only' in report
+    assert '## Reading' in report and 'no gain is claimed' in report
+    assert 'Computed on: CPU (' in report or 'Computed on: GPU (' in report
+    for step in ('codec ceiling', 'train stage 1', 'train stage 2',
+                 'propagation'):
+        assert f'| {step} |' in report
+    assert 'tools/train.py configs/quickstart/' in report
+    assert 'randomness.seed' not in report
+
+    # a second run with two seeds reuses the data and the first seed's
+    # checkpoints, trains the second seed and reports mean and range
+    proc = subprocess.run(
+        cmd + ['--seeds', '2'],
+        cwd=repo_root,
+        capture_output=True,
+        text=True,
+        timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert 'data: using the generated dataset' in proc.stdout
+    assert 'stage 1: using' in proc.stdout
+    assert '==> train stage 1 (seed 1) ...' in proc.stdout
+    assert (work_dir / 'seed_1' / 'stage2' / 'iter_4.pth').is_file()
+    report = (work_dir / 'report.md').read_text()
+    assert 'Mean over 2 seeds (0, 1)' in report
+    assert '--cfg-options' in report and 'randomness.seed=1' in report
+    tables = _tables(report)
+    _check_rows(tables, _seed_cell)
+    # the codec ceiling does not depend on the seed
+    for cell in tables['all frames'][0][1]:
+        _, low, high = _seed_cell(cell)
+        assert low == high
+
+
+def test_aggregate_seeds_mean_and_range():
+    quickstart = importlib.import_module('tools.quickstart.pipeline')
+    per_seed = [{
+        't': {
+            'a': dict(Total=10.0, Head=1.0),
+            'b': dict(Total=50.0, Head=5.0)
+        }
+    }, {
+        't': {
+            'a': dict(Total=20.0, Head=1.0),
+            'b': dict(Total=40.0, Head=9.0)
+        }
+    }]
+    mean, low, high = quickstart.aggregate_seeds(per_seed)
+    assert mean == {
+        't': {
+            'a': dict(Total=15.0, Head=1.0),
+            'b': dict(Total=45.0, Head=7.0)
+        }
+    }
+    assert low['t']['a']['Total'] == 10.0 and high['t']['a']['Total'] == 20.0
+    assert low['t']['b']['Head'] == 5.0 and high['t']['b']['Head'] == 9.0
+    # one seed: mean, minimum and maximum are the seed's numbers
+    assert quickstart.aggregate_seeds(per_seed[:1]) == (per_seed[0], ) * 3
+    with pytest.raises(ValueError, match='seeds differ'):
+        quickstart.aggregate_seeds([per_seed[0], {'t': {'a': {}}}])
+    with pytest.raises(ValueError):
+        quickstart.aggregate_seeds([])
+
+
+def test_schedule_options_scale_each_configs_own_lr_steps():
+    quickstart = importlib.import_module('tools.quickstart.pipeline')
+    from mmengine.config import Config
+    for config in (quickstart.STAGE1_CFG, quickstart.STAGE2_CFG):
+        cfg = Config.fromfile(osp.join(quickstart.REPO_ROOT, config))
+        length = cfg.train_cfg.max_iters
+        steps = list(cfg.param_scheduler[0].milestones)
+        # the configured length runs the config's steps unchanged
+        opts = quickstart.schedule_options(config, length)
+        assert f'param_scheduler.0.milestones=[{steps[0]},{steps[1]}]' in opts
+        assert f'train_cfg.max_iters={length}' in opts
+        # half the length: each step at the same fraction of the run
+        half = quickstart.schedule_options(config, length // 2)
+        scaled = [round(m * (length // 2) / length) for m in steps]
+        assert (f'param_scheduler.0.milestones=[{scaled[0]},{scaled[1]}]'
+                in half)
+        assert f'default_hooks.checkpoint.interval={length // 2}' in half
+
+
+def test_seed_table_cells_read_mean_and_range():
+    quickstart = importlib.import_module('tools.quickstart.pipeline')
+    columns = quickstart.SUMMARY_COLUMNS
+    mean = {'m': {c: 12.34 for c in columns}}
+    low = {'m': {c: 10.0 for c in columns}}
+    high = {'m': {c: 14.06 for c in columns}}
+    lines = quickstart.format_seed_table(mean, low, high).splitlines()
+    assert lines[0].endswith('| Ankle | Mean |')
+    assert lines[2] == '| m |' + ' 12.3 (10.0-14.1) |' * len(columns)
+
+
+def _seed_tables(single,
+                 warp,
+                 occluded=(10.0, 10.0),
+                 no_flip=-1.0,
+                 warp_no_flip=-0.5):
+    """Tables of one seed; the no-flip-test rows are the flip-tested rows
+    plus ``no_flip`` (single-frame) and ``warp_no_flip`` (PoseWarper)."""
+    quickstart = importlib.import_module('tools.quickstart.pipeline')
+    tables = {
+        title: {
+            quickstart.CEILING_ROW: {
+                'Total': 99.0
+            },
+            quickstart.SINGLE_ROW: {
+                'Total': s
+            },
+            quickstart.SINGLE_NO_FLIP_ROW: {
+                'Total': s + no_flip
+            },
+            quickstart.WARP_ROW: {
+                'Total': w
+            },
+            quickstart.WARP_NO_FLIP_ROW: {
+                'Total': w + warp_no_flip
+            },
+        }
+        for title, (s, w) in (('all frames', (single, warp)),
+                              ('occluded frames', occluded))
+    }
+    tables[quickstart.PROPAGATION_TABLE] = {
+        quickstart.COPY_ROW: {
+            'Total': 80.0
+        },
+        quickstart.FLOW_ROW: {
+            'Total': 82.0
+        },
+        quickstart.PROPAGATED_ROW: {
+            'Total': 87.0
+        },
+    }
+    return tables
+
+
+def test_a_gain_must_exceed_the_spread_over_seeds():
+    quickstart = importlib.import_module('tools.quickstart.pipeline')
+    # +5 and +4 with ranges of 2 and 3: a gain
+    seeds = [_seed_tables(60.0, 65.0), _seed_tables(62.0, 66.0)]
+    diff, spread, gain = quickstart.temporal_gain(seeds, 'all frames')
+    assert (diff, spread, gain) == (4.5, 2.0, True)
+    # +3 and +1 with a range of 4: within the spread
+    seeds = [_seed_tables(60.0, 63.0), _seed_tables(64.0, 65.0)]
+    diff, spread, gain = quickstart.temporal_gain(seeds, 'all frames')
+    assert (diff, spread, gain) == (2.0, 4.0, False)
+    # one seed has a negative difference: no gain whatever the mean
+    seeds = [_seed_tables(60.0, 75.0), _seed_tables(60.5, 60.0)]
+    assert quickstart.temporal_gain(seeds, 'all frames')[2] is False
+    # one seed: no spread, no verdict
+    assert quickstart.temporal_gain(seeds[:1],
+                                    'all frames') == (15.0, 0.0, None)
+
+
+def test_reading_states_the_verdicts_and_propagation():
+    quickstart = importlib.import_module('tools.quickstart.pipeline')
+    seeds = [
+        _seed_tables(60.0, 65.0, occluded=(40.0, 47.0)),
+        _seed_tables(62.0, 66.0, occluded=(41.0, 46.0))
+    ]
+    mean, _, _ = quickstart.aggregate_seeds(seeds)
+    text = quickstart.reading(seeds, mean)
+    assert text.count('. ') == 1 and text.endswith('.')
+    assert 'reaches 65.5 Mean AP against 61.0' in text
+    assert '+4.5 on all frames, a gain: larger than the spread over the ' \
+        '2 seeds (2.0)' in text
+    assert '+6.0 on occluded frames, a gain' in text
+    # the paired differences, seed by seed
+    assert '(2.0); per seed +5.0, +4.0;' in text
+    assert 'gives 99.0' in text
+    assert '87.0 Mean AP against 80.0' in text and '82.0 for moving' in text
+    one = quickstart.reading(seeds[:1], seeds[0])
+    assert 'no gain is claimed' in one
+
+
+def test_same_protocol_compares_both_stages_without_flip_test():
+    """The recipe's-test sentence uses the two no-flip-test rows, not the
+    flip-tested ones: here single-frame loses 3 and 0.5 without flip test
+    and PoseWarper 1 and 0.2, so the differences and spreads change."""
+    quickstart = importlib.import_module('tools.quickstart.pipeline')
+    seeds = [
+        _seed_tables(
+            60.0, 61.0, occluded=(40.0, 44.0), no_flip=-3.0,
+            warp_no_flip=-1.0),
+        _seed_tables(
+            61.0, 61.5, occluded=(41.0, 45.3), no_flip=-0.5, warp_no_flip=-0.2)
+    ]
+    # flip-tested: +1.0 and +0.5
+    assert quickstart.temporal_gain(seeds, 'all frames')[2] is False
+    diff, spread, gain = quickstart.temporal_gain(
+        seeds, 'all frames', quickstart.SINGLE_NO_FLIP_ROW,
+        quickstart.WARP_NO_FLIP_ROW)
+    # +3.0 and +0.8; single-frame no-flip range 57.0-60.5
+    assert (round(diff, 6), spread, gain) == (1.9, 3.5, False)
+    mean, _, _ = quickstart.aggregate_seeds(seeds)
+    text = quickstart.same_protocol(seeds, mean)
+    assert 'single-frame model reaches 58.8 and PoseWarper 60.6' in text
+    assert '+1.9 on all frames, not a gain' in text
+    # +6.0 and +4.6
+    assert '+5.3 on occluded frames, a gain: larger than the spread ' \
+        'over the 2 seeds (3.5); per seed +6.0, +4.6' in text
+
+
+def test_subset_differences_name_every_held_out_subset():
+    """Every held-out subset but all frames gets its difference, seed by
+    seed; the propagation table is no held-out subset."""
+    quickstart = importlib.import_module('tools.quickstart.pipeline')
+    seeds = [
+        _seed_tables(60.0, 65.0, occluded=(40.0, 47.0)),
+        _seed_tables(62.0, 66.0, occluded=(41.0, 46.0))
+    ]
+    text = quickstart.subset_differences(seeds)
+    assert '+6.0 on occluded frames (per seed +7.0, +5.0)' in text
+    assert 'all frames' not in text and 'training videos' not in text
+    assert text.endswith('the key frame.')
+    one = quickstart.subset_differences(seeds[:1])
+    assert '+7.0 on occluded frames;' not in one
+    assert '+7.0 on occluded frames.' in one and 'per seed' not in one
+
+
+def test_data_from_other_settings_is_refused(tmp_path):
+    """Generated data is reused only when its recorded settings are this
+    run's; an older or --quick dataset is refused with a message instead of
+    being scored as if it were the data the report describes."""
+    quickstart = importlib.import_module('tools.quickstart.pipeline')
+    root = tmp_path / 'data'
+    kw = dict(quickstart.QUICK_DATA_KW)
+    assert not quickstart.existing_data(str(root), kw)  # nothing there
+    (root / 'annotations').mkdir(parents=True)
+    (root / 'annotations' / 'posetrack18_val.json').write_text('{}')
+    with pytest.raises(SystemExit, match='holds generated data with other'):
+        quickstart.existing_data(str(root), kw)  # no record: older data
+    (root /
+     quickstart.DATA_MANIFEST).write_text(json.dumps(quickstart.DATA_KW))
+    with pytest.raises(SystemExit, match=r'--fresh'):
+        quickstart.existing_data(str(root), kw)
+    (root / quickstart.DATA_MANIFEST).write_text(json.dumps(kw))
+    assert quickstart.existing_data(str(root), kw)
+
+
+TOOL = """
+import os
+import sys
+
+
+def main(argv):
+    print('python output', argv)
+    os.write(1, b'C-level output\\n')
+    print('warning text', file=sys.stderr)
+    if argv == ['exit']:
+        raise SystemExit('tool.py: error: bad input file x.json')
+    if argv == ['crash']:
+        raise KeyError('deep')
+"""
+# the job in a process of its own: the console is then the process's real
+# stdout and stderr, not pytest's capture objects
+JOB = """
+import sys
+from tools.quickstart.pipeline import Job
+job = Job(sys.argv[1])
+for argv in (['a', 'b'], ['exit'], ['crash']):
+    try:
+        job.run_in_process('fake test ' + argv[0], sys.argv[2], argv)
+    except SystemExit as exc:
+        print('STOPPED:', exc)
+print('COMMANDS:', job.commands)
+print('TIMED:', sorted(job.times))
+"""
+
+
+def test_run_in_process_sends_a_tools_output_to_its_log(repo_root, tmp_path):
+    """Python's, C code's and stderr output of the tool go to the step's
+    log; the console gets the step line, and on failure the log's tail."""
+    tool = tmp_path / 'tool.py'
+    tool.write_text(TOOL)
+    work = tmp_path / 'work'
+    proc = subprocess.run([sys.executable, '-c', JOB,
+                           str(work),
+                           str(tool)],
+                          cwd=repo_root,
+                          capture_output=True,
+                          text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout
+    logs = {
+        argv: (work / 'logs' / f'fake_test_{argv}.log').read_text()
+        for argv in ('a', 'exit', 'crash')
+    }
+    # success: one console line, everything else in the log
+    first = out.split('==> ')[1]
+    assert first.startswith('fake test a ... ') and '(log: ' in first
+    assert 'output' not in first and 'warning' not in proc.stderr
+    assert logs['a'].startswith(f'$ python {tool} a b\n')
+    for line in ("python output ['a', 'b']", 'C-level output', 'warning text'):
+        assert line in logs['a']
+    # failures stop the job with the log's tail on the console
+    for argv, message in (('exit', 'bad input file x.json'),
+                          ('crash', "KeyError: 'deep'")):
+        assert message in logs[argv]
+        assert f'STOPPED: quickstart: step "fake test {argv}" failed' in out
+        assert message in out
+    assert f"COMMANDS: ['python {tool} a b', 'python {tool} exit', " \
+        f"'python {tool} crash']" in out
+    assert "TIMED: ['fake test a', 'fake test crash', 'fake test exit']" \
+        in out

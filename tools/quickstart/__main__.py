@@ -1,0 +1,4 @@
+"""``python -m tools.quickstart``: the main job (see :mod:`.pipeline`)."""
+from .pipeline import main
+
+main()

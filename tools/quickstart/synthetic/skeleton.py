@@ -1,0 +1,171 @@
+"""Articulated 17-joint walker model in the PoseTrack18 keypoint order.
+
+A figure is a small 3D stick model (lateral ``x`` to the person's left,
+``y`` down, ``z`` forward) that is rotated about the vertical axis by its
+yaw and projected orthographically onto the image. Walking is a periodic
+swing of hips, knees, shoulders and elbows driven by a gait phase.
+"""
+from dataclasses import dataclass
+from typing import Tuple
+
+import numpy as np
+
+KEYPOINT_NAMES = ('nose', 'head_bottom', 'head_top', 'left_ear', 'right_ear',
+                  'left_shoulder', 'right_shoulder', 'left_elbow',
+                  'right_elbow', 'left_wrist', 'right_wrist', 'left_hip',
+                  'right_hip', 'left_knee', 'right_knee', 'left_ankle',
+                  'right_ankle')
+NUM_KEYPOINTS = len(KEYPOINT_NAMES)
+
+# 1-based joint pairs, as in the ``categories`` of PoseTrack18 files.
+SKELETON_1BASED = ((16, 14), (14, 12), (17, 15), (15, 13), (12, 13), (6, 12),
+                   (7, 13), (6, 7), (6, 8), (7, 9), (8, 10), (9, 11), (2, 3),
+                   (1, 2), (1, 3), (2, 4), (3, 5), (4, 6), (5, 7))
+
+# Indices used by the renderer.
+NOSE, HEAD_BOTTOM, HEAD_TOP, L_EAR, R_EAR = 0, 1, 2, 3, 4
+L_SHOULDER, R_SHOULDER, L_ELBOW, R_ELBOW, L_WRIST, R_WRIST = 5, 6, 7, 8, 9, 10
+L_HIP, R_HIP, L_KNEE, R_KNEE, L_ANKLE, R_ANKLE = 11, 12, 13, 14, 15, 16
+
+
+@dataclass
+class BodyShape:
+    """Body proportions as fractions of the standing height.
+
+    Args:
+        hip_half_width (float): Half distance between the hip joints.
+        shoulder_half_width (float): Half distance between the shoulders.
+        thigh (float): Hip to knee length.
+        shin (float): Knee to ankle length.
+        upper_arm (float): Shoulder to elbow length.
+        forearm (float): Elbow to wrist length.
+        torso (float): Pelvis to shoulder line height.
+        neck (float): Shoulder line to head bottom height.
+        head_radius (float): Radius of the head disc.
+    """
+    hip_half_width: float = 0.085
+    shoulder_half_width: float = 0.115
+    thigh: float = 0.245
+    shin: float = 0.235
+    upper_arm: float = 0.165
+    forearm: float = 0.155
+    torso: float = 0.29
+    neck: float = 0.045
+    head_radius: float = 0.065
+
+    @classmethod
+    def sample(cls, rng: np.random.Generator) -> 'BodyShape':
+        """Draw a body shape with mildly varied proportions."""
+        base = cls()
+        jitter = rng.uniform(0.9, 1.1, size=9)
+        return cls(*(v * j for v, j in zip(base.__dict__.values(), jitter)))
+
+
+def _limb(length: float, flexion: float, abduction: float,
+          side: float) -> np.ndarray:
+    """Direction vector of a limb segment hanging down from its joint.
+
+    Args:
+        length (float): Segment length.
+        flexion (float): Forward swing in radians (rotation about ``x``).
+        abduction (float): Sideways raise in radians (away from the body).
+        side (float): ``+1`` for the left side, ``-1`` for the right side.
+
+    Returns:
+        np.ndarray: Segment vector of shape (3,) in body coordinates.
+    """
+    down = np.array([side * np.sin(abduction), np.cos(abduction), 0.0])
+    cos_f, sin_f = np.cos(flexion), np.sin(flexion)
+    # rotate the (y, z) part about the x axis: forward swing moves to +z
+    vec = np.array([down[0], down[1] * cos_f, down[1] * sin_f])
+    return length * vec
+
+
+def body_joints_3d(shape: BodyShape, phase: float, arm_raise: float,
+                   stride: float) -> np.ndarray:
+    """Compute the 17 joints in body coordinates for one gait phase.
+
+    Args:
+        shape (BodyShape): Body proportions (unit height).
+        phase (float): Gait phase in radians.
+        arm_raise (float): Sideways arm raise in radians (0 = hanging).
+        stride (float): Swing amplitude in [0, 1]; 0 means standing still.
+
+    Returns:
+        np.ndarray: Joint positions of shape (17, 3), pelvis at the origin,
+        ``y`` pointing down, unit body height.
+    """
+    joints = np.zeros((NUM_KEYPOINTS, 3))
+    hip_swing = np.deg2rad(28.0) * stride
+    knee_bend = np.deg2rad(40.0) * stride
+    arm_swing = np.deg2rad(30.0) * stride
+    for side, hip, knee, ankle, ph in ((1.0, L_HIP, L_KNEE, L_ANKLE, phase),
+                                       (-1.0, R_HIP, R_KNEE, R_ANKLE,
+                                        phase + np.pi)):
+        joints[hip] = (side * shape.hip_half_width, 0.0, 0.0)
+        flex = hip_swing * np.sin(ph)
+        joints[knee] = joints[hip] + _limb(shape.thigh, flex, 0.03, side)
+        bend = knee_bend * max(0.0, np.sin(ph + 1.3)) + np.deg2rad(4.0)
+        joints[ankle] = joints[knee] + _limb(shape.shin, flex - bend, 0.0,
+                                             side)
+    shoulder_y = -shape.torso
+    for side, sho, elb, wri, ph in ((1.0, L_SHOULDER, L_ELBOW, L_WRIST,
+                                     phase + np.pi),
+                                    (-1.0, R_SHOULDER, R_ELBOW, R_WRIST,
+                                     phase)):
+        joints[sho] = (side * shape.shoulder_half_width, shoulder_y, 0.0)
+        flex = arm_swing * np.sin(ph)
+        abd = 0.08 + arm_raise * (1.0 if side > 0 else 0.6)
+        joints[elb] = joints[sho] + _limb(shape.upper_arm, flex, abd, side)
+        elbow_bend = np.deg2rad(15.0) + 0.5 * arm_swing * (1 + np.sin(ph))
+        joints[wri] = joints[elb] + _limb(shape.forearm, flex + elbow_bend,
+                                          abd * 1.2, side)
+    head_bottom_y = shoulder_y - shape.neck
+    head_center_y = head_bottom_y - shape.head_radius * 1.05
+    joints[HEAD_BOTTOM] = (0.0, head_bottom_y, 0.0)
+    joints[HEAD_TOP] = (0.0, head_center_y - shape.head_radius, 0.0)
+    joints[NOSE] = (0.0, head_center_y + 0.2 * shape.head_radius,
+                    0.9 * shape.head_radius)
+    joints[L_EAR] = (0.85 * shape.head_radius, head_center_y,
+                     -0.1 * shape.head_radius)
+    joints[R_EAR] = (-0.85 * shape.head_radius, head_center_y,
+                     -0.1 * shape.head_radius)
+    return joints
+
+
+def project_joints(joints_3d: np.ndarray, yaw: float, height_px: float,
+                   root_xy: Tuple[float,
+                                  float]) -> Tuple[np.ndarray, np.ndarray]:
+    """Rotate by ``yaw`` about the vertical axis and project to the image.
+
+    ``yaw = 0`` faces the camera (the person's left appears on the image
+    right); ``yaw = +pi/2`` faces the image right.
+
+    Args:
+        joints_3d (np.ndarray): Joints of shape (K, 3), unit height.
+        yaw (float): Facing angle in radians.
+        height_px (float): Standing height in pixels.
+        root_xy (tuple): Image position (x, y) of the pelvis centre.
+
+    Returns:
+        tuple:
+        - keypoints (np.ndarray): Image coordinates of shape (K, 2).
+        - depth (np.ndarray): Distance towards the camera, shape (K,),
+          in pixels (larger = nearer).
+    """
+    cos_y, sin_y = np.cos(yaw), np.sin(yaw)
+    x, y, z = joints_3d[:, 0], joints_3d[:, 1], joints_3d[:, 2]
+    img_x = x * cos_y + z * sin_y
+    depth = -x * sin_y + z * cos_y
+    keypoints = np.stack([img_x, y], axis=1) * height_px
+    keypoints += np.asarray(root_xy, dtype=np.float64)[None]
+    return keypoints, depth * height_px
+
+
+def pose_keypoints(shape: BodyShape, phase: float, yaw: float,
+                   arm_raise: float, stride: float, height_px: float,
+                   root_xy: Tuple[float,
+                                  float]) -> Tuple[np.ndarray, np.ndarray]:
+    """Image keypoints (17, 2) and depths (17,) of one posed figure."""
+    joints = body_joints_3d(shape, phase, arm_raise, stride)
+    return project_joints(joints, yaw, height_px, root_xy)
