@@ -1,17 +1,10 @@
 """PoseTrack AP of the ground truth sent through a config's codec.
 
-Encodes every test-set person's ground truth with the config's keypoint
-codec (``codec`` of the config, built by mmpose's ``KEYPOINT_CODECS``)
-after the config's own test pipeline (same boxes, same crop and affine
-transform), decodes the heatmaps again and scores the result with the
-config's test evaluator (the project's PoseTrack AP). No network runs:
-the result is the best AP any model can reach with this input size and
-codec, because a perfect model outputs exactly the encoded heatmaps.
-
-The per-video prediction files stay in ``--pred-dir``, so other GT
-subsets (e.g. only the occluded frames) can be scored from them.
-
-Example::
+Each test-set person's ground truth goes through the config's test
+pipeline (same boxes and crop), is encoded by its codec, decoded and
+scored by its test evaluator, no network involved: the best AP any model
+can reach with this input size and codec. The prediction files stay in
+``--pred-dir``. Example::
 
     python -m tools.quickstart.codec_ceiling \
         configs/quickstart/posewarper_hrnet-tiny_synthetic.py \
@@ -33,52 +26,31 @@ from mmengine.structures import InstanceData
 from mmpose.models.pose_estimators import TopdownPoseEstimator
 from mmpose.registry import DATASETS, KEYPOINT_CODECS
 
-from posewarper_mm.evaluation.functional import (format_posetrack_table,
+from posewarper_mm.evaluation.functional import (evaluate_posetrack,
+                                                 format_posetrack_table,
                                                  summary_only)
 
 ROW = 'codec ceiling (GT encoded and decoded, no network)'
-# the name of the evaluator's metrics -> the table's columns
-METRIC_TO_COLUMN = {
-    'Head AP': 'Head',
-    'Shou AP': 'Shoulder',
-    'Elb AP': 'Elbow',
-    'Wri AP': 'Wrist',
-    'Hip AP': 'Hip',
-    'Knee AP': 'Knee',
-    'Ankl AP': 'Ankle',
-    'AP': 'Total'
-}
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     """Parse the command line."""
-    parser = argparse.ArgumentParser(
-        description='PoseTrack AP of the GT encoded and decoded by the '
-        "config's codec")
-    parser.add_argument(
-        'config',
-        help='pose config (its test set, test '
-        'pipeline, codec and test evaluator are used)')
-    parser.add_argument(
-        '--pred-dir',
-        required=True,
-        help='folder for the per-video prediction files')
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config', help='its test set, codec and evaluator')
+    parser.add_argument('--pred-dir', required=True,
+                        help='folder for the per-video prediction files')
     parser.add_argument('--out-json', help='write the result row here')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings (key=value), e.g. data paths or '
-        'codec.heatmap_size="(32,48)"')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings (key=value)')
     return parser.parse_args(argv)
 
 
 def _test_pipeline(cfg: Config, codec: dict) -> List[dict]:
-    """The test pipeline with the codec's target inserted before packing.
+    """The test pipeline with the codec's target before packing.
 
     Raises:
-        ValueError: The pipeline crops to another size than the codec's
-            input size, or has no packing step.
+        ValueError: It crops to another size than the codec's, or packs
+            nothing.
     """
     pipeline = [dict(step) for step in cfg.test_dataloader.dataset.pipeline]
     for step in pipeline:
@@ -94,33 +66,11 @@ def _test_pipeline(cfg: Config, codec: dict) -> List[dict]:
     return pipeline
 
 
-def _to_image_space(data_sample, keypoints: np.ndarray, scores: np.ndarray):
-    """Attach predictions in input space, moved back into the image the
-    way the top-down estimator does (mmpose's own method)."""
-    pred = InstanceData(keypoints=keypoints, keypoint_scores=scores)
-    # the method reads only ``test_cfg`` from the estimator
-    TopdownPoseEstimator.add_pred_to_datasample(
-        SimpleNamespace(test_cfg={}), [pred], None, [data_sample])
-    return data_sample
-
-
 def _drop_empty_targets(keypoints: np.ndarray, scores: np.ndarray):
-    """Joints whose target heatmap is empty: score 0 at the crop origin.
-
-    A joint without a target (unlabeled, or too far outside the crop)
-    encodes to an all-zero heatmap. No network outputs exactly zeros, and
-    codecs differ on decoding them: mmpose's ``UDPHeatmap`` returns NaN
-    (its blur divides by the heatmap's maximum), ``MSRAHeatmap`` a score
-    of 0. Both become a score-0 joint here, as the metric needs finite
-    coordinates.
-
-    Args:
-        keypoints (np.ndarray): Decoded keypoints (N, K, 2).
-        scores (np.ndarray): Their scores (N, K).
-
-    Returns:
-        tuple[np.ndarray, np.ndarray]: Keypoints and scores, finite.
-    """
+    """Decoded keypoints (N, K, 2) and scores (N, K) with the joints of
+    empty target heatmaps (unlabeled, or far outside the crop) set to score
+    0 at the origin: ``UDPHeatmap`` decodes those to NaN, and the metric
+    needs finite coordinates."""
     empty = ~(np.isfinite(keypoints).all(-1) & np.isfinite(scores))
     keypoints, scores = keypoints.copy(), scores.copy()
     keypoints[empty] = 0.0
@@ -128,22 +78,11 @@ def _drop_empty_targets(keypoints: np.ndarray, scores: np.ndarray):
     return keypoints, scores
 
 
-def codec_ceiling(cfg: Config,
-                  pred_dir: str,
+def codec_ceiling(cfg: Config, pred_dir: str,
                   codec: Optional[dict] = None) -> Dict[str, float]:
-    """Encode and decode the test set's GT, write and score predictions.
-
-    Args:
-        cfg (Config): A pose config with ``codec``, ``test_dataloader``
-            and ``test_evaluator`` (data paths already set).
-        pred_dir (str): Folder for the per-video prediction files.
-        codec (dict, optional): Codec config to use instead of
-            ``cfg.codec``; its input size must match the pipeline's.
-
-    Returns:
-        dict[str, float]: ``Head``, ``Shoulder``, ..., ``Ankle``,
-        ``Total`` (percent).
-    """
+    """Encode and decode the GT of ``cfg``'s test set with its codec (or
+    ``codec``), write the predictions to ``pred_dir`` and score them;
+    returns the AP per column (``Head`` ... ``Total``), in percent."""
     init_default_scope(cfg.get('default_scope', 'mmpose'))
     codec = dict(codec if codec is not None else cfg.codec)
     coder = KEYPOINT_CODECS.build(codec)
@@ -156,19 +95,17 @@ def codec_ceiling(cfg: Config,
     os.makedirs(pred_dir, exist_ok=True)
     for index in range(len(dataset)):
         sample = dataset[index]['data_samples']
-        heatmaps = sample.gt_fields.heatmaps
-        heatmaps = heatmaps.numpy() if hasattr(heatmaps, 'numpy') \
-            else np.asarray(heatmaps)
-        keypoints, scores = coder.decode(heatmaps)
+        keypoints, scores = coder.decode(np.asarray(sample.gt_fields.heatmaps))
         keypoints, scores = _drop_empty_targets(keypoints, scores)
-        evaluator.process([_to_image_space(sample, keypoints, scores)])
-    metrics = evaluator.evaluate(len(dataset))
-    result = {}
-    for name, value in metrics.items():
-        column = METRIC_TO_COLUMN.get(name.split('/')[-1])
-        if column is not None:
-            result[column] = float(value)
-    return summary_only(result)
+        pred = InstanceData(keypoints=keypoints, keypoint_scores=scores)
+        # from the crop into the image as mmpose's top-down estimator does
+        # (the method reads only the estimator's ``test_cfg``)
+        TopdownPoseEstimator.add_pred_to_datasample(
+            SimpleNamespace(test_cfg={}), [pred], None, [sample])
+        evaluator.process([sample])
+    evaluator.evaluate(len(dataset))  # writes and scores the files
+    gt_folder = evaluator.metrics[0].gt_folder
+    return summary_only(evaluate_posetrack(gt_folder, pred_dir))
 
 
 def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
@@ -180,9 +117,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
     result = codec_ceiling(cfg, args.pred_dir)
     print(format_posetrack_table({ROW: result}))
     if args.out_json:
-        folder = osp.dirname(args.out_json)
-        if folder:
-            os.makedirs(folder, exist_ok=True)
+        os.makedirs(osp.dirname(osp.abspath(args.out_json)), exist_ok=True)
         with open(args.out_json, 'w', encoding='utf-8') as f:
             json.dump({ROW: result}, f, indent=1)
     return result

@@ -3,8 +3,7 @@ import json
 
 import pytest
 
-from tools.quickstart.gt_subsets import (filter_gt_dir, restrict_gt_dir,
-                                         unflagged_gt_dir)
+from tools.quickstart.gt_subsets import flagged_gt_dir, restrict_gt_dir
 
 
 def _video(tmp_path):
@@ -47,28 +46,29 @@ def test_keeps_persons_of_selected_frames_only(tmp_path):
 def test_filter_by_image_flag(tmp_path):
     gt_dir, _ = _video(tmp_path)
     out = tmp_path / 'occluded'
-    assert filter_gt_dir(str(gt_dir), str(out), 'occluded') == str(out)
+    assert flagged_gt_dir(str(gt_dir), str(out), ['occluded']) == str(out)
     result = json.loads((out / '000001_mpii_val.json').read_text())
     assert [a['id'] for a in result['annotations']] == [11, 12]
-    with pytest.raises(ValueError, match="'blurred'"):
-        filter_gt_dir(str(gt_dir), str(tmp_path / 'blurred'), 'blurred')
+    with pytest.raises(ValueError, match="one of \\['blurred'\\]"):
+        flagged_gt_dir(str(gt_dir), str(tmp_path / 'blurred'), ['blurred'])
 
 
 def test_unflagged_keeps_the_frames_no_flag_marks(tmp_path):
     gt_dir, _ = _video(tmp_path)
     out = tmp_path / 'clear'
-    assert unflagged_gt_dir(str(gt_dir), str(out),
-                            ('occluded', 'blurred')) == str(out)
+    assert flagged_gt_dir(str(gt_dir), str(out), ('occluded', 'blurred'),
+                          flagged=False) == str(out)
     result = json.loads((out / '000001_mpii_val.json').read_text())
     assert [a['id'] for a in result['annotations']] == [21]
     # a flag that marks no frame leaves every person
-    unflagged_gt_dir(str(gt_dir), str(out), ('blurred', ))
+    flagged_gt_dir(str(gt_dir), str(out), ('blurred', ), flagged=False)
     result = json.loads((out / '000001_mpii_val.json').read_text())
     assert [a['id'] for a in result['annotations']] == [11, 12, 21]
 
 
 def test_unflagged_refuses_when_every_frame_is_flagged(tmp_path):
     gt_dir, _ = _video(tmp_path)
-    with pytest.raises(ValueError, match='every image'):
-        unflagged_gt_dir(
-            str(gt_dir), str(tmp_path / 'clear'), ('occluded', 'id'))
+    with pytest.raises(ValueError, match='none of'):
+        flagged_gt_dir(
+            str(gt_dir), str(tmp_path / 'clear'), ('occluded', 'id'),
+            flagged=False)

@@ -94,7 +94,9 @@ def test_quickstart_quick_mode(repo_root, tmp_path):
     for step in ('codec ceiling', 'train stage 1', 'train stage 2',
                  'propagation'):
         assert f'| {step} |' in report
-    assert 'tools/train.py configs/quickstart/' in report
+    # one option per line
+    assert 'python tools/train.py \\\n    configs/quickstart/' in report
+    assert '\n    --cfg-options \\\n        train_dataloader.' in report
     assert 'randomness.seed' not in report
 
     # a second run with two seeds reuses the data and the first seed's
@@ -121,36 +123,6 @@ def test_quickstart_quick_mode(repo_root, tmp_path):
         assert low == high
 
 
-def test_aggregate_seeds_mean_and_range():
-    quickstart = importlib.import_module('tools.quickstart.pipeline')
-    per_seed = [{
-        't': {
-            'a': dict(Total=10.0, Head=1.0),
-            'b': dict(Total=50.0, Head=5.0)
-        }
-    }, {
-        't': {
-            'a': dict(Total=20.0, Head=1.0),
-            'b': dict(Total=40.0, Head=9.0)
-        }
-    }]
-    mean, low, high = quickstart.aggregate_seeds(per_seed)
-    assert mean == {
-        't': {
-            'a': dict(Total=15.0, Head=1.0),
-            'b': dict(Total=45.0, Head=7.0)
-        }
-    }
-    assert low['t']['a']['Total'] == 10.0 and high['t']['a']['Total'] == 20.0
-    assert low['t']['b']['Head'] == 5.0 and high['t']['b']['Head'] == 9.0
-    # one seed: mean, minimum and maximum are the seed's numbers
-    assert quickstart.aggregate_seeds(per_seed[:1]) == (per_seed[0], ) * 3
-    with pytest.raises(ValueError, match='seeds differ'):
-        quickstart.aggregate_seeds([per_seed[0], {'t': {'a': {}}}])
-    with pytest.raises(ValueError):
-        quickstart.aggregate_seeds([])
-
-
 def test_schedule_options_scale_each_configs_own_lr_steps():
     quickstart = importlib.import_module('tools.quickstart.pipeline')
     from mmengine.config import Config
@@ -170,162 +142,27 @@ def test_schedule_options_scale_each_configs_own_lr_steps():
         assert f'default_hooks.checkpoint.interval={length // 2}' in half
 
 
-def test_seed_table_cells_read_mean_and_range():
-    quickstart = importlib.import_module('tools.quickstart.pipeline')
-    columns = quickstart.SUMMARY_COLUMNS
-    mean = {'m': {c: 12.34 for c in columns}}
-    low = {'m': {c: 10.0 for c in columns}}
-    high = {'m': {c: 14.06 for c in columns}}
-    lines = quickstart.format_seed_table(mean, low, high).splitlines()
-    assert lines[0].endswith('| Ankle | Mean |')
-    assert lines[2] == '| m |' + ' 12.3 (10.0-14.1) |' * len(columns)
-
-
-def _seed_tables(single,
-                 warp,
-                 occluded=(10.0, 10.0),
-                 no_flip=-1.0,
-                 warp_no_flip=-0.5):
-    """Tables of one seed; the no-flip-test rows are the flip-tested rows
-    plus ``no_flip`` (single-frame) and ``warp_no_flip`` (PoseWarper)."""
-    quickstart = importlib.import_module('tools.quickstart.pipeline')
-    tables = {
-        title: {
-            quickstart.CEILING_ROW: {
-                'Total': 99.0
-            },
-            quickstart.SINGLE_ROW: {
-                'Total': s
-            },
-            quickstart.SINGLE_NO_FLIP_ROW: {
-                'Total': s + no_flip
-            },
-            quickstart.WARP_ROW: {
-                'Total': w
-            },
-            quickstart.WARP_NO_FLIP_ROW: {
-                'Total': w + warp_no_flip
-            },
-        }
-        for title, (s, w) in (('all frames', (single, warp)),
-                              ('occluded frames', occluded))
-    }
-    tables[quickstart.PROPAGATION_TABLE] = {
-        quickstart.COPY_ROW: {
-            'Total': 80.0
-        },
-        quickstart.FLOW_ROW: {
-            'Total': 82.0
-        },
-        quickstart.PROPAGATED_ROW: {
-            'Total': 87.0
-        },
-    }
-    return tables
-
-
-def test_a_gain_must_exceed_the_spread_over_seeds():
-    quickstart = importlib.import_module('tools.quickstart.pipeline')
-    # +5 and +4 with ranges of 2 and 3: a gain
-    seeds = [_seed_tables(60.0, 65.0), _seed_tables(62.0, 66.0)]
-    diff, spread, gain = quickstart.temporal_gain(seeds, 'all frames')
-    assert (diff, spread, gain) == (4.5, 2.0, True)
-    # +3 and +1 with a range of 4: within the spread
-    seeds = [_seed_tables(60.0, 63.0), _seed_tables(64.0, 65.0)]
-    diff, spread, gain = quickstart.temporal_gain(seeds, 'all frames')
-    assert (diff, spread, gain) == (2.0, 4.0, False)
-    # one seed has a negative difference: no gain whatever the mean
-    seeds = [_seed_tables(60.0, 75.0), _seed_tables(60.5, 60.0)]
-    assert quickstart.temporal_gain(seeds, 'all frames')[2] is False
-    # one seed: no spread, no verdict
-    assert quickstart.temporal_gain(seeds[:1],
-                                    'all frames') == (15.0, 0.0, None)
-
-
-def test_reading_states_the_verdicts_and_propagation():
-    quickstart = importlib.import_module('tools.quickstart.pipeline')
-    seeds = [
-        _seed_tables(60.0, 65.0, occluded=(40.0, 47.0)),
-        _seed_tables(62.0, 66.0, occluded=(41.0, 46.0))
-    ]
-    mean, _, _ = quickstart.aggregate_seeds(seeds)
-    text = quickstart.reading(seeds, mean)
-    assert text.count('. ') == 1 and text.endswith('.')
-    assert 'reaches 65.5 Mean AP against 61.0' in text
-    assert '+4.5 on all frames, a gain: larger than the spread over the ' \
-        '2 seeds (2.0)' in text
-    assert '+6.0 on occluded frames, a gain' in text
-    # the paired differences, seed by seed
-    assert '(2.0); per seed +5.0, +4.0;' in text
-    assert 'gives 99.0' in text
-    assert '87.0 Mean AP against 80.0' in text and '82.0 for moving' in text
-    one = quickstart.reading(seeds[:1], seeds[0])
-    assert 'no gain is claimed' in one
-
-
-def test_same_protocol_compares_both_stages_without_flip_test():
-    """The recipe's-test sentence uses the two no-flip-test rows, not the
-    flip-tested ones: here single-frame loses 3 and 0.5 without flip test
-    and PoseWarper 1 and 0.2, so the differences and spreads change."""
-    quickstart = importlib.import_module('tools.quickstart.pipeline')
-    seeds = [
-        _seed_tables(
-            60.0, 61.0, occluded=(40.0, 44.0), no_flip=-3.0,
-            warp_no_flip=-1.0),
-        _seed_tables(
-            61.0, 61.5, occluded=(41.0, 45.3), no_flip=-0.5, warp_no_flip=-0.2)
-    ]
-    # flip-tested: +1.0 and +0.5
-    assert quickstart.temporal_gain(seeds, 'all frames')[2] is False
-    diff, spread, gain = quickstart.temporal_gain(
-        seeds, 'all frames', quickstart.SINGLE_NO_FLIP_ROW,
-        quickstart.WARP_NO_FLIP_ROW)
-    # +3.0 and +0.8; single-frame no-flip range 57.0-60.5
-    assert (round(diff, 6), spread, gain) == (1.9, 3.5, False)
-    mean, _, _ = quickstart.aggregate_seeds(seeds)
-    text = quickstart.same_protocol(seeds, mean)
-    assert 'single-frame model reaches 58.8 and PoseWarper 60.6' in text
-    assert '+1.9 on all frames, not a gain' in text
-    # +6.0 and +4.6
-    assert '+5.3 on occluded frames, a gain: larger than the spread ' \
-        'over the 2 seeds (3.5); per seed +6.0, +4.6' in text
-
-
-def test_subset_differences_name_every_held_out_subset():
-    """Every held-out subset but all frames gets its difference, seed by
-    seed; the propagation table is no held-out subset."""
-    quickstart = importlib.import_module('tools.quickstart.pipeline')
-    seeds = [
-        _seed_tables(60.0, 65.0, occluded=(40.0, 47.0)),
-        _seed_tables(62.0, 66.0, occluded=(41.0, 46.0))
-    ]
-    text = quickstart.subset_differences(seeds)
-    assert '+6.0 on occluded frames (per seed +7.0, +5.0)' in text
-    assert 'all frames' not in text and 'training videos' not in text
-    assert text.endswith('the key frame.')
-    one = quickstart.subset_differences(seeds[:1])
-    assert '+7.0 on occluded frames;' not in one
-    assert '+7.0 on occluded frames.' in one and 'per seed' not in one
-
-
-def test_data_from_other_settings_is_refused(tmp_path):
+def test_data_from_other_settings_is_refused(tmp_path, capsys):
     """Generated data is reused only when its recorded settings are this
     run's; an older or --quick dataset is refused with a message instead of
     being scored as if it were the data the report describes."""
     quickstart = importlib.import_module('tools.quickstart.pipeline')
-    root = tmp_path / 'data'
-    kw = dict(quickstart.QUICK_DATA_KW)
-    assert not quickstart.existing_data(str(root), kw)  # nothing there
-    (root / 'annotations').mkdir(parents=True)
-    (root / 'annotations' / 'posetrack18_val.json').write_text('{}')
-    with pytest.raises(SystemExit, match='holds generated data with other'):
-        quickstart.existing_data(str(root), kw)  # no record: older data
+    root, kw = tmp_path / 'data', dict(quickstart.QUICK_DATA_KW)
+    job = quickstart.Job(str(tmp_path / 'work'))
+    quickstart.prepare_data(job, str(root), kw)  # nothing there: generated
+    assert list(job.times) == ['generate data']
+    assert json.loads((root / quickstart.DATA_MANIFEST).read_text()) == \
+        json.loads(json.dumps(kw))
+    quickstart.prepare_data(job, str(root), kw)  # the same settings: reused
+    assert list(job.times) == ['generate data']
+    assert 'data: using the generated dataset' in capsys.readouterr().out
     (root /
      quickstart.DATA_MANIFEST).write_text(json.dumps(quickstart.DATA_KW))
     with pytest.raises(SystemExit, match=r'--fresh'):
-        quickstart.existing_data(str(root), kw)
-    (root / quickstart.DATA_MANIFEST).write_text(json.dumps(kw))
-    assert quickstart.existing_data(str(root), kw)
+        quickstart.prepare_data(job, str(root), kw)
+    (root / quickstart.DATA_MANIFEST).unlink()  # no record: older data
+    with pytest.raises(SystemExit, match='holds generated data with other'):
+        quickstart.prepare_data(job, str(root), kw)
 
 
 TOOL = """
@@ -390,7 +227,7 @@ def test_run_in_process_sends_a_tools_output_to_its_log(repo_root, tmp_path):
         assert message in logs[argv]
         assert f'STOPPED: quickstart: step "fake test {argv}" failed' in out
         assert message in out
-    assert f"COMMANDS: ['python {tool} a b', 'python {tool} exit', " \
-        f"'python {tool} crash']" in out
+    assert f"COMMANDS: [['python', '{tool}', 'a', 'b'], ['python', " \
+        f"'{tool}', 'exit'], ['python', '{tool}', 'crash']]" in out
     assert "TIMED: ['fake test a', 'fake test crash', 'fake test exit']" \
         in out

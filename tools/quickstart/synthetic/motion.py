@@ -1,41 +1,28 @@
-"""Smooth per-frame motion of figures, occluders, blur and crowd regions.
+"""Per-frame motion of figures, occluders, blur and crowds.
 
-Every sampler takes a ``numpy.random.Generator`` so a video is fully
-determined by its seed. All tracks are arrays over the frames of a video.
+Every sampler draws from the video's ``numpy.random.Generator``, so a
+video is determined by its seed; tracks are arrays over its T frames.
 """
 from dataclasses import dataclass, field
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 import numpy as np
 
 from .skeleton import BodyShape
 
-# pelvis height above the ankles, as a fraction of the standing height
-PELVIS_HEIGHT = 0.48
-# default occluder speed range, frame widths per frame: about the figures'
-# own speed, so a pole covers a joint for several frames
+PELVIS_HEIGHT = 0.48  # above the ankles, a fraction of the standing height
+# defaults: occluder speed (frame widths per frame, about the figures'
+# own), occluders per video at most, camera-shake blur length (widths)
 OCCLUDER_SPEED = (0.01, 0.03)
-# default most occluders per video (each video draws 0..this many)
 MAX_OCCLUDERS = 2
-# default length range of a camera-shake blur, in frame widths
 SHAKE_BLUR_STRENGTH = (0.05, 0.09)
 
 
 @dataclass
 class PersonTrack:
-    """Per-frame state of one walking figure (arrays of length T).
-
-    Attributes:
-        shape (BodyShape): Body proportions.
-        root_x (np.ndarray): Pelvis x in pixels, shape (T,).
-        root_y (np.ndarray): Pelvis y in pixels, shape (T,).
-        height (np.ndarray): Standing height in pixels, shape (T,).
-        phase (np.ndarray): Gait phase in radians, shape (T,).
-        yaw (np.ndarray): Facing angle in radians, shape (T,).
-        stride (np.ndarray): Swing amplitude in [0, 1], shape (T,).
-        arm_raise (np.ndarray): Sideways arm raise in radians, shape (T,).
-        ground_y (np.ndarray): Ankle line y in pixels (depth order), (T,).
-    """
+    """One walking figure: pelvis position, standing height, gait phase,
+    yaw, stride in [0, 1], arm raise and ankle line (depth order), each
+    an array (T,) in pixels or radians."""
     shape: BodyShape
     root_x: np.ndarray
     root_y: np.ndarray
@@ -49,14 +36,8 @@ class PersonTrack:
 
 @dataclass
 class Occluder:
-    """A textured shape that passes in front of the figures.
-
-    Attributes:
-        polygons (list[np.ndarray]): Per frame polygon, int32 (N, 2).
-        color (tuple): BGR base colour.
-        stripe_color (tuple): BGR colour of its stripes.
-        stripe_step (int): Stripe spacing in pixels.
-    """
+    """A striped shape passing in front of the figures: an int32 (N, 2)
+    polygon per frame, BGR colours and the stripe spacing (pixels)."""
     polygons: List[np.ndarray]
     color: Tuple[int, int, int]
     stripe_color: Tuple[int, int, int]
@@ -65,13 +46,8 @@ class Occluder:
 
 @dataclass
 class CrowdRegion:
-    """Unlabeled small figures inside an ignore polygon on some frames.
-
-    Attributes:
-        frames (range): Frames on which the crowd is visible.
-        polygon (np.ndarray): Ignore polygon (N, 2) in pixels.
-        members (list[PersonTrack]): The small figures.
-    """
+    """Small unlabeled figures inside an ignore polygon (N, 2) on a run of
+    frames."""
     frames: range
     polygon: np.ndarray
     members: List[PersonTrack] = field(default_factory=list)
@@ -87,30 +63,14 @@ def _wander(rng: np.random.Generator, t: np.ndarray, amplitude: float,
     return value, deriv
 
 
-def sample_person_track(rng: np.random.Generator,
-                        num_frames: int,
-                        width: int,
-                        height: int,
+def sample_person_track(rng: np.random.Generator, num_frames: int,
+                        width: int, height: int,
                         height_range: Tuple[float, float] = (0.45, 0.8),
-                        region: Tuple[float, float, float, float] = None,
+                        region: Optional[Tuple[float, ...]] = None,
                         max_speed: float = 0.014) -> PersonTrack:
-    """Sample a smooth walking (or standing) trajectory.
-
-    Args:
-        rng (np.random.Generator): Random generator.
-        num_frames (int): Number of frames T.
-        width (int): Image width in pixels.
-        height (int): Image height in pixels.
-        height_range (tuple): Figure height as a fraction of the image
-            height (or of the region height when ``region`` is given).
-        region (tuple, optional): ``(x1, y1, x2, y2)`` box the figure stays
-            in (used for the small crowd figures). Default: whole image.
-        max_speed (float): Maximal lateral speed as a fraction of the image
-            width per frame.
-
-    Returns:
-        PersonTrack: The per-frame state.
-    """
+    """A smooth walking figure, ``height_range`` (a fraction of the image
+    height) tall, at most ``max_speed`` image widths per frame fast; with
+    ``region`` (x1, y1, x2, y2) a crowd figure standing in it."""
     t = np.arange(num_frames, dtype=np.float64)
     if region is None:
         x1, y1, x2, y2 = 0.0, 0.0, float(width), float(height)
@@ -149,35 +109,16 @@ def sample_person_track(rng: np.random.Generator,
         arm_raise = arm_amp * (0.5 + 0.5 * _wander(rng, t, 1.0, (12, 30))[0])
     else:
         arm_raise = np.full(num_frames, rng.uniform(0.0, 0.25))
-    return PersonTrack(
-        shape=BodyShape.sample(rng),
-        root_x=root_x,
-        root_y=root_y,
-        height=size,
-        phase=phase,
-        yaw=yaw,
-        stride=stride,
-        arm_raise=arm_raise,
-        ground_y=ground_y)
+    return PersonTrack(BodyShape.sample(rng), root_x, root_y, size, phase,
+                       yaw, stride, arm_raise, ground_y)
 
 
-def sample_occluders(rng: np.random.Generator,
-                     num_frames: int,
-                     width: int,
-                     height: int,
-                     max_count: int = MAX_OCCLUDERS,
-                     speed_range: Tuple[float, float] = OCCLUDER_SPEED
-                     ) -> List[Occluder]:
-    """Sample poles and boards that slide across the frame.
-
-    Each occluder is an axis-aligned or slanted quadrilateral moving at a
-    constant speed, so it covers different joints on different frames.
-
-    Args:
-        speed_range (tuple): Speed range in frame widths per frame; a pole
-            (0.05-0.12 widths wide) passing at 0.04 or more covers a joint
-            for about 1-3 frames.
-    """
+def sample_occluders(
+        rng: np.random.Generator, num_frames: int, width: int, height: int,
+        max_count: int = MAX_OCCLUDERS,
+        speed_range: Tuple[float, float] = OCCLUDER_SPEED) -> List[Occluder]:
+    """0 to ``max_count`` poles and boards sliding across the frame at a
+    constant speed drawn from ``speed_range`` (frame widths per frame)."""
     occluders = []
     for _ in range(int(rng.integers(0, max_count + 1))):
         t = np.arange(num_frames, dtype=np.float64)
@@ -208,14 +149,10 @@ def sample_occluders(rng: np.random.Generator,
     return occluders
 
 
-def sample_blur_frames(rng: np.random.Generator,
-                       num_frames: int,
+def sample_blur_frames(rng: np.random.Generator, num_frames: int,
                        max_segments: int = 2) -> dict:
-    """Choose short runs of motion-blurred frames.
-
-    Returns:
-        dict: Frame index -> (kernel length factor, angle in degrees).
-    """
+    """Short runs of motion-blurred frames: frame -> (length factor,
+    angle in degrees)."""
     blurred = {}
     if rng.random() < 0.3:
         return blurred
@@ -231,15 +168,8 @@ def sample_blur_frames(rng: np.random.Generator,
 
 def sample_shake_frames(rng: np.random.Generator, num_frames: int, prob: float,
                         strength_range: Tuple[float, float]) -> dict:
-    """Choose single frames blurred by a camera shake.
-
-    Each frame is shaken independently with probability ``prob``: unlike
-    the short runs of :func:`sample_blur_frames`, its neighbours are
-    usually sharp, as with a hand-held camera.
-
-    Returns:
-        dict: Frame index -> (kernel length factor, angle in degrees).
-    """
+    """Frames blurred by a camera shake, each with probability ``prob`` on
+    its own: frame -> (length factor, angle in degrees)."""
     shaken = {}
     if prob <= 0:
         return shaken
@@ -253,11 +183,8 @@ def sample_shake_frames(rng: np.random.Generator, num_frames: int, prob: float,
 
 def sample_crowd_region(rng: np.random.Generator, num_frames: int, width: int,
                         height: int) -> CrowdRegion:
-    """Place a group of small unlabeled figures in an ignore polygon.
-
-    The crowd is visible on a contiguous run of frames; the polygon is an
-    irregular octagon around the figures.
-    """
+    """A group of small figures on a run of frames, inside an irregular
+    octagon."""
     reg_w = rng.uniform(0.25, 0.4) * width
     reg_h = rng.uniform(0.22, 0.32) * height
     x1 = rng.uniform(0, width - reg_w)
@@ -267,12 +194,8 @@ def sample_crowd_region(rng: np.random.Generator, num_frames: int, width: int,
     stop = int(rng.integers(start + max(1, num_frames // 3), num_frames + 1))
     members = [
         sample_person_track(
-            rng,
-            num_frames,
-            width,
-            height,
-            height_range=(0.6, 0.8),
-            region=region) for _ in range(int(rng.integers(2, 5)))
+            rng, num_frames, width, height, (0.6, 0.8), region=region)
+        for _ in range(int(rng.integers(2, 5)))
     ]
     angles = np.linspace(0, 2 * np.pi, 8, endpoint=False)
     angles += rng.uniform(-0.15, 0.15, size=8)

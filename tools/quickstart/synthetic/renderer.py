@@ -1,4 +1,4 @@
-"""OpenCV drawing of backgrounds, textured figures, occluders and blur."""
+"""OpenCV drawing of backgrounds, figures, occluders and blur."""
 from dataclasses import dataclass
 from typing import List, Tuple
 
@@ -13,15 +13,9 @@ Color = Tuple[int, int, int]
 
 @dataclass
 class Appearance:
-    """Colours of one figure (BGR).
-
-    Both sides of the body wear the same colours, as real clothes do: which
-    side is left follows from the way the figure faces (the face and the
-    chest badge on the front, the hair and the backpack on the back), so a
-    mirrored frame is another valid figure and flip augmentation holds. The
-    side nearer the camera is drawn lighter (the light comes from the
-    camera).
-    """
+    """Colours (BGR) of a figure, the same on both sides: which side is
+    left shows from the way it faces (face and badge in front), so a
+    mirrored frame is another valid figure."""
     shirt: Color
     pants: Color
     skin: Color
@@ -39,14 +33,10 @@ class Appearance:
 
         skin_tone = rng.uniform(0.45, 1.0)
         skin = tuple(int(c * skin_tone) for c in (150, 185, 230))
+        # shirt, pants, skin, hair, shoes, stripe, badge (drawn in order)
         return cls(
-            shirt=color(40, 230),
-            pants=color(20, 200),
-            skin=skin,
-            hair=color(10, 90),
-            shoes=color(0, 70),
-            stripe=color(0, 255),
-            badge=color(0, 255))
+            color(40, 230), color(20, 200), skin, color(10, 90),
+            color(0, 70), color(0, 255), color(0, 255))
 
 
 def shade(color: Color, factor: float) -> Color:
@@ -61,16 +51,7 @@ def shade(color: Color, factor: float) -> Color:
 
 def make_background(rng: np.random.Generator, width: int,
                     height: int) -> np.ndarray:
-    """Render a cluttered, textured static scene.
-
-    Args:
-        rng (np.random.Generator): Random generator.
-        width (int): Width in pixels.
-        height (int): Height in pixels.
-
-    Returns:
-        np.ndarray: BGR uint8 image of shape (height, width, 3).
-    """
+    """A cluttered static scene, BGR uint8 (height, width, 3)."""
     top = rng.integers(60, 220, 3).astype(np.float64)
     floor = rng.integers(40, 200, 3).astype(np.float64)
     horizon = int(rng.uniform(0.3, 0.55) * height)
@@ -119,25 +100,10 @@ def _pt(p: np.ndarray) -> Tuple[int, int]:
     return int(round(p[0])), int(round(p[1]))
 
 
-def _textured_limb(img: np.ndarray, a: np.ndarray, b: np.ndarray, color: Color,
-                   stripe: Color, thickness: int) -> None:
-    """A thick rounded segment with a seam line along it."""
-    cv2.line(img, _pt(a), _pt(b), color, thickness, cv2.LINE_AA)
-    seam = max(1, thickness // 4)
-    cv2.line(img, _pt(a), _pt(b), stripe, seam, cv2.LINE_AA)
-
-
 def draw_person(img: np.ndarray, kpts: np.ndarray, depth: np.ndarray,
                 app: Appearance, height_px: float) -> None:
-    """Draw one figure in place.
-
-    Args:
-        img (np.ndarray): BGR image (H, W, 3), modified in place.
-        kpts (np.ndarray): Keypoints (17, 2) in pixels.
-        depth (np.ndarray): Depth towards the camera (17,).
-        app (Appearance): Colours.
-        height_px (float): Standing height in pixels (sets thickness).
-    """
+    """Draw one figure into ``img`` (H, W, 3): keypoints (17, 2) and
+    depths (17,) in pixels; the standing height sets the thickness."""
     unit = max(height_px, 8.0)
 
     def thick(frac: float) -> int:
@@ -145,8 +111,8 @@ def draw_person(img: np.ndarray, kpts: np.ndarray, depth: np.ndarray,
 
     # lighting: -1 (left side far) .. 1 (left side near the camera)
     hip_span = 2 * sk.BodyShape.hip_half_width * unit
-    near = float(
-        np.clip((depth[sk.L_HIP] - depth[sk.R_HIP]) / hip_span, -1, 1))
+    near = float(np.clip((depth[sk.L_HIP] - depth[sk.R_HIP]) / hip_span, -1,
+                         1))
     light = {1: 1.0 + 0.4 * near, -1: 1.0 - 0.4 * near}
     limbs = [
         # (joint a, joint b, colour, thickness fraction, side)
@@ -160,35 +126,33 @@ def draw_person(img: np.ndarray, kpts: np.ndarray, depth: np.ndarray,
         (sk.R_ELBOW, sk.R_WRIST, app.skin, 0.045, -1),
     ]
     far_side = 1 if near < 0 else -1
-    ordered = ([limb for limb in limbs if limb[4] == far_side], None,
-               [limb for limb in limbs if limb[4] != far_side])
-    for group in ordered:
-        if group is None:
+    # the far limbs, the torso, then the near limbs
+    for group in (far_side, 0, -far_side):
+        if group == 0:
             _draw_torso(img, kpts, depth, app, thick)
-            continue
-        for a, b, col, frac, side in group:
-            _textured_limb(img, kpts[a], kpts[b], shade(col, light[side]),
-                           app.stripe, thick(frac))
+        for a, b, col, frac, side in (lb for lb in limbs if lb[4] == group):
+            # a thick rounded segment with a seam along it
+            ends = _pt(kpts[a]), _pt(kpts[b])
+            cv2.line(img, *ends, shade(col, light[side]), thick(frac),
+                     cv2.LINE_AA)
+            cv2.line(img, *ends, app.stripe, max(1, thick(frac) // 4),
+                     cv2.LINE_AA)
             if b in (sk.L_ANKLE, sk.R_ANKLE):
                 _draw_foot(img, kpts, depth, kpts[b], app, thick)
             if b in (sk.L_WRIST, sk.R_WRIST):
                 cv2.circle(img, _pt(kpts[b]), thick(0.028),
                            shade(app.skin, light[side]), -1)
-    _draw_head(img, kpts, depth, app, height_px)
+    _draw_head(img, kpts, depth, app)
 
 
 def _front_shows(depth: np.ndarray) -> bool:
-    """Whether the figure's front faces the camera (nose nearer than
-    neck)."""
+    """Whether the nose is nearer the camera than the neck."""
     return bool(depth[sk.NOSE] - depth[sk.HEAD_BOTTOM] >= 0)
 
 
 def _forward(kpts: np.ndarray) -> np.ndarray:
-    """The body's forward direction seen from the camera, in pixels.
-
-    The nose's sideways offset from the neck (zero for a figure facing or
-    turning its back to the camera, largest in profile); ``y`` is 0.
-    """
+    """The nose's sideways offset from the neck: the body's forward
+    direction seen from the camera (``y`` 0, largest in profile)."""
     forward = kpts[sk.NOSE] - kpts[sk.HEAD_BOTTOM]
     forward[1] = 0.0
     return forward
@@ -196,11 +160,8 @@ def _forward(kpts: np.ndarray) -> np.ndarray:
 
 def _draw_foot(img: np.ndarray, kpts: np.ndarray, depth: np.ndarray,
                ankle: np.ndarray, app: Appearance, thick) -> None:
-    """A shoe whose toe points the way the figure faces.
-
-    In profile the shoe reaches forward from the ankle; seen from the
-    front a light toe cap shows, from the back a dark heel.
-    """
+    """A shoe pointing forward: a light toe cap in front, a dark heel
+    from behind."""
     toe = ankle + _forward(kpts) * 1.1
     cv2.line(img, _pt(ankle), _pt(toe), app.shoes, thick(0.045), cv2.LINE_AA)
     cv2.circle(img, _pt(ankle), thick(0.035), app.shoes, -1)
@@ -212,10 +173,7 @@ def _draw_foot(img: np.ndarray, kpts: np.ndarray, depth: np.ndarray,
 
 def _draw_torso(img: np.ndarray, kpts: np.ndarray, depth: np.ndarray,
                 app: Appearance, thick) -> None:
-    quad = np.stack([
-        kpts[sk.L_SHOULDER], kpts[sk.R_SHOULDER], kpts[sk.R_HIP],
-        kpts[sk.L_HIP]
-    ])
+    quad = kpts[[sk.L_SHOULDER, sk.R_SHOULDER, sk.R_HIP, sk.L_HIP]]
     centre = quad.mean(axis=0)
     grown = centre + (quad - centre) * 1.15
     width_px = np.linalg.norm(quad[0] - quad[1])
@@ -226,8 +184,7 @@ def _draw_torso(img: np.ndarray, kpts: np.ndarray, depth: np.ndarray,
         cv2.line(img, _pt(top), _pt(bottom), app.shirt, thick(0.15),
                  cv2.LINE_AA)
     else:
-        cv2.fillConvexPoly(img,
-                           np.round(grown).astype(np.int32), app.shirt,
+        cv2.fillConvexPoly(img, np.round(grown).astype(np.int32), app.shirt,
                            cv2.LINE_AA)
     # horizontal stripes as texture
     for k in range(1, 5):
@@ -242,12 +199,8 @@ def _draw_torso(img: np.ndarray, kpts: np.ndarray, depth: np.ndarray,
 
 def _draw_front_and_back(img: np.ndarray, kpts: np.ndarray, depth: np.ndarray,
                          app: Appearance, thick) -> None:
-    """A badge on the chest when the front shows, a backpack otherwise.
-
-    The marks sit on the torso's surface: they move sideways with the
-    nose's offset from the neck (the body's forward direction seen from the
-    camera), so a figure turning away shows them near its outline.
-    """
+    """A badge on the chest when the front shows, else a backpack, both
+    moved sideways with :func:`_forward` (near the outline in profile)."""
     shoulder_mid = (kpts[sk.L_SHOULDER] + kpts[sk.R_SHOULDER]) / 2
     hip_mid = (kpts[sk.L_HIP] + kpts[sk.R_HIP]) / 2
     forward = _forward(kpts)
@@ -267,13 +220,10 @@ def _draw_front_and_back(img: np.ndarray, kpts: np.ndarray, depth: np.ndarray,
 
 
 def _draw_head(img: np.ndarray, kpts: np.ndarray, depth: np.ndarray,
-               app: Appearance, height_px: float) -> None:
+               app: Appearance) -> None:
     centre = (kpts[sk.HEAD_TOP] + kpts[sk.HEAD_BOTTOM]) / 2
-    radius = max(
-        2,
-        int(
-            round(
-                np.linalg.norm(kpts[sk.HEAD_TOP] - kpts[sk.HEAD_BOTTOM]) / 2)))
+    span = np.linalg.norm(kpts[sk.HEAD_TOP] - kpts[sk.HEAD_BOTTOM])
+    radius = max(2, int(round(span / 2)))
     cv2.circle(img, _pt(centre), radius, app.hair, -1, cv2.LINE_AA)
     facing = depth[sk.NOSE] - depth[sk.HEAD_TOP]
     face_shift = (kpts[sk.NOSE] - centre) * 0.35

@@ -1,9 +1,8 @@
-"""Articulated 17-joint walker model in the PoseTrack18 keypoint order.
+"""A 17-joint walker in the PoseTrack18 keypoint order.
 
-A figure is a small 3D stick model (lateral ``x`` to the person's left,
-``y`` down, ``z`` forward) that is rotated about the vertical axis by its
-yaw and projected orthographically onto the image. Walking is a periodic
-swing of hips, knees, shoulders and elbows driven by a gait phase.
+A figure is a 3D stick model (``x`` to the person's left, ``y`` down, ``z``
+forward) swinging hips, knees, shoulders and elbows with a gait phase,
+turned by its yaw about the vertical axis and projected orthographically.
 """
 from dataclasses import dataclass
 from typing import Tuple
@@ -16,13 +15,10 @@ KEYPOINT_NAMES = ('nose', 'head_bottom', 'head_top', 'left_ear', 'right_ear',
                   'right_hip', 'left_knee', 'right_knee', 'left_ankle',
                   'right_ankle')
 NUM_KEYPOINTS = len(KEYPOINT_NAMES)
-
-# 1-based joint pairs, as in the ``categories`` of PoseTrack18 files.
+# 1-based joint pairs, as in the ``categories`` of PoseTrack18 files
 SKELETON_1BASED = ((16, 14), (14, 12), (17, 15), (15, 13), (12, 13), (6, 12),
                    (7, 13), (6, 7), (6, 8), (7, 9), (8, 10), (9, 11), (2, 3),
                    (1, 2), (1, 3), (2, 4), (3, 5), (4, 6), (5, 7))
-
-# Indices used by the renderer.
 NOSE, HEAD_BOTTOM, HEAD_TOP, L_EAR, R_EAR = 0, 1, 2, 3, 4
 L_SHOULDER, R_SHOULDER, L_ELBOW, R_ELBOW, L_WRIST, R_WRIST = 5, 6, 7, 8, 9, 10
 L_HIP, R_HIP, L_KNEE, R_KNEE, L_ANKLE, R_ANKLE = 11, 12, 13, 14, 15, 16
@@ -30,19 +26,7 @@ L_HIP, R_HIP, L_KNEE, R_KNEE, L_ANKLE, R_ANKLE = 11, 12, 13, 14, 15, 16
 
 @dataclass
 class BodyShape:
-    """Body proportions as fractions of the standing height.
-
-    Args:
-        hip_half_width (float): Half distance between the hip joints.
-        shoulder_half_width (float): Half distance between the shoulders.
-        thigh (float): Hip to knee length.
-        shin (float): Knee to ankle length.
-        upper_arm (float): Shoulder to elbow length.
-        forearm (float): Elbow to wrist length.
-        torso (float): Pelvis to shoulder line height.
-        neck (float): Shoulder line to head bottom height.
-        head_radius (float): Radius of the head disc.
-    """
+    """Proportions, fractions of the standing height."""
     hip_half_width: float = 0.085
     shoulder_half_width: float = 0.115
     thigh: float = 0.245
@@ -55,7 +39,7 @@ class BodyShape:
 
     @classmethod
     def sample(cls, rng: np.random.Generator) -> 'BodyShape':
-        """Draw a body shape with mildly varied proportions."""
+        """Each proportion varied by up to 10%."""
         base = cls()
         jitter = rng.uniform(0.9, 1.1, size=9)
         return cls(*(v * j for v, j in zip(base.__dict__.values(), jitter)))
@@ -63,17 +47,9 @@ class BodyShape:
 
 def _limb(length: float, flexion: float, abduction: float,
           side: float) -> np.ndarray:
-    """Direction vector of a limb segment hanging down from its joint.
-
-    Args:
-        length (float): Segment length.
-        flexion (float): Forward swing in radians (rotation about ``x``).
-        abduction (float): Sideways raise in radians (away from the body).
-        side (float): ``+1`` for the left side, ``-1`` for the right side.
-
-    Returns:
-        np.ndarray: Segment vector of shape (3,) in body coordinates.
-    """
+    """Segment vector (3,) hanging from its joint, swung forward by
+    ``flexion`` and raised sideways by ``abduction`` (radians); ``side``
+    is +1 for the left, -1 for the right."""
     down = np.array([side * np.sin(abduction), np.cos(abduction), 0.0])
     cos_f, sin_f = np.cos(flexion), np.sin(flexion)
     # rotate the (y, z) part about the x axis: forward swing moves to +z
@@ -83,18 +59,8 @@ def _limb(length: float, flexion: float, abduction: float,
 
 def body_joints_3d(shape: BodyShape, phase: float, arm_raise: float,
                    stride: float) -> np.ndarray:
-    """Compute the 17 joints in body coordinates for one gait phase.
-
-    Args:
-        shape (BodyShape): Body proportions (unit height).
-        phase (float): Gait phase in radians.
-        arm_raise (float): Sideways arm raise in radians (0 = hanging).
-        stride (float): Swing amplitude in [0, 1]; 0 means standing still.
-
-    Returns:
-        np.ndarray: Joint positions of shape (17, 3), pelvis at the origin,
-        ``y`` pointing down, unit body height.
-    """
+    """The joints (17, 3) at one gait phase, pelvis at the origin, unit
+    height; ``stride`` in [0, 1] scales the swing (0: standing)."""
     joints = np.zeros((NUM_KEYPOINTS, 3))
     hip_swing = np.deg2rad(28.0) * stride
     knee_bend = np.deg2rad(40.0) * stride
@@ -133,39 +99,20 @@ def body_joints_3d(shape: BodyShape, phase: float, arm_raise: float,
     return joints
 
 
-def project_joints(joints_3d: np.ndarray, yaw: float, height_px: float,
-                   root_xy: Tuple[float,
-                                  float]) -> Tuple[np.ndarray, np.ndarray]:
-    """Rotate by ``yaw`` about the vertical axis and project to the image.
+def pose_keypoints(
+        shape: BodyShape, phase: float, yaw: float, arm_raise: float,
+        stride: float, height_px: float,
+        root_xy: Tuple[float, float]) -> Tuple[np.ndarray, np.ndarray]:
+    """Image keypoints (17, 2) and depths (17,) of one posed figure.
 
-    ``yaw = 0`` faces the camera (the person's left appears on the image
-    right); ``yaw = +pi/2`` faces the image right.
-
-    Args:
-        joints_3d (np.ndarray): Joints of shape (K, 3), unit height.
-        yaw (float): Facing angle in radians.
-        height_px (float): Standing height in pixels.
-        root_xy (tuple): Image position (x, y) of the pelvis centre.
-
-    Returns:
-        tuple:
-        - keypoints (np.ndarray): Image coordinates of shape (K, 2).
-        - depth (np.ndarray): Distance towards the camera, shape (K,),
-          in pixels (larger = nearer).
+    ``yaw = 0`` faces the camera, ``pi / 2`` the image right; a larger
+    depth (pixels) is nearer the camera; ``root_xy`` is the pelvis.
     """
+    joints = body_joints_3d(shape, phase, arm_raise, stride)
     cos_y, sin_y = np.cos(yaw), np.sin(yaw)
-    x, y, z = joints_3d[:, 0], joints_3d[:, 1], joints_3d[:, 2]
+    x, y, z = joints[:, 0], joints[:, 1], joints[:, 2]
     img_x = x * cos_y + z * sin_y
     depth = -x * sin_y + z * cos_y
     keypoints = np.stack([img_x, y], axis=1) * height_px
     keypoints += np.asarray(root_xy, dtype=np.float64)[None]
     return keypoints, depth * height_px
-
-
-def pose_keypoints(shape: BodyShape, phase: float, yaw: float,
-                   arm_raise: float, stride: float, height_px: float,
-                   root_xy: Tuple[float,
-                                  float]) -> Tuple[np.ndarray, np.ndarray]:
-    """Image keypoints (17, 2) and depths (17,) of one posed figure."""
-    joints = body_joints_3d(shape, phase, arm_raise, stride)
-    return project_joints(joints, yaw, height_px, root_xy)

@@ -1,107 +1,58 @@
-"""Render one synthetic video and build its dense annotations."""
+"""Render one synthetic video and build its dense PoseTrack18 records."""
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
 
-from . import annotations as anno
-from .motion import (MAX_OCCLUDERS, OCCLUDER_SPEED, SHAKE_BLUR_STRENGTH,
-                     sample_blur_frames, sample_crowd_region, sample_occluders,
+from posewarper_mm.datasets.posetrack_naming import (frame_path, image_id,
+                                                     video_folder)
+from . import skeleton as sk
+from .motion import (sample_blur_frames, sample_crowd_region, sample_occluders,
                      sample_person_track, sample_shake_frames)
 from .renderer import (Appearance, draw_occluders, draw_person,
                        make_background, motion_blur)
-from .skeleton import pose_keypoints
+
+SaveFrame = Callable[[int, np.ndarray], None]
 
 
 @dataclass
 class VideoAnnotations:
-    """Records produced for one video.
-
-    Attributes:
-        images (list[dict]): One ``images`` entry per frame.
-        annotations (list[dict]): Person annotations of all frames.
-        distractor_boxes (dict): Image id -> xywh boxes of the unlabeled
-            crowd figures (used to simulate detections).
-    """
+    """A video's image records, person records and image id -> xywh boxes
+    of its unlabeled crowd figures (for the simulated detections)."""
     images: List[dict] = field(default_factory=list)
     annotations: List[dict] = field(default_factory=list)
-    distractor_boxes: Dict[int,
-                           List[List[float]]] = field(default_factory=dict)
+    distractor_boxes: Dict[int, List[List[float]]] = field(
+        default_factory=dict)
 
 
-def _kpt_box(kpts: np.ndarray, width: int, height: int) -> List[float]:
-    x1, y1 = np.clip(kpts.min(axis=0), 0, [width - 1, height - 1])
-    x2, y2 = np.clip(kpts.max(axis=0), 0, [width - 1, height - 1])
-    return [float(x1), float(y1), float(x2 - x1), float(y2 - y1)]
-
-
-def render_video(
-    rng: np.random.Generator,
-    split: str,
-    video_num: int,
-    num_frames: int,
-    width: int,
-    height: int,
-    persons_range: Tuple[int, int],
-    save_frame: Callable[[int, np.ndarray], None],
-    crowd_prob: float = 0.4,
-    occluder_speed: Tuple[float, float] = OCCLUDER_SPEED,
-    max_occluders: int = MAX_OCCLUDERS,
-    shake_blur_prob: float = 0.0,
-    shake_blur_strength: Tuple[float, float] = SHAKE_BLUR_STRENGTH
-) -> VideoAnnotations:
-    """Render all frames of a video and return its annotations.
-
-    Args:
-        rng (np.random.Generator): Generator owned by this video.
-        split (str): Split name used in file names.
-        video_num (int): Video number (< 10000).
-        num_frames (int): Number of frames.
-        width (int): Frame width.
-        height (int): Frame height.
-        persons_range (tuple): Inclusive (min, max) labeled figures.
-        save_frame (callable): ``save_frame(frame_idx, bgr_image)``.
-        crowd_prob (float): Probability of an ignore region with a crowd.
-        occluder_speed (tuple): Occluder speed range, frame widths per
-            frame.
-        max_occluders (int): At most this many occluders (drawn
-            uniformly from 0 to it).
-        shake_blur_prob (float): Chance that a frame is blurred by a camera
-            shake on its own (see :func:`sample_shake_frames`).
-        shake_blur_strength (tuple): Shake blur length range, frame widths.
-
-    Returns:
-        VideoAnnotations: Image records, annotations and crowd boxes.
-    """
+def render_video(rng: np.random.Generator, split: str, video_num: int,
+                 num_frames: int, width: int, height: int,
+                 persons_range: Tuple[int, int], save_frame: SaveFrame,
+                 crowd_prob: float,
+                 occluder_speed: Tuple[float, float], max_occluders: int,
+                 shake_blur_prob: float,
+                 shake_blur_strength: Tuple[float, float]) -> VideoAnnotations:
+    """Render a video's frames (``save_frame(index, bgr_image)``) and
+    records with its own ``rng`` (arguments: see the generator)."""
     lo, hi = persons_range
     n_persons = int(rng.integers(lo, hi + 1))
     pan_extent = int(0.15 * width)
     background = make_background(rng, width + pan_extent, height)
-    pan = (0.5 + 0.5 * np.sin(
-        np.arange(num_frames) * rng.uniform(0.02, 0.06) +
-        rng.uniform(0, 2 * np.pi))) * pan_extent
-    persons = [
-        sample_person_track(rng, num_frames, width, height)
-        for _ in range(n_persons)
-    ]
+    pan = (0.5 + 0.5 * np.sin(np.arange(num_frames) * rng.uniform(
+        0.02, 0.06) + rng.uniform(0, 2 * np.pi))) * pan_extent
+    persons = [sample_person_track(rng, num_frames, width, height)
+               for _ in range(n_persons)]
     looks = [Appearance.sample(rng) for _ in persons]
-    occluders = sample_occluders(
-        rng,
-        num_frames,
-        width,
-        height,
-        max_count=max_occluders,
-        speed_range=occluder_speed)
+    occluders = sample_occluders(rng, num_frames, width, height,
+                                 max_occluders, occluder_speed)
     blur = sample_blur_frames(rng, num_frames)
-    crowd = (
-        sample_crowd_region(rng, num_frames, width, height)
-        if rng.random() < crowd_prob else None)
-    crowd_looks = ([Appearance.sample(rng)
-                    for _ in crowd.members] if crowd else [])
-    noise = [
-        rng.normal(0, 4, (height, width, 3)).astype(np.int16) for _ in range(3)
-    ]
+    crowd = sample_crowd_region(rng, num_frames, width, height) \
+        if rng.random() < crowd_prob else None
+    crowd_looks = [Appearance.sample(rng) for _ in crowd.members] \
+        if crowd else []
+    noise = [rng.normal(0, 4, (height, width, 3)).astype(np.int16)
+             for _ in range(3)]
     # drawn last, so that without shakes a seed gives the same videos; a
     # frame of a blur run keeps its blur
     for f, shake in sample_shake_frames(rng, num_frames, shake_blur_prob,
@@ -111,7 +62,7 @@ def render_video(
     for f in range(num_frames):
         off = int(pan[f])
         img = np.ascontiguousarray(background[:, off:off + width])
-        img_id = anno.image_id(video_num, f)
+        img_id = image_id(video_num, f)
         ignore = []
         if crowd is not None and f in crowd.frames:
             ignore.append(crowd.polygon.astype(np.int64))
@@ -119,7 +70,9 @@ def render_video(
             for member, look in zip(crowd.members, crowd_looks):
                 kpts, depth = _pose(member, f)
                 draw_person(img, kpts, depth, look, member.height[f])
-                boxes.append(_kpt_box(kpts, width, height))
+                x1, y1 = np.clip(kpts.min(axis=0), 0, [width - 1, height - 1])
+                x2, y2 = np.clip(kpts.max(axis=0), 0, [width - 1, height - 1])
+                boxes.append([float(v) for v in (x1, y1, x2 - x1, y2 - y1)])
             result.distractor_boxes[img_id] = boxes
         order = np.argsort([p.ground_y[f] for p in persons])
         posed = {}
@@ -137,27 +90,75 @@ def render_video(
         save_frame(f, img)
         frame_occluded = False
         for idx in range(n_persons):
-            kpts = posed[idx]
-            occluded = _occluded_joints(kpts, mask)
-            rec = anno.person_record(kpts, occluded, persons[idx].height[f],
-                                     idx, img_id, width, height)
-            if rec is None:
-                continue
-            frame_occluded |= bool(np.any(rec['keypoints_occluded']))
-            result.annotations.append(rec)
+            rec = person_record(
+                posed[idx], _occluded_joints(posed[idx], mask),
+                persons[idx].height[f], idx, img_id, width, height)
+            if rec is not None:
+                frame_occluded |= bool(np.any(rec['keypoints_occluded']))
+                result.annotations.append(rec)
         result.images.append(
-            anno.image_record(split, video_num, f, num_frames, width, height,
-                              ignore, frame_occluded, f in blur))
+            image_record(split, video_num, f, num_frames, width, height,
+                         ignore, frame_occluded, f in blur))
     return result
 
 
+def image_record(split: str, video_num: int, frame_idx: int, nframes: int,
+                 width: int, height: int, ignore_polys: Sequence[np.ndarray],
+                 occluded: bool, blurred: bool) -> dict:
+    """One entry of ``images`` (all frames are labeled in the dense GT)."""
+    img_id = image_id(video_num, frame_idx)
+    return dict(
+        has_no_densepose=True, is_labeled=True,
+        file_name=frame_path(split, video_folder(video_num, split), frame_idx),
+        nframes=nframes, frame_id=img_id, vid_id=f'{video_num:06d}',
+        ignore_regions_x=[[int(v) for v in p[:, 0]] for p in ignore_polys],
+        ignore_regions_y=[[int(v) for v in p[:, 1]] for p in ignore_polys],
+        id=img_id, width=width, height=height, occluded=bool(occluded),
+        blurred=bool(blurred))
+
+
+def person_record(kpts: np.ndarray, occluded: np.ndarray, height_px: float,
+                  track_id: int, img_id: int, width: int,
+                  height: int) -> Optional[dict]:
+    """A figure's record from its keypoints (17, 2) and which of them an
+    occluder covers (17,), or None if fewer than 2 are inside the image.
+    Outside joints are ``(0, 0, 0)``, covered ones visible (as in
+    PoseTrack) and listed in ``keypoints_occluded``."""
+    inside = ((kpts[:, 0] >= 0) & (kpts[:, 0] <= width - 1) & (kpts[:, 1] >= 0)
+              & (kpts[:, 1] <= height - 1))
+    if inside.sum() < 2:
+        return None
+    flat = []
+    for (x, y), ok in zip(kpts, inside):
+        flat += [round(float(x), 2), round(float(y), 2), 1] if ok else [0] * 3
+    pts = kpts[inside]
+    margin = 0.06 * height_px
+    x1 = max(0.0, pts[:, 0].min() - margin)
+    y1 = max(0.0, pts[:, 1].min() - margin)
+    x2 = min(width - 1.0, pts[:, 0].max() + margin)
+    y2 = min(height - 1.0, pts[:, 1].max() + margin)
+    head_c = (kpts[sk.HEAD_TOP] + kpts[sk.HEAD_BOTTOM]) / 2
+    side = max(2.0,
+               float(np.linalg.norm(kpts[sk.HEAD_TOP] - kpts[sk.HEAD_BOTTOM])))
+    head = (head_c[0] - side / 2, head_c[1] - side / 2, side, side)
+    return dict(
+        bbox_head=[round(float(v), 2) for v in head], keypoints=flat,
+        track_id=int(track_id), image_id=int(img_id),
+        bbox=[round(float(v), 2) for v in (x1, y1, x2 - x1, y2 - y1)],
+        scores=[], category_id=1, id=img_id * 100 + track_id,  # + 2 digits
+        iscrowd=False, num_keypoints=int(inside.sum()),
+        keypoints_occluded=[int(v) for v in (occluded & inside)])
+
+
 def _pose(track, f: int) -> Tuple[np.ndarray, np.ndarray]:
-    return pose_keypoints(track.shape, track.phase[f], track.yaw[f],
-                          track.arm_raise[f], track.stride[f], track.height[f],
-                          (track.root_x[f], track.root_y[f]))
+    return sk.pose_keypoints(track.shape, track.phase[f], track.yaw[f],
+                             track.arm_raise[f], track.stride[f],
+                             track.height[f],
+                             (track.root_x[f], track.root_y[f]))
 
 
 def _occluded_joints(kpts: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Which keypoints (K, 2) fall on the occluder ``mask`` (H, W)."""
     h, w = mask.shape
     xs = np.round(kpts[:, 0]).astype(np.int64)
     ys = np.round(kpts[:, 1]).astype(np.int64)
