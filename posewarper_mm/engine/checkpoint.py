@@ -85,10 +85,10 @@ def allow_mmengine_checkpoint_globals() -> bool:
     return _applied
 
 
-def read_checkpoint(path: str) -> dict:
-    """The checkpoint ``path``, loaded on the CPU with the safe unpickler;
-    :class:`InputFileError` if it is missing, empty, unreadable or not a
-    dict."""
+def read_checkpoint(path: str, weights_only: bool = True) -> dict:
+    """The checkpoint ``path``, loaded on the CPU (by the safe unpickler
+    unless not ``weights_only``); :class:`InputFileError` if it is missing,
+    empty, unreadable or not a dict."""
     allow_mmengine_checkpoint_globals()
     if not osp.exists(path):
         raise InputFileError(f'{path}: checkpoint not found')
@@ -97,7 +97,8 @@ def read_checkpoint(path: str) -> dict:
     if osp.getsize(path) == 0:
         raise InputFileError(f'{path}: empty file (0 bytes), not a checkpoint')
     try:
-        checkpoint = torch.load(path, map_location='cpu', weights_only=True)
+        checkpoint = torch.load(
+            path, map_location='cpu', weights_only=weights_only)
     except Exception as err:  # torch raises many types for bad files
         lines = str(err).strip().splitlines()
         detail = f': {lines[0][:160]}' if lines else ''
