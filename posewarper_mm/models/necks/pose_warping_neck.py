@@ -302,10 +302,9 @@ class PoseWarpingNeck(BaseModule):
         if not self.cache_key_offsets or self.training or \
                 torch.is_grad_enabled():
             return compute()
-        watched = [
-            *self.offset_feats.parameters(), *self.offset_feats.buffers(),
-            *self.offset_layers.parameters()
-        ]
+        watched = [*self.offset_feats.parameters(),
+                   *self.offset_feats.buffers(),
+                   *self.offset_layers.parameters()]
         try:
             fingerprint = tuple((t.data_ptr(), t._version) for t in watched)
         except RuntimeError:  # inference tensors have no version counter
@@ -376,11 +375,10 @@ class PoseWarpingNeck(BaseModule):
         frames = heatmaps.reshape(num_frames, batch_size, channels, height,
                                   width)
         key_shortcut = not self.training and 0 in slots
-        computed = [pos for pos, slot in enumerate(slots)
-                    if not (key_shortcut and slot == 0)]
-        warped: List[Optional[Tensor]] = [None] * len(slots)
-        if computed:
-            support = frames[[slots[pos] for pos in computed]]
+        support_slots = [s for s in slots if not (key_shortcut and s == 0)]
+        parts = iter(())
+        if support_slots:
+            support = frames[support_slots]
             diff = (frames[:1] - support).flatten(0, 1)
             chunk = chunk_size or len(diff) or 1
             out = [
@@ -388,12 +386,10 @@ class PoseWarpingNeck(BaseModule):
                     support.flatten(0, 1).split(chunk), diff.split(chunk))
             ]
             out = out[0] if len(out) == 1 else torch.cat(out)
-            for pos, part in zip(computed, out.split(batch_size)):
-                warped[pos] = part
+            parts = iter(out.split(batch_size))
         if key_shortcut:
             key_warped = self.deform(
                 frames[0], self.key_frame_offsets(height, width, heatmaps))
-            for pos, slot in enumerate(slots):
-                if slot == 0:
-                    warped[pos] = key_warped
+        warped = [key_warped if key_shortcut and slot == 0 else next(parts)
+                  for slot in slots]
         return warped[0] if len(warped) == 1 else torch.cat(warped, dim=0)
