@@ -16,11 +16,8 @@ class OutputLocationError(OSError):
 
 
 class ConfigError(ValueError, AssertionError):
-    """A module or dataset argument of a config is invalid.
-
-    Also an ``AssertionError``, so code written against mmpose's
-    ``PoseWarperNeck`` (which asserts) catches it too.
-    """
+    """A module or dataset argument of a config is invalid (also an
+    ``AssertionError``, as raised by mmpose's ``PoseWarperNeck``)."""
 
 
 class StackError(ImportError):

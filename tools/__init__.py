@@ -1,8 +1,7 @@
 """Command-line tools of posewarper_mm (not installed with the package).
 
-Scripts run as ``python tools/<name>.py``; :func:`load_tool` imports one as
-a module (the quickstart runs ``tools/test.py`` in its own process, the
-tests call the tools' functions).
+Scripts run as ``python tools/<name>.py``; :func:`load_tool` imports one
+as a module (for the quickstart and the tests).
 """
 import importlib.util
 import os.path as osp
@@ -14,19 +13,11 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
 def load_tool(path: str) -> ModuleType:
-    """Import the script ``path`` (relative to the repository) once.
+    """Import the script ``path`` (relative to the repository, e.g.
+    ``'tools/train.py'``) once, as module ``tool__tools__train``.
 
-    Its folder goes on ``sys.path`` as when the script is run, so that it
-    finds its sibling modules (``tools/launch_utils.py``). The module is
-    named after the path (``tools/test.py`` -> ``tool__tools__test``), so
-    scripts of the same file name do not collide; ``__name__`` is not
-    ``'__main__'``, so the command line does not run.
-
-    Args:
-        path (str): E.g. ``'tools/train.py'`` or ``'demo/x.py'``.
-
-    Returns:
-        ModuleType: The executed module.
+    Its folder goes on ``sys.path``, as when the script runs, so that it
+    finds its siblings; its command line does not run.
     """
     path = osp.abspath(osp.join(REPO_ROOT, path))
     relative = osp.splitext(osp.relpath(path, REPO_ROOT))[0]

@@ -5,11 +5,10 @@ Example::
     python tools/browse_dataset.py CONFIG --output-dir vis --phase train \
         --max-samples 20
 
-Each output image shows the frames of one sample side by side (key frame
-first, labeled with its offset and weight), with the key frame's keypoints,
-skeleton and box drawn on every frame. By default the whole pipeline except
-the packing step is run (``--mode transformed``); ``--mode original``
-stops after the loading transform and draws on the full frames.
+Each image shows the frames of one sample side by side (key frame first,
+labeled with offset and weight) with the key frame's keypoints, skeleton
+and box on every frame, after the pipeline without packing (``--mode
+transformed``) or after loading (``--mode original``).
 """
 import argparse
 import os.path as osp
@@ -20,47 +19,38 @@ import cv2
 import numpy as np
 from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
+from mmpose.registry import DATASETS
+from mmpose.structures.bbox import get_warp_matrix
 
-try:
-    import posewarper_mm  # noqa: F401
-except ImportError as err:
-    if 'posewarper_mm' not in str(err):
-        raise
-    sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-    import posewarper_mm  # noqa: F401
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+if REPO_ROOT not in sys.path:
+    sys.path.insert(0, REPO_ROOT)
 
-from mmpose.registry import DATASETS  # noqa: E402
-from mmpose.structures.bbox import get_warp_matrix  # noqa: E402
-
-from posewarper_mm.errors import InputFileError, OutputLocationError
-from posewarper_mm.utils import prepare_output_dir
+from posewarper_mm.errors import (ConfigError, InputFileError,  # noqa: E402
+                                  OutputLocationError)
+from posewarper_mm.utils import prepare_output_dir  # noqa: E402
 
 LOADING_TYPES = ('LoadVideoFrames', 'LoadImage')
 PACKING_TYPES = ('PackVideoPoseInputs', 'PackPoseInputs')
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    """Parse the command line."""
     parser = argparse.ArgumentParser(description='Browse a dataset')
     parser.add_argument('config', help='config file path')
     parser.add_argument(
         '--output-dir', required=True, help='folder for the images')
     parser.add_argument(
-        '--phase',
-        default='train',
-        choices=['train', 'val', 'test'],
+        '--phase', default='train', choices=['train', 'val', 'test'],
         help='which dataloader of the config to browse')
     parser.add_argument(
-        '--mode',
-        default='transformed',
-        choices=['transformed', 'original'],
+        '--mode', default='transformed', choices=['transformed', 'original'],
         help='draw after the whole pipeline (without packing) or on the '
         'loaded frames')
     parser.add_argument(
         '--max-samples', type=int, default=20, help='number of samples')
     parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
+        '--cfg-options', nargs='+', action=DictAction,
         help='override config settings, e.g. key=value')
     return parser.parse_args(argv)
 
@@ -72,8 +62,8 @@ def _type_name(t) -> str:
 
 
 def browse_pipeline(pipeline: List, mode: str) -> List:
-    """Drop packing (and, in ``original`` mode, everything after loading).
-    """
+    """``pipeline`` without packing (in ``original`` mode, only up to the
+    loading transform)."""
     out = []
     for t in pipeline:
         name = _type_name(t)
@@ -98,11 +88,8 @@ def _warp_points(points: np.ndarray, results: dict) -> np.ndarray:
 
 
 def draw_sample(results: dict, metainfo: dict) -> np.ndarray:
-    """Frames side by side with keypoints, skeleton and box drawn.
-
-    Returns:
-        np.ndarray: BGR image (H + 16, T * W + 4 * (T - 1), 3).
-    """
+    """The frames of ``results`` side by side with keypoints, skeleton and
+    box: a BGR image (H + 16, T * W + 4 * (T - 1), 3)."""
     frames = results['img']
     if isinstance(frames, np.ndarray):
         frames = [frames]
@@ -130,17 +117,13 @@ def draw_sample(results: dict, metainfo: dict) -> np.ndarray:
         radius = max(1, min(img.shape[:2]) // 80)
         for i, (a, b) in enumerate(links):
             if visible[a] and visible[b]:
-                color = (
-                    tuple(int(c) for c in link_colors[i])
-                    if link_colors is not None else (0, 255, 0))
                 cv2.line(img, tuple(int(v) for v in kpts[a]),
-                         tuple(int(v) for v in kpts[b]), color, 1, cv2.LINE_AA)
+                         tuple(int(v) for v in kpts[b]),
+                         _color(link_colors, i, (0, 255, 0)), 1, cv2.LINE_AA)
         for k, (x, y) in enumerate(kpts):
             if visible[k]:
-                color = (
-                    tuple(int(c) for c in _color_at(kpt_colors, k))
-                    if kpt_colors is not None else (0, 0, 255))
-                cv2.circle(img, (int(x), int(y)), radius, color, -1)
+                cv2.circle(img, (int(x), int(y)), radius,
+                           _color(kpt_colors, k, (0, 0, 255)), -1)
         cv2.polylines(img, [np.round(corners).astype(np.int32)], True,
                       (255, 255, 0), 1)
         bar = np.zeros((16, img.shape[1], 3), dtype=np.uint8)
@@ -154,12 +137,17 @@ def draw_sample(results: dict, metainfo: dict) -> np.ndarray:
     return np.concatenate(tiles, axis=1)
 
 
-def _color_at(colors, k: int):
+def _color(colors, k: int, default: tuple) -> tuple:
+    """Entry ``k`` (cyclic) of the ``colors`` of the metainfo, or
+    ``default``."""
+    if colors is None:
+        return default
     colors = np.asarray(colors)
-    return colors[k % len(colors)]
+    return tuple(int(c) for c in colors[k % len(colors)])
 
 
 def main(argv: Optional[Sequence[str]] = None) -> List[str]:
+    """Write the images; return their paths."""
     args = parse_args(argv)
     cfg = Config.fromfile(args.config)
     if args.cfg_options is not None:
@@ -191,7 +179,8 @@ def cli(argv: Optional[Sequence[str]] = None) -> int:
     """Command line entry: one-line errors for bad inputs and outputs."""
     try:
         main(argv)
-    except (FileNotFoundError, InputFileError, OutputLocationError) as error:
+    except (FileNotFoundError, InputFileError, OutputLocationError,
+            ConfigError) as error:
         print(f'browse_dataset: error: {error}', file=sys.stderr)
         return 1
     return 0

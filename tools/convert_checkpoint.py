@@ -8,37 +8,20 @@ Examples::
     python tools/convert_checkpoint.py mmpose0x_stage1.pth stage1.pth \\
         --layout mmpose0x-stage1
 
-With ``--config`` the converted weights are loaded strictly into the model
-built from that config (any missing, unexpected or mis-shaped key is an
-error) and the single-frame head conv is placed where that model keeps it.
-The output is ``{'state_dict': ..., 'meta': ...}``, usable as ``load_from``.
+The output, ``{'state_dict': ..., 'meta': ...}``, is usable as
+``load_from``. With ``--config`` it is loaded strictly into that config's
+model, and the single-frame head conv goes where that model keeps it
+(``neck.trans_layer`` or ``head.final_layer``). Source layouts:
 
-Target layout (:class:`posewarper_mm.models.PoseWarperEstimator`)::
+- ``official`` (facebookresearch/PoseWarper ``pose_hrnet.py``): HRNet keys
+  at the top level (mmpose's names), ``final_layer.*``, ``offset_feats.*``,
+  ``offsets{1..5}.weight``, ``deform_conv{1..5}.weight``;
+- ``mmpose0x-stage1``: ``backbone.*`` and ``keypoint_head.final_layer.*``
+  (or ``neck.trans_layer.*``, as in the released stage-1 checkpoint);
+- ``mmpose0x-stage2``: ``backbone.*``, ``neck.*`` (names as here),
+  optional ``keypoint_head.*``.
 
-    backbone.<mmpose HRNet names>     conv1, bn1, conv2, bn2, layer1,
-                                      transition1-3, stage2-4
-    neck.trans_layer.{weight,bias}    single-frame head conv (48 -> 17)
-    neck.offset_feats.*               residual blocks
-    neck.offset_layers.<i>.weight     offset conv of dilation i
-    neck.deform_conv_layers.<i>.weight
-
-Source layouts:
-
-``official``
-    facebookresearch/PoseWarper ``pose_hrnet.py``: HRNet keys at the top
-    level (mmpose's HRNet uses the same names), ``final_layer.*``,
-    ``offset_feats.*``, ``offsets{1..5}.weight``, ``deform_conv{1..5}.weight``;
-    a ``module.`` prefix (DataParallel) is stripped.
-``mmpose0x-stage1``
-    mmpose 0.x single-frame model: ``backbone.*`` plus the head conv as
-    ``keypoint_head.final_layer.*`` (or already ``neck.trans_layer.*``, as in
-    the released stage-1 checkpoint).
-``mmpose0x-stage2``
-    mmpose 0.x ``PoseWarper``: ``backbone.*``, ``neck.*`` (same names as
-    here), optional ``keypoint_head.*``.
-
-The head conv goes to ``neck.trans_layer`` (warping model) or
-``head.final_layer`` (single-frame model), chosen by ``head_conv_target``.
+``module.`` prefixes are stripped.
 """
 import argparse
 import os
@@ -47,12 +30,13 @@ import sys
 import tempfile
 from collections import OrderedDict
 from pathlib import Path
-from typing import Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import Iterable, List, Mapping, Optional, Tuple
 
 import torch
 from torch import Tensor
 
-from posewarper_mm.errors import InputFileError
+from posewarper_mm.engine import read_checkpoint
+from posewarper_mm.errors import ConfigError, InputFileError
 
 LAYOUTS = ('official', 'mmpose0x-stage1', 'mmpose0x-stage2', 'auto')
 HEAD_CONV_TARGETS = ('neck.trans_layer', 'head.final_layer')
@@ -76,11 +60,8 @@ def _keys_text(keys: Iterable[str], limit: int = 12) -> str:
 
 
 def extract_state_dict(checkpoint, source: str) -> 'OrderedDict[str, Tensor]':
-    """Return the tensor state dict of a loaded checkpoint object.
-
-    Accepts a bare state dict or a dict holding it under ``state_dict`` or
-    ``model``; strips ``module.`` prefixes.
-    """
+    """The tensors of a checkpoint (a state dict, or a dict holding it as
+    ``state_dict`` or ``model``), without ``module.`` prefixes."""
     if not isinstance(checkpoint, Mapping):
         raise InputFileError(f'{source}: expected a dict checkpoint, got '
                              f'{type(checkpoint).__name__}')
@@ -113,14 +94,6 @@ def detect_layout(state_dict: Mapping[str, Tensor], source: str) -> str:
         f'({_keys_text(state_dict)}); give --layout explicitly')
 
 
-def _add_num_batches_tracked(state_dict: Dict[str, Tensor]) -> None:
-    """Add BN ``num_batches_tracked`` counters that old files lack."""
-    for key in list(state_dict):
-        if key.endswith('.running_mean'):
-            counter = key[:-len('running_mean')] + 'num_batches_tracked'
-            state_dict.setdefault(counter, torch.tensor(0, dtype=torch.long))
-
-
 def _check_head_conv_target(target: str) -> str:
     if target not in HEAD_CONV_TARGETS:
         raise InputFileError(
@@ -129,11 +102,11 @@ def _check_head_conv_target(target: str) -> str:
     return target
 
 
-def convert_official(state_dict: Mapping[str, Tensor],
-                     source: str,
+def convert_official(state_dict: Mapping[str, Tensor], source: str,
                      head_conv_target: str = 'neck.trans_layer'
                      ) -> 'OrderedDict[str, Tensor]':
-    """Convert an official PoseWarper (``pose_hrnet``) state dict."""
+    """Convert an official PoseWarper (``pose_hrnet``) state dict, adding
+    the BN ``num_batches_tracked`` counters that it lacks."""
     head_conv_target = _check_head_conv_target(head_conv_target)
     converted: 'OrderedDict[str, Tensor]' = OrderedDict()
     unknown: List[str] = []
@@ -157,25 +130,22 @@ def convert_official(state_dict: Mapping[str, Tensor],
         raise InputFileError(
             f'{source}: keys not in the official PoseWarper layout: '
             f'{_keys_text(unknown)}')
-    _add_num_batches_tracked(converted)
+    for key in list(converted):
+        if key.endswith('.running_mean'):
+            counter = key[:-len('running_mean')] + 'num_batches_tracked'
+            converted.setdefault(counter, torch.tensor(0, dtype=torch.long))
     return converted
 
 
-def convert_mmpose0x(state_dict: Mapping[str, Tensor],
-                     source: str,
-                     stage: int,
-                     head_conv_target: Optional[str] = None
+def convert_mmpose0x(state_dict: Mapping[str, Tensor], source: str,
+                     stage: int, head_conv_target: Optional[str] = None
                      ) -> 'OrderedDict[str, Tensor]':
     """Convert an mmpose 0.x stage-1 (``TopDown``) or stage-2 state dict.
 
-    Args:
-        state_dict (Mapping[str, Tensor]): Source state dict.
-        source (str): File name for error messages.
-        stage (int): 1 or 2.
-        head_conv_target (str, optional): Stage 1 only: where the head
-            conv goes. None keeps ``neck.trans_layer`` and maps
-            ``keypoint_head.final_layer`` to ``head.final_layer``. Stage-2
-            keys keep their place (``keypoint_head.*`` becomes ``head.*``).
+    Stage 1's head conv goes to ``head_conv_target``; None keeps
+    ``neck.trans_layer`` and maps ``keypoint_head.final_layer`` to
+    ``head.final_layer``. Stage 2 keeps its keys (``keypoint_head.*``
+    becomes ``head.*``). ``source`` names the file in errors.
     """
     if stage not in (1, 2):
         raise InputFileError(f'stage must be 1 or 2, got {stage}')
@@ -215,23 +185,14 @@ def convert_mmpose0x(state_dict: Mapping[str, Tensor],
 
 
 def convert_state_dict(
-    state_dict: Mapping[str, Tensor],
-    layout: str = 'auto',
-    source: str = '<state dict>',
-    head_conv_target: Optional[str] = None
+    state_dict: Mapping[str, Tensor], layout: str = 'auto',
+    source: str = '<state dict>', head_conv_target: Optional[str] = None
 ) -> Tuple['OrderedDict[str, Tensor]', str]:
-    """Convert ``state_dict`` from ``layout`` into this package's layout.
-
-    Args:
-        state_dict (Mapping[str, Tensor]): Source weights (``module.``
-            prefixes allowed).
-        layout (str): One of :data:`LAYOUTS`.
-        source (str): File name used in error messages.
-        head_conv_target (str, optional): ``'neck.trans_layer'`` or
-            ``'head.final_layer'``; see :func:`convert_mmpose0x`.
+    """Convert a checkpoint or state dict from ``layout`` (one of
+    :data:`LAYOUTS`) into this package's layout.
 
     Returns:
-        tuple: The converted state dict and the layout actually used.
+        tuple: The converted state dict and the layout used.
     """
     if layout not in LAYOUTS:
         raise InputFileError(
@@ -252,20 +213,14 @@ def convert_state_dict(
 def head_conv_target_of(model_keys: Iterable[str]) -> Optional[str]:
     """Where a model keeps its heatmap conv: neck or head (None if absent)."""
     keys = set(model_keys)
-    for target in HEAD_CONV_TARGETS:
-        if f'{target}.weight' in keys:
-            return target
-    return None
+    return next((t for t in HEAD_CONV_TARGETS if f'{t}.weight' in keys),
+                None)
 
 
 def load_strictly(model: torch.nn.Module, state_dict: Mapping[str, Tensor],
                   source: str) -> None:
-    """Load ``state_dict`` into ``model``; raise naming file and keys.
-
-    Raises:
-        InputFileError: on missing, unexpected or mis-shaped
-            keys.
-    """
+    """Load ``state_dict`` into ``model``; an :class:`InputFileError`
+    names the file and any missing, unexpected or mis-shaped keys."""
     own = model.state_dict()
     mismatched = [
         f'{key} {tuple(value.shape)} vs model {tuple(own[key].shape)}'
@@ -293,56 +248,36 @@ def load_strictly(model: torch.nn.Module, state_dict: Mapping[str, Tensor],
 
 
 def parse_args(argv=None) -> argparse.Namespace:
+    """Parse the command line."""
     parser = argparse.ArgumentParser(
         description='Convert a PoseWarper checkpoint (official or mmpose '
         '0.x) into the posewarper_mm layout.')
     parser.add_argument('src', help='source checkpoint (never modified)')
     parser.add_argument('dst', help='output checkpoint')
     parser.add_argument(
-        '--layout',
-        choices=LAYOUTS,
-        default='auto',
+        '--layout', choices=LAYOUTS, default='auto',
         help='layout of SRC (default: detect from the key names)')
     parser.add_argument(
         '--config', help='model config to strictly load the result into')
     parser.add_argument(
         '--force', action='store_true', help='overwrite an existing DST')
     parser.add_argument(
-        '--unsafe-load',
-        action='store_true',
+        '--unsafe-load', action='store_true',
         help='unpickle SRC with weights_only=False (only for files you '
         'trust; needed when SRC stores arbitrary Python objects)')
     return parser.parse_args(argv)
 
 
-def load_source(src: Path, unsafe: bool):
-    """Read the source checkpoint on the CPU.
-
-    Raises:
-        SystemExit: One line naming ``src`` if it is empty, not a PyTorch
-            file (text, truncated) or not a dict.
-    """
-    import posewarper_mm.engine  # noqa: F401  (allow-lists mmengine types)
-    if src.stat().st_size == 0:
-        raise SystemExit(f'{src}: empty file (0 bytes), not a checkpoint')
+def load_source(src: Path, unsafe: bool) -> dict:
+    """The source checkpoint, read on the CPU (an :class:`InputFileError`
+    names the file); ``unsafe`` unpickles anything."""
     try:
-        checkpoint = torch.load(
-            src, map_location='cpu', weights_only=not unsafe)
-    except Exception as err:  # torch raises many types for bad files
-        lines = str(err).strip().splitlines()
-        detail = f'{type(err).__name__}: {lines[0][:160]}' if lines else \
-            type(err).__name__
-        if not unsafe and 'weights only' in str(err).lower():
-            raise SystemExit(
-                f'{src}: cannot read the checkpoint safely ({detail}). If '
-                'you trust the file, retry with --unsafe-load.') from err
-        raise SystemExit(
-            f'{src}: not a readable PyTorch checkpoint (truncated, text or '
-            f'another format?): {detail}') from err
-    if not isinstance(checkpoint, dict):
-        raise SystemExit(f'{src}: not a checkpoint: holds a '
-                         f'{type(checkpoint).__name__}, expected a dict')
-    return checkpoint
+        return read_checkpoint(str(src), weights_only=not unsafe)
+    except InputFileError as err:
+        if unsafe or 'weights only' not in str(err).lower():
+            raise
+        raise InputFileError(f'{err}. If you trust the file, retry with '
+                             '--unsafe-load.') from err
 
 
 def build_model(config: str):
@@ -371,6 +306,7 @@ def save_atomically(obj, dst: Path) -> None:
 
 
 def main(argv=None) -> int:
+    """Convert; a bad input ends with a one-line SystemExit."""
     args = parse_args(argv)
     src, dst = Path(args.src), Path(args.dst)
     if not src.is_file():
@@ -380,31 +316,28 @@ def main(argv=None) -> int:
     if dst.exists() and not args.force:
         raise SystemExit(f'{dst}: already exists; use --force to overwrite')
 
-    checkpoint = load_source(src, args.unsafe_load)
-    model = build_model(args.config) if args.config else None
-    target = (
-        head_conv_target_of(model.state_dict()) if model is not None else None)
     try:
+        checkpoint = load_source(src, args.unsafe_load)
+        model = build_model(args.config) if args.config else None
+        target = None if model is None else head_conv_target_of(
+            model.state_dict())
         state_dict, layout = convert_state_dict(
             checkpoint, args.layout, source=str(src), head_conv_target=target)
         if model is not None:
             load_strictly(model, state_dict, str(src))
-    except InputFileError as err:
+    except (InputFileError, ConfigError) as err:
         raise SystemExit(str(err))
 
     import mmpose
     meta = dict(
-        source=src.name,
-        source_layout=layout,
-        config=args.config,
+        source=src.name, source_layout=layout, config=args.config,
         strictly_loaded=model is not None,
         converter='posewarper_mm tools/convert_checkpoint.py',
-        mmpose_version=mmpose.__version__,
-        num_tensors=len(state_dict),
+        mmpose_version=mmpose.__version__, num_tensors=len(state_dict),
         num_elements=int(sum(v.numel() for v in state_dict.values())))
     save_atomically({'state_dict': state_dict, 'meta': meta}, dst)
     print(f'{src} ({layout}) -> {dst}: {len(state_dict)} tensors'
-          f'{", strictly loaded into " + args.config if model else ""}')
+          f'{", strictly loaded into " + args.config if args.config else ""}')
     return 0
 
 

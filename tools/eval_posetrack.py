@@ -7,12 +7,11 @@ Example::
         --pred-dir work_dirs/posewarper/val_predictions \
         --name PoseWarper --json work_dirs/posewarper/posetrack_ap.json
 
-Prints ``| Method | Head | Shoulder | Elbow | Wrist | Hip | Knee | Ankle |
-Mean |``. Every ``<video>.json`` in ``--gt-dir`` needs a prediction file of
-the same name in ``--pred-dir``. On a missing or malformed file (including
-any NaN, ``Infinity`` or ``null`` number) or an unwritable ``--json``
-location the tool prints the problem (naming the file) to stderr and exits
-with status 1 before evaluating.
+Prints a table of the AP per joint group and the mean. Every
+``<video>.json`` in ``--gt-dir`` needs a prediction file of the same name
+in ``--pred-dir``. A missing or malformed file (any NaN, ``Infinity`` or
+``null`` included) or an unwritable ``--json`` is one line on stderr and
+exit status 1, before evaluating.
 """
 import argparse
 import json
@@ -33,16 +32,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--gt-dir', required=True, help='folder of per-video GT files')
     parser.add_argument(
-        '--pred-dir',
-        required=True,
+        '--pred-dir', required=True,
         help='folder with a prediction file of the same name per GT file')
     parser.add_argument(
         '--json',
         help='write {"Head", "Shoulder", "Elbow", "Wrist", "Hip", "Knee", '
         '"Ankle", "Total"} to this file')
     parser.add_argument(
-        '--name',
-        default=None,
+        '--name', default=None,
         help='method name in the table (default: the prediction folder)')
     return parser.parse_args(argv)
 

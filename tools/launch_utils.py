@@ -1,35 +1,18 @@
-"""What ``tools/train.py`` and ``tools/test.py`` share.
+"""What ``tools/train.py`` and ``tools/test.py`` share: work dir,
+visualisation and launcher flags, ``--resume``, and :func:`run_runner`.
 
-- :func:`resolve_work_dir`: the work directory, command line > config >
-  ``./work_dirs/<config name>``.
-- :func:`add_visualization_args`, :func:`enable_visualization`:
-  ``--show``/``--show-dir``.
-- :func:`parse_launcher_args`: ``--launcher`` and the local rank.
-- :func:`resolve_resume`: ``--resume [PATH]`` (below).
-- :func:`run_runner`: build the Runner, run it, end with one line on an
-  error in the user's files, and always release the process group.
+``--resume`` continues a run, never restarts it from elsewhere. mmpose's
+train tool merges ``--cfg-options`` after ``--resume``, so a ``load_from``
+given there made mmengine resume from that file. :func:`resolve_resume`
+decides once every override is merged, and logs the decision:
 
-``--resume`` continues a run and never restarts it from elsewhere.
-mmpose's ``tools/train.py`` turns ``--resume`` (without a path) into
-``resume=True, load_from=None`` and merges ``--cfg-options`` afterwards.
-A ``load_from`` given there (the README's way to pass pretrained weights)
-then made mmengine *resume* from the pretrained file instead of the work
-directory's last checkpoint, and a run whose work directory had no
-checkpoint yet silently lost the config's ``load_from``.
+- ``--resume PATH``: resume from ``PATH``;
+- ``--resume`` and the work dir has a ``last_checkpoint``: resume from
+  it (``load_from`` only initialises a fresh run, so it is not used);
+- ``--resume`` and no checkpoint yet: a fresh run from ``load_from``.
 
-:func:`resolve_resume` decides once every override is merged:
-
-- ``--resume PATH``: resume from ``PATH``.
-- ``--resume`` and ``work_dir`` has a checkpoint (``last_checkpoint``):
-  resume from it, whatever ``load_from`` says; ``load_from`` only
-  initialises a fresh run and is reported as not used.
-- ``--resume`` and ``work_dir`` has no checkpoint: start a fresh run from
-  ``load_from`` (if any), e.g. the stage-1 checkpoint of a stage-2 config.
-
-The decision, the file and the reason are logged.
-
-The scripts import this module as a sibling (``python tools/train.py``
-puts ``tools/`` first on ``sys.path``).
+The scripts import this module as a sibling (``tools/`` is first on
+``sys.path`` when they run).
 """
 import argparse
 import gc
@@ -43,28 +26,18 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner, find_latest_checkpoint
 
 from posewarper_mm.engine import setup_cpu_distributed, teardown_distributed
-from posewarper_mm.errors import InputFileError, OutputLocationError
+from posewarper_mm.errors import (ConfigError, InputFileError,
+                                  OutputLocationError)
 
 AUTO_RESUME = 'auto'
-
-
-class ResumeError(RuntimeError):
-    """The work directory names a checkpoint that cannot be resumed."""
-
-
-# errors in the user's files and paths: one line, no traceback
-USER_ERRORS = (InputFileError, OutputLocationError, ResumeError)
+# errors in the user's files, paths and config: one line, no traceback
+USER_ERRORS = (InputFileError, OutputLocationError, ConfigError)
 
 
 def resolve_work_dir(cfg: Config, work_dir: Optional[str],
                      config_path: str) -> None:
-    """Set ``cfg.work_dir``: command line > config > ``./work_dirs/<name>``.
-
-    Args:
-        cfg (Config): The config to update in place.
-        work_dir (str, optional): ``--work-dir`` of the command line.
-        config_path (str): Path of the config file (names the default).
-    """
+    """Set ``cfg.work_dir``: ``work_dir`` (the command line), else the
+    config's, else ``./work_dirs/<config name>``."""
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir', None) is None:
@@ -74,53 +47,29 @@ def resolve_work_dir(cfg: Config, work_dir: Optional[str],
 
 def add_visualization_args(parser: argparse.ArgumentParser,
                            subject: str) -> None:
-    """Add ``--show-dir``, ``--show``, ``--interval`` and ``--wait-time``.
-
-    Args:
-        parser (argparse.ArgumentParser): The script's parser.
-        subject (str): What is visualised, for the help texts (e.g.
-            ``'validation predictions'``).
-    """
+    """Add ``--show-dir``, ``--show``, ``--interval`` and ``--wait-time``
+    about ``subject`` (e.g. ``'predictions'``) to ``parser``."""
     parser.add_argument(
         '--show-dir',
         help=f'directory where the visualised {subject} are saved')
     parser.add_argument(
-        '--show',
-        action='store_true',
+        '--show', action='store_true',
         help=f'display the {subject} in a window')
     parser.add_argument(
-        '--interval',
-        type=int,
-        default=1,
+        '--interval', type=int, default=1,
         help='visualise every INTERVAL-th sample')
     parser.add_argument(
-        '--wait-time',
-        type=float,
-        default=1,
+        '--wait-time', type=float, default=1,
         help='display time of every window (seconds)')
 
 
 def parse_launcher_args(parser: argparse.ArgumentParser,
                         argv=None) -> argparse.Namespace:
-    """Add ``--launcher`` and the local rank, then parse ``argv``.
-
-    ``torch.distributed.launch`` passes ``--local-rank`` (torch >= 2.0) or
-    ``--local_rank``; ``torchrun`` sets the ``LOCAL_RANK`` variable
-    instead, which is set from the argument when missing.
-
-    Args:
-        parser (argparse.ArgumentParser): The script's parser.
-        argv (list[str], optional): The arguments (default: the command
-            line).
-
-    Returns:
-        argparse.Namespace: The parsed arguments.
-    """
+    """Add ``--launcher`` and the local rank to ``parser``, parse ``argv``
+    and set ``LOCAL_RANK`` from the argument when torchrun did not."""
     parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
+        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
@@ -129,20 +78,11 @@ def parse_launcher_args(parser: argparse.ArgumentParser,
 
 
 def enable_visualization(cfg: Config, args: argparse.Namespace) -> None:
-    """Switch on the PoseVisualizationHook for ``--show``/``--show-dir``.
-
-    Args:
-        cfg (Config): The config; ``default_hooks.visualization`` is
-            updated in place.
-        args (argparse.Namespace): The parsed arguments (``config``,
-            ``show``, ``show_dir``, ``wait_time``, ``interval``).
-
-    Raises:
-        ValueError: If the config has no ``default_hooks.visualization``.
-    """
+    """Switch on ``default_hooks.visualization`` for ``--show`` or
+    ``--show-dir`` (a ConfigError if the config has none)."""
     hooks = cfg.get('default_hooks', None) or {}
     if 'visualization' not in hooks:
-        raise ValueError(
+        raise ConfigError(
             f'{args.config}: --show/--show-dir need '
             'default_hooks.visualization=dict(type="PoseVisualizationHook")')
     vis = cfg.default_hooks.visualization
@@ -158,20 +98,9 @@ def run_runner(prog: str, make_config: Callable[[], Config],
                run: Callable[[Runner], None]) -> None:
     """Build the Runner from ``make_config()`` and call ``run(runner)``.
 
-    Errors in the user's files and paths (:data:`USER_ERRORS`) end the
-    process with one line, ``<prog>: error: <message>``, and exit status 1
-    instead of a traceback. Whatever happens, the runner (and its loader
-    workers) is released before the process group is torn down.
-
-    Args:
-        prog (str): Script name that starts the error line, e.g.
-            ``'train.py'``.
-        make_config (Callable[[], Config]): Loads and merges the config.
-        run (Callable[[Runner], None]): What to do with the runner, e.g.
-            ``lambda runner: runner.train()``.
-
-    Raises:
-        SystemExit: On one of :data:`USER_ERRORS`.
+    One of :data:`USER_ERRORS` ends the process with exit status 1 and one
+    line, ``<prog>: error: <message>``. Whatever happens, the runner (and
+    its loader workers) is released before the process group is torn down.
     """
     succeeded = False
     runner = None
@@ -184,55 +113,37 @@ def run_runner(prog: str, make_config: Callable[[], Config],
     except USER_ERRORS as error:
         raise SystemExit(f'{prog}: error: {error}') from None
     finally:
-        # release the runner's loader workers before the process group
         runner = None
         gc.collect()
         teardown_distributed(succeeded)
 
 
 def latest_checkpoint(work_dir: str) -> Optional[str]:
-    """The checkpoint named by ``<work_dir>/last_checkpoint``, if any.
-
-    Args:
-        work_dir (str): The runner's work directory.
-
-    Returns:
-        str | None: The checkpoint path, or None without ``last_checkpoint``.
-
-    Raises:
-        ResumeError: If ``last_checkpoint`` names a file that does not
-            exist (a moved or cleaned work directory).
-    """
+    """The checkpoint named by ``<work_dir>/last_checkpoint``, if any; an
+    :class:`InputFileError` if that names a missing file."""
     if not osp.isfile(osp.join(work_dir, 'last_checkpoint')):
         return None
     path = find_latest_checkpoint(work_dir)
-    if not path:
-        return None
-    if not osp.isfile(path):
-        raise ResumeError(
+    if path and not osp.isfile(path):
+        raise InputFileError(
             f'{osp.join(work_dir, "last_checkpoint")}: names checkpoint '
             f'{path}, which does not exist; resume from a checkpoint with '
             '--resume PATH or remove the file to start a fresh run')
-    return path
+    return path or None
 
 
 def resolve_resume(cfg: Config, resume: Optional[str]) -> str:
     """Set ``cfg.resume`` and ``cfg.load_from`` for ``--resume [PATH]``.
 
-    Call after every other override (``--work-dir``, ``--cfg-options``) is
-    merged, so that a ``load_from`` given on the command line cannot take
-    the place of the work directory's checkpoint.
-
     Args:
-        cfg (Config): The config with ``work_dir`` set; updated in place.
-        resume (str, optional): None (no flag), ``'auto'`` (flag without a
-            path) or a checkpoint path.
+        cfg (Config): The merged config with ``work_dir``; updated.
+        resume (str, optional): None (no flag), ``'auto'`` (no path) or a
+            checkpoint path.
 
     Returns:
-        str: What the run does: ``'none'`` (no ``--resume``), ``'path'``
-        (resume from the given file), ``'work_dir'`` (resume from the work
-        directory's last checkpoint) or ``'fresh'`` (no checkpoint yet:
-        start from ``load_from`` or from the model's initialisation).
+        str: ``'none'``, ``'path'`` (resume from the given file),
+        ``'work_dir'`` (from the work dir's last checkpoint) or ``'fresh'``
+        (no checkpoint yet: start from ``load_from`` or the initialisation).
     """
     if resume is None:
         return 'none'

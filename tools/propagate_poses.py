@@ -1,16 +1,10 @@
 """Pseudo-label the unlabeled frames of a sparsely labeled dataset.
 
 Each unlabeled frame takes the poses of the nearest labeled frame of its
-video, moved by PoseWarper: both frames are cropped with each person's
-box, ``diff = target_heatmaps - key_heatmaps`` from the model, and the
-warping module moves the key frame's ground-truth heatmaps along it
-(``neck.warp(gt_heatmaps, diff)``); the warped heatmaps are decoded with
-the config's codec. ``--method copy`` copies the poses instead (baseline).
-
-The output has the input's images (``is_labeled`` unchanged) and
-annotations plus one new annotation per propagated person (``keypoints``,
-``bbox``, ``bbox_head``, ``track_id``, ``scores``, ``propagated_from``),
-so it can be trained on with ``ann_file=<output>``.
+video, moved by PoseWarper's warping module along the heatmap difference
+of the two frames in each person's box (``--method copy``: copied). The
+output json is the input plus one annotation per propagated person (with
+``propagated_from``), usable as ``ann_file``.
 
 Example::
 
@@ -36,7 +30,8 @@ from posewarper_mm.apis import (copy_nearest_labels, count_targets,
 from posewarper_mm.datasets.posetrack_parsing import (check_coco_dict,
                                                       load_json_file)
 from posewarper_mm.engine import ALLOW_PARTIAL_FLAG, init_inference_model
-from posewarper_mm.errors import InputFileError, OutputLocationError
+from posewarper_mm.errors import (ConfigError, InputFileError,
+                                  OutputLocationError)
 from posewarper_mm.utils import prepare_output_file
 
 
@@ -49,30 +44,23 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--ann-file', required=True, help='merged json with sparse labels')
     parser.add_argument(
-        '--img-root',
-        required=True,
+        '--img-root', required=True,
         help='folder that the image file names are relative to')
     parser.add_argument('--out', required=True, help='output json')
     parser.add_argument(
-        '--max-distance',
-        type=int,
+        '--max-distance', type=int,
         help='only label frames at most this many frames from a label')
     parser.add_argument(
-        '--method',
-        choices=['warp', 'copy'],
-        default='warp',
+        '--method', choices=['warp', 'copy'], default='warp',
         help='warp with PoseWarper (default) or copy the nearest labels')
     parser.add_argument(
-        '--decode',
-        choices=['absolute', 'displacement'],
-        default='absolute',
+        '--decode', choices=['absolute', 'displacement'], default='absolute',
         help='absolute: decode the warped heatmaps (default); '
         'displacement: move the labels by decode(warped) - decode(labels)')
     parser.add_argument(
         '--device', default='cuda:0' if torch.cuda.is_available() else 'cpu')
     parser.add_argument(
-        ALLOW_PARTIAL_FLAG,
-        action='store_true',
+        ALLOW_PARTIAL_FLAG, action='store_true',
         help='run even if the checkpoint leaves model weights unloaded '
         '(by default that is an error: another architecture or stage)')
     return parser.parse_args(argv)
@@ -99,9 +87,7 @@ def run(args: argparse.Namespace) -> dict:
         out = copy_nearest_labels(coco, args.max_distance)
     else:
         model = init_inference_model(
-            args.config,
-            args.checkpoint,
-            device=args.device,
+            args.config, args.checkpoint, device=args.device,
             allow_partial=args.allow_partial_checkpoint)
         bar = ProgressBar(num_targets)
         out = propagate_labels(model, coco, args.img_root, args.max_distance,
@@ -121,14 +107,12 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
 
 
 def cli(argv: Optional[Sequence[str]] = None) -> int:
-    """Command line entry: one-line errors for bad inputs and outputs.
-
-    Returns:
-        int: The exit status (0, or 1 after printing the error).
-    """
+    """Run :func:`main`; print a bad input or output as one line and
+    return 1."""
     try:
         main(argv)
-    except (FileNotFoundError, InputFileError, OutputLocationError) as error:
+    except (FileNotFoundError, InputFileError, OutputLocationError,
+            ConfigError) as error:
         print(f'propagate_poses: error: {error}', file=sys.stderr)
         return 1
     return 0

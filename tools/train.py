@@ -2,31 +2,15 @@
 
 Examples::
 
-    # one process (CPU or one GPU)
     python tools/train.py CONFIG [--work-dir DIR] [--amp] [--resume [CKPT]]
-    # N processes on one machine (GPUs, or CPU processes with gloo)
     bash tools/dist_train.sh CONFIG N [--auto-scale-lr] [--cfg-options ...]
 
-Arguments are merged into the config in this order: launcher,
-``--work-dir``, ``--amp``, ``--auto-scale-lr``, visualisation flags,
-``--tensorboard``, ``--cfg-options``, ``--no-validate`` (after the
-options, so that overrides aimed at the validation set, e.g. a common
-``data_root``, still merge; everything else can be overridden), then
-``--resume``.
-
-``--resume`` without a path resumes from the latest checkpoint in the work
-directory, even when ``load_from`` is set (in the config or with
-``--cfg-options``); if there is none yet, the run starts from ``load_from``
-(e.g. the stage-1 checkpoint of a stage-2 config) instead of from random
-weights. The log names the file and the reason.
-
-``--amp`` switches the optimizer wrapper to mmengine's ``AmpOptimWrapper``
-(GPU only). ``--tensorboard`` adds ``TensorboardVisBackend`` to the
-visualizer; it needs ``pip install tensorboard``, which is not a dependency
-of this project (logs go to the console, ``<work_dir>/<timestamp>/*.log``
-and ``vis_data/scalars.json`` anyway). Training on a machine without CUDA
-runs on CPU; with ``tools/dist_train.sh`` the processes use the gloo
-backend.
+Arguments are merged in this order: launcher, ``--work-dir``, ``--amp``,
+``--auto-scale-lr``, visualisation, ``--tensorboard``, ``--cfg-options``,
+``--no-validate`` (so that options for the validation set still merge),
+then ``--resume`` (see ``tools/launch_utils.py``). ``--amp`` needs a GPU;
+``--tensorboard`` needs the ``tensorboard`` package. Without CUDA the run
+is on CPU, and ``tools/dist_train.sh`` processes use gloo.
 """
 import argparse
 import os.path as osp
@@ -41,8 +25,9 @@ if REPO_ROOT not in sys.path:
     sys.path.insert(0, REPO_ROOT)
 
 # a sibling module; it imports posewarper_mm, which registers its modules
-# in mmpose's registries
 import launch_utils  # noqa: E402
+
+from posewarper_mm.errors import ConfigError  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -51,37 +36,27 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('config', help='train config file path')
     parser.add_argument('--work-dir', help='the dir to save logs and models')
     parser.add_argument(
-        '--resume',
-        nargs='?',
-        type=str,
-        const='auto',
+        '--resume', nargs='?', type=str, const='auto',
         help='resume from this checkpoint; without a path, resume from the '
         'latest checkpoint in the work directory (or, if there is none, '
         'start from the config\'s load_from)')
     parser.add_argument(
-        '--amp',
-        action='store_true',
-        default=False,
+        '--amp', action='store_true', default=False,
         help='automatic mixed precision training (needs a GPU)')
     parser.add_argument(
-        '--no-validate',
-        action='store_true',
+        '--no-validate', action='store_true',
         help='do not evaluate checkpoints during training')
     parser.add_argument(
-        '--auto-scale-lr',
-        action='store_true',
+        '--auto-scale-lr', action='store_true',
         help='scale the learning rate by the actual total batch size '
         'over auto_scale_lr.base_batch_size of the config')
     launch_utils.add_visualization_args(parser, 'validation predictions')
     parser.add_argument(
-        '--tensorboard',
-        action='store_true',
+        '--tensorboard', action='store_true',
         help='also log scalars to TensorBoard (needs the `tensorboard` '
         'package)')
     parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
+        '--cfg-options', nargs='+', action=DictAction,
         help='override config settings, xxx=yyy pairs merged last, e.g. '
         'train_dataloader.batch_size=8 or key="[(a,b),(c,d)]" (quotes '
         'needed, no white space)')
@@ -105,70 +80,42 @@ def _add_tensorboard(cfg: Config) -> None:
 
 
 def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
-    """Merge the command line arguments into the config.
-
-    Args:
-        cfg (Config): The config loaded from ``args.config``.
-        args (argparse.Namespace): The parsed arguments.
-
-    Returns:
-        Config: The updated config (the same object).
-    """
+    """Merge the parsed arguments into ``cfg`` (updated and returned)."""
     cfg.launcher = args.launcher
-
     launch_utils.resolve_work_dir(cfg, args.work_dir, args.config)
-
     if args.amp:
         optim_type = cfg.optim_wrapper.get('type', 'OptimWrapper')
         if optim_type not in ('OptimWrapper', 'AmpOptimWrapper'):
-            raise ValueError(
+            raise ConfigError(
                 f'{args.config}: --amp supports optim_wrapper types '
                 f'OptimWrapper and AmpOptimWrapper, not {optim_type!r}')
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
-
     if args.auto_scale_lr:
         if cfg.get('auto_scale_lr', None) is None:
-            raise ValueError(
+            raise ConfigError(
                 f'{args.config}: --auto-scale-lr needs '
                 'auto_scale_lr = dict(base_batch_size=...) in the config')
         cfg.auto_scale_lr.enable = True
-
     if args.show or args.show_dir is not None:
         launch_utils.enable_visualization(cfg, args)
-
     if args.tensorboard:
         _add_tensorboard(cfg)
-
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
-
-    # after --cfg-options, so that options for the validation set (e.g. a
-    # shared data_root override) still merge
     if args.no_validate:
         cfg.val_cfg = None
         cfg.val_dataloader = None
         cfg.val_evaluator = None
-
-    # last, so that a load_from of --cfg-options never replaces the work
-    # directory's checkpoint (see tools/launch_utils.py)
+    # last: a load_from of --cfg-options never replaces the work dir's
+    # checkpoint
     launch_utils.resolve_resume(cfg, args.resume)
     return cfg
 
 
 def load_config(args: argparse.Namespace) -> Config:
-    """The config of ``args.config`` with the arguments merged.
-
-    Args:
-        args (argparse.Namespace): The parsed arguments.
-
-    Returns:
-        Config: The merged config.
-
-    Raises:
-        SystemExit: If ``--amp`` (or the config) asks for mixed precision
-            on a machine without a GPU.
-    """
+    """The config of ``args.config`` with the arguments merged; exits if
+    it asks for mixed precision on a machine without a GPU."""
     cfg = merge_args(Config.fromfile(args.config), args)
     if cfg.optim_wrapper.get('type') == 'AmpOptimWrapper' and \
             get_device() == 'cpu':

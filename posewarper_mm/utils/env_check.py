@@ -28,11 +28,8 @@ def _check_range(name: str, installed: str, bounds: Tuple[str, str]) -> None:
 
 
 def check_environment() -> None:
-    """Check versions of mmcv/mmengine/mmpose and mmcv's compiled ops.
-
-    Raises:
-        ImportError: with a message that names the problem and the fix.
-    """
+    """Check the versions of mmcv, mmengine, mmpose and mmcv's compiled
+    ops; a :class:`StackError` names the problem and the fix."""
     import mmcv
     import mmengine
     import mmpose

@@ -6,33 +6,13 @@ import tempfile
 from ..errors import OutputLocationError
 
 
-def _probe_write(folder: str, what: str) -> None:
-    try:
-        handle, probe = tempfile.mkstemp(prefix='.write_test_', dir=folder)
-    except OSError as err:
-        raise OutputLocationError(
-            f'{what} {folder}: not writable ({err.strerror or err})') from err
-    os.close(handle)
-    os.remove(probe)
-
-
 def prepare_output_dir(path: str, what: str = 'output folder') -> str:
-    """Create ``path`` (with parents) and check that it is writable.
-
-    Call before any expensive work, so that results are not lost at the
-    end of a run.
-
-    Args:
-        path (str): The folder.
-        what (str): How the folder is named in the message (e.g. the
-            command line option).
-
-    Returns:
-        str: ``path``.
+    """Create the folder ``path`` (with parents), check that it is
+    writable and return it; ``what`` names it in the message.
 
     Raises:
-        OutputLocationError: If it cannot be created or written, e.g. when
-            a part of the path is an existing file.
+        OutputLocationError: If it cannot be created or written (e.g. a
+            part of the path is a file).
     """
     if osp.exists(path) and not osp.isdir(path):
         raise OutputLocationError(f'{what} {path}: exists and is not a folder')
@@ -41,25 +21,23 @@ def prepare_output_dir(path: str, what: str = 'output folder') -> str:
     except OSError as err:
         raise OutputLocationError(f'{what} {path}: cannot create the folder '
                                   f'({err.strerror or err})') from err
-    _probe_write(path, what)
+    try:
+        handle, probe = tempfile.mkstemp(prefix='.write_test_', dir=path)
+    except OSError as err:
+        raise OutputLocationError(
+            f'{what} {path}: not writable ({err.strerror or err})') from err
+    os.close(handle)
+    os.remove(probe)
     return path
 
 
 def prepare_output_file(path: str, what: str = 'output file') -> str:
-    """Create the folder of the file ``path`` and check it can be written.
-
-    The file itself is not created. An existing folder at ``path`` is an
-    error.
-
-    Args:
-        path (str): The file.
-        what (str): How the file is named in the message.
-
-    Returns:
-        str: ``path``.
+    """Create the folder of the file ``path``, check that the file can be
+    written (without creating it) and return ``path``.
 
     Raises:
-        OutputLocationError: If the file cannot be written there.
+        OutputLocationError: If the file cannot be written there, or
+            ``path`` is a folder.
     """
     if osp.isdir(path):
         raise OutputLocationError(f'{what} {path}: is a folder, not a file')

@@ -5,10 +5,10 @@ import pytest
 from mmengine.config import Config
 from mmengine.logging import MMLogger
 
+from posewarper_mm.errors import InputFileError
 from tests.testing import load_tool
 
 _launch = load_tool('tools/launch_utils.py')
-ResumeError = _launch.ResumeError
 latest_checkpoint = _launch.latest_checkpoint
 resolve_resume = _launch.resolve_resume
 
@@ -84,6 +84,6 @@ def test_auto_resume_without_any_load_from(tmp_path):
 
 def test_last_checkpoint_naming_a_missing_file(tmp_path):
     (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'gone.pth'))
-    with pytest.raises(ResumeError, match='gone.pth.*does not exist'):
+    with pytest.raises(InputFileError, match='gone.pth.*does not exist'):
         latest_checkpoint(str(tmp_path))
     assert latest_checkpoint(str(tmp_path / 'missing_dir')) is None

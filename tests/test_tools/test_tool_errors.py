@@ -1,4 +1,5 @@
-"""tools/train.py and tools/test.py end with one line on a bad user file."""
+"""tools/train.py and tools/test.py end with one line on a bad user file
+or config."""
 import pytest
 
 from tests.testing import load_tool
@@ -29,4 +30,23 @@ def test_bad_annotation_file_ends_in_one_line(tool, tmp_path):
     message = str(exc.value.code)
     assert message.startswith(f'{tool}.py: error: '), message
     assert str(bad) in message
+    assert '\n' not in message
+
+
+@pytest.mark.parametrize('tool', ['train', 'test'])
+def test_config_error_ends_in_one_line(tool, tmp_path):
+    """An even ``offsets_kernel`` is a ConfigError of the neck, raised
+    while the Runner builds the model."""
+    argv = [qs.STAGE2_CFG] if tool == 'train' else [
+        qs.STAGE2_CFG, str(tmp_path / 'unused.pth')
+    ]
+    with pytest.raises(SystemExit) as exc:
+        load_tool(f'tools/{tool}.py').main([
+            *argv, '--work-dir',
+            str(tmp_path / 'work'), '--cfg-options',
+            'model.neck.offsets_kernel=2'
+        ])
+    message = str(exc.value.code)
+    assert message.startswith(f'{tool}.py: error: '), message
+    assert 'PoseWarpingNeck: offsets_kernel must be odd' in message
     assert '\n' not in message

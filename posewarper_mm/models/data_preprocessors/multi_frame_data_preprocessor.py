@@ -13,68 +13,40 @@ from torch import Tensor
 class MultiFramePoseDataPreprocessor(PoseDataPreprocessor):
     """Normalise every frame of (T, 3, H, W) samples; stack to (B, T, 3, H, W).
 
-    Each frame gets the channel conversion (``bgr_to_rgb`` /
-    ``rgb_to_bgr``) and ``(x - mean) / std``; the frame order is kept (key
-    frame first). A (3, H, W) sample counts as T=1. All samples of a batch
-    must have the same T. Frames are zero-padded (``pad_value``) to the
-    largest H, W of the batch rounded up to ``pad_size_divisor``; top-down
-    crops normally share one size, so nothing is padded.
+    Each frame gets the channel conversion and ``(x - mean) / std``, key
+    frame first. A (3, H, W) sample counts as T=1; all samples of a batch
+    have the same T. Frames are padded with ``pad_value`` to the largest
+    H, W of the batch rounded up to ``pad_size_divisor``. The arguments
+    are :class:`PoseDataPreprocessor`'s (no batch augments), plus:
 
     Args:
-        mean (Sequence[float], optional): Per-channel mean (after channel
-            conversion). Defaults to None (no normalisation).
-        std (Sequence[float], optional): Per-channel std. Defaults to None.
-        pad_size_divisor (int): Pad H and W to multiples of this. Defaults
-            to 1.
-        pad_value (float | int): Padding value. Defaults to 0.
-        bgr_to_rgb (bool): Convert BGR input to RGB. Defaults to False.
-        rgb_to_bgr (bool): Convert RGB input to BGR. Defaults to False.
-        non_blocking (bool): Non-blocking device transfer. Defaults to
-            False.
         single_frame_output (bool): Return (B, 3, H, W) for single-frame
-            models such as mmpose's ``TopdownPoseEstimator`` (the stage-1
-            model fed by the same multi-frame pipeline with T = 1); samples
-            with T > 1 then raise an error. Defaults to False.
-        channels_last (bool): Lay every frame out channels-last (NHWC
-            strides, same shape and values), so the convolutions run in
-            that layout; the frames stay NHWC when the estimator reshapes
-            (B, T, 3, H, W) to frame-major (T*B, 3, H, W). On two CPU
-            cores a quickstart stage-1 training step took 0.258 s instead
-            of 0.293; the outputs differ by float rounding only, which is
-            enough to change where a training run ends up. Defaults to
-            False.
+            models (the stage-1 model fed by the multi-frame pipeline with
+            T = 1); T > 1 is then an error. Defaults to False.
+        channels_last (bool): Store every frame channels-last (NHWC
+            strides, same shape and values; the estimator's frame-major
+            view stays NHWC). Outputs change by float rounding. Defaults
+            to False.
     """
 
-    def __init__(self,
-                 mean: Optional[Sequence[float]] = None,
+    def __init__(self, mean: Optional[Sequence[float]] = None,
                  std: Optional[Sequence[float]] = None,
-                 pad_size_divisor: int = 1,
-                 pad_value: Union[float, int] = 0,
-                 bgr_to_rgb: bool = False,
-                 rgb_to_bgr: bool = False,
+                 pad_size_divisor: int = 1, pad_value: Union[float, int] = 0,
+                 bgr_to_rgb: bool = False, rgb_to_bgr: bool = False,
                  non_blocking: Optional[bool] = False,
                  single_frame_output: bool = False,
                  channels_last: bool = False) -> None:
         super().__init__(
-            mean=mean,
-            std=std,
-            pad_size_divisor=pad_size_divisor,
-            pad_value=pad_value,
-            bgr_to_rgb=bgr_to_rgb,
-            rgb_to_bgr=rgb_to_bgr,
-            non_blocking=non_blocking,
-            batch_augments=None)
+            mean=mean, std=std, pad_size_divisor=pad_size_divisor,
+            pad_value=pad_value, bgr_to_rgb=bgr_to_rgb, rgb_to_bgr=rgb_to_bgr,
+            non_blocking=non_blocking, batch_augments=None)
         self.single_frame_output = single_frame_output
         self.channels_last = channels_last
 
     def cast_data(self, data: Any) -> Any:
-        """Move the batch to the model's device.
-
-        On a CPU model the ``data_samples`` are passed through as they are:
-        the loader builds them on the CPU, and mmengine's per-field
-        ``BaseDataElement.to`` would only rebuild their containers (about a
-        tenth of a quickstart training step on two cores).
-        """
+        """Move the batch to the model's device; on the CPU the
+        ``data_samples`` (built there by the loader) are kept as they are
+        rather than rebuilt field by field."""
         if self.device.type != 'cpu' or not isinstance(data, Mapping) or \
                 'data_samples' not in data:
             return super().cast_data(data)
@@ -84,31 +56,25 @@ class MultiFramePoseDataPreprocessor(PoseDataPreprocessor):
 
     def _as_frames(self, sample: Tensor, index: int) -> Tensor:
         """(3, H, W) -> (1, 3, H, W); (T, 3, H, W) unchanged."""
+        where = f'{type(self).__name__}: sample {index} of the batch'
         if not isinstance(sample, Tensor):
-            raise TypeError(
-                f'{type(self).__name__}: sample {index} of the batch is a '
-                f'{type(sample).__name__}, expected a tensor')
-        if sample.dim() == 3:
-            sample = sample.unsqueeze(0)
+            raise TypeError(f'{where} is a {type(sample).__name__}, expected '
+                            'a tensor')
+        sample = sample.unsqueeze(0) if sample.dim() == 3 else sample
+        shape = tuple(sample.shape)
         if sample.dim() != 4:
-            raise ValueError(
-                f'{type(self).__name__}: sample {index} has shape '
-                f'{tuple(sample.shape)}; expected (T, C, H, W) or (C, H, W)')
-        channels = sample.size(1)
-        if self._channel_conversion and channels != 3:
-            raise ValueError(
-                f'{type(self).__name__}: channel conversion needs 3 '
-                f'channels, sample {index} has shape {tuple(sample.shape)}')
-        if self._enable_normalize and self.mean.shape[0] not in (1,
-                                                                 channels):
-            raise ValueError(
-                f'{type(self).__name__}: mean/std have '
-                f'{self.mean.shape[0]} values but sample {index} has '
-                f'{channels} channels (shape {tuple(sample.shape)})')
+            raise ValueError(f'{where} has shape {shape}; expected (T, C, H, '
+                             'W) or (C, H, W)')
+        if self._channel_conversion and shape[1] != 3:
+            raise ValueError(f'{where} has shape {shape}; channel conversion '
+                             'needs 3 channels')
+        if self._enable_normalize and self.mean.shape[0] not in (1, shape[1]):
+            raise ValueError(f'{where} has shape {shape}; mean/std have '
+                             f'{self.mean.shape[0]} values')
         return sample
 
     def _normalise(self, frames: Tensor) -> Tensor:
-        """Channel conversion then normalisation of (..., C, H, W) frames."""
+        """Channel conversion, then normalisation of (..., C, H, W)."""
         if self._channel_conversion:
             frames = frames[..., [2, 1, 0], :, :]
         frames = frames.float()
@@ -117,13 +83,11 @@ class MultiFramePoseDataPreprocessor(PoseDataPreprocessor):
         return frames
 
     def _pad(self, frames: Tensor, height: int, width: int) -> Tensor:
-        """Zero-pad (T, C, h, w) frames at the bottom and right to (height,
+        """Pad (T, C, h, w) frames at the bottom and right to (height,
         width) with ``pad_value``."""
-        extra_h, extra_w = height - frames.size(-2), width - frames.size(-1)
-        if not (extra_h or extra_w):
-            return frames
-        return F.pad(frames, (0, extra_w, 0, extra_h), 'constant',
-                     self.pad_value)
+        pad = (0, width - frames.size(-1), 0, height - frames.size(-2))
+        return F.pad(frames, pad, 'constant', self.pad_value) if any(pad) \
+            else frames
 
     def _padded_size(self, height: int, width: int) -> Tuple[int, int]:
         divisor = self.pad_size_divisor
@@ -132,12 +96,9 @@ class MultiFramePoseDataPreprocessor(PoseDataPreprocessor):
 
     @staticmethod
     def _to_channels_last(batch: Tensor) -> Tensor:
-        """(B, 3, H, W) or (B, T, 3, H, W) with each frame stored NHWC.
-
-        A 5-D batch is stored frame-major, (T, B, H, W, 3) in memory, so
-        ``batch.transpose(0, 1).flatten(0, 1)`` (the estimator's frame-major
-        view) is a (T*B, 3, H, W) channels-last view without a copy.
-        """
+        """``batch`` (B, [T,] 3, H, W) with each frame stored NHWC; a 5-D
+        batch is (T, B, H, W, 3) in memory, so its frame-major view
+        ``transpose(0, 1).flatten(0, 1)`` needs no copy."""
         if batch.dim() == 4:
             return batch.contiguous(memory_format=torch.channels_last)
         return batch.permute(1, 0, 3, 4, 2).contiguous().permute(1, 0, 4, 2,
@@ -147,13 +108,12 @@ class MultiFramePoseDataPreprocessor(PoseDataPreprocessor):
         """Normalise, pad and stack a batch of multi-frame samples.
 
         Args:
-            data (dict): ``inputs``: list of (T, 3, H, W) / (3, H, W)
-                tensors, or a stacked (B, T, 3, H, W) / (B, 3, H, W) tensor;
-                ``data_samples``: list of ``PoseDataSample``.
-            training (bool): Unused (no batch augmentation).
+            data (dict): ``inputs``: (T, 3, H, W) or (3, H, W) tensors, or
+                one stacked tensor; ``data_samples``: ``PoseDataSample``s.
+            training (bool): Unused.
 
         Returns:
-            dict: ``inputs`` float (B, T, 3, H, W) (or (B, 3, H, W) with
+            dict: ``inputs`` float (B, T, 3, H, W) (or (B, 3, H, W), see
             ``single_frame_output``) and ``data_samples`` with
             ``batch_input_shape`` and ``pad_shape`` in their metainfo.
         """
@@ -173,9 +133,8 @@ class MultiFramePoseDataPreprocessor(PoseDataPreprocessor):
         samples = [
             self._as_frames(sample, idx) for idx, sample in enumerate(inputs)
         ]
-        lengths = sorted({sample.size(0) for sample in samples})
-        if len(lengths) > 1:
-            per_sample = [sample.size(0) for sample in samples]
+        per_sample = [sample.size(0) for sample in samples]
+        if len(set(per_sample)) > 1:
             raise ValueError(
                 f'{type(self).__name__}: all samples of a batch must have '
                 f'the same number of frames T, got {per_sample}')
@@ -191,10 +150,10 @@ class MultiFramePoseDataPreprocessor(PoseDataPreprocessor):
         if self.single_frame_output:
             if batch_inputs.size(1) != 1:
                 raise ValueError(
-                    f'{type(self).__name__}: single_frame_output=True '
-                    f'(single-frame model) but the samples have '
-                    f'T={batch_inputs.size(1)} frames; use the dataset with '
-                    '`single_frame=True` or a multi-frame model')
+                    f'{type(self).__name__}: single_frame_output=True but '
+                    f'the samples have T={batch_inputs.size(1)} frames; use '
+                    'the dataset with `single_frame=True` or a multi-frame '
+                    'model')
             batch_inputs = batch_inputs[:, 0]
         if self.channels_last:
             batch_inputs = self._to_channels_last(batch_inputs)

@@ -6,6 +6,8 @@ from mmpose.registry import MODELS
 from mmpose.utils.typing import ConfigType, OptConfigType
 from torch import Tensor
 
+from ...errors import ConfigError
+
 OptIntSeq = Optional[Sequence[int]]
 
 
@@ -13,32 +15,17 @@ OptIntSeq = Optional[Sequence[int]]
 class TemporalAggregationHead(HeatmapHead):
     """Sum warped heatmaps of several frames with per-sample frame weights.
 
-    ``feats`` is ``(warped, frame_weights)`` with ``warped`` of shape
-    (B, T', K, h, w) (the neck's output for T' frames) and ``frame_weights``
-    of shape (B, T'). The head returns ``sum_t frame_weights[:, t] *
-    warped[:, t]`` of shape (B, K, h, w), passed through the optional
-    layers of :class:`HeatmapHead` (all identities by default, as in the
-    published model). Loss (``KeypointMSELoss`` against the key frame's
-    targets), accuracy, decoding and flip test are :class:`HeatmapHead`'s.
-
-    Args:
-        in_channels (int): Channels of the aggregated heatmaps. Defaults
-            to 17.
-        out_channels (int): Number of output heatmaps. Defaults to 17.
-        deconv_out_channels (Sequence[int], optional): See
-            :class:`HeatmapHead`. Defaults to None (no deconv layers).
-        deconv_kernel_sizes (Sequence[int], optional): Defaults to None.
-        conv_out_channels (Sequence[int], optional): Defaults to None.
-        conv_kernel_sizes (Sequence[int], optional): Defaults to None.
-        final_layer (dict, optional): Defaults to None (identity).
-        loss (dict): Defaults to ``KeypointMSELoss(use_target_weight=True)``.
-        decoder (dict, optional): Keypoint codec, e.g. ``MSRAHeatmap``.
-        init_cfg (dict, optional): Init config of the optional layers.
+    ``feats`` is ``(warped, frame_weights)``: the neck's output for T'
+    frames (B, T', K, h, w) and weights (B, T'). The weighted sum over
+    frames (B, K, h, w) then goes through the optional layers of
+    :class:`HeatmapHead` (identities by default, as in the published
+    model); loss, accuracy, decoding and flip test are
+    :class:`HeatmapHead`'s. The arguments are :class:`HeatmapHead`'s, with
+    defaults for 17 heatmaps, no layers and
+    ``KeypointMSELoss(use_target_weight=True)``.
     """
 
-    def __init__(self,
-                 in_channels: int = 17,
-                 out_channels: int = 17,
+    def __init__(self, in_channels: int = 17, out_channels: int = 17,
                  deconv_out_channels: OptIntSeq = None,
                  deconv_kernel_sizes: OptIntSeq = None,
                  conv_out_channels: OptIntSeq = None,
@@ -50,32 +37,21 @@ class TemporalAggregationHead(HeatmapHead):
                  init_cfg: OptConfigType = None) -> None:
         if final_layer is None and not deconv_out_channels and \
                 not conv_out_channels and in_channels != out_channels:
-            raise ValueError(
+            raise ConfigError(
                 f'{type(self).__name__}: with no layers the head is an '
                 f'identity, so in_channels ({in_channels}) must equal '
                 f'out_channels ({out_channels})')
         super().__init__(
-            in_channels=in_channels,
-            out_channels=out_channels,
+            in_channels=in_channels, out_channels=out_channels,
             deconv_out_channels=deconv_out_channels,
             deconv_kernel_sizes=deconv_kernel_sizes,
             conv_out_channels=conv_out_channels,
-            conv_kernel_sizes=conv_kernel_sizes,
-            final_layer=final_layer,
-            loss=loss,
-            decoder=decoder,
-            init_cfg=init_cfg)
+            conv_kernel_sizes=conv_kernel_sizes, final_layer=final_layer,
+            loss=loss, decoder=decoder, init_cfg=init_cfg)
 
     def aggregate(self, feats: Tuple[Tensor, Tensor]) -> Tensor:
-        """Weighted sum over frames.
-
-        Args:
-            feats (tuple[Tensor, Tensor]): ``warped`` (B, T', K, h, w) and
-                ``frame_weights`` (B, T').
-
-        Returns:
-            Tensor: Aggregated heatmaps (B, K, h, w).
-        """
+        """Weighted sum (B, K, h, w) of ``warped`` (B, T', K, h, w) with
+        ``frame_weights`` (B, T')."""
         if not isinstance(feats, (tuple, list)) or len(feats) != 2:
             raise TypeError(
                 f'{type(self).__name__}: feats must be (warped heatmaps '
@@ -92,15 +68,7 @@ class TemporalAggregationHead(HeatmapHead):
         return (warped * weights[:, :, None, None, None]).sum(dim=1)
 
     def forward(self, feats: Tuple[Tensor, Tensor]) -> Tensor:
-        """Aggregate the frames, then apply the (optional) head layers.
-
-        Args:
-            feats (tuple[Tensor, Tensor]): See :meth:`aggregate`.
-
-        Returns:
-            Tensor: Heatmaps (B, out_channels, h', w').
-        """
-        x = self.aggregate(feats)
-        x = self.deconv_layers(x)
-        x = self.conv_layers(x)
+        """Heatmaps (B, out_channels, h', w'): :meth:`aggregate`, then the
+        optional layers."""
+        x = self.conv_layers(self.deconv_layers(self.aggregate(feats)))
         return self.final_layer(x)

@@ -1,41 +1,20 @@
-"""Deformable 2D convolution with a selectable kernel backend.
+"""Deformable 2D convolution (v1, no mask, no bias) with three backends.
 
-Three kernels compute the same operation (Dai et al., 2017, no modulation
-mask, no bias):
-
-- ``'mmcv'`` (the default): ``mmcv.ops.deform_conv2d`` (CUDA kernel on
-  GPU, mmcv's CPU kernel otherwise), the op of mmpose's
-  ``PoseWarperNeck``. mmcv processes the batch in chunks of
-  ``im2col_step`` samples and asserts that the batch is divisible by the
-  chunk size; the step is therefore chosen per call as the largest divisor
-  of the batch that does not exceed the configured ``im2col_step``.
+- ``'mmcv'``: ``mmcv.ops.deform_conv2d``, the op of mmpose's
+  ``PoseWarperNeck``. mmcv asserts that its im2col chunk divides the
+  batch, so the chunk is the largest divisor of the batch not above
+  ``im2col_step``.
 - ``'torchvision'``: ``torchvision.ops.deform_conv2d``, an independent
-  implementation of the same op. It serves as a numerical cross-check of
-  mmcv's kernels: the tests compare outputs and gradients of both on CPU
-  and CUDA, and ``tools/analysis/benchmark_posewarper.py`` compares the
-  whole neck on both (they agreed exactly in the README's CPU run). In
-  that run (HRNet-W48, one CPU thread) the neck's forward was also about
-  15% faster with torchvision's kernel than with mmcv's CPU kernel, so it
-  is a reasonable choice for CPU inference. This path never imports
-  ``mmcv.ops``, but it does not make mmcv's compiled ops optional:
-  mmpose 1.3.2 itself imports ``mmcv.ops`` when ``mmpose.models`` is
-  imported (``edpose_head``), so this package needs them either way.
-- ``'pytorch'``: the op written with PyTorch's own ops (one bilinear
-  ``grid_sample`` per kernel tap and input channel, then an ``einsum`` over
-  channels and taps). It exists for training on CPU: at the quickstart's
-  size (16 x 17 x 24 x 16, 17 deformable groups, one thread) the backward
-  of mmcv's CPU kernel took 0.51 s, this one 0.07 s (one run, the
-  machine busy with a training run). Outputs and gradients equal mmcv's
-  within float rounding, also where a sample lies on a pixel line: there
-  bilinear sampling has a kink, and the backward takes mmcv's derivative
-  (see :class:`_BilinearSample`), not the side that ``grid_sample``'s
-  coordinate rounding happens to pick. Every sample of the untrained
-  warping neck lies on a pixel line (its offsets start at 0);
-  torchvision's kernel differs from mmcv's there.
+  implementation (the tests compare it with mmcv's). It never imports
+  ``mmcv.ops``, but mmpose itself does, so mmcv's ops stay required.
+- ``'pytorch'``: written with ``grid_sample`` and ``einsum``, for fast
+  training on CPU. Where a sample lies on a pixel line (every sample of
+  the untrained neck) its backward takes mmcv's derivative (see
+  :class:`_BilinearSample`); torchvision's differs there.
 
-Both use the same offset layout, ``(y, x)`` pairs per kernel position per
-deformable group, and the same parameter name (``weight``), so weights
-move freely between backends and to/from ``mmcv.ops.DeformConv2d``.
+All use the offset layout of mmcv (``(y, x)`` per kernel tap per
+deformable group) and one parameter, ``weight``, so weights move freely
+between backends and ``mmcv.ops.DeformConv2d``.
 """
 import math
 from typing import Callable, Tuple
@@ -45,44 +24,27 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.modules.utils import _pair
 
+from ...errors import ConfigError
+
 DEFORM_CONV_BACKENDS = ('mmcv', 'torchvision', 'pytorch')
 
 
 def largest_divisor_at_most(number: int, limit: int) -> int:
-    """Return the largest divisor of ``number`` that is ``<= limit``.
-
-    Args:
-        number (int): A positive integer (the batch size).
-        limit (int): A positive upper bound (the configured im2col step).
-
-    Returns:
-        int: The chosen divisor, ``number`` itself when ``number <= limit``.
-    """
+    """The largest divisor of ``number`` (>= 1) that is ``<= limit``."""
     if number < 1 or limit < 1:
         raise ValueError(
             f'{__name__}: need positive integers, got number={number}, '
             f'limit={limit}')
-    if number <= limit:
-        return number
-    for divisor in range(limit, 0, -1):
-        if number % divisor == 0:
-            return divisor
-    return 1  # unreachable: 1 divides every integer
+    return next(
+        d for d in range(min(number, limit), 0, -1) if number % d == 0)
 
 
 def load_mmcv_deform_conv2d() -> Callable:
-    """Import mmcv's deformable convolution function.
-
-    Returns:
-        Callable: ``mmcv.ops.deform_conv2d``.
-
-    Raises:
-        ImportError: when mmcv has no compiled ops, with a hint to use the
-            torchvision backend.
-    """
+    """``mmcv.ops.deform_conv2d``; an ImportError says what to do without
+    mmcv's compiled ops."""
     try:
         from mmcv.ops import deform_conv2d
-    except (ImportError, ModuleNotFoundError) as err:
+    except ImportError as err:
         raise ImportError(
             f'{__name__}: deform_backend="mmcv" needs mmcv built with its '
             f'compiled ops (mmcv.ops), but importing it failed: {err}. '
@@ -94,42 +56,25 @@ def load_mmcv_deform_conv2d() -> Callable:
 class BackendDeformConv2d(nn.Module):
     """Deformable convolution (v1, no bias) with a selectable backend.
 
-    Args:
-        in_channels (int): Channels of the input feature map.
-        out_channels (int): Channels of the output feature map.
-        kernel_size (int | tuple[int, int]): Kernel size.
-        stride (int | tuple[int, int]): Stride. Defaults to 1.
-        padding (int | tuple[int, int]): Zero padding. Defaults to 0.
-        dilation (int | tuple[int, int]): Dilation. Defaults to 1.
-        deform_groups (int): Number of deformable groups (offset groups).
-            Defaults to 1.
-        im2col_step (int): Largest number of samples the mmcv kernel
-            processes per im2col call. Defaults to 32.
-        backend (str): ``'mmcv'``, ``'torchvision'`` or ``'pytorch'``.
-            Defaults to ``'mmcv'``.
+    The arguments are those of ``mmcv.ops.DeformConv2d`` (no ``groups``,
+    no ``bias``; ``im2col_step`` is an upper bound), plus ``backend``, one
+    of :data:`DEFORM_CONV_BACKENDS`.
     """
 
-    def __init__(self,
-                 in_channels: int,
-                 out_channels: int,
-                 kernel_size,
-                 stride=1,
-                 padding=0,
-                 dilation=1,
-                 deform_groups: int = 1,
-                 im2col_step: int = 32,
-                 backend: str = 'mmcv') -> None:
+    def __init__(self, in_channels: int, out_channels: int, kernel_size,
+                 stride=1, padding=0, dilation=1, deform_groups: int = 1,
+                 im2col_step: int = 32, backend: str = 'mmcv') -> None:
         super().__init__()
         if backend not in DEFORM_CONV_BACKENDS:
-            raise ValueError(
+            raise ConfigError(
                 f'{__name__}: unknown deform conv backend {backend!r}; '
                 f'choose one of {DEFORM_CONV_BACKENDS}')
         if in_channels % deform_groups != 0:
-            raise ValueError(
+            raise ConfigError(
                 f'{__name__}: in_channels={in_channels} is not divisible '
                 f'by deform_groups={deform_groups}')
         if im2col_step < 1:
-            raise ValueError(
+            raise ConfigError(
                 f'{__name__}: im2col_step must be >= 1, got {im2col_step}')
         self.in_channels = in_channels
         self.out_channels = out_channels
@@ -148,21 +93,13 @@ class BackendDeformConv2d(nn.Module):
 
     @property
     def offset_channels(self) -> int:
-        """int: Channels of the offset map this layer expects."""
+        """int: Channels of the offsets this layer takes."""
         return 2 * self.deform_groups * self.kernel_size[0] * \
             self.kernel_size[1]
 
     def forward(self, x: Tensor, offset: Tensor) -> Tensor:
-        """Deform-convolve ``x`` with sampling offsets ``offset``.
-
-        Args:
-            x (Tensor): Input of shape (N, C_in, H, W).
-            offset (Tensor): Offsets of shape
-                (N, 2 * deform_groups * kh * kw, H_out, W_out).
-
-        Returns:
-            Tensor: Output of shape (N, C_out, H_out, W_out).
-        """
+        """Output (N, C_out, H_out, W_out) of ``x`` (N, C_in, H, W) with
+        offsets (N, 2 * deform_groups * kh * kw, H_out, W_out)."""
         if x.dim() != 4 or offset.dim() != 4:
             raise ValueError(
                 f'{__name__}: expected 4D input and offset, got shapes '
@@ -173,17 +110,12 @@ class BackendDeformConv2d(nn.Module):
                 f'{__name__}: offset shape {tuple(offset.shape)} does not '
                 f'match input batch {x.size(0)} and {self.offset_channels} '
                 'offset channels')
-        forward = {
-            'mmcv': self._forward_mmcv,
-            'torchvision': self._forward_torchvision,
-            'pytorch': self._forward_pytorch
-        }[self.backend]
+        forward = getattr(self, f'_forward_{self.backend}')
         if x.dtype in (torch.float32, torch.float64) and \
                 offset.dtype == x.dtype:
             return forward(x, offset)
-        # Neither mmcv's nor torchvision's kernels cover bfloat16 (and
-        # mmcv's CPU kernel no float16): run the op in float32 outside
-        # autocast and hand the result back in the input's dtype.
+        # no kernel covers bfloat16 (nor mmcv's CPU kernel float16): run
+        # in float32 outside autocast, return the input's dtype
         with torch.autocast(x.device.type, enabled=False):
             out = forward(x.float(), offset.float())
         return out.to(x.dtype)
@@ -195,48 +127,41 @@ class BackendDeformConv2d(nn.Module):
             weight = weight.to(x.dtype)
         if offset.dtype != x.dtype:
             offset = offset.to(x.dtype)
-        return deform_conv2d(
-            x,
-            offset,
-            weight,
-            stride=self.stride,
-            padding=self.padding,
-            dilation=self.dilation)
+        return deform_conv2d(x, offset, weight, stride=self.stride,
+                             padding=self.padding, dilation=self.dilation)
 
     def _forward_pytorch(self, x: Tensor, offset: Tensor) -> Tensor:
-        # a named range, so profilers can attribute these generic ops to
-        # the deformable convolution (mmcv's and torchvision's are one op)
+        # a named range lets profilers attribute these generic ops to the
+        # deformable convolution (mmcv's and torchvision's are one op)
         with torch.profiler.record_function('pytorch_deform_conv2d'):
-            return self._deform_conv_pytorch(x, offset)
-
-    def _deform_conv_pytorch(self, x: Tensor, offset: Tensor) -> Tensor:
-        batch, channels, height, width = x.shape
-        out_h, out_w = offset.shape[2:]
-        (kh, kw), (sh, sw) = self.kernel_size, self.stride
-        (ph, pw), (dh, dw) = self.padding, self.dilation
-        groups, taps = self.deform_groups, kh * kw
-        # sampling positions in input pixels, (N * groups, 1, taps * out_h
-        # * out_w) for y and x; the offsets are (y, x) pairs per tap per
-        # group
-        offset = offset.view(batch, groups, taps, 2, out_h, out_w)
-        tap_y, tap_x = torch.meshgrid(
-            torch.arange(kh, device=x.device, dtype=x.dtype) * dh,
-            torch.arange(kw, device=x.device, dtype=x.dtype) * dw,
-            indexing='ij')
-        rows = torch.arange(out_h, device=x.device, dtype=x.dtype) * sh - ph
-        cols = torch.arange(out_w, device=x.device, dtype=x.dtype) * sw - pw
-        pos_y = (rows.view(1, 1, 1, out_h, 1) +
-                 tap_y.reshape(1, 1, taps, 1, 1) +
-                 offset[:, :, :, 0]).reshape(batch * groups, 1, -1)
-        pos_x = (cols.view(1, 1, 1, 1, out_w) +
-                 tap_x.reshape(1, 1, taps, 1, 1) +
-                 offset[:, :, :, 1]).reshape(batch * groups, 1, -1)
-        x = x.reshape(batch * groups, channels // groups, height, width)
-        sampled = _BilinearSample.apply(x, pos_y, pos_x)
-        sampled = sampled.view(batch, channels, taps, out_h, out_w)
-        weight = self.weight.to(x.dtype).reshape(self.out_channels, channels,
-                                                 taps)
-        return torch.einsum('nckhw,ock->nohw', sampled, weight)
+            batch, channels, height, width = x.shape
+            out_h, out_w = offset.shape[2:]
+            (kh, kw), (sh, sw) = self.kernel_size, self.stride
+            (ph, pw), (dh, dw) = self.padding, self.dilation
+            groups, taps = self.deform_groups, kh * kw
+            # sampling positions in input pixels, (N * groups, 1, taps *
+            # out_h * out_w) for y and x
+            offset = offset.view(batch, groups, taps, 2, out_h, out_w)
+            tap_y, tap_x = torch.meshgrid(
+                torch.arange(kh, device=x.device, dtype=x.dtype) * dh,
+                torch.arange(kw, device=x.device, dtype=x.dtype) * dw,
+                indexing='ij')
+            rows = torch.arange(
+                out_h, device=x.device, dtype=x.dtype) * sh - ph
+            cols = torch.arange(
+                out_w, device=x.device, dtype=x.dtype) * sw - pw
+            pos_y = (rows.view(1, 1, 1, out_h, 1) +
+                     tap_y.reshape(1, 1, taps, 1, 1) +
+                     offset[:, :, :, 0]).reshape(batch * groups, 1, -1)
+            pos_x = (cols.view(1, 1, 1, 1, out_w) +
+                     tap_x.reshape(1, 1, taps, 1, 1) +
+                     offset[:, :, :, 1]).reshape(batch * groups, 1, -1)
+            x = x.reshape(batch * groups, channels // groups, height, width)
+            sampled = _BilinearSample.apply(x, pos_y, pos_x)
+            sampled = sampled.view(batch, channels, taps, out_h, out_w)
+            weight = self.weight.to(x.dtype).reshape(self.out_channels,
+                                                     channels, taps)
+            return torch.einsum('nckhw,ock->nohw', sampled, weight)
 
     def _forward_mmcv(self, x: Tensor, offset: Tensor) -> Tensor:
         # mmcv's kernels need the input to be at least as large as the
@@ -269,11 +194,8 @@ class BackendDeformConv2d(nn.Module):
 
 def _grid(pos_y: Tensor, pos_x: Tensor, height: int,
           width: int) -> Tensor:
-    """``grid_sample``'s grid (B, 1, L, 2) for pixel positions (B, 1, L).
-
-    With ``align_corners=False`` pixel p of n pixels sits at
-    (2p + 1) / n - 1.
-    """
+    """``grid_sample``'s grid (B, 1, L, 2) of pixel positions (B, 1, L):
+    pixel p of n sits at (2p + 1) / n - 1 (``align_corners=False``)."""
     return torch.stack([(2 * pos_x + 1) / width - 1,
                         (2 * pos_y + 1) / height - 1],
                        dim=-1)
@@ -281,8 +203,7 @@ def _grid(pos_y: Tensor, pos_x: Tensor, height: int,
 
 # samples closer than this (in pixels) to a pixel line get mmcv's
 # derivative computed directly: grid_sample's coordinate round trip moves
-# a position by float rounding (about 1e-5 pixels at a width of 100), so
-# it may take the derivative on the other side of the line
+# a position by float rounding, so it may take the other side's derivative
 _LINE_TOLERANCE = 1e-3
 
 
@@ -290,26 +211,17 @@ class _BilinearSample(torch.autograd.Function):
     """Bilinear samples by ``grid_sample``, with mmcv's gradient on pixel
     lines.
 
-    Bilinear sampling has a kink where a sample lies on a pixel line.
-    mmcv's backward takes the derivative towards the next pixel there (the
-    corners of position ``p`` are ``floor(p)`` and ``floor(p) + 1``);
-    ``grid_sample``'s depends on how its coordinate round trip rounds.
-    Every sample of the untrained warping neck lies on a pixel line (its
-    offsets start at 0), so this decides the offset layers' first
-    gradients. Away from the lines the two derivatives agree, and
-    ``grid_sample``'s fused backward gives them; the samples near a line
-    get mmcv's derivative, computed from their four corners.
+    On a pixel line bilinear sampling has a kink; mmcv's backward takes the
+    derivative towards the next pixel (corners ``floor(p)`` and
+    ``floor(p) + 1``), ``grid_sample``'s depends on its rounding. Samples
+    near a line get mmcv's derivative from their four corners, the others
+    ``grid_sample``'s (equal there).
     """
 
     @staticmethod
     def forward(ctx, x: Tensor, pos_y: Tensor, pos_x: Tensor) -> Tensor:
-        """Sample ``x`` (B, C, H, W) at ``pos_y``, ``pos_x`` (B, 1, L).
-
-        Outside the image the input reads 0, as in mmcv's kernel.
-
-        Returns:
-            Tensor: Samples of shape (B, C, L).
-        """
+        """Samples (B, C, L) of ``x`` (B, C, H, W) at pixel positions
+        ``pos_y``, ``pos_x`` (B, 1, L); outside the image reads 0."""
         grid = _grid(pos_y, pos_x, *x.shape[2:])
         ctx.save_for_backward(x, grid, pos_y, pos_x)
         return F.grid_sample(
@@ -322,9 +234,8 @@ class _BilinearSample(torch.autograd.Function):
         need_x = ctx.needs_input_grad[0]
         need_pos = ctx.needs_input_grad[1] or ctx.needs_input_grad[2]
         height, width = x.shape[2:]
-        # grid_sample's own backward (interpolation 0: bilinear, padding
-        # 0: zeros), as autograd would call it; an output not asked for
-        # comes back as None
+        # grid_sample's own backward (bilinear, zeros padding), as autograd
+        # calls it; an output not asked for comes back as None
         grad_x, grad_grid = torch.ops.aten.grid_sampler_2d_backward(
             grad_out.reshape(*grad_out.shape[:2], 1, -1).contiguous(), x,
             grid, 0, 0, False, [need_x, need_pos])
@@ -348,23 +259,16 @@ class _BilinearSample(torch.autograd.Function):
 def _position_gradients(x: Tensor, batch_idx: Tensor, pos_y: Tensor,
                         pos_x: Tensor,
                         grad_out: Tensor) -> Tuple[Tensor, Tensor]:
-    """The loss's gradient with respect to K sampling positions, as mmcv's
-    backward computes it.
-
-    A sample at or beyond one pixel outside the image reads 0 and gets 0;
-    otherwise the derivative is taken between the corners ``floor(p)`` and
-    ``floor(p) + 1`` (corners outside read 0).
+    """Gradients (K, ) of ``pos_y`` and ``pos_x`` (K, ) as mmcv computes
+    them: between the corners ``floor(p)`` and ``floor(p) + 1`` (outside
+    corners read 0), 0 at or beyond one pixel outside the image.
 
     Args:
-        x (Tensor): Input of shape (B, C, H, W).
-        batch_idx (Tensor): Image of each sample, shape (K, ).
-        pos_y (Tensor): Row positions in pixels, shape (K, ).
-        pos_x (Tensor): Column positions in pixels, shape (K, ).
-        grad_out (Tensor): Gradient of the samples, shape (K, C).
-
-    Returns:
-        tuple[Tensor, Tensor]: Gradients of ``pos_y`` and ``pos_x``, each
-        of shape (K, ).
+        x (Tensor): Input (B, C, H, W).
+        batch_idx (Tensor): Image of each sample (K, ).
+        pos_y (Tensor): Row positions in pixels (K, ).
+        pos_x (Tensor): Column positions in pixels (K, ).
+        grad_out (Tensor): Gradient of the samples (K, C).
     """
     height, width = x.shape[2:]
     inside = ((pos_y > -1) & (pos_y < height) & (pos_x > -1) &

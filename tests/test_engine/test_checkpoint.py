@@ -1,4 +1,4 @@
-"""Tests for posewarper_mm.engine.safe_checkpoint."""
+"""Tests for posewarper_mm.engine.checkpoint: safe mmengine loading."""
 import os.path as osp
 import pickle
 import subprocess
