@@ -1,22 +1,13 @@
 """Pseudo-labels for the unlabeled frames of a sparsely labeled dataset.
 
-Works on a merged COCO-style PoseTrack18 json (``images`` with
-``file_name`` ``.../<video>/<frame>.jpg`` and ``is_labeled``,
-``annotations`` with ``keypoints``/``bbox``/``track_id``). Every unlabeled
-frame is assigned to the nearest labeled frame of its video (the earlier
-one on ties, optionally within ``max_distance`` frames) and gets one new
-annotation per person of that frame:
-
-- :func:`propagate_labels`: poses warped by a PoseWarper model
-  (:func:`~.pose_propagation.propagate_poses`);
-- :func:`copy_nearest_labels`: the baseline that copies the poses.
-
-The result keeps every image record (``is_labeled`` unchanged) and every
-original annotation, and adds the new ones with ``propagated_from`` (the
-source annotation id) and ``scores`` (joint confidences). Both methods
-share the temporal prior ``1 / (1 + |frame distance|)`` in their joint
-confidences (propagation multiplies it by the warped heatmap maximum), so
-an AP comparison of the two measures the poses rather than the ranking.
+On a merged PoseTrack18 json, every unlabeled frame is assigned to the
+nearest labeled frame of its video (the earlier one on ties, optionally
+within ``max_distance``) and gets one new annotation per person of that
+frame, with ``propagated_from`` (the source id) and ``scores``: poses
+warped by PoseWarper (:func:`propagate_labels`) or copied
+(:func:`copy_nearest_labels`). Images and original annotations are kept.
+Both methods scale their joint scores by the prior ``1 / (1 + |frame
+distance|)``, so an AP comparison measures the poses, not the ranking.
 """
 import copy
 import os.path as osp
@@ -27,7 +18,7 @@ import cv2
 import numpy as np
 from torch import nn
 
-from posewarper_mm.datasets.posetrack_naming import frame_index_from_name
+from ..posetrack import frame_index_from_name
 from .inference import build_test_pipeline
 from .pose_propagation import propagate_poses
 
@@ -37,17 +28,8 @@ Assignment = Dict[int, int]  # target image id -> source image id
 
 def nearest_labeled(frames: Sequence[int], labeled: Sequence[int],
                     max_distance: Optional[int] = None) -> Dict[int, int]:
-    """Assign each unlabeled frame index to its nearest labeled one.
-
-    Args:
-        frames (Sequence[int]): All frame indices of a video.
-        labeled (Sequence[int]): The labeled frame indices.
-        max_distance (int, optional): Leave frames farther away unassigned.
-
-    Returns:
-        dict[int, int]: Unlabeled frame index -> labeled frame index (the
-        earlier one on ties).
-    """
+    """Unlabeled frame index -> nearest labeled one (the earlier on ties;
+    none farther than ``max_distance``) among the frames of a video."""
     labeled = np.array(sorted(set(labeled)), dtype=np.int64)
     out: Dict[int, int] = {}
     if len(labeled) == 0:
@@ -62,12 +44,9 @@ def nearest_labeled(frames: Sequence[int], labeled: Sequence[int],
 
 def assign_sources(coco: dict,
                    max_distance: Optional[int] = None) -> Assignment:
-    """Target (unlabeled) image id -> source (labeled) image id.
-
-    Frames are grouped by the folder of their ``file_name``; a frame is
-    labeled when ``is_labeled`` is true (or, without the flag, when it has
-    annotations).
-    """
+    """Target (unlabeled) image id -> source (labeled) image id; videos are
+    the folders of ``file_name``, a frame is labeled by ``is_labeled`` (or,
+    without it, by having annotations)."""
     annotated = {a['image_id'] for a in coco['annotations']}
     videos: Dict[str, Dict[int, int]] = defaultdict(dict)
     labeled: Dict[str, List[int]] = defaultdict(list)
@@ -129,12 +108,9 @@ def _shift(values, delta: np.ndarray, img: dict) -> List[float]:
 def pseudo_annotation(src: dict, img: dict, keypoints: np.ndarray,
                       scores: np.ndarray, visible: np.ndarray,
                       ann_id: int) -> dict:
-    """A new annotation of ``img`` for the source person ``src``.
-
-    Joints with ``visible`` 0 are written as ``[0, 0, 0]``; ``bbox`` (and
-    ``bbox_head``) are the source boxes moved by the median joint (head
-    joint) displacement.
-    """
+    """The annotation of ``img`` for the source person ``src``: joints
+    not ``visible`` as ``[0, 0, 0]``, ``bbox`` (``bbox_head``) moved by the
+    median (head) joint displacement."""
     src_kpts = np.asarray(src['keypoints'], dtype=np.float64).reshape(-1, 3)
     vis = np.asarray(visible) > 0
     moved = keypoints - src_kpts[:, :2]
@@ -183,14 +159,10 @@ def label_frames(coco: dict,
                  max_distance: Optional[int],
                  make_poses: Callable,
                  progress: Optional[Callable[[], None]] = None) -> dict:
-    """Label the unlabeled frames of ``coco`` from their nearest labeled one.
-
-    The loop shared by every propagation method (copying, warping, and the
-    optical-flow baseline in ``tools/analysis``): ``make_poses(src_img,
-    tgt_img, persons)`` returns keypoints (N, K, 2) and scores (N, K) of
-    the source persons on the target; ``progress()`` runs after each
-    target frame.
-    """
+    """Label the unlabeled frames of ``coco`` from their nearest labeled
+    one, for every propagation method: ``make_poses(src_img, tgt_img,
+    persons)`` gives the keypoints (N, K, 2) and scores (N, K) of the source
+    persons on the target; ``progress()`` runs after each target frame."""
     images = {img['id']: img for img in coco['images']}
     by_image: Dict[int, List[dict]] = defaultdict(list)
     for ann in coco['annotations']:
@@ -228,11 +200,8 @@ def distance_prior(src_img: dict, tgt_img: dict) -> float:
 
 def copy_nearest_labels(coco: dict,
                         max_distance: Optional[int] = None) -> dict:
-    """Baseline pseudo-labels: copy the nearest labeled frame's poses.
-
-    Joint scores are the prior ``1 / (1 + |frame distance|)``: nearer
-    copies rank first in AP evaluation.
-    """
+    """Baseline pseudo-labels: the nearest labeled frame's poses, scored
+    by the prior alone."""
 
     def copy_poses(src_img, tgt_img, persons):
         prior = distance_prior(src_img, tgt_img)
@@ -269,10 +238,8 @@ def propagate_labels(model: nn.Module,
                      max_distance: Optional[int] = None,
                      progress: Optional[Callable[[], None]] = None,
                      decode: str = 'absolute') -> dict:
-    """PoseWarper pseudo-labels for the unlabeled frames of ``coco``.
-
-    Joint scores are the warped heatmap maxima times the prior
-    ``1 / (1 + |frame distance|)``.
+    """PoseWarper pseudo-labels for the unlabeled frames of ``coco``,
+    scored by the warped heatmap maxima times the prior.
 
     Args:
         model (nn.Module): PoseWarper model (:func:`mmpose.apis.init_model`).

@@ -1,13 +1,11 @@
 """Propagate known poses to a neighbouring frame by warping heatmaps.
 
-PoseWarper's second use (the ``WARPING_REVERSE`` / ``USE_GT_INPUT`` mode of
-the official implementation): for a labeled key frame and an unlabeled
-target frame, both cropped with the key person's box, the model's heatmaps
-give ``diff = target_heatmaps - key_heatmaps`` (the reverse of the
-estimation direction), and the warping module moves the key frame's
-ground-truth heatmaps along it
-(:meth:`PoseWarperEstimator.propagate_heatmaps`). The warped heatmaps are
-decoded with the model's codec into poses on the target frame.
+PoseWarper's second use (``WARPING_REVERSE`` / ``USE_GT_INPUT`` of the
+official code): the key and target frames are cropped with each person's
+key-frame box, and the warping module moves the key frame's known heatmaps
+along ``target_heatmaps - key_heatmaps``
+(:meth:`PoseWarperEstimator.propagate_heatmaps`); the model's codec decodes
+the warped heatmaps into poses on the target frame.
 """
 from typing import Optional, Sequence, Tuple
 
@@ -42,17 +40,8 @@ def _estimator(model: nn.Module) -> nn.Module:
 
 def image_to_input(points: np.ndarray, center: np.ndarray,
                    scale: np.ndarray, input_size: Sequence[int]) -> np.ndarray:
-    """Map image (x, y) into the crop, the inverse of mmpose's mapping of
-    predictions back to the image (no rotation).
-
-    Args:
-        points (np.ndarray): (..., 2) image coordinates.
-        center (np.ndarray): Crop centre (2,).
-        scale (np.ndarray): Crop size in image pixels (2,).
-        input_size (Sequence[int]): Model input (w, h).
-
-    Returns:
-        np.ndarray: (..., 2) crop coordinates.
+    """Image (x, y) (..., 2) in the crop of centre (2,) and size ``scale``
+    (2,) for a model input (w, h): the inverse of :func:`input_to_image`.
     """
     size = np.asarray(input_size, dtype=np.float64)
     return (points - center + 0.5 * scale) * size / scale
@@ -60,29 +49,22 @@ def image_to_input(points: np.ndarray, center: np.ndarray,
 
 def input_to_image(points: np.ndarray, center: np.ndarray,
                    scale: np.ndarray, input_size: Sequence[int]) -> np.ndarray:
-    """Map crop (x, y) back to the image (mmpose's top-down mapping)."""
+    """Crop (x, y) (..., 2) back in the image, as mmpose's top-down
+    models map their predictions (no rotation)."""
     size = np.asarray(input_size, dtype=np.float64)
     return points / size * scale + center - 0.5 * scale
 
 
 def frame_heatmaps(model: nn.Module, inputs: Tensor) -> Tensor:
-    """Per-frame heatmaps of the model, before warping
-    (:meth:`PoseWarperEstimator.frame_heatmaps`).
-
-    Args:
-        model (nn.Module): PoseWarper model.
-        inputs (Tensor): Normalised crops (B, T, 3, H, W).
-
-    Returns:
-        Tensor: Heatmaps (T, B, K, h, w).
-    """
+    """Heatmaps (T, B, K, h, w) of normalised crops (B, T, 3, H, W),
+    before warping (:meth:`PoseWarperEstimator.frame_heatmaps`)."""
     return _estimator(model).frame_heatmaps(inputs)
 
 
 def encode_heatmaps(codec, keypoints: np.ndarray, visible: np.ndarray,
                     centers: np.ndarray, scales: np.ndarray,
                     input_size: Sequence[int]) -> np.ndarray:
-    """Target heatmaps of known poses inside their crops.
+    """Heatmaps float32 (N, K, h, w) of known poses in their crops.
 
     Args:
         codec: Heatmap codec (e.g. ``MSRAHeatmap``).
@@ -91,9 +73,6 @@ def encode_heatmaps(codec, keypoints: np.ndarray, visible: np.ndarray,
         centers (np.ndarray): Crop centres (N, 2).
         scales (np.ndarray): Crop sizes (N, 2).
         input_size (Sequence[int]): Model input (w, h).
-
-    Returns:
-        np.ndarray: float32 (N, K, h, w).
     """
     maps = []
     for kpts, vis, center, scale in zip(keypoints, visible, centers, scales):
@@ -126,14 +105,12 @@ def propagate_poses(
             joints give empty heatmaps and stay invisible.
         bboxes (np.ndarray): xyxy person boxes on the key frame (N, 4); each
             person's crop of both frames uses its box.
-        pipeline (Compose, optional): The test pipeline (built from
-            ``model.cfg`` when absent).
+        pipeline (Compose, optional): The test pipeline (default from
+            ``model.cfg``).
         frame_offset (int): Target index minus key index (metainfo only).
-        decode (str): ``'absolute'``: the decoded warped heatmaps are the
-            new poses. ``'displacement'``: the known poses move by
-            ``decode(warped) - decode(known heatmaps)``, which cancels the
-            codec's own rounding (the poses stay exact where the warp is
-            the identity). Defaults to ``'absolute'``.
+        decode (str): ``'absolute'``: the decoded warped heatmaps;
+            ``'displacement'``: the known poses moved by ``decode(warped) -
+            decode(known heatmaps)``, which cancels the codec's rounding.
 
     Returns:
         tuple[np.ndarray, np.ndarray]: Keypoints on the target frame

@@ -37,13 +37,12 @@ from mmengine.utils import ProgressBar
 
 from posewarper_mm.apis import (copy_nearest_labels, count_targets,
                                 propagate_labels)
-from posewarper_mm.datasets.posetrack_parsing import load_json_file
 from posewarper_mm.engine import init_inference_model
 from posewarper_mm.errors import InputFileError
 from posewarper_mm.evaluation.functional import (evaluate_posetrack,
                                                  format_posetrack_table,
-                                                 summary_only,
-                                                 write_posetrack_predictions)
+                                                 summary_only)
+from posewarper_mm.posetrack import load_json, write_posetrack_predictions
 from .flow_propagation import flow_propagate_labels
 from .gt_subsets import restrict_gt_dir
 from .synthetic import generate_posetrack_dataset
@@ -198,7 +197,7 @@ def run(args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
             num_videos=4,
             num_frames=20,
             videos_per_split=(3, 1))
-    coco = load_json_file(args.sparse_ann)
+    coco = load_json(args.sparse_ann)
     frames = None
     if args.max_videos:
         coco = first_videos(coco, args.max_videos)

@@ -9,7 +9,7 @@ import os
 import os.path as osp
 from typing import Callable, Sequence, Tuple
 
-from posewarper_mm.evaluation.functional import list_gt_files, read_json
+from posewarper_mm.posetrack import list_gt_files, load_json
 
 # changes a loaded per-video file (its path, its content) in place and
 # returns two counts
@@ -32,7 +32,7 @@ def _copy_edited(gt_dir: str, out_dir: str, edit: Edit) -> Tuple[int, int]:
     first = second = 0
     for name in list_gt_files(gt_dir):
         path = osp.join(gt_dir, name)
-        video = read_json(path)
+        video = load_json(path)
         a, b = edit(path, video)
         first, second = first + a, second + b
         with open(osp.join(out_dir, name), 'w', encoding='utf-8') as f:

@@ -10,17 +10,14 @@ from mmpose.registry import TRANSFORMS
 class RandomKeyFrameOcclusion(BaseTransform):
     """Cover joints of the key frame, and only the key frame, with bars.
 
-    A training augmentation for the temporal model: the key frame's labels
-    stay where they are, so a covered joint must be found in the supporting
-    frames, which show it. Each bar is an axis-aligned rectangle of a
-    random size centred on a random labeled joint, filled with a random
-    colour and pixel noise. Place it after ``TopdownAffine`` (it works on
-    the crops) and before ``GenerateTarget``.
+    The labels stay, so a covered joint must be found in the supporting
+    frames. Each bar is a rectangle of random size centred on a random
+    labeled joint, filled with a random colour and noise. Place it after
+    ``TopdownAffine`` (it works on the crops), before ``GenerateTarget``.
 
-    Required keys: ``img`` (list of T crops (H, W, 3), key frame first),
+    Required keys: ``img`` (list of T crops (H, W, 3), key first),
     ``transformed_keypoints`` (N, K, 2), ``keypoints_visible`` (N, K) or
-    (N, K, 2) (visibility and weight).
-    Modified keys: ``img`` (the key frame only).
+    (N, K, 2). Modified keys: ``img`` (the key frame only).
 
     Args:
         prob (float): Chance that a sample's key frame gets bars.

@@ -19,29 +19,17 @@ MULTI_FRAME_META_KEYS = ('id', 'img_id', 'img_path', 'category_id',
 
 @TRANSFORMS.register_module()
 class LoadVideoFrames(BaseTransform):
-    """Load every frame of ``img_path`` as BGR images, key frame first.
+    """Load the frames of a sample as a list of BGR images, key first.
 
-    Accepted inputs:
+    ``img_path`` (a path, or T paths key first) is read; ``img`` (an
+    ndarray, as ``mmpose.apis.inference_topdown`` gives, or a list) is
+    used as is. Without ``frame_weights`` and ``frame_offsets``, T must be
+    1 and they become ``[1.0]`` and ``[0]``.
 
-    - ``img_path``: list of paths (key first) -> ``img`` list of T arrays;
-    - ``img_path``: one path -> a one-element list (T = 1);
-    - ``img``: an ndarray (as fed by ``mmpose.apis.inference_topdown``) or a
-      list of ndarrays -> used as is (wrapped in a list).
-
-    ``img_shape`` and ``ori_shape`` come from the key frame. When absent,
-    ``frame_weights`` becomes ``[1.0]`` and ``frame_offsets`` ``[0]`` for
-    T = 1; for T > 1 they must be given.
-
-    Required Keys:
-
-        - img_path (str | list[str]) or img (np.ndarray | list)
-
-    Added Keys:
-
-        - img (list[np.ndarray]): T frames of shape (H, W, 3)
-        - img_shape, ori_shape (tuple): (H, W) of the key frame
-        - frame_weights (np.ndarray): float32 (T,), if absent
-        - frame_offsets (np.ndarray): int64 (T,), if absent
+    Required keys: ``img_path`` (str | list[str]) or ``img``.
+    Added keys: ``img`` (list of T (H, W, 3) arrays), ``img_shape`` and
+    ``ori_shape`` (the key frame's (H, W)), ``frame_weights`` (float32
+    (T,)) and ``frame_offsets`` (int64 (T,)) when absent.
 
     Args:
         to_float32 (bool): Convert frames to float32. Default: False.

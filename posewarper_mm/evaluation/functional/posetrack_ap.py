@@ -1,36 +1,119 @@
 """PoseTrack multi-person AP (the PoseTrack18 "AP" / mAP), numpy only.
 
-Per frame, predicted persons are matched to GT persons by PCKh@0.5 (a
-joint matches when its distance to the GT joint is at most half of the
-reference head size ``0.6 * diagonal(bbox_head)``):
+Frames, as in the reference evaluation: each GT file (in sorted name
+order; the reference's file-system order only matters for tied scores) is
+paired with the prediction file of the same name and their images by
+POSITION (ids are not compared). Frames whose GT has no person are
+dropped with their predictions; then persons without joints; in frames
+with ignore regions, joints strictly inside a region and the persons left
+without joints.
 
-- ``pck[p, g]`` = matched joints of prediction p with GT g divided by the
-  number of annotated joints of g;
-- each prediction keeps only its best GT (first on ties); each GT then
-  takes, among the predictions that kept it, the one with the highest
-  ``pck`` (first on ties; none if that is 0). Scores play no role here.
+Per frame, predictions are matched to GT persons by PCKh@0.5 (a joint
+matches within half the head size ``0.6 * diagonal(bbox_head)``):
+``pck[p, g]`` is the share of the annotated joints of g that p matches;
+each prediction keeps its best GT (first on ties), each GT then takes the
+prediction with the highest ``pck`` among those that kept it (first on
+ties, none if 0). Scores play no role here.
 
-Every existing predicted joint then yields one (score, is-true-positive)
-entry for its joint type; unmatched predictions and predictions on frames
-whose GT became empty are all false positives. Per joint, entries of all
-frames (GT files in sorted order, then frame order, then prediction order)
-are ranked by ``np.argsort(scores)[::-1]`` and scored with the all-points
-(VOC2010+) interpolated AP against the number of GT joints. A joint with
-no entries has AP 0; a joint with entries but no GT has AP NaN. Group
-columns average their joints (NaN propagates); ``Total`` is the mean over
-the 15 joints ignoring NaN.
+Every predicted joint is one (score, true positive) entry of its joint;
+unmatched predictions are false positives. Per joint, the entries of all
+frames (files, then frames, then predictions in order) are ranked by
+``np.argsort(scores)[::-1]`` and scored by the all-points interpolated
+(VOC2010+) AP against the number of GT joints: 0 without entries, NaN with
+entries but no GT. Groups average their joints (NaN propagates); ``Total``
+is the mean of the 15 joints ignoring NaN.
 """
+import os.path as osp
+from dataclasses import dataclass, replace
 from typing import Dict, List, Tuple
 
 import numpy as np
 
 from ...errors import InputFileError
-from .posetrack_frames import FramePair, clean_frame_pairs, load_frame_pairs
-from .posetrack_io import PoseTrackFrame
-from .posetrack_joints import EVAL_JOINT_NAMES, JOINT_GROUPS, NUM_EVAL_JOINTS
+from ...posetrack import (EVAL_JOINT_NAMES, JOINT_GROUPS, NUM_EVAL_JOINTS,
+                          PoseTrackFrame, PoseTrackPerson, list_gt_files,
+                          load_posetrack_video)
+from .point_in_polygon import points_in_polygon
 
 DIST_THRESH = 0.5
 HEAD_SIZE_FACTOR = 0.6
+
+
+@dataclass
+class FramePair:
+    """A GT frame and the prediction frame at the same position."""
+    gt: PoseTrackFrame
+    pred: PoseTrackFrame
+
+
+def load_frame_pairs(gt_dir: str, pred_dir: str) -> List[FramePair]:
+    """All GT and prediction frames of two folders, paired, uncleaned.
+
+    Args:
+        gt_dir (str): Folder of official per-video GT files.
+        pred_dir (str): Folder with a prediction file of the same name for
+            every GT file (other files there are ignored).
+    """
+    pairs: List[FramePair] = []
+    for name in list_gt_files(gt_dir):
+        gt_path = osp.join(gt_dir, name)
+        pred_path = osp.join(pred_dir, name)
+        gt = load_posetrack_video(gt_path, is_prediction=False)
+        if not osp.isfile(pred_path):
+            raise FileNotFoundError(
+                f'{pred_path}: prediction file not found (every GT file '
+                f'needs one of the same name; GT: {gt_path})')
+        pred = load_posetrack_video(pred_path, is_prediction=True)
+        if len(pred.frames) != len(gt.frames):
+            raise InputFileError(
+                f'{pred_path}: has {len(pred.frames)} images but the GT file '
+                f'{gt_path} has {len(gt.frames)}; list every GT image, in '
+                'the same order')
+        if pred.frames and gt.video_folder.split('_')[0] != \
+                pred.video_folder.split('_')[0]:
+            raise InputFileError(
+                f'{pred_path}: images belong to video {pred.video_folder!r}'
+                f' but the GT file {gt_path} is video {gt.video_folder!r}')
+        pairs.extend(FramePair(g, p) for g, p in zip(gt.frames, pred.frames))
+    return pairs
+
+
+def _with_joints(persons: List[PoseTrackPerson]) -> List[PoseTrackPerson]:
+    return [p for p in persons if p.present.any()]
+
+
+def _remove_ignored(persons: List[PoseTrackPerson],
+                    regions: List[np.ndarray]) -> List[PoseTrackPerson]:
+    """Drop joints inside any region, then persons without joints."""
+    kept = []
+    for person in persons:
+        inside = np.zeros(len(person.present), dtype=bool)
+        for region in regions:
+            inside |= points_in_polygon(person.coords, region)
+        present = person.present & ~inside
+        if present.any():
+            kept.append(replace(person, present=present))
+    return kept
+
+
+def clean_frame_pairs(pairs: List[FramePair]) -> List[FramePair]:
+    """New pairs without unlabeled frames, persons without joints and
+    joints inside ignore regions (the inputs are not modified)."""
+    cleaned = []
+    for pair in pairs:
+        if not pair.gt.persons:
+            continue
+        gt_persons = _with_joints(pair.gt.persons)
+        pred_persons = _with_joints(pair.pred.persons)
+        regions = pair.gt.ignore_regions
+        if regions:
+            gt_persons = _remove_ignored(gt_persons, regions)
+            pred_persons = _remove_ignored(pred_persons, regions)
+        cleaned.append(
+            FramePair(
+                replace(pair.gt, persons=gt_persons),
+                replace(pair.pred, ignore_regions=[], persons=pred_persons)))
+    return cleaned
 
 
 def _stack(frame: PoseTrackFrame) -> Tuple[np.ndarray, np.ndarray]:
@@ -56,16 +139,8 @@ def _head_sizes(frame: PoseTrackFrame) -> np.ndarray:
 
 
 def assign_predictions(pair: FramePair) -> np.ndarray:
-    """Assign each prediction of a frame to at most one GT person.
-
-    Args:
-        pair (FramePair): A cleaned frame pair with P predictions and G GT
-            persons.
-
-    Returns:
-        np.ndarray: Bool array (P, 15): whether each predicted joint is a
-        true positive (False for joints that do not exist).
-    """
+    """Whether each joint of the P predictions of a cleaned frame pair is
+    a true positive, bool (P, 15) (False for joints that do not exist)."""
     gt_xy, gt_has = _stack(pair.gt)
     pr_xy, pr_has = _stack(pair.pred)
     num_pred, num_gt = len(pr_xy), len(gt_xy)
@@ -103,11 +178,11 @@ def assign_predictions(pair: FramePair) -> np.ndarray:
 
 
 def voc_ap(scores: np.ndarray, labels: np.ndarray, num_gt: float) -> float:
-    """All-points interpolated average precision of one joint, in percent.
+    """All-points interpolated AP of one joint, in percent.
 
     Args:
-        scores (np.ndarray): Scores of all predicted joints, shape (N,).
-        labels (np.ndarray): Whether each is a true positive, shape (N,).
+        scores (np.ndarray): Scores of the predicted joints (N,).
+        labels (np.ndarray): Whether each is a true positive (N,).
         num_gt (float): Number of GT joints.
 
     Returns:
@@ -131,15 +206,8 @@ def voc_ap(scores: np.ndarray, labels: np.ndarray, num_gt: float) -> float:
 
 
 def compute_joint_aps(pairs: List[FramePair]) -> np.ndarray:
-    """Per-joint AP over cleaned frame pairs.
-
-    Args:
-        pairs (list[FramePair]): Pairs after :func:`clean_frame_pairs`, in
-            evaluation order.
-
-    Returns:
-        np.ndarray: AP (percent) of the 15 evaluation joints, shape (15,).
-    """
+    """AP (percent) of the 15 evaluation joints (15,) over cleaned frame
+    pairs, in evaluation order."""
     joint_ids: List[np.ndarray] = []
     scores: List[np.ndarray] = []
     labels: List[np.ndarray] = []
@@ -171,16 +239,8 @@ def compute_joint_aps(pairs: List[FramePair]) -> np.ndarray:
 
 
 def summarize_joint_aps(aps: np.ndarray) -> Dict[str, float]:
-    """Summary columns and per-joint values from the 15 joint APs.
-
-    Args:
-        aps (np.ndarray): AP per evaluation joint, shape (15,).
-
-    Returns:
-        dict[str, float]: ``Head, Shoulder, Elbow, Wrist, Hip, Knee, Ankle,
-        Total`` followed by one entry per joint name (e.g.
-        ``'right_ankle'``).
-    """
+    """``Head, Shoulder, Elbow, Wrist, Hip, Knee, Ankle, Total``, then each
+    joint by name (``'right_ankle'``, ...), from the 15 joint APs (15,)."""
     aps = np.asarray(aps, dtype=np.float64)
     result: Dict[str, float] = {}
     for name, ids in JOINT_GROUPS:
@@ -193,20 +253,18 @@ def summarize_joint_aps(aps: np.ndarray) -> Dict[str, float]:
 
 
 def evaluate_posetrack(gt_dir: str, pred_dir: str) -> Dict[str, float]:
-    """Evaluate official per-video prediction files with the PoseTrack AP.
+    """The PoseTrack AP of official per-video prediction files.
 
     Args:
-        gt_dir (str): Folder of official PoseTrack18 per-video GT files.
-        pred_dir (str): Folder holding a prediction file of the same name
-            for every GT file.
+        gt_dir (str): Folder of official per-video GT files.
+        pred_dir (str): A prediction file of the same name for each.
 
     Returns:
-        dict[str, float]: AP in percent: ``Head, Shoulder, Elbow, Wrist,
-        Hip, Knee, Ankle, Total`` and the 15 joints by name.
+        dict[str, float]: AP in percent, see :func:`summarize_joint_aps`.
 
     Raises:
-        InputFileError: A file is missing, malformed or inconsistent;
-            the message names the file (and frame / annotation).
+        FileNotFoundError: For a missing folder or file.
+        InputFileError: Naming the file (and frame or annotation) at fault.
     """
     pairs = clean_frame_pairs(load_frame_pairs(gt_dir, pred_dir))
     return summarize_joint_aps(compute_joint_aps(pairs))

@@ -8,8 +8,8 @@ from mmpose.evaluation.metrics import CocoMetric
 from mmpose.registry import METRICS
 from xtcocotools.coco import COCO
 
-from ..functional import (evaluate_posetrack, format_posetrack_table,
-                          write_posetrack_predictions)
+from ...posetrack import write_posetrack_predictions
+from ..functional import evaluate_posetrack, format_posetrack_table
 
 # (result key of evaluate_posetrack, reported metric name)
 STAT_NAMES: Tuple[Tuple[str, str], ...] = (
@@ -22,17 +22,8 @@ _HEAD_BOTTOM, _LEFT_SHOULDER, _RIGHT_SHOULDER = 1, 5, 6
 
 
 def gt_folder_from_ann_file(ann_file: str) -> str:
-    """Per-video GT folder beside a merged annotation file.
-
-    ``<dir>/posetrack18_val.json`` -> ``<dir>/val`` (the split is the last
-    ``_``-separated token of the file name), the layout of the PoseTrack18
-    release and of mmpose's ``PoseTrack18Metric``.
-
-    Args:
-        ann_file (str): Path of the merged COCO-style annotation file.
-
-    Returns:
-        str: The derived folder.
+    """The per-video GT folder beside a merged annotation file, as in the
+    PoseTrack18 release: ``<dir>/posetrack18_val.json`` -> ``<dir>/val``.
     """
     split = osp.splitext(osp.basename(ann_file))[0].split('_')[-1]
     return osp.join(osp.dirname(ann_file), split)
@@ -42,50 +33,38 @@ def gt_folder_from_ann_file(ann_file: str) -> str:
 class PoseTrackAPMetric(CocoMetric):
     """PoseTrack18 AP (mAP over 15 joints) with a numpy-only evaluator.
 
-    Predictions are grouped per image (``img_id`` = the ORIGINAL PoseTrack
-    image id), de-duplicated by instance ``id``, rescored and filtered by
-    OKS NMS exactly as in :class:`mmpose.evaluation.CocoMetric`. They are
-    then written as official per-video PoseTrack18 files, one per GT file,
-    ready for the evaluation server, and scored with
+    Predictions are grouped per image (``img_id``, the PoseTrack image id),
+    de-duplicated, rescored and filtered by OKS NMS as in
+    :class:`mmpose.evaluation.CocoMetric`, written as official per-video
+    files (one per GT file, ready for the evaluation server) and scored by
     :func:`~posewarper_mm.evaluation.functional.evaluate_posetrack`, which
-    reproduces the official ``poseval`` AP. Returned keys (with the
-    ``posetrack18`` prefix): ``Head AP``, ``Shou AP``, ``Elb AP``,
-    ``Wri AP``, ``Hip AP``, ``Knee AP``, ``Ankl AP`` and ``AP`` (Total, use
-    ``save_best='posetrack18/AP'``).
+    reproduces ``poseval``. Keys (prefix ``posetrack18``): ``Head AP``,
+    ``Shou AP``, ``Elb AP``, ``Wri AP``, ``Hip AP``, ``Knee AP``, ``Ankl
+    AP`` and ``AP`` (the mean; ``save_best='posetrack18/AP'``).
 
     Args:
-        ann_file (str, optional): Merged COCO-style annotation file, used
-            only to locate ``gt_folder`` (see
-            :func:`gt_folder_from_ann_file`). Defaults to None.
-        gt_folder (str, optional): Folder of official per-video GT files.
-            If None it is derived from ``ann_file``, else from the
-            annotation file of the test dataset (recorded by mmpose's
-            COCO-style datasets in test mode). Defaults to None.
-        score_mode (str): Person score for NMS: ``'bbox_keypoint'`` (box
-            score x mean of keypoint scores above ``keypoint_score_thr``),
-            ``'bbox'``, ``'keypoint'`` or ``'bbox_rle'``. The person score
-            does not enter the AP. Defaults to ``'bbox_keypoint'``.
-        keypoint_score_thr (float): See ``score_mode``. Defaults to 0.2.
+        ann_file (str, optional): Merged annotation file, only used to
+            find ``gt_folder`` (:func:`gt_folder_from_ann_file`).
+        gt_folder (str, optional): Folder of per-video GT files; default
+            from ``ann_file``, else from the test dataset's annotation file.
+        score_mode (str): Person score of NMS (not of the AP):
+            ``'bbox_keypoint'``, ``'bbox'``, ``'keypoint'`` or
+            ``'bbox_rle'``, as in ``CocoMetric``.
+        keypoint_score_thr (float): See ``score_mode``.
         nms_mode (str): ``'oks_nms'``, ``'soft_oks_nms'`` or ``'none'``.
-            Defaults to ``'oks_nms'``.
-        nms_thr (float): OKS threshold of NMS. Defaults to 0.9.
-        head_bottom (str): What is written for ``head_bottom``:
-            ``'predicted'`` (the model's joint) or ``'shoulder_midpoint'``
-            (midpoint of the shoulders with the mean of their scores, as the
-            official PoseWarper code writes). Defaults to ``'predicted'``.
-        joint_score (str): Joint score written (and ranked by the AP):
-            ``'keypoint'`` (heatmap maxval, mmpose) or ``'keypoint_x_box'``
-            (maxval x box score, official PoseWarper code). Defaults to
-            ``'keypoint'``.
-        format_only (bool): Only write the prediction files (e.g. for the
-            test server); return no metrics. Needs ``outfile_prefix``.
-            Defaults to False.
-        outfile_prefix (str, optional): FOLDER to write the per-video
-            prediction files to (created if needed). If None, a temporary
-            folder is used and removed. Defaults to None.
-        collect_device (str): ``'cpu'`` or ``'gpu'``. Defaults to ``'cpu'``.
-        prefix (str, optional): Metric name prefix. Defaults to
-            ``'posetrack18'``.
+        nms_thr (float): OKS threshold of NMS.
+        head_bottom (str): ``'predicted'`` (the model's joint) or
+            ``'shoulder_midpoint'`` (the shoulders' midpoint and mean score,
+            as the official PoseWarper code).
+        joint_score (str): The ranked joint score: ``'keypoint'`` (heatmap
+            maximum, mmpose) or ``'keypoint_x_box'`` (times the box score,
+            official PoseWarper code).
+        format_only (bool): Only write the files (needs
+            ``outfile_prefix``); return no metrics.
+        outfile_prefix (str, optional): Folder of the prediction files
+            (created if needed); a temporary one when None.
+        collect_device (str): ``'cpu'`` or ``'gpu'``.
+        prefix (str, optional): Metric name prefix.
     """
     default_prefix: Optional[str] = 'posetrack18'
 
@@ -102,9 +81,8 @@ class PoseTrackAPMetric(CocoMetric):
                  outfile_prefix: Optional[str] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
-        # The AP reads the per-video GT files, so the COCO index CocoMetric
-        # builds from ``ann_file`` (or from the data samples) is not needed:
-        # ann_file is not passed on and an empty index stands in below.
+        # the AP reads the per-video GT files: CocoMetric gets no ann_file
+        # and an empty COCO index
         super().__init__(
             ann_file=None,
             score_mode=score_mode,
@@ -156,15 +134,8 @@ class PoseTrackAPMetric(CocoMetric):
                 self._check_gt_folder(self.gt_folder)
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
-        """Write the per-video prediction files and compute the AP.
-
-        Args:
-            results (list): Processed results of every batch.
-
-        Returns:
-            dict[str, float]: ``Head AP`` ... ``Ankl AP`` and ``AP``
-            (percent), or an empty dict when ``format_only``.
-        """
+        """Write the prediction files; the AP in percent (empty when
+        ``format_only``)."""
         if self.gt_folder is None:
             raise ValueError(
                 f'{type(self).__name__}: set `gt_folder` or `ann_file`; '
@@ -188,16 +159,8 @@ class PoseTrackAPMetric(CocoMetric):
 
     def results2json(self, keypoints: Dict[int, list],
                      outfile_prefix: str) -> str:
-        """Write one official PoseTrack18 prediction file per GT file.
-
-        Args:
-            keypoints (dict[int, list]): Image id -> kept instances (after
-                rescoring and NMS), in writing order.
-            outfile_prefix (str): The folder to write to.
-
-        Returns:
-            str: The folder holding the prediction files.
-        """
+        """Write one prediction file per GT file into ``outfile_prefix``
+        from image id -> kept instances; returns the folder."""
         predictions = {
             img_id: [self._joint_outputs(inst) for inst in instances]
             for img_id, instances in keypoints.items()
@@ -216,14 +179,7 @@ class PoseTrackAPMetric(CocoMetric):
 
     def _do_python_keypoint_eval(
             self, outfile_prefix: str) -> List[Tuple[str, float]]:
-        """Evaluate the written files against the GT folder.
-
-        Args:
-            outfile_prefix (str): The folder of the prediction files.
-
-        Returns:
-            list[tuple[str, float]]: Metric names and values.
-        """
+        """(name, value) of each metric of the files in the folder."""
         result = evaluate_posetrack(self.gt_folder, outfile_prefix)
         logger: MMLogger = MMLogger.get_current_instance()
         logger.info('PoseTrack AP:\n' +

@@ -4,9 +4,8 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
-from posewarper_mm.datasets.posetrack_naming import (frame_index_from_name,
-                                                     frame_path, image_id,
-                                                     video_folder)
+from posewarper_mm.posetrack import (frame_index_from_name, frame_path,
+                                     image_id, video_folder)
 from . import skeleton as sk
 
 

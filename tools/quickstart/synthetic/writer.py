@@ -6,7 +6,7 @@ from typing import Dict, List
 
 import numpy as np
 
-from posewarper_mm.datasets.posetrack_naming import frame_file_name
+from posewarper_mm.posetrack import frame_file_name
 from . import annotations as anno
 from .video import VideoAnnotations, encode_jpeg
 

@@ -1,46 +1,33 @@
-"""Load and validate official PoseTrack18 per-video JSON files.
+"""Official PoseTrack18 per-video files, loaded for the evaluation.
 
 One file holds one video: ``images`` (every frame, in order),
 ``annotations`` (one person on one frame each) and ``categories`` (one
-``person`` category whose ``keypoints`` list names the keypoints). The
-loader converts each file into :class:`PoseTrackVideo` with the 15
-evaluation joints (see :mod:`.posetrack_joints`) and checks everything the
-evaluation relies on, raising :class:`InputFileError` with the file
-(and frame / annotation) at fault.
+``person`` category naming 15 or 17 keypoints, the 15 evaluation joints
+among them; other names are dropped). As in the reference evaluation:
 
-Conventions reproduced from the reference evaluation:
+- a keypoint exists unless its triple is exactly ``(0, 0, 0)``;
+- a joint ranks by ``scores[k]`` when ``scores`` is not empty, else all
+  joints tie at :data:`MIN_SCORE`;
+- the head box ``bbox_head`` ``[x, y, w, h]`` is kept as ``(x1, y1, x2,
+  y2)``;
+- image names follow :func:`~.naming.parse_frame_name`;
+- ``track_id`` is required, below 10000 and, in predictions, unique per
+  frame.
 
-- a keypoint exists unless its triple is exactly ``(0, 0, 0)``; for
-  predictions the third value is the predicted score, so a joint with
-  score 0 at non-zero coordinates still counts;
-- a joint's ranking score is ``scores[k]`` when the annotation has a
-  non-empty ``scores`` list, else :data:`MIN_SCORE` (all tied);
-- the head box is ``bbox_head`` ``[x, y, w, h]``, kept as
-  ``(x, y, x + w, y + h)``;
-- image names must look like ``<int>_<mpii|bonn|mpiinew>.../<int>.jpg``
-  with a frame number below 10000;
-- ``track_id`` is required, below 10000, and unique within a frame of a
-  prediction file;
-- ``categories`` holds one ``person`` category naming 15 or 17 keypoints
-  that include the 15 evaluation joints (other names are dropped).
-
-Stricter than the reference (which silently ignores such content): a file
-may hold frames of one video only, every annotation's ``image_id`` must be
-one of the file's images, and every number (coordinates, scores, track
-ids, head boxes, ignore regions) must be finite (no NaN, ``Infinity`` or
-``null``; see :mod:`posewarper_mm.utils.validation`).
+Stricter than the reference: one video per file, every annotation's
+``image_id`` among the file's images, every number finite.
 """
-import json
+import os
 import os.path as osp
 from dataclasses import dataclass, field
 from typing import Any, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ...datasets.posetrack_naming import parse_frame_name
-from ...errors import InputFileError
-from ...utils.validation import check_number, check_numbers
-from .posetrack_joints import NUM_EVAL_JOINTS, keypoint_names_to_eval_ids
+from ..errors import InputFileError
+from .joints import NUM_EVAL_JOINTS, keypoint_names_to_eval_ids
+from .naming import parse_frame_name
+from .reader import check_number, check_numbers, load_json
 
 MIN_SCORE = -9999.0
 MAX_TRACK_ID = 10000
@@ -51,10 +38,10 @@ class PoseTrackPerson:
     """One person of one frame, in evaluation joints.
 
     Attributes:
-        coords (np.ndarray): Joint (x, y), shape (15, 2), float64.
-        present (np.ndarray): Whether each joint exists, shape (15,).
-        scores (np.ndarray): Joint ranking scores, shape (15,), float64.
-        head_box (tuple | None): ``(x1, y1, x2, y2)`` or None if absent.
+        coords (np.ndarray): Joint (x, y), float64 (15, 2).
+        present (np.ndarray): Whether each joint exists, bool (15,).
+        scores (np.ndarray): Joint ranking scores, float64 (15,).
+        head_box (tuple | None): ``(x1, y1, x2, y2)``, None if absent.
         track_id (int | float): The annotation's ``track_id``.
         record (int): Index of the annotation in the file.
     """
@@ -68,15 +55,15 @@ class PoseTrackPerson:
 
 @dataclass
 class PoseTrackFrame:
-    """One image of a video file with its persons.
+    """One image of a per-video file and its persons.
 
     Attributes:
-        path (str): The JSON file the frame comes from.
-        index (int): Position of the image in the file's ``images``.
+        path (str): The file.
+        index (int): Position of the image in ``images``.
         image_id (Any): The image ``id``.
         file_name (str): The image ``file_name``.
-        ignore_regions (list[np.ndarray]): Polygons, each (M, 2) as (x, y).
-        persons (list[PoseTrackPerson]): Persons in annotation order.
+        ignore_regions (list[np.ndarray]): Polygons (M, 2) of (x, y).
+        persons (list[PoseTrackPerson]): In annotation order.
     """
     path: str
     index: int
@@ -86,7 +73,7 @@ class PoseTrackFrame:
     persons: List[PoseTrackPerson] = field(default_factory=list)
 
     def where(self) -> str:
-        """Describe the frame for error messages."""
+        """The frame, for error messages."""
         return (f'{self.path}: image #{self.index} '
                 f'(id {self.image_id}, {self.file_name!r})')
 
@@ -96,11 +83,10 @@ class PoseTrackVideo:
     """The frames of one per-video file, in file order.
 
     Attributes:
-        path (str): The JSON file.
-        video_folder (str): Folder name of the frames, e.g.
-            ``'000342_mpii_test'``.
+        path (str): The file.
+        video_folder (str): Folder of the frames, e.g. ``000342_mpii_test``.
         keypoint_names (list[str]): The file's keypoint names.
-        frames (list[PoseTrackFrame]): One entry per image.
+        frames (list[PoseTrackFrame]): One per image.
     """
     path: str
     video_folder: str
@@ -108,63 +94,55 @@ class PoseTrackVideo:
     frames: List[PoseTrackFrame]
 
 
-def read_json(path: str) -> Any:
-    """Read a JSON file, naming the file in any error.
+def list_gt_files(gt_dir: str) -> List[str]:
+    """Sorted names (not paths) of the ``*.json`` files of a GT folder.
 
-    Args:
-        path (str): The file to read.
-
-    Returns:
-        Any: The decoded content.
+    Raises:
+        FileNotFoundError: If the folder does not exist.
+        InputFileError: If it holds no json file.
     """
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'{path}: file not found')
-    try:
-        with open(path, 'r', encoding='utf-8') as f:
-            return json.load(f)
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise InputFileError(f'{path}: malformed JSON ({err})') from err
+    if not osp.isdir(gt_dir):
+        raise FileNotFoundError(f'{gt_dir}: GT folder not found')
+    names = sorted(
+        name for name in os.listdir(gt_dir)
+        if name.endswith('.json') and not name.startswith('.'))
+    if not names:
+        raise InputFileError(f'{gt_dir}: no .json GT files in folder')
+    return names
 
 
-def _numbers(value: Any, length: Optional[int], what: str) -> List[float]:
-    """Check a list of finite numbers (optionally of a given length).
-
-    Raises ``ValueError`` without the file; the callers add it.
-    """
-    return check_numbers(value, None, what, length=length, error=ValueError)
-
-
-def _parse_regions(image: dict) -> List[np.ndarray]:
+def _regions(image: dict, where: str) -> List[np.ndarray]:
     xs = image.get('ignore_regions_x')
     ys = image.get('ignore_regions_y')
     if xs is None or ys is None:
         return []  # both are needed, as in the reference evaluation
     if not isinstance(xs, list) or not isinstance(ys, list) \
             or len(xs) != len(ys):
-        raise ValueError('ignore_regions_x / ignore_regions_y must be '
-                         'lists with one entry per region')
+        raise InputFileError(f'{where}: ignore_regions_x / ignore_regions_y '
+                             'must be lists with one entry per region')
     regions = []
     for i, (rx, ry) in enumerate(zip(xs, ys)):
-        rx = _numbers(rx, None, f'ignore_regions_x[{i}]')
-        _numbers(ry, len(rx), f'ignore_regions_y[{i}]')
+        rx = check_numbers(rx, where, f'ignore_regions_x[{i}]')
+        check_numbers(ry, where, f'ignore_regions_y[{i}]', length=len(rx))
         regions.append(np.array([rx, ry], dtype=np.float64).T.reshape(-1, 2))
     return regions
 
 
-def _parse_person(ann: dict, eval_ids: Sequence[Optional[int]],
-                  record: int) -> PoseTrackPerson:
+def _person(ann: dict, eval_ids: Sequence[Optional[int]], record: int,
+            where: str) -> PoseTrackPerson:
     num_kpts = len(eval_ids)
-    kpts = _numbers(ann.get('keypoints'), 3 * num_kpts, 'keypoints')
+    kpts = check_numbers(
+        ann.get('keypoints'), where, 'keypoints', length=3 * num_kpts)
     scores = ann.get('scores', [])
     if scores is None:
         scores = []
-    if len(_numbers(scores, None, 'scores')) not in (0, num_kpts):
-        raise ValueError(f'"scores" must be empty or have {num_kpts} '
-                         f'numbers, got {len(scores)}')
-    track_id = check_number(
-        ann.get('track_id'), None, 'track_id', error=ValueError)
+    if len(check_numbers(scores, where, 'scores')) not in (0, num_kpts):
+        raise InputFileError(f'{where}: "scores" must be empty or have '
+                             f'{num_kpts} numbers, got {len(scores)}')
+    track_id = check_number(ann.get('track_id'), where, 'track_id')
     if track_id >= MAX_TRACK_ID:
-        raise ValueError(f'"track_id" {track_id} must be below {MAX_TRACK_ID}')
+        raise InputFileError(
+            f'{where}: "track_id" {track_id} must be below {MAX_TRACK_ID}')
 
     coords = np.zeros((NUM_EVAL_JOINTS, 2), dtype=np.float64)
     present = np.zeros(NUM_EVAL_JOINTS, dtype=bool)
@@ -179,15 +157,15 @@ def _parse_person(ann: dict, eval_ids: Sequence[Optional[int]],
 
     head_box = None
     if 'bbox_head' in ann:
-        x, y, w, h = _numbers(ann['bbox_head'], 4, 'bbox_head')
+        x, y, w, h = check_numbers(ann['bbox_head'], where, 'bbox_head',
+                                   length=4)
         head_box = (x, y, x + w, y + h)
     return PoseTrackPerson(coords, present, joint_scores, head_box, track_id,
                            record)
 
 
-def _parse_categories(path: str,
-                      categories: list) -> Tuple[List[Optional[int]], list]:
-    """Check the single ``person`` category; map its keypoint names."""
+def _eval_ids(path: str, categories: list) -> Tuple[list, list]:
+    """Evaluation joint ids and names of the single ``person`` category."""
     if len(categories) != 1 or not isinstance(categories[0], dict) \
             or categories[0].get('name') != 'person':
         raise InputFileError(
@@ -206,22 +184,18 @@ def _parse_categories(path: str,
 
 
 def load_posetrack_video(path: str, is_prediction: bool) -> PoseTrackVideo:
-    """Load and validate one official PoseTrack18 per-video file.
+    """Load and check one official per-video file.
 
     Args:
-        path (str): The JSON file.
-        is_prediction (bool): Whether it is a prediction file. Predictions
-            must have unique track ids per frame; ignore regions are read
-            from ground-truth files only.
-
-    Returns:
-        PoseTrackVideo: The parsed video.
+        path (str): The json file.
+        is_prediction (bool): A prediction file: track ids must be unique
+            per frame and ignore regions are not read.
 
     Raises:
-        InputFileError: On any problem, naming the file and the frame or
-            annotation at fault.
+        FileNotFoundError: If the file cannot be read.
+        InputFileError: Naming the file and the image or annotation.
     """
-    data = read_json(path)
+    data = load_json(path)
     if not isinstance(data, dict):
         raise InputFileError(f'{path}: expected a JSON object with '
                              '"images", "annotations", "categories"')
@@ -230,7 +204,7 @@ def load_posetrack_video(path: str, is_prediction: bool) -> PoseTrackVideo:
             raise InputFileError(
                 f'{path}: missing or invalid {key!r} list (is this an '
                 'official PoseTrack18 per-video file?)')
-    eval_ids, names = _parse_categories(path, data['categories'])
+    eval_ids, names = _eval_ids(path, data['categories'])
 
     frames: List[PoseTrackFrame] = []
     frame_of_id = {}
@@ -244,9 +218,9 @@ def load_posetrack_video(path: str, is_prediction: bool) -> PoseTrackVideo:
                 f'{where}: needs "id" (int or str) and "file_name" (str)')
         try:
             folder, _ = parse_frame_name(image['file_name'])
-            regions = [] if is_prediction else _parse_regions(image)
         except ValueError as err:
             raise InputFileError(f'{where}: {err}') from err
+        regions = [] if is_prediction else _regions(image, where)
         if video_folder is None:
             video_folder = folder
         elif folder.split('_')[0] != video_folder.split('_')[0]:
@@ -271,11 +245,8 @@ def load_posetrack_video(path: str, is_prediction: bool) -> PoseTrackVideo:
             raise InputFileError(
                 f'{where}: image_id {image_id!r} is not among '
                 'the file\'s images')
-        try:
-            person = _parse_person(ann, eval_ids, record)
-        except ValueError as err:
-            raise InputFileError(
-                f'{where} (image id {frame.image_id}): {err}') from err
+        person = _person(ann, eval_ids, record,
+                         f'{where} (image id {frame.image_id})')
         if is_prediction and any(p.track_id == person.track_id
                                  for p in frame.persons):
             raise InputFileError(

@@ -5,11 +5,9 @@ import numpy as np
 import pytest
 
 from posewarper_mm.errors import InputFileError
-from posewarper_mm.evaluation.functional import (MIN_SCORE,
-                                                 POSETRACK18_TO_EVAL_IDS,
-                                                 evaluate_posetrack,
-                                                 load_posetrack_video,
-                                                 parse_frame_name)
+from posewarper_mm.evaluation.functional import evaluate_posetrack
+from posewarper_mm.posetrack import (MIN_SCORE, POSETRACK18_TO_EVAL_IDS,
+                                     load_posetrack_video, parse_frame_name)
 from tests.testing.posetrack_files import (NAMES, gt_person, image, image_id,
                                            pred_person, video_name, write_file)
 

@@ -1,18 +1,22 @@
-"""Streaming frame sources: a video file or a folder of frame images.
+"""The frames of a video: streaming sources and the stream of windows.
 
-Frames are decoded one at a time, in order, so memory does not grow with
-the length of the video; :class:`~.temporal_window.TemporalWindowIterator`
-keeps the few frames a temporal window needs.
+A source (a video file or a folder of images) decodes one frame at a time,
+in order; :class:`FrameWindowStream` keeps the few frames a temporal window
+needs, so memory does not grow with the length of the video.
 """
 import os
 import os.path as osp
-from typing import Iterator, List, Optional, Tuple
+from collections import deque
+from dataclasses import dataclass
+from typing import Deque, Iterable, Iterator, List, Optional, Tuple
 
 import cv2
 import numpy as np
 
-from ..datasets.posetrack_naming import frame_file_name, frame_index_or_none
+from ..datasets.temporal_window import (DEFAULT_TEST_WINDOW, TemporalWindow,
+                                        clamped_frame_numbers)
 from ..errors import InputFileError
+from ..posetrack import frame_file_name, frame_index_or_none
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 
@@ -24,21 +28,23 @@ def _sort_key(name: str) -> Tuple[int, object]:
 
 
 class VideoFileSource:
-    """Frames of a video file, decoded with ``cv2.VideoCapture``.
-
-    The file is opened once on construction to check that it can be read
-    (a clear :class:`InputFileError` names the file otherwise); every
-    iteration re-opens it and yields BGR uint8 frames (H, W, 3) in order.
+    """Frames of a video file: BGR uint8 (H, W, 3), decoded with
+    ``cv2.VideoCapture`` (opened once here to check it can be read, then
+    again by every iteration).
 
     Args:
         path (str): The video file.
 
     Attributes:
         name (str): File name without extension.
-        fps (float): Frame rate from the container (25 when unknown).
-        num_frames (int | None): Frame count from the container; may be
-            approximate, ``None`` when unknown.
+        fps (float): Frame rate of the container (25 when unknown).
+        num_frames (int | None): Frame count of the container (may be
+            approximate), None when unknown.
         frame_size (tuple[int, int]): (width, height) of the first frame.
+
+    Raises:
+        FileNotFoundError: If the file does not exist.
+        InputFileError: If it cannot be decoded.
     """
 
     def __init__(self, path: str) -> None:
@@ -87,11 +93,9 @@ class VideoFileSource:
 
 
 class ImageFolderSource:
-    """Frames stored as image files in one folder.
-
-    Files with an image extension are sorted by their number when every
-    stem is numeric (``0.jpg, 2.jpg, 10.jpg``), by name otherwise. All
-    frames must have the size of the first one.
+    """Frames stored as image files of one folder, sorted by number when
+    every name is numeric (``0.jpg, 2.jpg, 10.jpg``), else by name; all of
+    the first frame's size.
 
     Args:
         path (str): The folder.
@@ -158,12 +162,100 @@ class ImageFolderSource:
 
 def open_frame_source(path: str):
     """A :class:`ImageFolderSource` for a folder, else a
-    :class:`VideoFileSource`.
-
-    Raises:
-        FileNotFoundError: If ``path`` does not exist.
-        InputFileError: If it cannot be read as frames.
-    """
+    :class:`VideoFileSource`."""
     if osp.isdir(path):
         return ImageFolderSource(path)
     return VideoFileSource(path)
+
+
+@dataclass
+class FrameWindow:
+    """The frames used to estimate the poses of one key frame.
+
+    Attributes:
+        index (int): Index of the key frame in the stream.
+        frames (list[np.ndarray]): T frames (H, W, 3), key first, then by
+            ascending offset.
+        offsets (np.ndarray): Requested offsets, key first, int64 (T,).
+        frame_numbers (np.ndarray): Stream indices of the frames used
+            (clamped to the video), int64 (T,).
+        weights (np.ndarray): Aggregation weights, key first, float32 (T,).
+    """
+    index: int
+    frames: List[np.ndarray]
+    offsets: np.ndarray
+    frame_numbers: np.ndarray
+    weights: np.ndarray
+
+    @property
+    def key_frame(self) -> np.ndarray:
+        """The key frame (H, W, 3)."""
+        return self.frames[0]
+
+
+class FrameWindowStream:
+    """A stream of frames as one :class:`FrameWindow` per frame.
+
+    Supporting frames are clamped to the stream
+    (:func:`~posewarper_mm.datasets.temporal_window.clamped_frame_numbers`).
+    A ring buffer holds ``max(offsets) - min(offsets) + 1`` frames and a
+    window is emitted once frame ``t + max(offsets)`` is read (or the
+    stream ends): with offsets <= 0 no frame after the key frame is read.
+    Emitted windows stay valid; the stream keeps no other frames.
+
+    Args:
+        frames (Iterable[np.ndarray]): The frames, e.g. a
+            :class:`VideoFileSource`.
+        window (TemporalWindow): Offsets and weights, in any order.
+        online (bool): Require offsets <= 0 (see
+            :meth:`TemporalWindow.online`).
+    """
+
+    def __init__(self,
+                 frames: Iterable[np.ndarray],
+                 window: TemporalWindow = DEFAULT_TEST_WINDOW,
+                 online: bool = False) -> None:
+        if online and max(window.offsets) > 0:
+            raise ValueError(
+                'online mode uses past frames only, got offsets '
+                f'{list(window.offsets)}; see TemporalWindow.online()')
+        self.window = window.key_first()
+        self.offsets = self.window.offsets_array()
+        self.weights = self.window.weights_array()
+        self.frames = frames
+        self.online = online
+        self.before = -int(self.offsets.min())
+        self.after = int(self.offsets.max())
+        self.window_size = self.before + self.after + 1
+        self.buffer: Deque[Tuple[int, np.ndarray]] = deque(
+            maxlen=self.window_size)
+        self.num_read = 0
+
+    def _window(self, key: int) -> FrameWindow:
+        """The window of frame ``key``, clamped to the frames read."""
+        first = self.buffer[0][0]
+        numbers = np.array(
+            clamped_frame_numbers(key, self.offsets, self.num_read),
+            dtype=np.int64)
+        return FrameWindow(
+            index=key,
+            frames=[self.buffer[int(i) - first][1] for i in numbers],
+            offsets=self.offsets.copy(),
+            frame_numbers=numbers,
+            weights=self.weights.copy())
+
+    def __iter__(self) -> Iterator[FrameWindow]:
+        self.buffer.clear()
+        self.num_read = 0
+        next_key = 0
+        for frame in self.frames:
+            self.buffer.append((self.num_read, frame))
+            self.num_read += 1
+            del frame
+            while next_key + self.after <= self.num_read - 1:
+                yield self._window(next_key)
+                next_key += 1
+        while next_key < self.num_read:
+            yield self._window(next_key)
+            next_key += 1
+        self.buffer.clear()

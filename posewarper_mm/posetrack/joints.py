@@ -1,22 +1,5 @@
-"""Joint definitions of the PoseTrack AP evaluation.
-
-The PoseTrack evaluation scores 15 joints. Files name their keypoints in
-``categories[0]['keypoints']`` (the 17 PoseTrack18 names in mmpose order,
-or just the 15 evaluated ones); each name maps to one evaluation joint by
-name, and other names (the two ears) are dropped.
-"""
+"""PoseTrack18 keypoints, the 15 evaluation joints and the category."""
 from typing import Dict, List, Optional, Sequence, Tuple
-
-# The 15 evaluation joints, indexed as in the reference evaluation.
-EVAL_JOINT_NAMES: Tuple[str, ...] = (
-    'right_ankle', 'right_knee', 'right_hip', 'left_hip', 'left_knee',
-    'left_ankle', 'right_wrist', 'right_elbow', 'right_shoulder',
-    'left_shoulder', 'left_elbow', 'left_wrist', 'head_bottom', 'nose',
-    'head_top')
-NUM_EVAL_JOINTS = len(EVAL_JOINT_NAMES)
-
-# Keypoint names that exist in PoseTrack18 files but are not evaluated.
-DROPPED_JOINT_NAMES: Tuple[str, ...] = ('left_ear', 'right_ear')
 
 # The 17 PoseTrack18 keypoints in mmpose (COCO-like) order.
 POSETRACK18_KEYPOINT_NAMES: Tuple[str, ...] = (
@@ -24,6 +7,21 @@ POSETRACK18_KEYPOINT_NAMES: Tuple[str, ...] = (
     'left_shoulder', 'right_shoulder', 'left_elbow', 'right_elbow',
     'left_wrist', 'right_wrist', 'left_hip', 'right_hip', 'left_knee',
     'right_knee', 'left_ankle', 'right_ankle')
+
+# 1-based limb pairs of the PoseTrack18 person category.
+POSETRACK18_SKELETON = [[16, 14], [14, 12], [17, 15], [15, 13], [12, 13],
+                        [6, 12], [7, 13], [6, 7], [6, 8], [7, 9], [8, 10],
+                        [9, 11], [2, 3], [1, 2], [1, 3], [2, 4], [3, 5],
+                        [4, 6], [5, 7]]
+
+# The 15 evaluation joints, indexed as in the reference evaluation (the
+# ears are not evaluated).
+EVAL_JOINT_NAMES: Tuple[str, ...] = (
+    'right_ankle', 'right_knee', 'right_hip', 'left_hip', 'left_knee',
+    'left_ankle', 'right_wrist', 'right_elbow', 'right_shoulder',
+    'left_shoulder', 'left_elbow', 'left_wrist', 'head_bottom', 'nose',
+    'head_top')
+NUM_EVAL_JOINTS = len(EVAL_JOINT_NAMES)
 
 # Summary columns: name -> evaluation joint ids averaged into it.
 JOINT_GROUPS: Tuple[Tuple[str, Tuple[int, ...]], ...] = (
@@ -46,19 +44,8 @@ _NAME_TO_EVAL_ID: Dict[str, int] = {
 
 def keypoint_names_to_eval_ids(
         names: Sequence[str]) -> List[Optional[int]]:
-    """Map a file's keypoint names to evaluation joint ids.
-
-    Names that are not evaluation joints (the ears, or any other name) are
-    dropped, as in the reference evaluation; all 15 evaluation joints must
-    be named.
-
-    Args:
-        names (Sequence[str]): Keypoint names in file order, e.g. the 17
-            :data:`POSETRACK18_KEYPOINT_NAMES`.
-
-    Returns:
-        list[int | None]: For each name its evaluation joint id (0-14), or
-        ``None`` for a dropped keypoint.
+    """Evaluation joint id (0-14) of each keypoint name, None for a name
+    that is not evaluated (the ears, any other name).
 
     Raises:
         ValueError: If an evaluation joint is missing or named twice.
@@ -74,6 +61,15 @@ def keypoint_names_to_eval_ids(
     return ids
 
 
-# Mapping of the 17 PoseTrack18 keypoints (mmpose order) to joint ids.
 POSETRACK18_TO_EVAL_IDS: Tuple[Optional[int], ...] = tuple(
     keypoint_names_to_eval_ids(POSETRACK18_KEYPOINT_NAMES))
+
+
+def posetrack18_category() -> dict:
+    """The ``person`` category of PoseTrack18 files (17 keypoints)."""
+    return dict(
+        supercategory='person',
+        id=1,
+        name='person',
+        keypoints=list(POSETRACK18_KEYPOINT_NAMES),
+        skeleton=[list(pair) for pair in POSETRACK18_SKELETON])
