@@ -68,22 +68,13 @@ def _boxes(bboxes, bbox_format: str, key: Frame) -> np.ndarray:
     return bbox_xywh2xyxy(boxes) if bbox_format == 'xywh' else boxes
 
 
-def build_instance_data(frames: Sequence[Frame],
-                        bbox: np.ndarray,
-                        frame_weights: np.ndarray,
-                        frame_offsets: np.ndarray,
+def build_instance_data(frames: Sequence[Frame], bbox: np.ndarray,
+                        frame_weights: np.ndarray, frame_offsets: np.ndarray,
                         bbox_score: float = 1.0,
                         dataset_meta: Optional[dict] = None) -> dict:
-    """The input of :class:`LoadVideoFrames` for one person.
-
-    Args:
-        frames (Sequence[np.ndarray | str]): T frames or paths, key first.
-        bbox (np.ndarray): xyxy box (4,) on the key frame, for every frame.
-        frame_weights (np.ndarray): float32 (T,).
-        frame_offsets (np.ndarray): int64 (T,).
-        bbox_score (float): Box score.
-        dataset_meta (dict, optional): The model's dataset meta.
-    """
+    """The input of :class:`LoadVideoFrames` for one person: T frames or
+    paths (key first), an xyxy box (4,) on the key frame for all frames,
+    weights float32 (T,), offsets int64 (T,)."""
     info = dict(
         bbox=np.asarray(bbox, dtype=np.float32).reshape(1, 4),
         bbox_score=np.array([bbox_score], dtype=np.float32),
@@ -109,30 +100,26 @@ def inference_posewarper(
         pipeline: Optional[Compose] = None) -> List[PoseDataSample]:
     """The poses of the key frame from the key and supporting frames.
 
-    Each person is cropped from all T frames with its key-frame box, the
-    crops go through the config's test pipeline and one
-    ``model.test_step`` runs on the batch (N, T, 3, H, W).
+    Each person is cropped from all T frames with its key-frame box; one
+    ``model.test_step`` runs on the crops (N, T, 3, H, W).
 
     Args:
-        model (nn.Module): From :func:`mmpose.apis.init_model` (a
-            single-frame top-down model works with T = 1).
+        model (nn.Module): From :func:`mmpose.apis.init_model`.
         frames (Sequence[np.ndarray | str]): T BGR frames (H, W, 3) or
             paths, key frame first.
         bboxes (np.ndarray, optional): (N, 4) boxes on the key frame; None
-            for the whole frame; empty for no person (empty result).
+            for the whole frame, empty for none.
         frame_weights (Sequence[float], optional): T weights, key first
-            (non-negative, sum 1); ``[1.0]`` by default for T = 1.
-        frame_offsets (Sequence[int], optional): T offsets (metainfo only),
-            default ``0, 1, ..., T-1``.
+            (default ``[1.0]`` for T = 1).
+        frame_offsets (Sequence[int], optional): T offsets (metainfo only,
+            default ``0, ..., T-1``).
         bbox_scores (Sequence[float], optional): N box scores (default 1).
         bbox_format (str): ``'xyxy'`` or ``'xywh'``.
-        pipeline (Compose, optional): A prebuilt test pipeline
-            (:func:`build_test_pipeline`).
+        pipeline (Compose, optional): :func:`build_test_pipeline`'s.
 
     Returns:
         list[PoseDataSample]: One per box, with ``pred_instances``
-        (``keypoints`` (1, K, 2) in image coordinates, ``keypoint_scores``,
-        ``bboxes``, ``bbox_scores``).
+        (``keypoints`` (1, K, 2) in the image, ``keypoint_scores``, ...).
     """
     frames = _check_frames(frames)
     num_frames = len(frames)

@@ -1,15 +1,12 @@
 """Pseudo-labels for the unlabeled frames of a sparsely labeled dataset.
 
-On a merged PoseTrack18 json, every unlabeled frame is assigned to the
-nearest labeled frame of its video (the earlier one on ties, optionally
-within ``max_distance``) and gets one new annotation per person of that
-frame, with ``propagated_from`` (the source id) and ``scores``: poses
-warped by PoseWarper (:func:`propagate_labels`) or copied
-(:func:`copy_nearest_labels`). Images and original annotations are kept.
-Both methods scale their joint scores by the prior ``1 / (1 + |frame
-distance|)``, so an AP comparison measures the poses, not the ranking.
+Each unlabeled frame of a merged PoseTrack18 json gets one annotation per
+person of the nearest labeled frame of its video, warped
+(:func:`propagate_labels`) or copied (:func:`copy_nearest_labels`); both
+scale the joint scores by the prior ``1 / (1 + |frame distance|)``.
 """
 import copy
+import functools
 import os.path as osp
 from collections import defaultdict
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
@@ -119,16 +116,14 @@ def pseudo_annotation(src: dict, img: dict, keypoints: np.ndarray,
     triples[vis, :2] = keypoints[vis]
     triples[vis, 2] = 1
     ann = dict(
-        id=int(ann_id),
-        image_id=img['id'],
+        id=int(ann_id), image_id=img['id'],
         category_id=src.get('category_id', 1),
         track_id=src.get('track_id', 0),
         keypoints=[round(float(v), 2) for v in triples.reshape(-1)],
         num_keypoints=int(vis.sum()),
         scores=[round(float(s), 5) if v else 0.0
                 for s, v in zip(scores, vis)],
-        iscrowd=False,
-        propagated_from=src.get('id'))
+        iscrowd=False, propagated_from=src.get('id'))
     if src.get('bbox'):
         ann['bbox'] = _shift(src['bbox'], delta, img)
     if src.get('bbox_head'):
@@ -139,6 +134,8 @@ def pseudo_annotation(src: dict, img: dict, keypoints: np.ndarray,
 
 
 class _IdAllocator:
+    """Annotation ids: ``image_id * 100 + track_id`` when free, else the
+    next unused id."""
 
     def __init__(self, anns: List[dict]) -> None:
         self.used = {a['id'] for a in anns}
@@ -155,9 +152,7 @@ class _IdAllocator:
         return wanted
 
 
-def label_frames(coco: dict,
-                 max_distance: Optional[int],
-                 make_poses: Callable,
+def label_frames(coco: dict, max_distance: Optional[int], make_poses: Callable,
                  progress: Optional[Callable[[], None]] = None) -> dict:
     """Label the unlabeled frames of ``coco`` from their nearest labeled
     one, for every propagation method: ``make_poses(src_img, tgt_img,
@@ -179,11 +174,10 @@ def label_frames(coco: dict,
                 kpts, scores = make_poses(images[src_id], images[tgt_id],
                                           persons)
                 for i, ann in enumerate(persons[0]):
-                    out['annotations'].append(
-                        pseudo_annotation(
-                            ann, images[tgt_id], kpts[i], scores[i],
-                            persons[2][i] > 0,
-                            new_id(tgt_id, ann.get('track_id', 0))))
+                    out['annotations'].append(pseudo_annotation(
+                        ann, images[tgt_id], kpts[i], scores[i],
+                        persons[2][i] > 0,
+                        new_id(tgt_id, ann.get('track_id', 0))))
             if progress is not None:
                 progress()
     return out
@@ -192,10 +186,12 @@ def label_frames(coco: dict,
 def distance_prior(src_img: dict, tgt_img: dict) -> float:
     """Confidence prior ``1 / (1 + |frame distance|)`` of a label moved
     from ``src_img`` to ``tgt_img``."""
-    dist = abs(
-        frame_index_from_name(tgt_img['file_name']) -
-        frame_index_from_name(src_img['file_name']))
-    return 1.0 / (1.0 + dist)
+    return 1.0 / (1.0 + abs(_offset(src_img, tgt_img)))
+
+
+def _offset(src_img: dict, tgt_img: dict) -> int:
+    return frame_index_from_name(tgt_img['file_name']) - \
+        frame_index_from_name(src_img['file_name'])
 
 
 def copy_nearest_labels(coco: dict,
@@ -210,31 +206,7 @@ def copy_nearest_labels(coco: dict,
     return label_frames(coco, max_distance, copy_poses)
 
 
-class _FrameCache:
-    """The last few decoded frames (sources are reused across targets)."""
-
-    def __init__(self, img_root: str, size: int = 4) -> None:
-        self.img_root = img_root
-        self.size = size
-        self.frames: Dict[str, np.ndarray] = {}
-
-    def __call__(self, file_name: str) -> np.ndarray:
-        path = osp.join(self.img_root, file_name)
-        if path not in self.frames:
-            frame = cv2.imread(path, cv2.IMREAD_COLOR)
-            if frame is None:
-                raise FileNotFoundError(
-                    f'{path}: frame missing or unreadable (image root '
-                    f'{self.img_root!r} + file_name {file_name!r})')
-            if len(self.frames) >= self.size:
-                self.frames.pop(next(iter(self.frames)))
-            self.frames[path] = frame
-        return self.frames[path]
-
-
-def propagate_labels(model: nn.Module,
-                     coco: dict,
-                     img_root: str,
+def propagate_labels(model: nn.Module, coco: dict, img_root: str,
                      max_distance: Optional[int] = None,
                      progress: Optional[Callable[[], None]] = None,
                      decode: str = 'absolute') -> dict:
@@ -247,24 +219,29 @@ def propagate_labels(model: nn.Module,
         img_root (str): Folder that ``file_name`` is relative to.
         max_distance (int, optional): Only label frames this close to a
             labeled frame.
-        progress (callable, optional): Called after each target frame.
-        decode (str): ``'absolute'`` or ``'displacement'``, see
-            :func:`~.pose_propagation.propagate_poses`.
+        decode (str): See :func:`~.pose_propagation.propagate_poses`.
 
     Returns:
-        dict: A new json object (see the module docstring).
+        dict: A new json: every image and annotation of ``coco`` and the
+        new annotations, with ``propagated_from`` and ``scores``.
     """
     pipeline = build_test_pipeline(model)
-    frames = _FrameCache(img_root)
+
+    @functools.lru_cache(maxsize=4)  # sources are reused across targets
+    def frame(file_name: str) -> np.ndarray:
+        path = osp.join(img_root, file_name)
+        image = cv2.imread(path, cv2.IMREAD_COLOR)
+        if image is None:
+            raise FileNotFoundError(
+                f'{path}: frame missing or unreadable (image root '
+                f'{img_root!r} + file_name {file_name!r})')
+        return image
 
     def warp_poses(src_img, tgt_img, persons):
-        offset = frame_index_from_name(tgt_img['file_name']) - \
-            frame_index_from_name(src_img['file_name'])
-        key = frames(src_img['file_name'])
-        target = frames(tgt_img['file_name'])
-        kpts, scores = propagate_poses(model, key, target, persons[1],
-                                       persons[2], persons[3], pipeline,
-                                       offset, decode)
+        kpts, scores = propagate_poses(
+            model, frame(src_img['file_name']), frame(tgt_img['file_name']),
+            persons[1], persons[2], persons[3], pipeline,
+            _offset(src_img, tgt_img), decode)
         return kpts, scores * distance_prior(src_img, tgt_img)
 
     return label_frames(coco, max_distance, warp_poses, progress)

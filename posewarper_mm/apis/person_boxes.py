@@ -33,20 +33,17 @@ class WholeFrameBoxes:
 class DetectionJsonBoxes:
     """Boxes from a PoseTrack-style detection json.
 
-    The file is a non-empty list of detection records, checked as the
-    dataset's (:func:`~posewarper_mm.posetrack.check_detection`) except
-    that ``score`` defaults to 1; only ``category_id`` 1 (person, the
-    default) is kept and boxes without area are dropped with a warning. A
-    record's frame is, in this order: ``frame_index`` (0-based);
-    ``image_name`` or ``file_name`` (a name of ``frame_names``, or a
-    numbered frame file ``000012.jpg``); ``image_id`` or ``frame_id`` (an
-    id of ``image_ids``, or a PoseTrack image id).
+    Records are checked as the dataset's
+    (:func:`~posewarper_mm.posetrack.check_detections`), ``score``
+    defaulting to 1; only ``category_id`` 1 is kept, boxes without area
+    are dropped with a warning. A record's frame is its ``frame_index``,
+    else its ``image_name`` or ``file_name`` (in ``frame_names``, or
+    numbered), else its ``image_id`` or ``frame_id`` (in ``image_ids``, or
+    a PoseTrack image id).
 
     Args:
-        path (str): The json file.
         score_thr (float): Keep boxes with ``score >= score_thr``.
-        frame_names (Sequence[str], optional): File names of the frames in
-            order (for folders whose names are not frame numbers).
+        frame_names (Sequence[str], optional): File names of the frames.
         image_ids (Sequence[int], optional): Image id of each frame.
 
     Raises:
@@ -54,9 +51,7 @@ class DetectionJsonBoxes:
         InputFileError: Naming the file, the record and the field.
     """
 
-    def __init__(self,
-                 path: str,
-                 score_thr: float = 0.0,
+    def __init__(self, path: str, score_thr: float = 0.0,
                  frame_names: Optional[Sequence[str]] = None,
                  image_ids: Optional[Sequence[int]] = None) -> None:
         records = check_detections(load_json(path), path, False)
@@ -120,24 +115,12 @@ class DetectionJsonBoxes:
 
 
 class DetectorBoxes:
-    """Person boxes of an mmdet 3.x detector, as in mmpose's top-down demo:
-    class ``cat_id``, ``score > score_thr``, then NMS at IoU ``nms_thr``.
+    """Person boxes of an mmdet 3.x detector (``config``, ``checkpoint``)
+    as in mmpose's top-down demo: class ``cat_id``, ``score > score_thr``,
+    then NMS at IoU ``nms_thr``."""
 
-    Args:
-        config (str): mmdet config file.
-        checkpoint (str, optional): Detector weights.
-        device (str): Torch device.
-        cat_id (int): Person class index of the detector.
-        score_thr (float): Box score threshold.
-        nms_thr (float): NMS IoU threshold.
-    """
-
-    def __init__(self,
-                 config: str,
-                 checkpoint: Optional[str],
-                 device: str = 'cpu',
-                 cat_id: int = 0,
-                 score_thr: float = 0.3,
+    def __init__(self, config: str, checkpoint: Optional[str],
+                 device: str = 'cpu', cat_id: int = 0, score_thr: float = 0.3,
                  nms_thr: float = 0.3) -> None:
         try:
             from mmdet.apis import inference_detector, init_detector

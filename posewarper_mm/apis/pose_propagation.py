@@ -1,11 +1,8 @@
 """Propagate known poses to a neighbouring frame by warping heatmaps.
 
-PoseWarper's second use (``WARPING_REVERSE`` / ``USE_GT_INPUT`` of the
-official code): the key and target frames are cropped with each person's
-key-frame box, and the warping module moves the key frame's known heatmaps
-along ``target_heatmaps - key_heatmaps``
-(:meth:`PoseWarperEstimator.propagate_heatmaps`); the model's codec decodes
-the warped heatmaps into poses on the target frame.
+PoseWarper's ``WARPING_REVERSE`` / ``USE_GT_INPUT`` mode: the warping
+module moves the key frame's known heatmaps along ``target_heatmaps -
+key_heatmaps`` (:meth:`PoseWarperEstimator.propagate_heatmaps`).
 """
 from typing import Optional, Sequence, Tuple
 
@@ -40,8 +37,8 @@ def _estimator(model: nn.Module) -> nn.Module:
 
 def image_to_input(points: np.ndarray, center: np.ndarray,
                    scale: np.ndarray, input_size: Sequence[int]) -> np.ndarray:
-    """Image (x, y) (..., 2) in the crop of centre (2,) and size ``scale``
-    (2,) for a model input (w, h): the inverse of :func:`input_to_image`.
+    """Image (x, y) (..., 2) in the crop of ``center`` (2,) and size
+    ``scale`` (2,) for model input (w, h): :func:`input_to_image` inverted.
     """
     size = np.asarray(input_size, dtype=np.float64)
     return (points - center + 0.5 * scale) * size / scale
@@ -64,16 +61,9 @@ def frame_heatmaps(model: nn.Module, inputs: Tensor) -> Tensor:
 def encode_heatmaps(codec, keypoints: np.ndarray, visible: np.ndarray,
                     centers: np.ndarray, scales: np.ndarray,
                     input_size: Sequence[int]) -> np.ndarray:
-    """Heatmaps float32 (N, K, h, w) of known poses in their crops.
-
-    Args:
-        codec: Heatmap codec (e.g. ``MSRAHeatmap``).
-        keypoints (np.ndarray): Image coordinates (N, K, 2).
-        visible (np.ndarray): Visibility (N, K).
-        centers (np.ndarray): Crop centres (N, 2).
-        scales (np.ndarray): Crop sizes (N, 2).
-        input_size (Sequence[int]): Model input (w, h).
-    """
+    """Heatmaps float32 (N, K, h, w) of poses (N, K, 2) with visibility
+    (N, K) in their crops (centres and sizes (N, 2), input (w, h)), encoded
+    by a heatmap ``codec``."""
     maps = []
     for kpts, vis, center, scale in zip(keypoints, visible, centers, scales):
         crop = image_to_input(kpts, center, scale, input_size)
@@ -84,16 +74,11 @@ def encode_heatmaps(codec, keypoints: np.ndarray, visible: np.ndarray,
 
 
 @torch.no_grad()
-def propagate_poses(
-        model: nn.Module,
-        key_frame: np.ndarray,
-        target_frame: np.ndarray,
-        keypoints: np.ndarray,
-        keypoints_visible: np.ndarray,
-        bboxes: np.ndarray,
-        pipeline: Optional[Compose] = None,
-        frame_offset: int = 1,
-        decode: str = 'absolute') -> Tuple[np.ndarray, np.ndarray]:
+def propagate_poses(model: nn.Module, key_frame: np.ndarray,
+                    target_frame: np.ndarray, keypoints: np.ndarray,
+                    keypoints_visible: np.ndarray, bboxes: np.ndarray,
+                    pipeline: Optional[Compose] = None, frame_offset: int = 1,
+                    decode: str = 'absolute') -> Tuple[np.ndarray, np.ndarray]:
     """Move the key frame's known poses onto a target frame.
 
     Args:
@@ -101,21 +86,18 @@ def propagate_poses(
         key_frame (np.ndarray): Labeled frame, BGR (H, W, 3).
         target_frame (np.ndarray): Unlabeled frame of the same size.
         keypoints (np.ndarray): Known poses on the key frame (N, K, 2).
-        keypoints_visible (np.ndarray): Their visibility (N, K); invisible
-            joints give empty heatmaps and stay invisible.
-        bboxes (np.ndarray): xyxy person boxes on the key frame (N, 4); each
-            person's crop of both frames uses its box.
-        pipeline (Compose, optional): The test pipeline (default from
-            ``model.cfg``).
+        keypoints_visible (np.ndarray): Their visibility (N, K).
+        bboxes (np.ndarray): xyxy boxes on the key frame (N, 4), cropping
+            both frames.
+        pipeline (Compose, optional): The test pipeline.
         frame_offset (int): Target index minus key index (metainfo only).
         decode (str): ``'absolute'``: the decoded warped heatmaps;
             ``'displacement'``: the known poses moved by ``decode(warped) -
             decode(known heatmaps)``, which cancels the codec's rounding.
 
     Returns:
-        tuple[np.ndarray, np.ndarray]: Keypoints on the target frame
-        (N, K, 2) in image coordinates and their scores (N, K), the maxima
-        of the warped heatmaps (0 for joints invisible on the key frame).
+        tuple[np.ndarray, np.ndarray]: Keypoints (N, K, 2) on the target
+        frame and scores (N, K), the warped maxima (0 where invisible).
     """
     if decode not in DECODE_MODES:
         raise ValueError(

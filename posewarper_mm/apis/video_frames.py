@@ -1,9 +1,5 @@
-"""The frames of a video: streaming sources and the stream of windows.
-
-A source (a video file or a folder of images) decodes one frame at a time,
-in order; :class:`FrameWindowStream` keeps the few frames a temporal window
-needs, so memory does not grow with the length of the video.
-"""
+"""The frames of a video, decoded one at a time, and the stream of their
+temporal windows, in memory bounded by the window size."""
 import os
 import os.path as osp
 from collections import deque
@@ -21,26 +17,19 @@ from ..posetrack import frame_file_name, frame_index_or_none
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 
 
-def _sort_key(name: str) -> Tuple[int, object]:
-    """Numeric file names (``000012.jpg``) by number, others by name."""
-    index = frame_index_or_none(name)
-    return (0, index) if index is not None else (1, name)
+class _FrameSource:
+    """A source of BGR uint8 frames (H, W, 3) with a ``name``, ``fps``
+    (25 when unknown), ``num_frames`` (None when unknown) and
+    ``frame_size`` (width, height)."""
+    path: str
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}({self.path!r})'
 
 
-class VideoFileSource:
-    """Frames of a video file: BGR uint8 (H, W, 3), decoded with
-    ``cv2.VideoCapture`` (opened once here to check it can be read, then
-    again by every iteration).
-
-    Args:
-        path (str): The video file.
-
-    Attributes:
-        name (str): File name without extension.
-        fps (float): Frame rate of the container (25 when unknown).
-        num_frames (int | None): Frame count of the container (may be
-            approximate), None when unknown.
-        frame_size (tuple[int, int]): (width, height) of the first frame.
+class VideoFileSource(_FrameSource):
+    """Frames of a video file, decoded with ``cv2.VideoCapture`` (opened
+    here to check it; ``num_frames`` is the container's count).
 
     Raises:
         FileNotFoundError: If the file does not exist.
@@ -88,29 +77,17 @@ class VideoFileSource:
         finally:
             cap.release()
 
-    def __repr__(self) -> str:
-        return f'{type(self).__name__}({self.path!r})'
 
+class ImageFolderSource(_FrameSource):
+    """The image ``files`` of a folder, sorted by number when all names
+    are numeric (``0.jpg, 2.jpg, 10.jpg``), else by name; all of one size.
 
-class ImageFolderSource:
-    """Frames stored as image files of one folder, sorted by number when
-    every name is numeric (``0.jpg, 2.jpg, 10.jpg``), else by name; all of
-    the first frame's size.
-
-    Args:
-        path (str): The folder.
-        extensions (tuple[str]): Accepted extensions (lower case).
-
-    Attributes:
-        name (str): Folder name.
-        fps (float): 25 (a folder has no frame rate).
-        num_frames (int): Number of image files.
-        frame_size (tuple[int, int]): (width, height) of the first frame.
-        files (list[str]): Frame paths in order.
+    Raises:
+        FileNotFoundError: If the folder does not exist.
+        InputFileError: If it holds no image, or one cannot be decoded.
     """
 
-    def __init__(self,
-                 path: str,
+    def __init__(self, path: str,
                  extensions: Tuple[str, ...] = IMAGE_EXTENSIONS) -> None:
         if not osp.isdir(path):
             raise FileNotFoundError(f'{path}: frame folder not found')
@@ -122,10 +99,8 @@ class ImageFolderSource:
         if not names:
             raise InputFileError(
                 f'{path}: no image files ({", ".join(extensions)}) in folder')
-        if all(frame_index_or_none(n) is not None for n in names):
-            names.sort(key=_sort_key)
-        else:
-            names.sort()
+        numbered = all(frame_index_or_none(n) is not None for n in names)
+        names.sort(key=frame_index_or_none if numbered else None)
         self.path = path
         self.name = osp.basename(osp.normpath(path))
         self.files: List[str] = [osp.join(path, n) for n in names]
@@ -156,9 +131,6 @@ class ImageFolderSource:
                     f'{self.frame_size[0]}x{self.frame_size[1]}')
             yield frame
 
-    def __repr__(self) -> str:
-        return f'{type(self).__name__}({self.path!r})'
-
 
 def open_frame_source(path: str):
     """A :class:`ImageFolderSource` for a folder, else a
@@ -170,17 +142,9 @@ def open_frame_source(path: str):
 
 @dataclass
 class FrameWindow:
-    """The frames used to estimate the poses of one key frame.
-
-    Attributes:
-        index (int): Index of the key frame in the stream.
-        frames (list[np.ndarray]): T frames (H, W, 3), key first, then by
-            ascending offset.
-        offsets (np.ndarray): Requested offsets, key first, int64 (T,).
-        frame_numbers (np.ndarray): Stream indices of the frames used
-            (clamped to the video), int64 (T,).
-        weights (np.ndarray): Aggregation weights, key first, float32 (T,).
-    """
+    """The T frames (H, W, 3) of key frame ``index``, key first, with
+    their requested ``offsets`` and stream indices ``frame_numbers`` (int64
+    (T,)) and aggregation ``weights`` (float32 (T,))."""
     index: int
     frames: List[np.ndarray]
     offsets: np.ndarray
@@ -198,10 +162,8 @@ class FrameWindowStream:
 
     Supporting frames are clamped to the stream
     (:func:`~posewarper_mm.datasets.temporal_window.clamped_frame_numbers`).
-    A ring buffer holds ``max(offsets) - min(offsets) + 1`` frames and a
-    window is emitted once frame ``t + max(offsets)`` is read (or the
-    stream ends): with offsets <= 0 no frame after the key frame is read.
-    Emitted windows stay valid; the stream keeps no other frames.
+    A ring buffer keeps the frames of one window; a window is emitted once
+    frame ``t + max(offsets)`` is read, so online no later frame is read.
 
     Args:
         frames (Iterable[np.ndarray]): The frames, e.g. a
@@ -211,8 +173,7 @@ class FrameWindowStream:
             :meth:`TemporalWindow.online`).
     """
 
-    def __init__(self,
-                 frames: Iterable[np.ndarray],
+    def __init__(self, frames: Iterable[np.ndarray],
                  window: TemporalWindow = DEFAULT_TEST_WINDOW,
                  online: bool = False) -> None:
         if online and max(window.offsets) > 0:

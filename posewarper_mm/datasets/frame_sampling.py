@@ -13,27 +13,24 @@ FRAME_SAMPLER_MODES = ('single', 'fixed', 'per_iteration', 'fixed_at_build')
 class FrameSampler:
     """The key-first offsets (key frame 0) and weights of every sample.
 
-    Modes: ``'single'`` (the key frame alone, stage 1); ``'fixed'``
-    (``frame_offsets`` for every sample, test default); ``'per_iteration'``
-    (``num_sampled_frames`` sorted offsets drawn from ``frame_range`` with
-    ``numpy.random`` at every access, training default, as the official
-    PoseWarper); ``'fixed_at_build'`` (the same draw once per sample when
-    the annotations are loaded, from a generator seeded by ``seed``, as
-    mmpose 0.x).
+    Modes: ``'single'`` (the key frame alone); ``'fixed'`` (``frame_offsets``
+    for every sample); ``'per_iteration'`` (``num_sampled_frames`` sorted
+    offsets drawn from ``frame_range`` at every access, as the official
+    PoseWarper); ``'fixed_at_build'`` (drawn once per sample at loading,
+    seeded by ``seed``, as mmpose 0.x).
 
     Args:
         mode (str, optional): Default ``'fixed'`` when ``test_mode`` else
             ``'per_iteration'``.
         test_mode (bool): Whether the dataset is a test set.
-        frame_range (int | Sequence[int]): Random modes; ``k`` means
-            ``[-k, k]`` (inclusive, 0 possible).
-        num_sampled_frames (int): Random modes.
-        frame_offsets (Sequence[int]): ``'fixed'`` mode.
+        frame_range (int | Sequence[int]): ``k`` means ``[-k, k]``.
+        num_sampled_frames (int): Supporting frames of the random modes.
+        frame_offsets (Sequence[int]): Offsets of ``'fixed'``.
         frame_weights (Sequence[float], optional): Key first, or in the
             order of ``frame_offsets`` for ``'fixed'`` (default
-            :meth:`TemporalWindow.with_default_weights`); random modes
-            default to :func:`default_train_weights`.
-        seed (int): ``'fixed_at_build'`` mode.
+            :meth:`TemporalWindow.with_default_weights`, or
+            :func:`default_train_weights` when drawn).
+        seed (int): Seed of ``'fixed_at_build'``.
 
     Attributes:
         weights (np.ndarray): Key-first weights, float32 (T,).

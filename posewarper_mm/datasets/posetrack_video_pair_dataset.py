@@ -27,10 +27,8 @@ def clip_xywh_to_xyxy(box: Sequence[float], width: float,
     """An xywh box clipped to the image, as float32 xyxy (1, 4); None if
     the clipped box has no area."""
     x, y, w, h = (float(v) for v in box[:4])
-    x1 = np.clip(x, 0, width - 1)
-    y1 = np.clip(y, 0, height - 1)
-    x2 = np.clip(x + w, 0, width - 1)
-    y2 = np.clip(y + h, 0, height - 1)
+    x1, x2 = np.clip([x, x + w], 0, width - 1)
+    y1, y2 = np.clip([y, y + h], 0, height - 1)
     if x2 <= x1 or y2 <= y1:
         return None
     return np.array([[x1, y1, x2, y2]], dtype=np.float32)
@@ -42,10 +40,8 @@ def image_info(img: dict, img_prefix: str) -> dict:
     file_name = img['file_name']
     folder = osp.basename(osp.dirname(file_name))
     return dict(
-        img_id=img['id'],
-        img_path=osp.join(img_prefix, file_name),
-        file_name=file_name,
-        frame_index=frame_index_or_none(file_name),
+        img_id=img['id'], img_path=osp.join(img_prefix, file_name),
+        file_name=file_name, frame_index=frame_index_or_none(file_name),
         nframes=int(img.get('nframes', 1)),
         vid_id=img.get('vid_id', folder.split('_')[0]),
         frame_id=img.get('frame_id', img['id']))
@@ -65,20 +61,14 @@ def gt_instance(ann: dict, img: dict,
         return None, True
     info = image_info(img, img_prefix)
     x1, y1, x2, y2 = bbox[0]
+    area = ann.get('area', max(1.0, (x2 - x1) * (y2 - y1) * 0.53))
     info.update(
-        id=ann['id'],
-        bbox=bbox,
-        bbox_score=np.ones(1, dtype=np.float32),
-        keypoints=kpts[..., :2],
-        keypoints_visible=visible,
-        num_keypoints=int(ann.get('num_keypoints',
-                                  np.count_nonzero(visible))),
-        category_id=int(ann.get('category_id', 1)),
-        iscrowd=0,
-        area=np.array(
-            ann.get('area', max(1.0, (x2 - x1) * (y2 - y1) * 0.53)),
-            dtype=np.float32),
-        raw_ann_info=deepcopy(ann))
+        id=ann['id'], bbox=bbox, bbox_score=np.ones(1, dtype=np.float32),
+        keypoints=kpts[..., :2], keypoints_visible=visible,
+        num_keypoints=int(
+            ann.get('num_keypoints', np.count_nonzero(visible))),
+        category_id=int(ann.get('category_id', 1)), iscrowd=0,
+        area=np.array(area, dtype=np.float32), raw_ann_info=deepcopy(ann))
     return info, False
 
 
@@ -92,27 +82,21 @@ def detection_instance(det: dict, img: dict, img_prefix: str,
     if 'nframes' in det:
         info['nframes'] = int(det['nframes'])
     info.update(
-        id=inst_id,
-        bbox=bbox,
+        id=inst_id, bbox=bbox,
         bbox_score=np.array([det['score']], dtype=np.float32),
         keypoints=np.zeros((1, num_keypoints, 2), dtype=np.float32),
         keypoints_visible=np.ones((1, num_keypoints), dtype=np.float32),
-        num_keypoints=0,
-        category_id=1)
+        num_keypoints=0, category_id=1)
     return info
 
 
-def select_sparse_labels(images: Dict[int, dict],
-                         anns: List[dict],
+def select_sparse_labels(images: Dict[int, dict], anns: List[dict],
                          every: Optional[int] = None,
                          per_video: Optional[int] = None) -> Set[int]:
-    """Ids of the images whose labels sparse-label mode keeps.
-
-    The labeled frames of each video (``is_labeled``, or with annotations
-    when the key is absent) sorted by frame index: every ``every``-th one
-    from the first, or ``per_video`` evenly spaced ones (first and last
-    included).
-    """
+    """Ids of the labeled images (``is_labeled``, else annotated) whose
+    labels sparse-label mode keeps: per video, in frame order, every
+    ``every``-th from the first, or ``per_video`` evenly spaced ones (first
+    and last included)."""
     annotated = {a['image_id'] for a in anns}
     per_vid: Dict[str, List[Tuple[int, int]]] = defaultdict(list)
     for img_id, img in images.items():
@@ -136,59 +120,35 @@ def select_sparse_labels(images: Dict[int, dict],
 class PoseTrackVideoPairDataset(BaseCocoStyleDataset):
     """PoseTrack18 person instances with temporal supporting frames.
 
-    Each sample is one person on a key frame plus T - 1 supporting frames
-    of its video. ``img_path`` lists the frames key first, then by
-    ascending offset; ``frame_offsets`` (int64 (T,)) are the requested
-    offsets, ``frame_numbers`` (int64 (T,)) the frames used (-1 for a key
-    frame whose name is not a number) and ``frame_weights`` (float32 (T,))
-    the aggregation weights, in the same order. ``img_id`` is the
-    PoseTrack image id of the key frame.
-
-    The frames come from a :class:`~.frame_sampling.FrameSampler` chosen
-    by ``frame_sampler_mode``: ``'single'`` (T = 1), ``'per_iteration'``
-    (``num_sampled_frames`` offsets drawn from ``frame_range`` at every
-    access), ``'fixed_at_build'`` (drawn once, seeded by ``seed``) or
-    ``'fixed'`` (``frame_offsets``). Supporting frame ``key + offset`` is
-    clamped to the video (:func:`~.temporal_window.clamped_frame_numbers`)
-    and found in the key frame's folder as ``str(i).zfill(digits)`` with
-    the key frame's extension; a missing one is the key frame
-    (``missing_frame='fallback'``, one :class:`MissingFrameWarning` per
-    video) or an error (``'error'``).
-
-    Sparse labels keep the labels of every k-th (``sparse_label_every``)
-    or N evenly spaced (``labeled_frames_per_video``) labeled frames per
-    video; the other frames stay usable as supporting frames. Boxes are
-    clipped to the image; instances whose box has no area are dropped,
-    counted in ``num_dropped_boxes`` and logged.
+    A sample is a person on a key frame and T - 1 supporting frames of its
+    video, key first in ``img_path``, ``frame_offsets`` (int64 (T,)),
+    ``frame_numbers`` (int64 (T,), -1 for a non-numeric key frame name) and
+    ``frame_weights`` (float32 (T,)). Offsets come from a
+    :class:`~.frame_sampling.FrameSampler`; frame ``key + offset`` is
+    clamped to the video and found beside the key frame; a missing one is
+    the key frame (``missing_frame='fallback'``, one
+    :class:`MissingFrameWarning` per video) or an error. Boxes are clipped
+    to the image; instances without area are dropped and logged.
 
     Args:
         ann_file (str): Merged COCO-style PoseTrack18 json.
         bbox_file (str, optional): Detection json (test mode); records name
             their image by ``image_id``, ``image_name`` or ``frame_id``.
         single_frame (bool): Same as ``frame_sampler_mode='single'``.
-        frame_sampler_mode (str, optional): Default ``'fixed'`` when
-            ``test_mode`` else ``'per_iteration'``.
-        frame_range (int | Sequence[int]): Inclusive range of the random
-            modes; ``k`` means ``[-k, k]``.
-        num_sampled_frames (int): Supporting frames of the random modes.
-        frame_offsets (Sequence[int]): Offsets of the ``'fixed'`` mode.
-        frame_weights (Sequence[float], optional): Random modes: key first
-            (default ``[0.0, 1/n, ...]``); fixed mode: in the order of
-            ``frame_offsets`` (default PoseWarper's for ``(-2, ..., 2)``,
-            uniform otherwise). Non-negative, summing to 1.
+        frame_sampler_mode, frame_range, num_sampled_frames, frame_offsets,
+            frame_weights, seed: See :class:`~.frame_sampling.FrameSampler`.
         frame_name_digits (int): Zero padding of frame file names.
         frame_index_base (int): Number of the first frame of a video.
         missing_frame (str): ``'fallback'`` or ``'error'``.
         sparse_label_every (int, optional): Keep every k-th labeled frame.
         labeled_frames_per_video (int, optional): Keep N per video.
-        seed (int): Seed of the ``'fixed_at_build'`` draw.
         backend_args (dict, optional): mmengine file backend arguments.
         **kwargs: The other arguments of
             :class:`mmpose.datasets.BaseCocoStyleDataset`.
 
     Raises:
-        TypeError: For an unknown argument (the old ``frame_indices`` is
-            named).
+        TypeError: For an unknown argument (naming the old
+            ``frame_indices``).
         ValueError: For invalid arguments.
     """
 
@@ -252,12 +212,8 @@ class PoseTrackVideoPairDataset(BaseCocoStyleDataset):
         self._exists_cache: Dict[str, bool] = {}
         self._warned_videos: set = set()
         self.num_dropped_boxes = 0
-        super().__init__(
-            ann_file=ann_file,
-            bbox_file=bbox_file,
-            data_mode=data_mode,
-            test_mode=test_mode,
-            **kwargs)
+        super().__init__(ann_file=ann_file, bbox_file=bbox_file,
+                         data_mode=data_mode, test_mode=test_mode, **kwargs)
 
     @property
     def frame_sampler_mode(self) -> str:
@@ -298,15 +254,10 @@ class PoseTrackVideoPairDataset(BaseCocoStyleDataset):
         if self.num_dropped_boxes:
             print_log(
                 f'{src}: dropped {self.num_dropped_boxes} instances whose '
-                'box has no area inside the image',
-                logger='current',
-                level=logging.WARNING)
+                'box has no area inside the image', 'current', logging.WARNING)
         if not self.single_frame:
-            short = sorted({
-                osp.dirname(d['img_path'])
-                for d in data_list if d['nframes'] <= 1
-            })
-            for video in short:
+            for video in sorted({osp.dirname(d['img_path'])
+                                 for d in data_list if d['nframes'] <= 1}):
                 warnings.warn(
                     f'{self.ann_file}: video {video} has a single frame '
                     '(nframes <= 1); its supporting frames are the key '
@@ -356,11 +307,8 @@ class PoseTrackVideoPairDataset(BaseCocoStyleDataset):
             if img_id is None:
                 img_id = by_frame_id.get(det.get('frame_id'))
             if img_id is None:
-                ident = {
-                    k: det[k]
-                    for k in ('image_id', 'image_name', 'frame_id')
-                    if k in det
-                }
+                ident = {k: det[k] for k in ('image_id', 'image_name',
+                                             'frame_id') if k in det}
                 raise InputFileError(
                     f'{self.bbox_file}: detection #{idx} ('
                     f'{ident or "no image key"}) does not match any image of '

@@ -1,16 +1,9 @@
 """The temporal window: frame offsets around a key frame and their weights.
 
-A window is a set of distinct integer offsets relative to the key frame
-(offset 0), each with a non-negative aggregation weight, the weights
-summing to 1. Models take the frames key first, then by ascending offset
-(:meth:`TemporalWindow.key_first`). Supporting frame ``key + offset`` is
-clamped to the video (:func:`clamped_frame_numbers`), in the dataset and
-in the video stream alike.
-
-Defaults: for testing PoseWarper's offsets ``(-2, ..., 2)`` with weights
-``(0.1, 0.25, 0.3, 0.25, 0.1)``, other offsets uniform; for training
-``n`` offsets drawn from ``(-2, 2)`` with key-first weights ``[0.0, 1/n,
-...]`` (the loss is on the warped supporting frames only).
+Models take the frames key first, then by ascending offset; supporting
+frame ``key + offset`` is clamped to the video (:func:`clamped_frame_numbers`)
+in the dataset and in the video stream alike. Training weights default to
+``[0.0, 1/n, ...]``: the loss is on the warped supporting frames only.
 """
 from dataclasses import dataclass
 from typing import Iterable, List, Sequence, Tuple, Union
@@ -22,24 +15,12 @@ DEFAULT_TEST_WEIGHTS = (0.1, 0.25, 0.3, 0.25, 0.1)
 DEFAULT_TRAIN_FRAME_RANGE = (-2, 2)
 
 
-def clamped_frame_numbers(key_frame: int,
-                          offsets: Sequence[int],
+def clamped_frame_numbers(key_frame: int, offsets: Sequence[int],
                           num_frames_in_video: int,
                           index_base: int = 0) -> List[int]:
-    """Frame numbers of a window: the key frame, then ``key_frame +
-    offset`` clamped to ``[index_base, index_base + num_frames_in_video -
-    1]`` for ``offsets[1:]`` (a video of 0 or 1 frames clamps to
-    ``index_base``).
-
-    Args:
-        key_frame (int): Number of the key frame.
-        offsets (Sequence[int]): Key-first offsets (T,).
-        num_frames_in_video (int): Frames of the video.
-        index_base (int): Number of the first frame.
-
-    Returns:
-        list[int]: T frame numbers, key first.
-    """
+    """T frame numbers: ``key_frame``, then ``key_frame + offset`` for
+    the key-first ``offsets[1:]``, clamped to the video's frames
+    ``[index_base, index_base + num_frames_in_video - 1]``."""
     last = index_base + max(int(num_frames_in_video), 1) - 1
     return [key_frame] + [
         int(np.clip(key_frame + int(off), index_base, last))
@@ -49,11 +30,8 @@ def clamped_frame_numbers(key_frame: int,
 
 def check_frame_weights(weights: Sequence[float], length: int,
                         what: str) -> np.ndarray:
-    """``length`` non-negative weights summing to 1, as float32 (length,).
-
-    Raises:
-        ValueError: Naming ``what`` for a wrong length.
-    """
+    """``length`` non-negative weights summing to 1, float32 (length,);
+    a ValueError names ``what`` for a wrong length."""
     arr = np.asarray(list(weights), dtype=np.float64)
     if arr.ndim != 1 or arr.shape[0] != length:
         raise ValueError(f'frame_weights {list(weights)} must have '
@@ -69,8 +47,7 @@ def check_frame_weights(weights: Sequence[float], length: int,
 
 
 def check_frame_offsets(offsets: Iterable) -> Tuple[int, ...]:
-    """Distinct integral offsets (ints, numpy ints or integral floats) that
-    contain the key frame 0, as ints in the given order.
+    """Distinct integral offsets that contain 0, as ints in the given order.
 
     Raises:
         ValueError: For a non-integer, a repeated offset or no 0.
@@ -99,7 +76,7 @@ def default_train_weights(num_sampled_frames: int) -> Tuple[float, ...]:
 
 def normalize_frame_range(
         frame_range: Union[int, Sequence[int]]) -> Tuple[int, int]:
-    """``k`` or ``[low, high]`` as ``(low, high)``; ``k`` means ``[-k, k]``.
+    """``k`` (meaning ``[-k, k]``) or ``[low, high]`` as ``(low, high)``.
 
     Raises:
         ValueError: For a negative ``k``, a wrong length or low > high.
@@ -121,15 +98,10 @@ def normalize_frame_range(
 
 @dataclass(frozen=True)
 class TemporalWindow:
-    """Frame offsets around a key frame and one weight per offset.
-
-    Checked on construction (:func:`check_frame_offsets`,
-    :func:`check_frame_weights`) and stored as tuples in the given order.
-
-    Attributes:
-        offsets (tuple[int]): T offsets relative to the key frame.
-        weights (tuple[float]): T weights, aligned with ``offsets``.
-    """
+    """T distinct offsets around the key frame (which is 0) and their T
+    aggregation weights, checked (:func:`check_frame_offsets`,
+    :func:`check_frame_weights`) and kept as tuples in the given order.
+    The default is PoseWarper's test window."""
     offsets: Tuple[int, ...] = DEFAULT_TEST_OFFSETS
     weights: Tuple[float, ...] = DEFAULT_TEST_WEIGHTS
 
@@ -163,7 +135,7 @@ class TemporalWindow:
             tuple(self.weights[i] for i in order))
 
     def online(self) -> 'TemporalWindow':
-        """The offsets <= 0 (:meth:`subset`), for causal use on a stream.
+        """The :meth:`subset` of the offsets <= 0, for a causal stream.
 
         Raises:
             ValueError: If their weights sum to zero.
@@ -174,12 +146,12 @@ class TemporalWindow:
             raise ValueError(f'online mode: {err}') from None
 
     def subset(self, offsets: Iterable) -> 'TemporalWindow':
-        """Keep ``offsets`` (in this window's order), their weights
-        renormalised to sum to 1: a shorter window of the same model.
+        """A shorter window of the same model: ``offsets`` (in this
+        window's order) with their weights renormalised to sum to 1.
 
         Raises:
-            ValueError: If an offset is not in the window, 0 is missing,
-                or the kept weights sum to zero.
+            ValueError: For an offset not in the window, no 0, or weights
+                summing to zero.
         """
         wanted = check_frame_offsets(offsets)
         missing = [o for o in wanted if o not in self.offsets]

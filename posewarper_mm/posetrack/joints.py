@@ -25,21 +25,13 @@ NUM_EVAL_JOINTS = len(EVAL_JOINT_NAMES)
 
 # Summary columns: name -> evaluation joint ids averaged into it.
 JOINT_GROUPS: Tuple[Tuple[str, Tuple[int, ...]], ...] = (
-    ('Head', (14, 12, 13)),
-    ('Shoulder', (8, 9)),
-    ('Elbow', (7, 10)),
-    ('Wrist', (6, 11)),
-    ('Hip', (2, 3)),
-    ('Knee', (1, 4)),
-    ('Ankle', (0, 5)),
-)
+    ('Head', (14, 12, 13)), ('Shoulder', (8, 9)), ('Elbow', (7, 10)),
+    ('Wrist', (6, 11)), ('Hip', (2, 3)), ('Knee', (1, 4)), ('Ankle', (0, 5)))
 SUMMARY_KEYS: Tuple[str, ...] = tuple(
     name for name, _ in JOINT_GROUPS) + ('Total', )
 
 _NAME_TO_EVAL_ID: Dict[str, int] = {
-    name: idx
-    for idx, name in enumerate(EVAL_JOINT_NAMES)
-}
+    name: idx for idx, name in enumerate(EVAL_JOINT_NAMES)}
 
 
 def keypoint_names_to_eval_ids(
@@ -67,9 +59,6 @@ POSETRACK18_TO_EVAL_IDS: Tuple[Optional[int], ...] = tuple(
 
 def posetrack18_category() -> dict:
     """The ``person`` category of PoseTrack18 files (17 keypoints)."""
-    return dict(
-        supercategory='person',
-        id=1,
-        name='person',
-        keypoints=list(POSETRACK18_KEYPOINT_NAMES),
-        skeleton=[list(pair) for pair in POSETRACK18_SKELETON])
+    return dict(supercategory='person', id=1, name='person',
+                keypoints=list(POSETRACK18_KEYPOINT_NAMES),
+                skeleton=[list(pair) for pair in POSETRACK18_SKELETON])

@@ -1,9 +1,8 @@
 """PoseTrack18 frame file names, video folders and image ids.
 
-Frames are stored as ``images/<split>/<video folder>/<frame:06d>.jpg``,
-the video folder being ``<video number:06d>_<mpii|bonn|mpiinew>_<split>``;
-frame ``f`` of video ``v`` has the image id ``10000000000 + v * 10000 +
-f`` (``1<v:06d><f:04d>``).
+Frames are ``images/<split>/<video folder>/<frame:06d>.jpg``, the folder
+``<video:06d>_<mpii|bonn|mpiinew>_<split>``; the image id of frame ``f`` of
+video ``v`` is ``10000000000 + v * 10000 + f`` (``1<v:06d><f:04d>``).
 """
 import os.path as osp
 import re
@@ -57,8 +56,8 @@ def video_folder(video_number: int, split: str, source: str = 'mpii') -> str:
     """Folder name of a video, e.g. ``000012_mpii_train``.
 
     Raises:
-        ValueError: For a video number outside [0, 10000) (the evaluation
-            reads four digits back from image ids).
+        ValueError: For a number outside [0, 10000) (the evaluation reads
+            four digits back from image ids).
     """
     if not 0 <= video_number < FRAMES_PER_VIDEO:
         raise ValueError(f'video number must be in [0, {FRAMES_PER_VIDEO})'
@@ -66,8 +65,7 @@ def video_folder(video_number: int, split: str, source: str = 'mpii') -> str:
     return f'{video_number:06d}_{source}_{split}'
 
 
-def frame_file_name(frame_index: int,
-                    digits: int = FRAME_NAME_DIGITS,
+def frame_file_name(frame_index: int, digits: int = FRAME_NAME_DIGITS,
                     ext: str = '.jpg') -> str:
     """``str(frame_index).zfill(digits) + ext``."""
     return str(int(frame_index)).zfill(digits) + ext
@@ -78,11 +76,10 @@ def frame_path(split: str, folder: str, frame_index: int) -> str:
     return f'images/{split}/{folder}/{frame_file_name(frame_index)}'
 
 
-def sibling_frame_path(key_path: str,
-                       frame_index: int,
+def sibling_frame_path(key_path: str, frame_index: int,
                        digits: int = FRAME_NAME_DIGITS) -> str:
-    """Path of frame ``frame_index`` in the folder of ``key_path``, with the
-    key frame's extension (``.jpg`` when it has none)."""
+    """Path of frame ``frame_index`` in the folder of ``key_path``, with its
+    extension (``.jpg`` when it has none)."""
     ext = osp.splitext(key_path)[1] or '.jpg'
     return osp.join(
         osp.dirname(key_path), frame_file_name(frame_index, digits, ext))
@@ -90,12 +87,11 @@ def sibling_frame_path(key_path: str,
 
 def name_tail(file_name: str) -> str:
     """The ``<video folder>/<frame file>`` part of a frame path."""
-    parts = file_name.replace('\\', '/').split('/')
-    return '/'.join(parts[-2:])
+    return '/'.join(file_name.replace('\\', '/').split('/')[-2:])
 
 
 def frame_index_or_none(file_name: str) -> Optional[int]:
-    """Frame index of ``.../000012.jpg``, or None for a non-numeric name."""
+    """Frame index of ``.../000012.jpg``, None for a non-numeric name."""
     stem = osp.splitext(osp.basename(str(file_name)))[0]
     return int(stem) if stem.isdigit() else None
 
@@ -114,10 +110,8 @@ def frame_index_from_name(file_name: str) -> int:
 
 
 def parse_frame_name(file_name: str) -> Tuple[str, int]:
-    """Video folder and frame number of a name the evaluation accepts.
-
-    The folder must be ``<number>_<mpii|bonn|mpiinew>[_...]`` and the frame
-    a number below 10000, e.g. ``images/val/000342_mpii_test/000007.jpg``.
+    """Video folder and frame number of an image name as the evaluation
+    requires: ``.../<number>_<mpii|bonn|mpiinew>[_...]/<frame < 10000>``.
 
     Raises:
         ValueError: If the name does not follow that pattern.

@@ -1,21 +1,13 @@
 """Official PoseTrack18 per-video files, loaded for the evaluation.
 
-One file holds one video: ``images`` (every frame, in order),
-``annotations`` (one person on one frame each) and ``categories`` (one
-``person`` category naming 15 or 17 keypoints, the 15 evaluation joints
-among them; other names are dropped). As in the reference evaluation:
-
-- a keypoint exists unless its triple is exactly ``(0, 0, 0)``;
-- a joint ranks by ``scores[k]`` when ``scores`` is not empty, else all
-  joints tie at :data:`MIN_SCORE`;
-- the head box ``bbox_head`` ``[x, y, w, h]`` is kept as ``(x1, y1, x2,
-  y2)``;
-- image names follow :func:`~.naming.parse_frame_name`;
-- ``track_id`` is required, below 10000 and, in predictions, unique per
-  frame.
-
-Stricter than the reference: one video per file, every annotation's
-``image_id`` among the file's images, every number finite.
+A file holds one video: ``images`` in order, ``annotations`` (a person on
+a frame each) and one ``person`` category naming 15 or 17 keypoints (the
+15 evaluation joints among them). As in the reference evaluation, a
+keypoint exists unless its triple is ``(0, 0, 0)``, joints rank by
+``scores`` (all tied at :data:`MIN_SCORE` when empty), ``track_id`` is
+required and below 10000 (unique per frame in predictions). Stricter:
+one video per file, every ``image_id`` among the images, every number
+finite.
 """
 import os
 import os.path as osp
@@ -35,16 +27,10 @@ MAX_TRACK_ID = 10000
 
 @dataclass
 class PoseTrackPerson:
-    """One person of one frame, in evaluation joints.
-
-    Attributes:
-        coords (np.ndarray): Joint (x, y), float64 (15, 2).
-        present (np.ndarray): Whether each joint exists, bool (15,).
-        scores (np.ndarray): Joint ranking scores, float64 (15,).
-        head_box (tuple | None): ``(x1, y1, x2, y2)``, None if absent.
-        track_id (int | float): The annotation's ``track_id``.
-        record (int): Index of the annotation in the file.
-    """
+    """One person of a frame, in evaluation joints: (x, y) ``coords``
+    float64 (15, 2), ``present`` bool (15,), ranking ``scores`` float64
+    (15,), ``head_box`` (x1, y1, x2, y2) or None, ``track_id`` and the
+    index of its annotation in the file (``record``)."""
     coords: np.ndarray
     present: np.ndarray
     scores: np.ndarray
@@ -55,16 +41,9 @@ class PoseTrackPerson:
 
 @dataclass
 class PoseTrackFrame:
-    """One image of a per-video file and its persons.
-
-    Attributes:
-        path (str): The file.
-        index (int): Position of the image in ``images``.
-        image_id (Any): The image ``id``.
-        file_name (str): The image ``file_name``.
-        ignore_regions (list[np.ndarray]): Polygons (M, 2) of (x, y).
-        persons (list[PoseTrackPerson]): In annotation order.
-    """
+    """An image of a file (``path``): its position ``index`` in
+    ``images``, ``image_id``, ``file_name``, ignore regions (polygons
+    (M, 2) of (x, y)) and persons in annotation order."""
     path: str
     index: int
     image_id: Any
@@ -72,22 +51,11 @@ class PoseTrackFrame:
     ignore_regions: List[np.ndarray] = field(default_factory=list)
     persons: List[PoseTrackPerson] = field(default_factory=list)
 
-    def where(self) -> str:
-        """The frame, for error messages."""
-        return (f'{self.path}: image #{self.index} '
-                f'(id {self.image_id}, {self.file_name!r})')
-
 
 @dataclass
 class PoseTrackVideo:
-    """The frames of one per-video file, in file order.
-
-    Attributes:
-        path (str): The file.
-        video_folder (str): Folder of the frames, e.g. ``000342_mpii_test``.
-        keypoint_names (list[str]): The file's keypoint names.
-        frames (list[PoseTrackFrame]): One per image.
-    """
+    """A file (``path``): the ``video_folder`` of its frames (e.g.
+    ``000342_mpii_test``), its ``keypoint_names`` and ``frames``."""
     path: str
     video_folder: str
     keypoint_names: List[str]

@@ -1,9 +1,4 @@
-"""Write per-video PoseTrack18 result files.
-
-A file holds ``images``, one annotation per predicted person
-(:func:`person_annotation`) and the PoseTrack18 ``person`` category. The
-metric writes one file per GT file (:func:`write_posetrack_predictions`),
-the video demo one per video (:class:`PoseTrackVideoResults`).
+"""Per-video PoseTrack18 result files, for the metric and the video demo.
 """
 import json
 import os
@@ -23,33 +18,22 @@ _GT_IMAGE_FIELDS = ('vid_id', 'frame_id', 'nframes')
 
 
 def _floats(values: np.ndarray, digits: Optional[int]) -> List[float]:
-    return [
-        float(v) if digits is None else round(float(v), digits)
-        for v in values
-    ]
+    return [float(v) if digits is None else round(float(v), digits)
+            for v in values]
 
 
-def person_annotation(image_id: Any,
-                      track_id: int,
-                      keypoints: np.ndarray,
-                      keypoint_scores: np.ndarray,
-                      score: float = 1.0,
+def person_annotation(image_id: Any, track_id: int, keypoints: np.ndarray,
+                      keypoint_scores: np.ndarray, score: float = 1.0,
                       ann_id: Optional[int] = None,
                       bbox: Optional[np.ndarray] = None,
                       digits: Optional[Tuple[int, int]] = None) -> dict:
     """The annotation of one predicted person.
 
     Args:
-        image_id (Any): Id of the frame.
-        track_id (int): Unique within the frame.
-        keypoints (np.ndarray): (17, 2) image coordinates (more columns
-            are ignored).
-        keypoint_scores (np.ndarray): (17,) joint scores; ``keypoints`` is
-            written as 17 ``[x, y, score]`` and ``scores`` ranks the joints.
-        score (float): Person score.
+        keypoints (np.ndarray): (17, 2+) image (x, y), written with the
+            joint scores (17,) as 17 ``[x, y, score]``.
         ann_id (int, optional): Annotation ``id`` (none when None).
-        bbox (np.ndarray, optional): xyxy box, written as xywh rounded to
-            2 decimals.
+        bbox (np.ndarray, optional): xyxy box, written as xywh (2 decimals).
         digits (tuple[int, int], optional): Decimals of the keypoints and
             of the scores (no rounding when None).
 
@@ -75,12 +59,7 @@ def person_annotation(image_id: Any,
         score=float(score))
     if bbox is not None:
         x1, y1, x2, y2 = (float(v) for v in bbox[:4])
-        ann['bbox'] = [
-            round(x1, 2),
-            round(y1, 2),
-            round(x2 - x1, 2),
-            round(y2 - y1, 2)
-        ]
+        ann['bbox'] = [round(v, 2) for v in (x1, y1, x2 - x1, y2 - y1)]
     return ann
 
 
@@ -91,28 +70,17 @@ def dump_video_file(path: str, images: List[dict],
     if folder:
         os.makedirs(folder, exist_ok=True)
     with open(path, 'w', encoding='utf-8') as f:
-        json.dump(
-            dict(
-                images=images,
-                annotations=annotations,
-                categories=[posetrack18_category()]), f)
+        json.dump(dict(images=images, annotations=annotations,
+                       categories=[posetrack18_category()]), f)
 
 
 def write_posetrack_predictions(predictions: Mapping[Any, Sequence[Mapping]],
                                 gt_dir: str,
                                 pred_dir: str) -> Tuple[List[str], List[Any]]:
-    """Write one prediction file per GT file of ``gt_dir``.
-
-    ``pred_dir/<video>.json`` gets the images of ``gt_dir/<video>.json``
-    (ids, names, order; also frames without predictions) and each person
-    of ``predictions`` with ``track_id`` 0, 1, ... in the given order.
-
-    Args:
-        predictions (Mapping): Image id -> persons, each a mapping with
-            ``keypoints`` (17, 2), ``keypoint_scores`` (17,) and optionally
-            ``score`` (default 1).
-        gt_dir (str): Folder of per-video GT files.
-        pred_dir (str): Output folder (created if needed), not ``gt_dir``.
+    """Write ``pred_dir/<video>.json`` for each ``gt_dir/<video>.json``:
+    the GT file's images and the persons of ``predictions`` (image id ->
+    mappings with ``keypoints`` (17, 2), ``keypoint_scores`` (17,), optional
+    ``score``) with ``track_id`` 0, 1, ... in order.
 
     Returns:
         tuple[list[str], list]: The written files, and the image ids of
@@ -138,17 +106,14 @@ def write_posetrack_predictions(predictions: Mapping[Any, Sequence[Mapping]],
                 raise InputFileError(
                     f'{gt_path}: image #{index} needs "id" and "file_name"')
             image = dict(id=gt_image['id'], file_name=gt_image['file_name'])
-            image.update(
-                {k: gt_image[k]
-                 for k in _GT_IMAGE_FIELDS if k in gt_image})
+            image.update((k, gt_image[k]) for k in _GT_IMAGE_FIELDS
+                         if k in gt_image)
             images.append(image)
             seen.add(image['id'])
             for track_id, pred in enumerate(predictions.get(image['id'], ())):
-                annotations.append(
-                    person_annotation(image['id'], track_id,
-                                      pred['keypoints'],
-                                      pred['keypoint_scores'],
-                                      pred.get('score', 1.0)))
+                annotations.append(person_annotation(
+                    image['id'], track_id, pred['keypoints'],
+                    pred['keypoint_scores'], pred.get('score', 1.0)))
         out_path = osp.join(pred_dir, name)
         dump_video_file(out_path, images, annotations)
         written.append(out_path)
@@ -157,18 +122,11 @@ def write_posetrack_predictions(predictions: Mapping[Any, Sequence[Mapping]],
 
 
 class PoseTrackVideoResults:
-    """The per-frame predictions of one video, as a per-video file.
-
-    Each frame gives an image (``id``, ``file_name`` ``<video>/<frame>``,
-    ``frame_id``, ``frame_index``, ``vid_id``, ``nframes``); each person an
-    annotation with ``id``, keypoints and scores (3 and 5 decimals), the
-    box score as ``score``, ``bbox`` (xywh) and ``track_id`` (its index in
-    the frame: no tracking).
-
-    Args:
-        video_name (str): e.g. ``000001_mpiinew_test``; a leading number
-            gives PoseTrack image ids (:func:`~.naming.posetrack_image_id`).
-    """
+    """The per-frame predictions of video ``video_name`` as a per-video
+    file: an image per frame, ids from
+    :func:`~.naming.posetrack_image_id`, and per person an annotation
+    (keypoints and scores with 3 and 5 decimals, ``track_id`` its index in
+    the frame)."""
 
     def __init__(self, video_name: str) -> None:
         self.video_name = video_name
@@ -182,23 +140,15 @@ class PoseTrackVideoResults:
         ``bbox_score``; returns the frame's image id."""
         image_id = posetrack_image_id(self.video_name, frame_index)
         self.images.append(
-            dict(
-                id=image_id,
-                file_name=f'{self.video_name}/{frame_name}',
-                frame_id=image_id,
-                frame_index=int(frame_index),
-                vid_id=self.video_name.split('_')[0]))
+            dict(id=image_id, file_name=f'{self.video_name}/{frame_name}',
+                 frame_id=image_id, frame_index=int(frame_index),
+                 vid_id=self.video_name.split('_')[0]))
         for track_id, person in enumerate(persons):
-            self.annotations.append(
-                person_annotation(
-                    image_id,
-                    track_id,
-                    person['keypoints'],
-                    person['keypoint_scores'],
-                    person.get('bbox_score', 1.0),
-                    ann_id=len(self.annotations),
-                    bbox=person.get('bbox'),
-                    digits=(3, 5)))
+            self.annotations.append(person_annotation(
+                image_id, track_id, person['keypoints'],
+                person['keypoint_scores'], person.get('bbox_score', 1.0),
+                ann_id=len(self.annotations), bbox=person.get('bbox'),
+                digits=(3, 5)))
         return image_id
 
     def dump(self, path: str) -> None:

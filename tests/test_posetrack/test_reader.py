@@ -8,8 +8,8 @@ import pytest
 from posewarper_mm.datasets import PoseTrackVideoPairDataset
 from posewarper_mm.errors import InputFileError
 from posewarper_mm.posetrack import check_detections, load_json
-from posewarper_mm.posetrack.reader import (check_box, check_flag,
-                                            check_number, check_numbers,
+from posewarper_mm.posetrack.reader import (check_box, check_number,
+                                            check_numbers,
                                             check_optional_number)
 
 WHERE = 'a.json: detection #3'
@@ -42,7 +42,7 @@ def test_ranges_and_integers():
         check_number(3.5, WHERE, 'id', integer=True)
 
 
-def test_lists_boxes_optional_and_flags():
+def test_lists_boxes_and_optional_fields():
     assert check_numbers([1, 2.5], WHERE, 'xs', length=2) == [1, 2.5]
     with pytest.raises(InputFileError, match=r'"bbox\[2\]" must be a finite'):
         check_box([0, 0, math.nan, 4], WHERE)
@@ -54,10 +54,6 @@ def test_lists_boxes_optional_and_flags():
     assert check_optional_number({}, 'area', WHERE) is None
     with pytest.raises(InputFileError, match='"area"'):
         check_optional_number({'area': None}, 'area', WHERE)
-    assert check_flag(False, WHERE, 'iscrowd') is False
-    assert check_flag(1, WHERE, 'iscrowd') is True
-    with pytest.raises(InputFileError, match='true/false or 0/1'):
-        check_flag(2, WHERE, 'iscrowd')
 
 
 def test_load_json(tmp_path):

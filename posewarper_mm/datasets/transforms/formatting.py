@@ -10,18 +10,10 @@ from .load_video_frames import MULTI_FRAME_META_KEYS
 @TRANSFORMS.register_module()
 class PackVideoPoseInputs(PackPoseInputs):
     """:class:`PackPoseInputs` with :data:`MULTI_FRAME_META_KEYS` as the
-    default meta keys (mmpose's would drop ``frame_weights``); the T frames
-    of ``results['img']`` become ``inputs`` (T, C, H, W).
+    default ``meta_keys`` (mmpose's would drop ``frame_weights``); the T
+    frames of ``results['img']`` become ``inputs`` (T, C, H, W)."""
 
-    Args:
-        meta_keys (Sequence[str]): Keys copied into the data sample's
-            metainfo. Defaults to :data:`MULTI_FRAME_META_KEYS`.
-        pack_transformed (bool): Also pack the transformed keypoints and
-            boxes. Defaults to ``False``.
-    """
-
-    def __init__(self,
-                 meta_keys: Sequence[str] = MULTI_FRAME_META_KEYS,
+    def __init__(self, meta_keys: Sequence[str] = MULTI_FRAME_META_KEYS,
                  pack_transformed: bool = False) -> None:
         super().__init__(
             meta_keys=meta_keys, pack_transformed=pack_transformed)

@@ -21,26 +21,19 @@ MULTI_FRAME_META_KEYS = ('id', 'img_id', 'img_path', 'category_id',
 class LoadVideoFrames(BaseTransform):
     """Load the frames of a sample as a list of BGR images, key first.
 
-    ``img_path`` (a path, or T paths key first) is read; ``img`` (an
-    ndarray, as ``mmpose.apis.inference_topdown`` gives, or a list) is
-    used as is. Without ``frame_weights`` and ``frame_offsets``, T must be
-    1 and they become ``[1.0]`` and ``[0]``.
-
-    Required keys: ``img_path`` (str | list[str]) or ``img``.
-    Added keys: ``img`` (list of T (H, W, 3) arrays), ``img_shape`` and
-    ``ori_shape`` (the key frame's (H, W)), ``frame_weights`` (float32
-    (T,)) and ``frame_offsets`` (int64 (T,)) when absent.
+    Required keys: ``img_path`` (a path, or T paths key first) or ``img``
+    (an ndarray, as ``mmpose.apis.inference_topdown`` gives, or a list).
+    Added keys: ``img`` (list of T (H, W, 3)), ``img_shape`` and
+    ``ori_shape`` (the key frame's), and for T = 1 when absent
+    ``frame_weights`` ``[1.0]`` (float32) and ``frame_offsets`` ``[0]``.
 
     Args:
-        to_float32 (bool): Convert frames to float32. Default: False.
-        color_type (str): Flag of :func:`mmcv.imfrombytes`.
-        imdecode_backend (str): Decoding backend of :func:`mmcv.imfrombytes`.
+        to_float32 (bool): Convert frames to float32.
+        color_type, imdecode_backend: As in :func:`mmcv.imfrombytes`.
         backend_args (dict, optional): mmengine file backend arguments.
     """
 
-    def __init__(self,
-                 to_float32: bool = False,
-                 color_type: str = 'color',
+    def __init__(self, to_float32: bool = False, color_type: str = 'color',
                  imdecode_backend: str = 'cv2',
                  backend_args: Optional[dict] = None) -> None:
         self.to_float32 = to_float32

@@ -1,12 +1,9 @@
 """Strict point-in-polygon test for PoseTrack ignore regions (numpy only).
 
-As shapely's ``Polygon.contains`` in the reference evaluation: a point on
-an edge or a vertex is not inside; the ring closes implicitly. Crossings of
-a ray towards +x are counted like GEOS (an edge counts when it straddles
-the ray, half-open in y, and the point lies to its left), the side decided
-by the exact sign of the orientation determinant (a float filter, exact
-rationals when near zero). Self-intersecting rings follow the even-odd
-rule; fewer than 3 vertices contain nothing.
+As shapely's ``Polygon.contains``: boundary points are outside. Crossings
+of a ray towards +x are counted like GEOS, the side decided by the exact
+sign of the orientation determinant; self-intersecting rings follow the
+even-odd rule; fewer than 3 vertices contain nothing.
 """
 from fractions import Fraction
 
@@ -26,8 +23,7 @@ def _exact_orientation(x1: float, y1: float, x2: float, y2: float,
 
 
 def _orientation(x1: np.ndarray, y1: np.ndarray, x2: np.ndarray,
-                 y2: np.ndarray, px: np.ndarray,
-                 py: np.ndarray) -> np.ndarray:
+                 y2: np.ndarray, px: np.ndarray, py: np.ndarray) -> np.ndarray:
     """Sign of ((p2 - p1) x (p - p1)), broadcast: 1 left, -1 right, 0 on
     the line."""
     left = (x2 - x1) * (py - y1)

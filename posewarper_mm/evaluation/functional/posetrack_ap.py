@@ -1,30 +1,18 @@
 """PoseTrack multi-person AP (the PoseTrack18 "AP" / mAP), numpy only.
 
-Frames, as in the reference evaluation: each GT file (in sorted name
-order; the reference's file-system order only matters for tied scores) is
-paired with the prediction file of the same name and their images by
-POSITION (ids are not compared). Frames whose GT has no person are
-dropped with their predictions; then persons without joints; in frames
-with ignore regions, joints strictly inside a region and the persons left
-without joints.
-
-Per frame, predictions are matched to GT persons by PCKh@0.5 (a joint
-matches within half the head size ``0.6 * diagonal(bbox_head)``):
-``pck[p, g]`` is the share of the annotated joints of g that p matches;
-each prediction keeps its best GT (first on ties), each GT then takes the
-prediction with the highest ``pck`` among those that kept it (first on
-ties, none if 0). Scores play no role here.
-
-Every predicted joint is one (score, true positive) entry of its joint;
-unmatched predictions are false positives. Per joint, the entries of all
-frames (files, then frames, then predictions in order) are ranked by
-``np.argsort(scores)[::-1]`` and scored by the all-points interpolated
-(VOC2010+) AP against the number of GT joints: 0 without entries, NaN with
-entries but no GT. Groups average their joints (NaN propagates); ``Total``
+As the reference evaluation: each GT file (sorted by name) is paired with
+the prediction file of the same name, their images by position. Frames
+whose GT has no person are dropped, then persons without joints, and
+joints strictly inside ignore regions. Per frame, predictions match GT
+persons by PCKh@0.5 (head size ``0.6 * diagonal(bbox_head)``): each
+prediction keeps its best GT, each GT the best prediction that kept it
+(first on ties). Per joint, the entries of all frames are ranked by
+``np.argsort(scores)[::-1]`` and scored by the all-points interpolated AP:
+0 without entries, NaN without GT. Groups average their joints; ``Total``
 is the mean of the 15 joints ignoring NaN.
 """
 import os.path as osp
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Dict, List, Tuple
 
 import numpy as np
@@ -37,23 +25,12 @@ from .point_in_polygon import points_in_polygon
 
 DIST_THRESH = 0.5
 HEAD_SIZE_FACTOR = 0.6
-
-
-@dataclass
-class FramePair:
-    """A GT frame and the prediction frame at the same position."""
-    gt: PoseTrackFrame
-    pred: PoseTrackFrame
+FramePair = Tuple[PoseTrackFrame, PoseTrackFrame]  # (GT, prediction)
 
 
 def load_frame_pairs(gt_dir: str, pred_dir: str) -> List[FramePair]:
-    """All GT and prediction frames of two folders, paired, uncleaned.
-
-    Args:
-        gt_dir (str): Folder of official per-video GT files.
-        pred_dir (str): Folder with a prediction file of the same name for
-            every GT file (other files there are ignored).
-    """
+    """The (GT, prediction) frames of the files of the same name in two
+    folders, paired by position."""
     pairs: List[FramePair] = []
     for name in list_gt_files(gt_dir):
         gt_path = osp.join(gt_dir, name)
@@ -74,23 +51,18 @@ def load_frame_pairs(gt_dir: str, pred_dir: str) -> List[FramePair]:
             raise InputFileError(
                 f'{pred_path}: images belong to video {pred.video_folder!r}'
                 f' but the GT file {gt_path} is video {gt.video_folder!r}')
-        pairs.extend(FramePair(g, p) for g, p in zip(gt.frames, pred.frames))
+        pairs.extend(zip(gt.frames, pred.frames))
     return pairs
 
 
-def _with_joints(persons: List[PoseTrackPerson]) -> List[PoseTrackPerson]:
-    return [p for p in persons if p.present.any()]
-
-
-def _remove_ignored(persons: List[PoseTrackPerson],
-                    regions: List[np.ndarray]) -> List[PoseTrackPerson]:
+def _clean(persons: List[PoseTrackPerson],
+           regions: List[np.ndarray]) -> List[PoseTrackPerson]:
     """Drop joints inside any region, then persons without joints."""
     kept = []
     for person in persons:
-        inside = np.zeros(len(person.present), dtype=bool)
+        present = person.present.copy()
         for region in regions:
-            inside |= points_in_polygon(person.coords, region)
-        present = person.present & ~inside
+            present &= ~points_in_polygon(person.coords, region)
         if present.any():
             kept.append(replace(person, present=present))
     return kept
@@ -99,21 +71,10 @@ def _remove_ignored(persons: List[PoseTrackPerson],
 def clean_frame_pairs(pairs: List[FramePair]) -> List[FramePair]:
     """New pairs without unlabeled frames, persons without joints and
     joints inside ignore regions (the inputs are not modified)."""
-    cleaned = []
-    for pair in pairs:
-        if not pair.gt.persons:
-            continue
-        gt_persons = _with_joints(pair.gt.persons)
-        pred_persons = _with_joints(pair.pred.persons)
-        regions = pair.gt.ignore_regions
-        if regions:
-            gt_persons = _remove_ignored(gt_persons, regions)
-            pred_persons = _remove_ignored(pred_persons, regions)
-        cleaned.append(
-            FramePair(
-                replace(pair.gt, persons=gt_persons),
-                replace(pair.pred, ignore_regions=[], persons=pred_persons)))
-    return cleaned
+    return [(replace(gt, persons=_clean(gt.persons, gt.ignore_regions)),
+             replace(pred, ignore_regions=[],
+                     persons=_clean(pred.persons, gt.ignore_regions)))
+            for gt, pred in pairs if gt.persons]
 
 
 def _stack(frame: PoseTrackFrame) -> Tuple[np.ndarray, np.ndarray]:
@@ -131,23 +92,26 @@ def _head_sizes(frame: PoseTrackFrame) -> np.ndarray:
     for person in frame.persons:
         if person.head_box is None:
             raise InputFileError(
-                f'{frame.where()}, annotation #{person.record}: "bbox_head" '
+                f'{frame.path}: image #{frame.index} (id {frame.image_id}, '
+                f'{frame.file_name!r}), annotation #{person.record}: '
+                '"bbox_head" '
                 'is required to evaluate a frame with GT and predictions')
         x1, y1, x2, y2 = person.head_box
         sizes.append(HEAD_SIZE_FACTOR * np.sqrt((x2 - x1)**2 + (y2 - y1)**2))
     return np.array(sizes, dtype=np.float64)
 
 
-def assign_predictions(pair: FramePair) -> np.ndarray:
+def assign_predictions(gt: PoseTrackFrame,
+                       pred: PoseTrackFrame) -> np.ndarray:
     """Whether each joint of the P predictions of a cleaned frame pair is
     a true positive, bool (P, 15) (False for joints that do not exist)."""
-    gt_xy, gt_has = _stack(pair.gt)
-    pr_xy, pr_has = _stack(pair.pred)
+    gt_xy, gt_has = _stack(gt)
+    pr_xy, pr_has = _stack(pred)
     num_pred, num_gt = len(pr_xy), len(gt_xy)
     if num_pred == 0 or num_gt == 0:
         return np.zeros((num_pred, NUM_EVAL_JOINTS), dtype=bool)
 
-    head = _head_sizes(pair.gt)
+    head = _head_sizes(gt)
     diff = gt_xy[None] - pr_xy[:, None]  # (P, G, 15, 2)
     length = np.sqrt(diff[..., 0]**2 + diff[..., 1]**2)
     with np.errstate(divide='ignore', invalid='ignore'):
@@ -208,47 +172,35 @@ def voc_ap(scores: np.ndarray, labels: np.ndarray, num_gt: float) -> float:
 def compute_joint_aps(pairs: List[FramePair]) -> np.ndarray:
     """AP (percent) of the 15 evaluation joints (15,) over cleaned frame
     pairs, in evaluation order."""
-    joint_ids: List[np.ndarray] = []
-    scores: List[np.ndarray] = []
-    labels: List[np.ndarray] = []
+    ids = [np.zeros(0, dtype=np.int64)]
+    scores = [np.zeros(0, dtype=np.float64)]
+    labels = [np.zeros(0, dtype=bool)]
     num_gt = np.zeros(NUM_EVAL_JOINTS, dtype=np.float64)
-    for pair in pairs:
-        if pair.gt.persons:
-            num_gt += np.sum([p.present for p in pair.gt.persons], axis=0)
-        if not pair.pred.persons:
+    for gt, pred in pairs:
+        if gt.persons:
+            num_gt += np.sum([p.present for p in gt.persons], axis=0)
+        if not pred.persons:
             continue
-        tp = assign_predictions(pair)
-        for person, person_tp in zip(pair.pred.persons, tp):
+        for person, tp in zip(pred.persons, assign_predictions(gt, pred)):
             has = np.nonzero(person.present)[0]
-            joint_ids.append(has)
+            ids.append(has)
             scores.append(person.scores[has])
-            labels.append(person_tp[has])
-    if joint_ids:
-        all_ids = np.concatenate(joint_ids)
-        all_scores = np.concatenate(scores)
-        all_labels = np.concatenate(labels)
-    else:
-        all_ids = np.zeros(0, dtype=np.int64)
-        all_scores = np.zeros(0, dtype=np.float64)
-        all_labels = np.zeros(0, dtype=bool)
-    aps = np.zeros(NUM_EVAL_JOINTS, dtype=np.float64)
-    for joint in range(NUM_EVAL_JOINTS):
-        sel = all_ids == joint
-        aps[joint] = voc_ap(all_scores[sel], all_labels[sel], num_gt[joint])
-    return aps
+            labels.append(tp[has])
+    ids, scores, labels = (np.concatenate(x) for x in (ids, scores, labels))
+    return np.array([
+        voc_ap(scores[ids == j], labels[ids == j], num_gt[j])
+        for j in range(NUM_EVAL_JOINTS)
+    ], dtype=np.float64)
 
 
 def summarize_joint_aps(aps: np.ndarray) -> Dict[str, float]:
     """``Head, Shoulder, Elbow, Wrist, Hip, Knee, Ankle, Total``, then each
     joint by name (``'right_ankle'``, ...), from the 15 joint APs (15,)."""
     aps = np.asarray(aps, dtype=np.float64)
-    result: Dict[str, float] = {}
-    for name, ids in JOINT_GROUPS:
-        result[name] = float(aps[list(ids)].mean())
+    result = {name: float(aps[list(ids)].mean()) for name, ids in JOINT_GROUPS}
     valid = aps[~np.isnan(aps)]
     result['Total'] = float(valid.mean()) if len(valid) else float('nan')
-    for joint, name in enumerate(EVAL_JOINT_NAMES):
-        result[name] = float(aps[joint])
+    result.update(zip(EVAL_JOINT_NAMES, map(float, aps)))
     return result
 
 
@@ -260,7 +212,7 @@ def evaluate_posetrack(gt_dir: str, pred_dir: str) -> Dict[str, float]:
         pred_dir (str): A prediction file of the same name for each.
 
     Returns:
-        dict[str, float]: AP in percent, see :func:`summarize_joint_aps`.
+        dict[str, float]: AP in percent (:func:`summarize_joint_aps`).
 
     Raises:
         FileNotFoundError: For a missing folder or file.

@@ -14,17 +14,9 @@ def _cell(value: float, digits: int) -> str:
 
 def format_posetrack_table(rows: Mapping[str, Mapping[str, float]],
                            digits: int = 1) -> str:
-    """PoseTrack AP results as a Markdown table, one row per method:
-    ``| Method | Head | Shoulder | ... | Ankle | Mean |``.
-
-    Args:
-        rows (Mapping[str, Mapping[str, float]]): Method -> result of
-            :func:`evaluate_posetrack` (``Total`` is the ``Mean`` column).
-        digits (int): Decimals per value.
-
-    Returns:
-        str: The table, without a trailing newline.
-    """
+    """PoseTrack AP results (method -> result of
+    :func:`evaluate_posetrack`) as a Markdown table without a trailing
+    newline: ``| Method | Head | Shoulder | ... | Ankle | Mean |``."""
     header = '| Method | ' + ' | '.join(c for c, _ in TABLE_COLUMNS) + ' |'
     lines = [header, '|' + '---|' * (len(TABLE_COLUMNS) + 1)]
     for method, result in rows.items():

@@ -47,51 +47,36 @@ class PoseTrackAPMetric(CocoMetric):
             find ``gt_folder`` (:func:`gt_folder_from_ann_file`).
         gt_folder (str, optional): Folder of per-video GT files; default
             from ``ann_file``, else from the test dataset's annotation file.
-        score_mode (str): Person score of NMS (not of the AP):
-            ``'bbox_keypoint'``, ``'bbox'``, ``'keypoint'`` or
-            ``'bbox_rle'``, as in ``CocoMetric``.
-        keypoint_score_thr (float): See ``score_mode``.
-        nms_mode (str): ``'oks_nms'``, ``'soft_oks_nms'`` or ``'none'``.
-        nms_thr (float): OKS threshold of NMS.
         head_bottom (str): ``'predicted'`` (the model's joint) or
             ``'shoulder_midpoint'`` (the shoulders' midpoint and mean score,
             as the official PoseWarper code).
         joint_score (str): The ranked joint score: ``'keypoint'`` (heatmap
             maximum, mmpose) or ``'keypoint_x_box'`` (times the box score,
             official PoseWarper code).
-        format_only (bool): Only write the files (needs
-            ``outfile_prefix``); return no metrics.
         outfile_prefix (str, optional): Folder of the prediction files
             (created if needed); a temporary one when None.
-        collect_device (str): ``'cpu'`` or ``'gpu'``.
-        prefix (str, optional): Metric name prefix.
+        score_mode, keypoint_score_thr, nms_mode, nms_thr, format_only,
+            collect_device, prefix: As in ``CocoMetric`` (the person score
+            only ranks NMS, not the AP).
     """
     default_prefix: Optional[str] = 'posetrack18'
 
-    def __init__(self,
-                 ann_file: Optional[str] = None,
+    def __init__(self, ann_file: Optional[str] = None,
                  gt_folder: Optional[str] = None,
                  score_mode: str = 'bbox_keypoint',
-                 keypoint_score_thr: float = 0.2,
-                 nms_mode: str = 'oks_nms',
-                 nms_thr: float = 0.9,
-                 head_bottom: str = 'predicted',
-                 joint_score: str = 'keypoint',
-                 format_only: bool = False,
+                 keypoint_score_thr: float = 0.2, nms_mode: str = 'oks_nms',
+                 nms_thr: float = 0.9, head_bottom: str = 'predicted',
+                 joint_score: str = 'keypoint', format_only: bool = False,
                  outfile_prefix: Optional[str] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         # the AP reads the per-video GT files: CocoMetric gets no ann_file
         # and an empty COCO index
         super().__init__(
-            ann_file=None,
-            score_mode=score_mode,
-            keypoint_score_thr=keypoint_score_thr,
-            nms_mode=nms_mode,
-            nms_thr=nms_thr,
-            format_only=format_only,
-            outfile_prefix=outfile_prefix,
-            collect_device=collect_device,
+            ann_file=None, score_mode=score_mode,
+            keypoint_score_thr=keypoint_score_thr, nms_mode=nms_mode,
+            nms_thr=nms_thr, format_only=format_only,
+            outfile_prefix=outfile_prefix, collect_device=collect_device,
             prefix=prefix)
         if head_bottom not in ('predicted', 'shoulder_midpoint'):
             raise ValueError('`head_bottom` must be "predicted" or '
@@ -152,10 +137,8 @@ class PoseTrackAPMetric(CocoMetric):
             shoulders = [_LEFT_SHOULDER, _RIGHT_SHOULDER]
             xy[_HEAD_BOTTOM] = xy[shoulders].mean(axis=0)
             scores[_HEAD_BOTTOM] = scores[shoulders].mean()
-        return dict(
-            keypoints=xy,
-            keypoint_scores=scores,
-            score=float(instance['score']))
+        return dict(keypoints=xy, keypoint_scores=scores,
+                    score=float(instance['score']))
 
     def results2json(self, keypoints: Dict[int, list],
                      outfile_prefix: str) -> str:
@@ -165,9 +148,8 @@ class PoseTrackAPMetric(CocoMetric):
             img_id: [self._joint_outputs(inst) for inst in instances]
             for img_id, instances in keypoints.items()
         }
-        _, unmatched = write_posetrack_predictions(predictions,
-                                                   self.gt_folder,
-                                                   outfile_prefix)
+        _, unmatched = write_posetrack_predictions(
+            predictions, self.gt_folder, outfile_prefix)
         logger: MMLogger = MMLogger.get_current_instance()
         if unmatched:
             logger.warning(
