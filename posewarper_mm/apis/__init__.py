@@ -1,8 +1,5 @@
-"""Video inference and pose propagation with PoseWarper models.
-
-Not imported by ``posewarper_mm`` itself (it registers nothing); import
-``posewarper_mm.apis`` explicitly.
-"""
+"""Video inference and pose propagation with PoseWarper models (not
+imported by ``posewarper_mm`` itself: it registers nothing)."""
 from ..datasets.temporal_window import TemporalWindow
 from ..posetrack import PoseTrackVideoResults, posetrack_image_id
 from .inference import (build_instance_data, build_test_pipeline,

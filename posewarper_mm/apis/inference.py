@@ -90,8 +90,7 @@ def build_instance_data(frames: Sequence[Frame], bbox: np.ndarray,
 
 
 def inference_posewarper(
-        model: nn.Module,
-        frames: Sequence[Frame],
+        model: nn.Module, frames: Sequence[Frame],
         bboxes: Optional[Union[np.ndarray, Sequence]] = None,
         frame_weights: Optional[Sequence[float]] = None,
         frame_offsets: Optional[Sequence[int]] = None,

@@ -39,9 +39,7 @@ class FrameSampler:
         ValueError: For an unknown mode or invalid arguments.
     """
 
-    def __init__(self,
-                 mode: Optional[str] = None,
-                 test_mode: bool = False,
+    def __init__(self, mode: Optional[str] = None, test_mode: bool = False,
                  frame_range: Union[int, Sequence[int]] = (
                      DEFAULT_TRAIN_FRAME_RANGE),
                  num_sampled_frames: int = 1,

@@ -154,9 +154,7 @@ class PoseTrackVideoPairDataset(BaseCocoStyleDataset):
 
     METAINFO: dict = dict(from_file='configs/_base_/datasets/posetrack18.py')
 
-    def __init__(self,
-                 ann_file: str = '',
-                 bbox_file: Optional[str] = None,
+    def __init__(self, ann_file: str = '', bbox_file: Optional[str] = None,
                  single_frame: bool = False,
                  frame_sampler_mode: Optional[str] = None,
                  frame_range: Union[int, Sequence[int]] = (
@@ -164,15 +162,12 @@ class PoseTrackVideoPairDataset(BaseCocoStyleDataset):
                  num_sampled_frames: int = 1,
                  frame_offsets: Sequence[int] = DEFAULT_TEST_OFFSETS,
                  frame_weights: Optional[Sequence[float]] = None,
-                 frame_name_digits: int = 6,
-                 frame_index_base: int = 0,
+                 frame_name_digits: int = 6, frame_index_base: int = 0,
                  missing_frame: str = 'fallback',
                  sparse_label_every: Optional[int] = None,
                  labeled_frames_per_video: Optional[int] = None,
-                 seed: int = 0,
-                 backend_args: Optional[dict] = None,
-                 data_mode: str = 'topdown',
-                 test_mode: bool = False,
+                 seed: int = 0, backend_args: Optional[dict] = None,
+                 data_mode: str = 'topdown', test_mode: bool = False,
                  **kwargs) -> None:
         if 'frame_indices' in kwargs:
             raise TypeError(

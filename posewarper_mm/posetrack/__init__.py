@@ -1,8 +1,4 @@
 """PoseTrack18 files: names and ids, joints, reading and checking, writing.
-
-``reader`` reads json and checks every value of the dataset's and the
-demo's files, ``video_file`` loads the evaluation's per-video files and
-``writer`` writes result files.
 """
 from .joints import (EVAL_JOINT_NAMES, JOINT_GROUPS, NUM_EVAL_JOINTS,
                      POSETRACK18_KEYPOINT_NAMES, POSETRACK18_TO_EVAL_IDS,
@@ -11,9 +7,9 @@ from .naming import (frame_file_name, frame_index_from_image_id,
                      frame_index_from_name, frame_index_or_none, frame_path,
                      image_id, name_tail, parse_frame_name, posetrack_image_id,
                      sibling_frame_path, video_folder)
-from .reader import check_coco_dict, check_detections, load_json
-from .video_file import (MIN_SCORE, PoseTrackFrame, PoseTrackPerson,
-                         list_gt_files, load_posetrack_video)
+from .reader import (MIN_SCORE, PoseTrackFrame, PoseTrackPerson,
+                     check_coco_dict, check_detections, list_gt_files,
+                     load_json, load_posetrack_video)
 from .writer import PoseTrackVideoResults, write_posetrack_predictions
 
 __all__ = [

@@ -10,8 +10,7 @@ import numpy as np
 from ..errors import InputFileError
 from .joints import POSETRACK18_KEYPOINT_NAMES, posetrack18_category
 from .naming import posetrack_image_id
-from .reader import load_json
-from .video_file import list_gt_files
+from .reader import list_gt_files, load_json
 
 # image fields copied from the GT file besides ``id`` and ``file_name``
 _GT_IMAGE_FIELDS = ('vid_id', 'frame_id', 'nframes')
