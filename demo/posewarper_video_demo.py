@@ -36,7 +36,7 @@ from mmpose.registry import VISUALIZERS
 from mmpose.structures import merge_data_samples
 
 from posewarper_mm.apis import (DetectionJsonBoxes, DetectorBoxes,
-                                PoseTrackVideoResults, TemporalWindowIterator,
+                                FrameWindowStream, PoseTrackVideoResults,
                                 WholeFrameBoxes, build_test_pipeline,
                                 inference_posewarper, instances_to_persons,
                                 open_frame_source, posetrack_image_id)
@@ -208,7 +208,8 @@ def _run(args: argparse.Namespace, source, name: str, writer, json_path: str):
         allow_partial=args.allow_partial_checkpoint)
     pipeline = build_test_pipeline(model)
     visualizer = None if args.no_video else build_visualizer(model, args)
-    windows = TemporalWindowIterator(source, args.offsets, args.weights)
+    windows = FrameWindowStream(source,
+                                TemporalWindow(args.offsets, args.weights))
     results = PoseTrackVideoResults(name)
     num_persons = 0
     print(f"{source}: offsets {windows.offsets.tolist()}, weights "

@@ -27,11 +27,10 @@ from mmengine.utils import ProgressBar
 
 from posewarper_mm.apis import (copy_nearest_labels, count_targets,
                                 propagate_labels)
-from posewarper_mm.datasets.posetrack_parsing import (check_coco_dict,
-                                                      load_json_file)
 from posewarper_mm.engine import ALLOW_PARTIAL_FLAG, init_inference_model
 from posewarper_mm.errors import (ConfigError, InputFileError,
                                   OutputLocationError)
+from posewarper_mm.posetrack import check_coco_dict, load_json
 from posewarper_mm.utils import prepare_output_file
 
 
@@ -68,7 +67,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 def load_sparse_json(path: str) -> dict:
     """Read and check a merged PoseTrack18 json (17 keypoints)."""
-    coco = load_json_file(path)
+    coco = load_json(path)
     check_coco_dict(coco, path, 17, ('id', 'file_name', 'width', 'height'))
     return coco
 

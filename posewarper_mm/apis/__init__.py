@@ -1,33 +1,26 @@
-"""Video inference and pose propagation with PoseWarper models.
-
-Not imported by ``posewarper_mm`` itself (it registers nothing); import
-``posewarper_mm.apis`` explicitly.
-"""
-from ..datasets.posetrack_naming import (frame_index_from_image_id,
-                                         posetrack_image_id)
-from ..errors import InputFileError
-from .frame_source import ImageFolderSource, VideoFileSource, open_frame_source
+"""Video inference and pose propagation with PoseWarper models (not
+imported by ``posewarper_mm`` itself: it registers nothing)."""
+from ..datasets.temporal_window import TemporalWindow
+from ..posetrack import PoseTrackVideoResults, posetrack_image_id
 from .inference import (build_instance_data, build_test_pipeline,
-                        inference_posewarper)
+                        inference_posewarper, instances_to_persons)
 from .label_propagation import (assign_sources, copy_nearest_labels,
                                 count_targets, label_frames, nearest_labeled,
                                 propagate_labels, pseudo_annotation)
 from .person_boxes import DetectionJsonBoxes, DetectorBoxes, WholeFrameBoxes
 from .pose_propagation import (encode_heatmaps, frame_heatmaps, image_to_input,
                                input_to_image, propagate_poses)
-from .temporal_window import (FrameWindow, TemporalWindowIterator,
-                              online_frame_offsets)
-from .video_results import PoseTrackVideoResults, instances_to_persons
+from .video_frames import (FrameWindow, FrameWindowStream, ImageFolderSource,
+                           VideoFileSource, open_frame_source)
 
 __all__ = [
-    'InputFileError', 'ImageFolderSource', 'VideoFileSource',
-    'open_frame_source', 'build_instance_data', 'build_test_pipeline',
-    'inference_posewarper', 'assign_sources', 'copy_nearest_labels',
-    'label_frames', 'count_targets', 'nearest_labeled', 'propagate_labels',
-    'pseudo_annotation', 'InputFileError', 'DetectionJsonBoxes',
-    'DetectorBoxes', 'WholeFrameBoxes', 'frame_index_from_image_id',
-    'posetrack_image_id', 'encode_heatmaps', 'frame_heatmaps',
-    'image_to_input', 'input_to_image', 'propagate_poses', 'FrameWindow',
-    'TemporalWindowIterator', 'online_frame_offsets', 'PoseTrackVideoResults',
-    'instances_to_persons'
+    'DetectionJsonBoxes', 'DetectorBoxes', 'FrameWindow', 'FrameWindowStream',
+    'ImageFolderSource', 'PoseTrackVideoResults', 'TemporalWindow',
+    'VideoFileSource', 'WholeFrameBoxes', 'assign_sources',
+    'build_instance_data', 'build_test_pipeline', 'copy_nearest_labels',
+    'count_targets', 'encode_heatmaps', 'frame_heatmaps', 'image_to_input',
+    'inference_posewarper', 'input_to_image', 'instances_to_persons',
+    'label_frames', 'nearest_labeled', 'open_frame_source',
+    'posetrack_image_id', 'propagate_labels', 'propagate_poses',
+    'pseudo_annotation'
 ]

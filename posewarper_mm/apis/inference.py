@@ -9,20 +9,14 @@ from mmpose.structures import PoseDataSample
 from mmpose.structures.bbox import bbox_xywh2xyxy
 from torch import nn
 
-from posewarper_mm.datasets.temporal_window import check_frame_weights
+from ..datasets.temporal_window import check_frame_weights
 
 Frame = Union[np.ndarray, str]
 
 
 def build_test_pipeline(model: nn.Module) -> Compose:
-    """The test pipeline of the model's config (``model.cfg``).
-
-    Args:
-        model (nn.Module): A model built by :func:`mmpose.apis.init_model`.
-
-    Returns:
-        Compose: ``cfg.test_dataloader.dataset.pipeline``.
-    """
+    """``cfg.test_dataloader.dataset.pipeline`` of a model built by
+    :func:`mmpose.apis.init_model`."""
     cfg = getattr(model, 'cfg', None)
     if cfg is None:
         raise AttributeError(
@@ -74,26 +68,13 @@ def _boxes(bboxes, bbox_format: str, key: Frame) -> np.ndarray:
     return bbox_xywh2xyxy(boxes) if bbox_format == 'xywh' else boxes
 
 
-def build_instance_data(frames: Sequence[Frame],
-                        bbox: np.ndarray,
-                        frame_weights: np.ndarray,
-                        frame_offsets: np.ndarray,
+def build_instance_data(frames: Sequence[Frame], bbox: np.ndarray,
+                        frame_weights: np.ndarray, frame_offsets: np.ndarray,
                         bbox_score: float = 1.0,
                         dataset_meta: Optional[dict] = None) -> dict:
-    """The ``data_info`` of one person for the test pipeline.
-
-    Args:
-        frames (Sequence[np.ndarray | str]): Key frame first.
-        bbox (np.ndarray): xyxy box (4,) on the key frame, used for every
-            frame.
-        frame_weights (np.ndarray): float32 (T,).
-        frame_offsets (np.ndarray): int64 (T,).
-        bbox_score (float): Box score.
-        dataset_meta (dict, optional): The model's dataset meta.
-
-    Returns:
-        dict: Input of :class:`LoadVideoFrames`.
-    """
+    """The input of :class:`LoadVideoFrames` for one person: T frames or
+    paths (key first), an xyxy box (4,) on the key frame for all frames,
+    weights float32 (T,), offsets int64 (T,)."""
     info = dict(
         bbox=np.asarray(bbox, dtype=np.float32).reshape(1, 4),
         bbox_score=np.array([bbox_score], dtype=np.float32),
@@ -109,45 +90,35 @@ def build_instance_data(frames: Sequence[Frame],
 
 
 def inference_posewarper(
-        model: nn.Module,
-        frames: Sequence[Frame],
+        model: nn.Module, frames: Sequence[Frame],
         bboxes: Optional[Union[np.ndarray, Sequence]] = None,
         frame_weights: Optional[Sequence[float]] = None,
         frame_offsets: Optional[Sequence[int]] = None,
         bbox_scores: Optional[Sequence[float]] = None,
         bbox_format: str = 'xyxy',
         pipeline: Optional[Compose] = None) -> List[PoseDataSample]:
-    """Estimate the key frame's poses from the key and supporting frames.
+    """The poses of the key frame from the key and supporting frames.
 
-    Every person is cropped from all T frames with its key-frame box (the
-    same affine transform for every frame), the crops go through the
-    config's test pipeline and one ``model.test_step`` runs on the batch of
-    persons (B, T, 3, H, W).
+    Each person is cropped from all T frames with its key-frame box; one
+    ``model.test_step`` runs on the crops (N, T, 3, H, W).
 
     Args:
-        model (nn.Module): A PoseWarper model from
-            :func:`mmpose.apis.init_model` (a single-frame top-down model
-            also works with T=1).
-        frames (Sequence[np.ndarray | str]): T BGR frames (H, W, 3) or frame
-            paths, KEY FRAME FIRST, then the supporting frames.
-        bboxes (np.ndarray, optional): (N, 4) person boxes on the key frame.
-            ``None``: the whole frame is one box. An empty array: no person,
-            the result is an empty list.
-        frame_weights (Sequence[float], optional): T aggregation weights,
-            key first (non-negative, sum 1). Defaults to ``[1.0]`` for T=1;
-            required for T > 1.
-        frame_offsets (Sequence[int], optional): T offsets of the frames
-            relative to the key frame (metainfo only). Defaults to
-            ``0, 1, ..., T-1``.
+        model (nn.Module): From :func:`mmpose.apis.init_model`.
+        frames (Sequence[np.ndarray | str]): T BGR frames (H, W, 3) or
+            paths, key frame first.
+        bboxes (np.ndarray, optional): (N, 4) boxes on the key frame; None
+            for the whole frame, empty for none.
+        frame_weights (Sequence[float], optional): T weights, key first
+            (default ``[1.0]`` for T = 1).
+        frame_offsets (Sequence[int], optional): T offsets (metainfo only,
+            default ``0, ..., T-1``).
         bbox_scores (Sequence[float], optional): N box scores (default 1).
         bbox_format (str): ``'xyxy'`` or ``'xywh'``.
-        pipeline (Compose, optional): A prebuilt test pipeline (see
-            :func:`build_test_pipeline`), to avoid rebuilding it per call.
+        pipeline (Compose, optional): :func:`build_test_pipeline`'s.
 
     Returns:
         list[PoseDataSample]: One per box, with ``pred_instances``
-        (``keypoints`` (1, K, 2) in image coordinates, ``keypoint_scores``,
-        ``bboxes``, ``bbox_scores``).
+        (``keypoints`` (1, K, 2) in the image, ``keypoint_scores``, ...).
     """
     frames = _check_frames(frames)
     num_frames = len(frames)
@@ -186,3 +157,26 @@ def inference_posewarper(
     ]
     with torch.no_grad():
         return model.test_step(pseudo_collate(data_list))
+
+
+def instances_to_persons(samples: Sequence[PoseDataSample]) -> List[dict]:
+    """The persons of :func:`inference_posewarper` results, each a dict
+    with ``keypoints`` (K, 2), ``keypoint_scores`` (K,), ``bbox`` (4,) xyxy
+    (None without boxes) and ``bbox_score``."""
+    persons = []
+    for sample in samples:
+        inst = sample.pred_instances
+        kpts = np.asarray(inst.keypoints, dtype=np.float64)
+        scores = np.asarray(inst.keypoint_scores, dtype=np.float64)
+        boxes = np.asarray(
+            inst.bboxes, dtype=np.float64) if 'bboxes' in inst else None
+        box_scores = np.asarray(inst.bbox_scores, dtype=np.float64) \
+            if 'bbox_scores' in inst else np.ones(len(kpts))
+        for i in range(len(kpts)):
+            persons.append(
+                dict(
+                    keypoints=kpts[i, :, :2],
+                    keypoint_scores=scores[i],
+                    bbox=None if boxes is None else boxes[i],
+                    bbox_score=float(box_scores[i])))
+    return persons

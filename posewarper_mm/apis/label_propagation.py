@@ -1,24 +1,12 @@
 """Pseudo-labels for the unlabeled frames of a sparsely labeled dataset.
 
-Works on a merged COCO-style PoseTrack18 json (``images`` with
-``file_name`` ``.../<video>/<frame>.jpg`` and ``is_labeled``,
-``annotations`` with ``keypoints``/``bbox``/``track_id``). Every unlabeled
-frame is assigned to the nearest labeled frame of its video (the earlier
-one on ties, optionally within ``max_distance`` frames) and gets one new
-annotation per person of that frame:
-
-- :func:`propagate_labels`: poses warped by a PoseWarper model
-  (:func:`~.pose_propagation.propagate_poses`);
-- :func:`copy_nearest_labels`: the baseline that copies the poses.
-
-The result keeps every image record (``is_labeled`` unchanged) and every
-original annotation, and adds the new ones with ``propagated_from`` (the
-source annotation id) and ``scores`` (joint confidences). Both methods
-share the temporal prior ``1 / (1 + |frame distance|)`` in their joint
-confidences (propagation multiplies it by the warped heatmap maximum), so
-an AP comparison of the two measures the poses rather than the ranking.
+Each unlabeled frame of a merged PoseTrack18 json gets one annotation per
+person of the nearest labeled frame of its video, warped
+(:func:`propagate_labels`) or copied (:func:`copy_nearest_labels`); both
+scale the joint scores by the prior ``1 / (1 + |frame distance|)``.
 """
 import copy
+import functools
 import os.path as osp
 from collections import defaultdict
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
@@ -27,7 +15,7 @@ import cv2
 import numpy as np
 from torch import nn
 
-from posewarper_mm.datasets.posetrack_naming import frame_index_from_name
+from ..posetrack import frame_index_from_name
 from .inference import build_test_pipeline
 from .pose_propagation import propagate_poses
 
@@ -37,17 +25,8 @@ Assignment = Dict[int, int]  # target image id -> source image id
 
 def nearest_labeled(frames: Sequence[int], labeled: Sequence[int],
                     max_distance: Optional[int] = None) -> Dict[int, int]:
-    """Assign each unlabeled frame index to its nearest labeled one.
-
-    Args:
-        frames (Sequence[int]): All frame indices of a video.
-        labeled (Sequence[int]): The labeled frame indices.
-        max_distance (int, optional): Leave frames farther away unassigned.
-
-    Returns:
-        dict[int, int]: Unlabeled frame index -> labeled frame index (the
-        earlier one on ties).
-    """
+    """Unlabeled frame index -> nearest labeled one (the earlier on ties;
+    none farther than ``max_distance``) among the frames of a video."""
     labeled = np.array(sorted(set(labeled)), dtype=np.int64)
     out: Dict[int, int] = {}
     if len(labeled) == 0:
@@ -62,12 +41,9 @@ def nearest_labeled(frames: Sequence[int], labeled: Sequence[int],
 
 def assign_sources(coco: dict,
                    max_distance: Optional[int] = None) -> Assignment:
-    """Target (unlabeled) image id -> source (labeled) image id.
-
-    Frames are grouped by the folder of their ``file_name``; a frame is
-    labeled when ``is_labeled`` is true (or, without the flag, when it has
-    annotations).
-    """
+    """Target (unlabeled) image id -> source (labeled) image id; videos are
+    the folders of ``file_name``, a frame is labeled by ``is_labeled`` (or,
+    without it, by having annotations)."""
     annotated = {a['image_id'] for a in coco['annotations']}
     videos: Dict[str, Dict[int, int]] = defaultdict(dict)
     labeled: Dict[str, List[int]] = defaultdict(list)
@@ -129,12 +105,9 @@ def _shift(values, delta: np.ndarray, img: dict) -> List[float]:
 def pseudo_annotation(src: dict, img: dict, keypoints: np.ndarray,
                       scores: np.ndarray, visible: np.ndarray,
                       ann_id: int) -> dict:
-    """A new annotation of ``img`` for the source person ``src``.
-
-    Joints with ``visible`` 0 are written as ``[0, 0, 0]``; ``bbox`` (and
-    ``bbox_head``) are the source boxes moved by the median joint (head
-    joint) displacement.
-    """
+    """The annotation of ``img`` for the source person ``src``: joints
+    not ``visible`` as ``[0, 0, 0]``, ``bbox`` (``bbox_head``) moved by the
+    median (head) joint displacement."""
     src_kpts = np.asarray(src['keypoints'], dtype=np.float64).reshape(-1, 3)
     vis = np.asarray(visible) > 0
     moved = keypoints - src_kpts[:, :2]
@@ -143,16 +116,14 @@ def pseudo_annotation(src: dict, img: dict, keypoints: np.ndarray,
     triples[vis, :2] = keypoints[vis]
     triples[vis, 2] = 1
     ann = dict(
-        id=int(ann_id),
-        image_id=img['id'],
+        id=int(ann_id), image_id=img['id'],
         category_id=src.get('category_id', 1),
         track_id=src.get('track_id', 0),
         keypoints=[round(float(v), 2) for v in triples.reshape(-1)],
         num_keypoints=int(vis.sum()),
         scores=[round(float(s), 5) if v else 0.0
                 for s, v in zip(scores, vis)],
-        iscrowd=False,
-        propagated_from=src.get('id'))
+        iscrowd=False, propagated_from=src.get('id'))
     if src.get('bbox'):
         ann['bbox'] = _shift(src['bbox'], delta, img)
     if src.get('bbox_head'):
@@ -163,6 +134,8 @@ def pseudo_annotation(src: dict, img: dict, keypoints: np.ndarray,
 
 
 class _IdAllocator:
+    """Annotation ids: ``image_id * 100 + track_id`` when free, else the
+    next unused id."""
 
     def __init__(self, anns: List[dict]) -> None:
         self.used = {a['id'] for a in anns}
@@ -179,18 +152,12 @@ class _IdAllocator:
         return wanted
 
 
-def label_frames(coco: dict,
-                 max_distance: Optional[int],
-                 make_poses: Callable,
+def label_frames(coco: dict, max_distance: Optional[int], make_poses: Callable,
                  progress: Optional[Callable[[], None]] = None) -> dict:
-    """Label the unlabeled frames of ``coco`` from their nearest labeled one.
-
-    The loop shared by every propagation method (copying, warping, and the
-    optical-flow baseline in ``tools/analysis``): ``make_poses(src_img,
-    tgt_img, persons)`` returns keypoints (N, K, 2) and scores (N, K) of
-    the source persons on the target; ``progress()`` runs after each
-    target frame.
-    """
+    """Label the unlabeled frames of ``coco`` from their nearest labeled
+    one, for every propagation method: ``make_poses(src_img, tgt_img,
+    persons)`` gives the keypoints (N, K, 2) and scores (N, K) of the source
+    persons on the target; ``progress()`` runs after each target frame."""
     images = {img['id']: img for img in coco['images']}
     by_image: Dict[int, List[dict]] = defaultdict(list)
     for ann in coco['annotations']:
@@ -207,11 +174,10 @@ def label_frames(coco: dict,
                 kpts, scores = make_poses(images[src_id], images[tgt_id],
                                           persons)
                 for i, ann in enumerate(persons[0]):
-                    out['annotations'].append(
-                        pseudo_annotation(
-                            ann, images[tgt_id], kpts[i], scores[i],
-                            persons[2][i] > 0,
-                            new_id(tgt_id, ann.get('track_id', 0))))
+                    out['annotations'].append(pseudo_annotation(
+                        ann, images[tgt_id], kpts[i], scores[i],
+                        persons[2][i] > 0,
+                        new_id(tgt_id, ann.get('track_id', 0))))
             if progress is not None:
                 progress()
     return out
@@ -220,19 +186,18 @@ def label_frames(coco: dict,
 def distance_prior(src_img: dict, tgt_img: dict) -> float:
     """Confidence prior ``1 / (1 + |frame distance|)`` of a label moved
     from ``src_img`` to ``tgt_img``."""
-    dist = abs(
-        frame_index_from_name(tgt_img['file_name']) -
-        frame_index_from_name(src_img['file_name']))
-    return 1.0 / (1.0 + dist)
+    return 1.0 / (1.0 + abs(_offset(src_img, tgt_img)))
+
+
+def _offset(src_img: dict, tgt_img: dict) -> int:
+    return frame_index_from_name(tgt_img['file_name']) - \
+        frame_index_from_name(src_img['file_name'])
 
 
 def copy_nearest_labels(coco: dict,
                         max_distance: Optional[int] = None) -> dict:
-    """Baseline pseudo-labels: copy the nearest labeled frame's poses.
-
-    Joint scores are the prior ``1 / (1 + |frame distance|)``: nearer
-    copies rank first in AP evaluation.
-    """
+    """Baseline pseudo-labels: the nearest labeled frame's poses, scored
+    by the prior alone."""
 
     def copy_poses(src_img, tgt_img, persons):
         prior = distance_prior(src_img, tgt_img)
@@ -241,38 +206,12 @@ def copy_nearest_labels(coco: dict,
     return label_frames(coco, max_distance, copy_poses)
 
 
-class _FrameCache:
-    """The last few decoded frames (sources are reused across targets)."""
-
-    def __init__(self, img_root: str, size: int = 4) -> None:
-        self.img_root = img_root
-        self.size = size
-        self.frames: Dict[str, np.ndarray] = {}
-
-    def __call__(self, file_name: str) -> np.ndarray:
-        path = osp.join(self.img_root, file_name)
-        if path not in self.frames:
-            frame = cv2.imread(path, cv2.IMREAD_COLOR)
-            if frame is None:
-                raise FileNotFoundError(
-                    f'{path}: frame missing or unreadable (image root '
-                    f'{self.img_root!r} + file_name {file_name!r})')
-            if len(self.frames) >= self.size:
-                self.frames.pop(next(iter(self.frames)))
-            self.frames[path] = frame
-        return self.frames[path]
-
-
-def propagate_labels(model: nn.Module,
-                     coco: dict,
-                     img_root: str,
+def propagate_labels(model: nn.Module, coco: dict, img_root: str,
                      max_distance: Optional[int] = None,
                      progress: Optional[Callable[[], None]] = None,
                      decode: str = 'absolute') -> dict:
-    """PoseWarper pseudo-labels for the unlabeled frames of ``coco``.
-
-    Joint scores are the warped heatmap maxima times the prior
-    ``1 / (1 + |frame distance|)``.
+    """PoseWarper pseudo-labels for the unlabeled frames of ``coco``,
+    scored by the warped heatmap maxima times the prior.
 
     Args:
         model (nn.Module): PoseWarper model (:func:`mmpose.apis.init_model`).
@@ -280,24 +219,29 @@ def propagate_labels(model: nn.Module,
         img_root (str): Folder that ``file_name`` is relative to.
         max_distance (int, optional): Only label frames this close to a
             labeled frame.
-        progress (callable, optional): Called after each target frame.
-        decode (str): ``'absolute'`` or ``'displacement'``, see
-            :func:`~.pose_propagation.propagate_poses`.
+        decode (str): See :func:`~.pose_propagation.propagate_poses`.
 
     Returns:
-        dict: A new json object (see the module docstring).
+        dict: A new json: every image and annotation of ``coco`` and the
+        new annotations, with ``propagated_from`` and ``scores``.
     """
     pipeline = build_test_pipeline(model)
-    frames = _FrameCache(img_root)
+
+    @functools.lru_cache(maxsize=4)  # sources are reused across targets
+    def frame(file_name: str) -> np.ndarray:
+        path = osp.join(img_root, file_name)
+        image = cv2.imread(path, cv2.IMREAD_COLOR)
+        if image is None:
+            raise FileNotFoundError(
+                f'{path}: frame missing or unreadable (image root '
+                f'{img_root!r} + file_name {file_name!r})')
+        return image
 
     def warp_poses(src_img, tgt_img, persons):
-        offset = frame_index_from_name(tgt_img['file_name']) - \
-            frame_index_from_name(src_img['file_name'])
-        key = frames(src_img['file_name'])
-        target = frames(tgt_img['file_name'])
-        kpts, scores = propagate_poses(model, key, target, persons[1],
-                                       persons[2], persons[3], pipeline,
-                                       offset, decode)
+        kpts, scores = propagate_poses(
+            model, frame(src_img['file_name']), frame(tgt_img['file_name']),
+            persons[1], persons[2], persons[3], pipeline,
+            _offset(src_img, tgt_img), decode)
         return kpts, scores * distance_prior(src_img, tgt_img)
 
     return label_frames(coco, max_distance, warp_poses, progress)

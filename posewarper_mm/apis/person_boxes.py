@@ -3,7 +3,6 @@
 Every provider is called as ``provider(frame_index, frame)`` and returns a
 float32 array (N, 5) of ``x1, y1, x2, y2, score`` (N may be 0).
 """
-import json
 import os.path as osp
 import warnings
 from collections import defaultdict
@@ -14,11 +13,9 @@ from mmengine.registry import DefaultScope, init_default_scope
 from mmpose.evaluation.functional import nms
 from mmpose.utils import adapt_mmdet_pipeline
 
-from ..datasets.posetrack_naming import (frame_index_from_image_id,
-                                         frame_index_or_none)
 from ..errors import InputFileError
-from ..utils.validation import (check_box, check_number, check_optional_number,
-                                check_type)
+from ..posetrack import (check_detections, frame_index_from_image_id,
+                         frame_index_or_none, load_json)
 
 BoxProvider = Callable[[int, np.ndarray], np.ndarray]
 
@@ -36,46 +33,28 @@ class WholeFrameBoxes:
 class DetectionJsonBoxes:
     """Boxes from a PoseTrack-style detection json.
 
-    The file is a non-empty list of records with ``bbox`` (``[x, y, w,
-    h]``, finite numbers), ``score`` (a finite number in [0, 1], default 1)
-    and optionally ``category_id`` (an integer; only 1 = person is kept).
-    ``frame_index``, ``image_id`` and ``frame_id`` must be integers. Any
-    other value is a :class:`InputFileError` naming the file, record and
-    field. Boxes without area (w or h <= 0) are dropped with a warning. The
-    frame of a record is found, in this order, from:
-
-    - ``frame_index``: 0-based index in the video;
-    - ``image_name`` or ``file_name``: the frame file name (its number, as
-      in ``000012.jpg``, or a name listed in ``frame_names``);
-    - ``image_id`` or ``frame_id``: an id of ``image_ids`` (the ids written
-      in the output json), or a PoseTrack id ``1<video:06d><frame:04d>``.
+    Records are checked as the dataset's
+    (:func:`~posewarper_mm.posetrack.check_detections`), ``score``
+    defaulting to 1; only ``category_id`` 1 is kept, boxes without area
+    are dropped with a warning. A record's frame is its ``frame_index``,
+    else its ``image_name`` or ``file_name`` (in ``frame_names``, or
+    numbered), else its ``image_id`` or ``frame_id`` (in ``image_ids``, or
+    a PoseTrack image id).
 
     Args:
-        path (str): The json file.
         score_thr (float): Keep boxes with ``score >= score_thr``.
-        frame_names (Sequence[str], optional): File names of the frames in
-            order (for folders whose names are not frame numbers).
+        frame_names (Sequence[str], optional): File names of the frames.
         image_ids (Sequence[int], optional): Image id of each frame.
+
+    Raises:
+        FileNotFoundError: If the file cannot be read.
+        InputFileError: Naming the file, the record and the field.
     """
 
-    def __init__(self,
-                 path: str,
-                 score_thr: float = 0.0,
+    def __init__(self, path: str, score_thr: float = 0.0,
                  frame_names: Optional[Sequence[str]] = None,
                  image_ids: Optional[Sequence[int]] = None) -> None:
-        if not osp.isfile(path):
-            raise FileNotFoundError(f'{path}: box json not found')
-        try:
-            with open(path, encoding='utf-8') as f:
-                records = json.load(f)
-        except (UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise InputFileError(f'{path}: not valid json: {err}') from err
-        if not isinstance(records, list):
-            raise InputFileError(f'{path}: expected a list of detections '
-                                 f'(bbox, score, frame), got a '
-                                 f'{type(records).__name__}')
-        if not records:
-            raise InputFileError(f'{path}: the detection list is empty')
+        records = check_detections(load_json(path), path, False)
         self.path = path
         self._names = {
             osp.basename(n): i
@@ -85,7 +64,8 @@ class DetectionJsonBoxes:
         boxes: Dict[int, List[List[float]]] = defaultdict(list)
         self.num_dropped_boxes = 0
         for idx, rec in enumerate(records):
-            x, y, w, h, score = self._check_record(rec, idx)
+            x, y, w, h = (float(v) for v in rec['bbox'][:4])
+            score = float(rec.get('score', 1.0))
             if rec.get('category_id', 1) != 1 or score < score_thr:
                 continue
             frame = self._frame_of(rec, idx)
@@ -101,36 +81,6 @@ class DetectionJsonBoxes:
             k: np.asarray(v, dtype=np.float32)
             for k, v in boxes.items()
         }
-
-    def _check_record(self, rec: dict, idx: int) -> List[float]:
-        """``[x, y, w, h, score]`` of a record, every field checked."""
-        where = f'{self.path}: detection #{idx}'
-        if not isinstance(rec, dict):
-            raise InputFileError(f'{where} is not an object')
-        kwargs = dict(error=InputFileError)
-        if 'bbox' not in rec:
-            raise InputFileError(f'{where} has no "bbox" ([x, y, w, h])')
-        box = check_box(rec['bbox'], where, 'bbox', **kwargs)
-        score = 1.0
-        if 'score' in rec:
-            score = float(
-                check_number(
-                    rec['score'],
-                    where,
-                    'score',
-                    minimum=0,
-                    maximum=1,
-                    **kwargs))
-        check_optional_number(
-            rec, 'category_id', where, integer=True, **kwargs)
-        check_optional_number(
-            rec, 'frame_index', where, integer=True, minimum=0, **kwargs)
-        for key in ('image_id', 'frame_id'):
-            check_optional_number(rec, key, where, integer=True, **kwargs)
-        for key in ('image_name', 'file_name'):
-            if key in rec:
-                check_type(rec[key], str, where, key, **kwargs)
-        return box + [score]
 
     def _frame_of(self, rec: dict, idx: int) -> int:
         if isinstance(rec.get('frame_index'), (int, np.integer)):
@@ -165,26 +115,12 @@ class DetectionJsonBoxes:
 
 
 class DetectorBoxes:
-    """Person boxes from an mmdet 3.x detector, as mmpose's top-down demo.
+    """Person boxes of an mmdet 3.x detector (``config``, ``checkpoint``)
+    as in mmpose's top-down demo: class ``cat_id``, ``score > score_thr``,
+    then NMS at IoU ``nms_thr``."""
 
-    Boxes of class ``cat_id`` with ``score > score_thr`` are kept, then
-    greedy NMS with IoU threshold ``nms_thr``.
-
-    Args:
-        config (str): mmdet config file.
-        checkpoint (str, optional): Detector weights.
-        device (str): Torch device.
-        cat_id (int): Person class index of the detector.
-        score_thr (float): Box score threshold.
-        nms_thr (float): NMS IoU threshold.
-    """
-
-    def __init__(self,
-                 config: str,
-                 checkpoint: Optional[str],
-                 device: str = 'cpu',
-                 cat_id: int = 0,
-                 score_thr: float = 0.3,
+    def __init__(self, config: str, checkpoint: Optional[str],
+                 device: str = 'cpu', cat_id: int = 0, score_thr: float = 0.3,
                  nms_thr: float = 0.3) -> None:
         try:
             from mmdet.apis import inference_detector, init_detector

@@ -1,13 +1,8 @@
 """Propagate known poses to a neighbouring frame by warping heatmaps.
 
-PoseWarper's second use (the ``WARPING_REVERSE`` / ``USE_GT_INPUT`` mode of
-the official implementation): for a labeled key frame and an unlabeled
-target frame, both cropped with the key person's box, the model's heatmaps
-give ``diff = target_heatmaps - key_heatmaps`` (the reverse of the
-estimation direction), and the warping module moves the key frame's
-ground-truth heatmaps along it
-(:meth:`PoseWarperEstimator.propagate_heatmaps`). The warped heatmaps are
-decoded with the model's codec into poses on the target frame.
+PoseWarper's ``WARPING_REVERSE`` / ``USE_GT_INPUT`` mode: the warping
+module moves the key frame's known heatmaps along ``target_heatmaps -
+key_heatmaps`` (:meth:`PoseWarperEstimator.propagate_heatmaps`).
 """
 from typing import Optional, Sequence, Tuple
 
@@ -42,17 +37,8 @@ def _estimator(model: nn.Module) -> nn.Module:
 
 def image_to_input(points: np.ndarray, center: np.ndarray,
                    scale: np.ndarray, input_size: Sequence[int]) -> np.ndarray:
-    """Map image (x, y) into the crop, the inverse of mmpose's mapping of
-    predictions back to the image (no rotation).
-
-    Args:
-        points (np.ndarray): (..., 2) image coordinates.
-        center (np.ndarray): Crop centre (2,).
-        scale (np.ndarray): Crop size in image pixels (2,).
-        input_size (Sequence[int]): Model input (w, h).
-
-    Returns:
-        np.ndarray: (..., 2) crop coordinates.
+    """Image (x, y) (..., 2) in the crop of ``center`` (2,) and size
+    ``scale`` (2,) for model input (w, h): :func:`input_to_image` inverted.
     """
     size = np.asarray(input_size, dtype=np.float64)
     return (points - center + 0.5 * scale) * size / scale
@@ -60,41 +46,24 @@ def image_to_input(points: np.ndarray, center: np.ndarray,
 
 def input_to_image(points: np.ndarray, center: np.ndarray,
                    scale: np.ndarray, input_size: Sequence[int]) -> np.ndarray:
-    """Map crop (x, y) back to the image (mmpose's top-down mapping)."""
+    """Crop (x, y) (..., 2) back in the image, as mmpose's top-down
+    models map their predictions (no rotation)."""
     size = np.asarray(input_size, dtype=np.float64)
     return points / size * scale + center - 0.5 * scale
 
 
 def frame_heatmaps(model: nn.Module, inputs: Tensor) -> Tensor:
-    """Per-frame heatmaps of the model, before warping
-    (:meth:`PoseWarperEstimator.frame_heatmaps`).
-
-    Args:
-        model (nn.Module): PoseWarper model.
-        inputs (Tensor): Normalised crops (B, T, 3, H, W).
-
-    Returns:
-        Tensor: Heatmaps (T, B, K, h, w).
-    """
+    """Heatmaps (T, B, K, h, w) of normalised crops (B, T, 3, H, W),
+    before warping (:meth:`PoseWarperEstimator.frame_heatmaps`)."""
     return _estimator(model).frame_heatmaps(inputs)
 
 
 def encode_heatmaps(codec, keypoints: np.ndarray, visible: np.ndarray,
                     centers: np.ndarray, scales: np.ndarray,
                     input_size: Sequence[int]) -> np.ndarray:
-    """Target heatmaps of known poses inside their crops.
-
-    Args:
-        codec: Heatmap codec (e.g. ``MSRAHeatmap``).
-        keypoints (np.ndarray): Image coordinates (N, K, 2).
-        visible (np.ndarray): Visibility (N, K).
-        centers (np.ndarray): Crop centres (N, 2).
-        scales (np.ndarray): Crop sizes (N, 2).
-        input_size (Sequence[int]): Model input (w, h).
-
-    Returns:
-        np.ndarray: float32 (N, K, h, w).
-    """
+    """Heatmaps float32 (N, K, h, w) of poses (N, K, 2) with visibility
+    (N, K) in their crops (centres and sizes (N, 2), input (w, h)), encoded
+    by a heatmap ``codec``."""
     maps = []
     for kpts, vis, center, scale in zip(keypoints, visible, centers, scales):
         crop = image_to_input(kpts, center, scale, input_size)
@@ -105,16 +74,11 @@ def encode_heatmaps(codec, keypoints: np.ndarray, visible: np.ndarray,
 
 
 @torch.no_grad()
-def propagate_poses(
-        model: nn.Module,
-        key_frame: np.ndarray,
-        target_frame: np.ndarray,
-        keypoints: np.ndarray,
-        keypoints_visible: np.ndarray,
-        bboxes: np.ndarray,
-        pipeline: Optional[Compose] = None,
-        frame_offset: int = 1,
-        decode: str = 'absolute') -> Tuple[np.ndarray, np.ndarray]:
+def propagate_poses(model: nn.Module, key_frame: np.ndarray,
+                    target_frame: np.ndarray, keypoints: np.ndarray,
+                    keypoints_visible: np.ndarray, bboxes: np.ndarray,
+                    pipeline: Optional[Compose] = None, frame_offset: int = 1,
+                    decode: str = 'absolute') -> Tuple[np.ndarray, np.ndarray]:
     """Move the key frame's known poses onto a target frame.
 
     Args:
@@ -122,23 +86,18 @@ def propagate_poses(
         key_frame (np.ndarray): Labeled frame, BGR (H, W, 3).
         target_frame (np.ndarray): Unlabeled frame of the same size.
         keypoints (np.ndarray): Known poses on the key frame (N, K, 2).
-        keypoints_visible (np.ndarray): Their visibility (N, K); invisible
-            joints give empty heatmaps and stay invisible.
-        bboxes (np.ndarray): xyxy person boxes on the key frame (N, 4); each
-            person's crop of both frames uses its box.
-        pipeline (Compose, optional): The test pipeline (built from
-            ``model.cfg`` when absent).
+        keypoints_visible (np.ndarray): Their visibility (N, K).
+        bboxes (np.ndarray): xyxy boxes on the key frame (N, 4), cropping
+            both frames.
+        pipeline (Compose, optional): The test pipeline.
         frame_offset (int): Target index minus key index (metainfo only).
-        decode (str): ``'absolute'``: the decoded warped heatmaps are the
-            new poses. ``'displacement'``: the known poses move by
-            ``decode(warped) - decode(known heatmaps)``, which cancels the
-            codec's own rounding (the poses stay exact where the warp is
-            the identity). Defaults to ``'absolute'``.
+        decode (str): ``'absolute'``: the decoded warped heatmaps;
+            ``'displacement'``: the known poses moved by ``decode(warped) -
+            decode(known heatmaps)``, which cancels the codec's rounding.
 
     Returns:
-        tuple[np.ndarray, np.ndarray]: Keypoints on the target frame
-        (N, K, 2) in image coordinates and their scores (N, K), the maxima
-        of the warped heatmaps (0 for joints invisible on the key frame).
+        tuple[np.ndarray, np.ndarray]: Keypoints (N, K, 2) on the target
+        frame and scores (N, K), the warped maxima (0 where invisible).
     """
     if decode not in DECODE_MODES:
         raise ValueError(

@@ -1,9 +1,11 @@
 """Datasets and transforms for video pose estimation."""
-from ..errors import InputFileError, MissingFrameWarning
 from .posetrack_video_pair_dataset import PoseTrackVideoPairDataset
-from .transforms import MULTI_FRAME_META_KEYS, LoadVideoFrames
+from .temporal_window import TemporalWindow, clamped_frame_numbers
+from .transforms import (MULTI_FRAME_META_KEYS, LoadVideoFrames,
+                         PackVideoPoseInputs, RandomKeyFrameOcclusion)
 
 __all__ = [
-    'PoseTrackVideoPairDataset', 'InputFileError', 'MissingFrameWarning',
-    'LoadVideoFrames', 'MULTI_FRAME_META_KEYS'
+    'LoadVideoFrames', 'MULTI_FRAME_META_KEYS', 'PackVideoPoseInputs',
+    'PoseTrackVideoPairDataset', 'RandomKeyFrameOcclusion', 'TemporalWindow',
+    'clamped_frame_numbers'
 ]

@@ -2,7 +2,9 @@
 import logging
 import os.path as osp
 import warnings
-from typing import Callable, Dict, List, Optional, Sequence, Union
+from collections import defaultdict
+from copy import deepcopy
+from typing import Dict, List, Optional, Sequence, Set, Tuple, Union
 
 import numpy as np
 from mmengine.fileio import exists
@@ -11,110 +13,148 @@ from mmpose.datasets.datasets.base import BaseCocoStyleDataset
 from mmpose.registry import DATASETS
 
 from ..errors import InputFileError, MissingFrameWarning
-from .frame_sampling import (FrameSampler, SingleFrameSampler,
-                             build_frame_sampler, clamped_frame_numbers)
-from .posetrack_instances import detection_instance, gt_instance
-from .posetrack_naming import sibling_frame_path
-from .posetrack_parsing import (REQUIRED_IMAGE_KEYS, build_name_index,
-                                check_coco_dict, check_detections,
-                                load_json_file, resolve_detection_image,
-                                select_sparse_labels)
-from .temporal_window import DEFAULT_TEST_OFFSETS, DEFAULT_TRAIN_FRAME_RANGE
+from ..posetrack import (check_coco_dict, check_detections,
+                         frame_index_from_name, frame_index_or_none, load_json,
+                         name_tail, sibling_frame_path)
+from ..posetrack.reader import REQUIRED_IMAGE_KEYS
+from .frame_sampling import FrameSampler
+from .temporal_window import (DEFAULT_TEST_OFFSETS, DEFAULT_TRAIN_FRAME_RANGE,
+                              clamped_frame_numbers)
+
+
+def clip_xywh_to_xyxy(box: Sequence[float], width: float,
+                      height: float) -> Optional[np.ndarray]:
+    """An xywh box clipped to the image, as float32 xyxy (1, 4); None if
+    the clipped box has no area."""
+    x, y, w, h = (float(v) for v in box[:4])
+    x1, x2 = np.clip([x, x + w], 0, width - 1)
+    y1, y2 = np.clip([y, y + h], 0, height - 1)
+    if x2 <= x1 or y2 <= y1:
+        return None
+    return np.array([[x1, y1, x2, y2]], dtype=np.float32)
+
+
+def image_info(img: dict, img_prefix: str) -> dict:
+    """Key-frame fields of a data info from an ``images`` record
+    (``frame_index`` None for a non-numeric file name)."""
+    file_name = img['file_name']
+    folder = osp.basename(osp.dirname(file_name))
+    return dict(
+        img_id=img['id'], img_path=osp.join(img_prefix, file_name),
+        file_name=file_name, frame_index=frame_index_or_none(file_name),
+        nframes=int(img.get('nframes', 1)),
+        vid_id=img.get('vid_id', folder.split('_')[0]),
+        frame_id=img.get('frame_id', img['id']))
+
+
+def gt_instance(ann: dict, img: dict,
+                img_prefix: str) -> Tuple[Optional[dict], bool]:
+    """Data info of a labeled person, and whether it was dropped for a box
+    without area in the image; crowds and persons without labeled joints
+    give ``(None, False)``."""
+    kpts = np.asarray(ann['keypoints'], dtype=np.float32).reshape(1, -1, 3)
+    visible = np.minimum(1, kpts[..., 2])
+    if ann.get('iscrowd', 0) or visible.max() <= 0:
+        return None, False
+    bbox = clip_xywh_to_xyxy(ann['bbox'], img['width'], img['height'])
+    if bbox is None:
+        return None, True
+    info = image_info(img, img_prefix)
+    x1, y1, x2, y2 = bbox[0]
+    area = ann.get('area', max(1.0, (x2 - x1) * (y2 - y1) * 0.53))
+    info.update(
+        id=ann['id'], bbox=bbox, bbox_score=np.ones(1, dtype=np.float32),
+        keypoints=kpts[..., :2], keypoints_visible=visible,
+        num_keypoints=int(
+            ann.get('num_keypoints', np.count_nonzero(visible))),
+        category_id=int(ann.get('category_id', 1)), iscrowd=0,
+        area=np.array(area, dtype=np.float32), raw_ann_info=deepcopy(ann))
+    return info, False
+
+
+def detection_instance(det: dict, img: dict, img_prefix: str,
+                       num_keypoints: int, inst_id: int) -> Optional[dict]:
+    """Data info of a detected box (dummy keypoints), None without area."""
+    bbox = clip_xywh_to_xyxy(det['bbox'], img['width'], img['height'])
+    if bbox is None:
+        return None
+    info = image_info(img, img_prefix)
+    if 'nframes' in det:
+        info['nframes'] = int(det['nframes'])
+    info.update(
+        id=inst_id, bbox=bbox,
+        bbox_score=np.array([det['score']], dtype=np.float32),
+        keypoints=np.zeros((1, num_keypoints, 2), dtype=np.float32),
+        keypoints_visible=np.ones((1, num_keypoints), dtype=np.float32),
+        num_keypoints=0, category_id=1)
+    return info
+
+
+def select_sparse_labels(images: Dict[int, dict], anns: List[dict],
+                         every: Optional[int] = None,
+                         per_video: Optional[int] = None) -> Set[int]:
+    """Ids of the labeled images (``is_labeled``, else annotated) whose
+    labels sparse-label mode keeps: per video, in frame order, every
+    ``every``-th from the first, or ``per_video`` evenly spaced ones (first
+    and last included)."""
+    annotated = {a['image_id'] for a in anns}
+    per_vid: Dict[str, List[Tuple[int, int]]] = defaultdict(list)
+    for img_id, img in images.items():
+        if img.get('is_labeled', img_id in annotated):
+            idx = frame_index_from_name(img['file_name'])
+            per_vid[osp.dirname(img['file_name'])].append((idx, img_id))
+    keep: Set[int] = set()
+    for frames in per_vid.values():
+        frames.sort()
+        if every is not None:
+            chosen = frames[::every]
+        else:
+            n = min(per_video, len(frames))
+            pos = np.unique(np.round(np.linspace(0, len(frames) - 1, n)))
+            chosen = [frames[int(p)] for p in pos] if n > 0 else []
+        keep.update(img_id for _, img_id in chosen)
+    return keep
 
 
 @DATASETS.register_module()
 class PoseTrackVideoPairDataset(BaseCocoStyleDataset):
     """PoseTrack18 person instances with temporal supporting frames.
 
-    Each sample is one person on a key frame plus ``T - 1`` supporting
-    frames of the same video. ``data_info['img_path']`` lists the frames
-    key first, then the supporting frames by ascending offset;
-    ``frame_offsets`` (int64, (T,)) are the requested offsets (key = 0),
-    ``frame_numbers`` (int64, (T,)) the frame numbers actually used (after
-    clamping to the video and the missing-frame fallback; -1 for a key
-    frame whose name is not a number) and ``frame_weights`` (float32,
-    (T,)) the aggregation weights, all in the same order. ``img_id`` is
-    the original PoseTrack image id of the key frame; ``frame_index``,
-    ``vid_id``, ``frame_id``, ``nframes`` and ``file_name`` describe the
-    key frame.
-
-    Frame modes (``frame_sampler_mode``, one
-    :class:`~.frame_sampling.FrameSampler` chosen when the dataset is
-    built):
-
-    - ``'single'`` (stage 1, also set by ``single_frame=True``): T = 1,
-      weights ``[1.0]``.
-    - ``'per_iteration'`` (training default): at every ``__getitem__``
-      draw ``num_sampled_frames`` offsets uniformly from ``frame_range``
-      (inclusive; 0 possible) with ``numpy.random``, which mmengine
-      re-seeds in every dataloader worker.
-    - ``'fixed_at_build'``: the same draw, done once per instance when the
-      annotations are loaded, with a generator seeded by ``seed``
-      (mmpose 0.x behaviour).
-    - ``'fixed'`` (test default): the offsets ``frame_offsets`` (distinct,
-      must contain 0); ``frame_weights`` are given in the order of
-      ``frame_offsets`` and reordered key first.
-
-    Supporting frame ``i`` is ``clip(key + offset, base, base + nframes -
-    1)`` in the key frame's folder, named ``str(i).zfill(digits)`` with the
-    key frame's extension. If it does not exist, ``missing_frame=
-    'fallback'`` uses the key frame (one :class:`MissingFrameWarning` per
-    video) and ``'error'`` raises :class:`FileNotFoundError`. A video with
-    a single frame simply clamps every offset to the key frame (a warning
-    per such video is issued when the annotations are loaded).
-
-    Sparse labels (``sparse_label_every=k`` or ``labeled_frames_per_video
-    =N``) keep the labels of every k-th (or N evenly spaced) labeled
-    frame(s) of each video; the other frames remain usable as supporting
-    frames since their files are found by the path rule.
-
-    Boxes are clipped to the image; instances whose clipped box has no area
-    are dropped and counted in ``num_dropped_boxes`` (and logged).
+    A sample is a person on a key frame and T - 1 supporting frames of its
+    video, key first in ``img_path``, ``frame_offsets`` (int64 (T,)),
+    ``frame_numbers`` (int64 (T,), -1 for a non-numeric key frame name) and
+    ``frame_weights`` (float32 (T,)). Offsets come from a
+    :class:`~.frame_sampling.FrameSampler`; frame ``key + offset`` is
+    clamped to the video and found beside the key frame; a missing one is
+    the key frame (``missing_frame='fallback'``, one
+    :class:`MissingFrameWarning` per video) or an error. Boxes are clipped
+    to the image; instances without area are dropped and logged.
 
     Args:
         ann_file (str): Merged COCO-style PoseTrack18 json.
-        bbox_file (str, optional): Detection json (test mode only); records
-            are matched to images by ``image_id``, ``image_name`` or
-            ``frame_id`` (+ ``nframes``). Filter scores with
-            ``filter_cfg=dict(bbox_score_thr=...)``.
-        single_frame (bool): Stage-1 mode without supporting frames (the
-            same as ``frame_sampler_mode='single'``).
-        frame_sampler_mode (str, optional): One of ``'single'``,
-            ``'per_iteration'``, ``'fixed_at_build'``, ``'fixed'``.
-            Default: ``'single'`` with ``single_frame``, else ``'fixed'``
-            when ``test_mode`` else ``'per_iteration'``.
-        frame_range (int | Sequence[int]): Inclusive offset range for the
-            random modes; ``k`` means ``[-k, k]``. Default: ``(-2, 2)``.
-        num_sampled_frames (int): Supporting frames drawn in random modes.
-        frame_offsets (Sequence[int]): Offsets relative to the key frame
-            of the ``'fixed'`` mode (formerly ``frame_indices``).
-        frame_weights (Sequence[float], optional): Random modes: key first
-            then supporting frames (default ``[0.0, 1/n, ...]``). Fixed
-            mode: in the order of ``frame_offsets`` (default PoseWarper's
-            ``(0.1, 0.25, 0.3, 0.25, 0.1)`` for ``(-2, -1, 0, 1, 2)``,
-            uniform otherwise). Must be >= 0 and sum to 1.
+        bbox_file (str, optional): Detection json (test mode); records name
+            their image by ``image_id``, ``image_name`` or ``frame_id``.
+        single_frame (bool): Same as ``frame_sampler_mode='single'``.
+        frame_sampler_mode, frame_range, num_sampled_frames, frame_offsets,
+            frame_weights, seed: See :class:`~.frame_sampling.FrameSampler`.
         frame_name_digits (int): Zero padding of frame file names.
-        frame_index_base (int): Index of the first frame of a video.
+        frame_index_base (int): Number of the first frame of a video.
         missing_frame (str): ``'fallback'`` or ``'error'``.
         sparse_label_every (int, optional): Keep every k-th labeled frame.
-        labeled_frames_per_video (int, optional): Keep N labeled frames per
-            video, evenly spaced.
-        seed (int): Seed of the ``'fixed_at_build'`` draw.
+        labeled_frames_per_video (int, optional): Keep N per video.
         backend_args (dict, optional): mmengine file backend arguments.
-        **kwargs: ``metainfo``, ``data_root``, ``data_prefix``,
-            ``filter_cfg``, ``indices``, ``serialize_data``, ``pipeline``,
-            ``test_mode``, ``lazy_init``, ``max_refetch`` as in
+        **kwargs: The other arguments of
             :class:`mmpose.datasets.BaseCocoStyleDataset`.
 
     Raises:
-        TypeError: For the old argument name ``frame_indices``.
+        TypeError: For an unknown argument (naming the old
+            ``frame_indices``).
+        ValueError: For invalid arguments.
     """
 
     METAINFO: dict = dict(from_file='configs/_base_/datasets/posetrack18.py')
 
-    def __init__(self,
-                 ann_file: str = '',
-                 bbox_file: Optional[str] = None,
+    def __init__(self, ann_file: str = '', bbox_file: Optional[str] = None,
                  single_frame: bool = False,
                  frame_sampler_mode: Optional[str] = None,
                  frame_range: Union[int, Sequence[int]] = (
@@ -122,33 +162,18 @@ class PoseTrackVideoPairDataset(BaseCocoStyleDataset):
                  num_sampled_frames: int = 1,
                  frame_offsets: Sequence[int] = DEFAULT_TEST_OFFSETS,
                  frame_weights: Optional[Sequence[float]] = None,
-                 frame_name_digits: int = 6,
-                 frame_index_base: int = 0,
+                 frame_name_digits: int = 6, frame_index_base: int = 0,
                  missing_frame: str = 'fallback',
                  sparse_label_every: Optional[int] = None,
                  labeled_frames_per_video: Optional[int] = None,
-                 seed: int = 0,
-                 backend_args: Optional[dict] = None,
-                 data_mode: str = 'topdown',
-                 metainfo: Optional[dict] = None,
-                 data_root: Optional[str] = None,
-                 data_prefix: dict = dict(img=''),
-                 filter_cfg: Optional[dict] = None,
-                 indices: Optional[Union[int, Sequence[int]]] = None,
-                 serialize_data: bool = True,
-                 pipeline: List[Union[dict, Callable]] = [],
-                 test_mode: bool = False,
-                 lazy_init: bool = False,
-                 max_refetch: int = 1000,
-                 **unknown) -> None:
-        if 'frame_indices' in unknown:
+                 seed: int = 0, backend_args: Optional[dict] = None,
+                 data_mode: str = 'topdown', test_mode: bool = False,
+                 **kwargs) -> None:
+        if 'frame_indices' in kwargs:
             raise TypeError(
                 f'{type(self).__name__}: "frame_indices" was renamed to '
                 '"frame_offsets" (offsets relative to the key frame, which '
                 'is 0); rename it in the config')
-        if unknown:
-            raise TypeError(f'{type(self).__name__} got unexpected keyword '
-                            f'arguments {sorted(unknown)}')
         if data_mode != 'topdown':
             raise ValueError(f'{type(self).__name__} only supports '
                              f'data_mode="topdown", got {data_mode!r}')
@@ -164,68 +189,49 @@ class PoseTrackVideoPairDataset(BaseCocoStyleDataset):
                            labeled_frames_per_video)):
             if val is not None and int(val) < 1:
                 raise ValueError(f'{name} must be >= 1, got {val}')
+        if single_frame:
+            if frame_sampler_mode not in (None, 'single'):
+                raise ValueError(
+                    'single_frame=True uses frame_sampler_mode="single", '
+                    f'got frame_sampler_mode={frame_sampler_mode!r}')
+            frame_sampler_mode = 'single'
+        self.frame_sampler = FrameSampler(frame_sampler_mode, test_mode,
+                                          frame_range, num_sampled_frames,
+                                          frame_offsets, frame_weights, seed)
         self.frame_name_digits = frame_name_digits
         self.frame_index_base = frame_index_base
         self.missing_frame = missing_frame
         self.sparse_label_every = sparse_label_every
         self.labeled_frames_per_video = labeled_frames_per_video
         self.backend_args = backend_args
-        if single_frame:
-            if frame_sampler_mode not in (None, SingleFrameSampler.mode):
-                raise ValueError(
-                    'single_frame=True uses frame_sampler_mode="single", '
-                    f'got frame_sampler_mode={frame_sampler_mode!r}')
-            frame_sampler_mode = SingleFrameSampler.mode
-        self.frame_sampler: FrameSampler = build_frame_sampler(
-            frame_sampler_mode,
-            test_mode=test_mode,
-            frame_range=frame_range,
-            num_sampled_frames=num_sampled_frames,
-            frame_offsets=frame_offsets,
-            frame_weights=frame_weights,
-            seed=seed)
         self._exists_cache: Dict[str, bool] = {}
         self._warned_videos: set = set()
         self.num_dropped_boxes = 0
-        super().__init__(
-            ann_file=ann_file,
-            bbox_file=bbox_file,
-            data_mode=data_mode,
-            metainfo=metainfo,
-            data_root=data_root,
-            data_prefix=data_prefix,
-            filter_cfg=filter_cfg,
-            indices=indices,
-            serialize_data=serialize_data,
-            pipeline=pipeline,
-            test_mode=test_mode,
-            lazy_init=lazy_init,
-            max_refetch=max_refetch)
+        super().__init__(ann_file=ann_file, bbox_file=bbox_file,
+                         data_mode=data_mode, test_mode=test_mode, **kwargs)
 
     @property
     def frame_sampler_mode(self) -> str:
-        """The frame mode (a key of ``frame_sampling.FRAME_SAMPLERS``)."""
+        """The frame mode (see :class:`~.frame_sampling.FrameSampler`)."""
         return self.frame_sampler.mode
 
     @property
     def single_frame(self) -> bool:
         """Whether samples hold the key frame only (stage 1)."""
-        return self.frame_sampler.mode == SingleFrameSampler.mode
+        return self.frame_sampler.mode == 'single'
 
     @property
     def frame_weights(self) -> np.ndarray:
         """Key-first aggregation weights of every sample, float32 (T,)."""
         return self.frame_sampler.weights
 
-    # ------------------------------------------------------------------
-    # loading
     def load_data_list(self) -> List[dict]:
-        """Load GT instances or detections (see the class docstring)."""
+        """Load the GT persons, or the detections of ``bbox_file``."""
         num_kpts = self.metainfo['num_keypoints']
         keys = REQUIRED_IMAGE_KEYS
         if not self.single_frame:
             keys = keys + ('nframes', )
-        coco = load_json_file(self.ann_file, self.backend_args)
+        coco = load_json(self.ann_file, self.backend_args)
         images, anns = check_coco_dict(coco, self.ann_file, num_kpts, keys)
         if isinstance(coco.get('categories'), list):
             self._metainfo['CLASSES'] = coco['categories']
@@ -234,21 +240,23 @@ class PoseTrackVideoPairDataset(BaseCocoStyleDataset):
             data_list = self._load_detections(images, num_kpts)
         else:
             data_list = self._load_gt(images, anns)
+        src = self.bbox_file or self.ann_file
         if not data_list:
-            src = self.bbox_file or self.ann_file
             raise InputFileError(
                 f'{src}: no usable person instance (no annotation with '
                 'labeled joints, or every box without area or of another '
                 'category); nothing to train or test on')
         if self.num_dropped_boxes:
-            src = self.bbox_file or self.ann_file
             print_log(
                 f'{src}: dropped {self.num_dropped_boxes} instances whose '
-                'box has no area inside the image',
-                logger='current',
-                level=logging.WARNING)
+                'box has no area inside the image', 'current', logging.WARNING)
         if not self.single_frame:
-            self._warn_single_frame_videos(data_list)
+            for video in sorted({osp.dirname(d['img_path'])
+                                 for d in data_list if d['nframes'] <= 1}):
+                warnings.warn(
+                    f'{self.ann_file}: video {video} has a single frame '
+                    '(nframes <= 1); its supporting frames are the key '
+                    'frame', MissingFrameWarning)
         self.frame_sampler.prepare(data_list)
         return data_list
 
@@ -274,43 +282,45 @@ class PoseTrackVideoPairDataset(BaseCocoStyleDataset):
     def _load_detections(self, images: Dict[int, dict],
                          num_kpts: int) -> List[dict]:
         dets = check_detections(
-            load_json_file(self.bbox_file, self.backend_args), self.bbox_file)
-        name2id = build_name_index(images)
-        frame2id = {img.get('frame_id', i): i for i, img in images.items()}
+            load_json(self.bbox_file, self.backend_args), self.bbox_file)
+        # full file names, then their <video>/<frame> tails
+        by_name: Dict[str, int] = {}
+        for img_id, img in images.items():
+            by_name.setdefault(name_tail(img['file_name']), img_id)
+        by_name.update((img['file_name'], i) for i, img in images.items())
+        by_frame_id = {img.get('frame_id', i): i for i, img in images.items()}
         data_list = []
         for idx, det in enumerate(dets):
             if det.get('category_id', 1) != 1:
                 continue
-            img = resolve_detection_image(det, idx, images, name2id, frame2id,
-                                          self.bbox_file)
-            info = detection_instance(det, img, self.data_prefix['img'],
-                                      num_kpts, len(data_list))
+            # by image_id, image_name (or its tail), or frame_id
+            img_id = det.get('image_id')
+            if img_id not in images:
+                name = det.get('image_name')
+                img_id = None if name is None else by_name.get(
+                    name, by_name.get(name_tail(name)))
+            if img_id is None:
+                img_id = by_frame_id.get(det.get('frame_id'))
+            if img_id is None:
+                ident = {k: det[k] for k in ('image_id', 'image_name',
+                                             'frame_id') if k in det}
+                raise InputFileError(
+                    f'{self.bbox_file}: detection #{idx} ('
+                    f'{ident or "no image key"}) does not match any image of '
+                    'the annotation file; expected "image_id", "image_name" '
+                    'or "frame_id" (+ "nframes")')
+            info = detection_instance(det, images[img_id],
+                                      self.data_prefix['img'], num_kpts,
+                                      len(data_list))
             if info is None:
                 self.num_dropped_boxes += 1
             else:
                 data_list.append(info)
         return data_list
 
-    def _warn_single_frame_videos(self, data_list: List[dict]) -> None:
-        short = sorted({
-            osp.dirname(d['img_path'])
-            for d in data_list if d['nframes'] <= 1
-        })
-        for video in short:
-            warnings.warn(
-                f'{self.ann_file}: video {video} has a single frame '
-                '(nframes <= 1); its supporting frames are the key frame',
-                MissingFrameWarning)
-
-    # ------------------------------------------------------------------
-    # per-sample frames
     def get_data_info(self, idx: int) -> dict:
         """Data info of instance ``idx`` with its frames (drawn now)."""
         info = super().get_data_info(idx)
-        self._attach_frames(info)
-        return info
-
-    def _attach_frames(self, info: dict) -> None:
         key_path = info['img_path']
         if isinstance(key_path, (list, tuple)):
             key_path = key_path[0]
@@ -339,6 +349,7 @@ class PoseTrackVideoPairDataset(BaseCocoStyleDataset):
         info['frame_weights'] = self.frame_weights.copy()
         info['frame_numbers'] = np.array(
             [-1 if i is None else i for i in numbers], dtype=np.int64)
+        return info
 
     def _frame_exists(self, path: str) -> bool:
         if path not in self._exists_cache:

@@ -1,22 +1,12 @@
 """The temporal window: frame offsets around a key frame and their weights.
 
-A window is a set of distinct integer offsets relative to the key frame
-(which has offset 0) with one non-negative aggregation weight per offset,
-the weights summing to 1. The model consumes frames KEY FIRST, then the
-supporting frames by ascending offset (:meth:`TemporalWindow.key_first`).
-
-Defaults:
-
-- test: PoseWarper's offsets ``(-2, -1, 0, 1, 2)`` with weights ``(0.1,
-  0.25, 0.3, 0.25, 0.1)`` (:data:`DEFAULT_TEST_WINDOW`); other offsets get
-  uniform weights (:meth:`TemporalWindow.with_default_weights`);
-- training: ``n`` supporting frames drawn from ``frame_range`` (default
-  :data:`DEFAULT_TRAIN_FRAME_RANGE`) with key-first weights ``[0.0, 1/n,
-  ...]`` (:func:`default_train_weights`), i.e. the loss is on the warped
-  supporting frames only.
+Models take the frames key first, then by ascending offset; supporting
+frame ``key + offset`` is clamped to the video (:func:`clamped_frame_numbers`)
+in the dataset and in the video stream alike. Training weights default to
+``[0.0, 1/n, ...]``: the loss is on the warped supporting frames only.
 """
 from dataclasses import dataclass
-from typing import Iterable, Sequence, Tuple, Union
+from typing import Iterable, List, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -25,21 +15,23 @@ DEFAULT_TEST_WEIGHTS = (0.1, 0.25, 0.3, 0.25, 0.1)
 DEFAULT_TRAIN_FRAME_RANGE = (-2, 2)
 
 
+def clamped_frame_numbers(key_frame: int, offsets: Sequence[int],
+                          num_frames_in_video: int,
+                          index_base: int = 0) -> List[int]:
+    """T frame numbers: ``key_frame``, then ``key_frame + offset`` for
+    the key-first ``offsets[1:]``, clamped to the video's frames
+    ``[index_base, index_base + num_frames_in_video - 1]``."""
+    last = index_base + max(int(num_frames_in_video), 1) - 1
+    return [key_frame] + [
+        int(np.clip(key_frame + int(off), index_base, last))
+        for off in offsets[1:]
+    ]
+
+
 def check_frame_weights(weights: Sequence[float], length: int,
                         what: str) -> np.ndarray:
-    """Validate aggregation weights.
-
-    Args:
-        weights (Sequence[float]): The weights.
-        length (int): Expected number of weights.
-        what (str): Description used in error messages.
-
-    Returns:
-        np.ndarray: float32 weights of shape (length,).
-
-    Raises:
-        ValueError: On a wrong length, negative values or a sum != 1.
-    """
+    """``length`` non-negative weights summing to 1, float32 (length,);
+    a ValueError names ``what`` for a wrong length."""
     arr = np.asarray(list(weights), dtype=np.float64)
     if arr.ndim != 1 or arr.shape[0] != length:
         raise ValueError(f'frame_weights {list(weights)} must have '
@@ -55,14 +47,7 @@ def check_frame_weights(weights: Sequence[float], length: int,
 
 
 def check_frame_offsets(offsets: Iterable) -> Tuple[int, ...]:
-    """Distinct integer offsets that contain the key frame 0.
-
-    Args:
-        offsets (Iterable): Offsets in any order (ints, numpy ints or
-            integral floats).
-
-    Returns:
-        tuple[int]: The offsets as ints, in the given order.
+    """Distinct integral offsets that contain 0, as ints in the given order.
 
     Raises:
         ValueError: For a non-integer, a repeated offset or no 0.
@@ -91,7 +76,7 @@ def default_train_weights(num_sampled_frames: int) -> Tuple[float, ...]:
 
 def normalize_frame_range(
         frame_range: Union[int, Sequence[int]]) -> Tuple[int, int]:
-    """Turn ``k`` or ``[low, high]`` into ``(low, high)`` with low <= high.
+    """``k`` (meaning ``[-k, k]``) or ``[low, high]`` as ``(low, high)``.
 
     Raises:
         ValueError: For a negative ``k``, a wrong length or low > high.
@@ -113,18 +98,10 @@ def normalize_frame_range(
 
 @dataclass(frozen=True)
 class TemporalWindow:
-    """Frame offsets around a key frame and one weight per offset.
-
-    Both are validated on construction: the offsets are distinct integers
-    that contain the key frame 0 (any order), the weights are as many,
-    non-negative and sum to 1. Both are stored as tuples in the given
-    order; :meth:`key_first` gives the model's order.
-
-    Attributes:
-        offsets (tuple[int]): T offsets relative to the key frame.
-        weights (tuple[float]): T aggregation weights, aligned with
-            ``offsets``.
-    """
+    """T distinct offsets around the key frame (which is 0) and their T
+    aggregation weights, checked (:func:`check_frame_offsets`,
+    :func:`check_frame_weights`) and kept as tuples in the given order.
+    The default is PoseWarper's test window."""
     offsets: Tuple[int, ...] = DEFAULT_TEST_OFFSETS
     weights: Tuple[float, ...] = DEFAULT_TEST_WEIGHTS
 
@@ -158,14 +135,10 @@ class TemporalWindow:
             tuple(self.weights[i] for i in order))
 
     def online(self) -> 'TemporalWindow':
-        """Keep the offsets <= 0, their weights renormalised to sum to 1.
-
-        ``(-2, -1, 0, 1, 2)`` with ``(0.1, 0.25, 0.3, 0.25, 0.1)`` becomes
-        ``(-2, -1, 0)`` with ``(0.1, 0.25, 0.3) / 0.65``.
+        """The :meth:`subset` of the offsets <= 0, for a causal stream.
 
         Raises:
-            ValueError: If the past frames and key frame have zero total
-                weight.
+            ValueError: If their weights sum to zero.
         """
         try:
             return self.subset(o for o in self.offsets if o <= 0)
@@ -173,15 +146,12 @@ class TemporalWindow:
             raise ValueError(f'online mode: {err}') from None
 
     def subset(self, offsets: Iterable) -> 'TemporalWindow':
-        """Keep ``offsets`` (in this window's order), their weights
-        renormalised to sum to 1: a shorter window of the same model.
-
-        ``(-2, -1, 0, 1, 2)`` with ``(0.1, 0.25, 0.3, 0.25, 0.1)`` and
-        ``offsets=(-1, 0, 1)`` gives ``(0.25, 0.3, 0.25) / 0.8``.
+        """A shorter window of the same model: ``offsets`` (in this
+        window's order) with their weights renormalised to sum to 1.
 
         Raises:
-            ValueError: If an offset is not in the window, 0 is missing,
-                or the kept weights sum to zero.
+            ValueError: For an offset not in the window, no 0, or weights
+                summing to zero.
         """
         wanted = check_frame_offsets(offsets)
         missing = [o for o in wanted if o not in self.offsets]

@@ -3,8 +3,11 @@ import cv2
 import numpy as np
 import pytest
 from mmengine.dataset import pseudo_collate
+from mmengine.structures import InstanceData
+from mmpose.structures import PoseDataSample
 
-from posewarper_mm.apis import build_test_pipeline, inference_posewarper
+from posewarper_mm.apis import (build_test_pipeline, inference_posewarper,
+                                instances_to_persons)
 from posewarper_mm.datasets import PoseTrackVideoPairDataset
 from tests.testing.clips import TINY_INPUT_SIZE, clip_frames
 
@@ -161,3 +164,23 @@ def test_non_finite_boxes_and_scores_are_errors(tiny_model, frames, boxes):
     with pytest.raises(ValueError, match='bbox_scores must be finite'):
         inference_posewarper(
             tiny_model, frames[:1], boxes, bbox_scores=[1.0, np.nan])
+
+
+def _sample(offset: float, box_score: float) -> PoseDataSample:
+    inst = InstanceData()
+    inst.keypoints = np.arange(34, dtype=np.float32).reshape(1, 17, 2) + \
+        offset
+    inst.keypoint_scores = np.linspace(0, 1, 17)[None]
+    inst.bboxes = np.array([[10, 20, 50, 100]], np.float32)
+    inst.bbox_scores = np.array([box_score], np.float32)
+    return PoseDataSample(pred_instances=inst)
+
+
+def test_instances_to_persons():
+    persons = instances_to_persons([_sample(0, 0.9), _sample(5, 0.4)])
+    assert len(persons) == 2
+    assert persons[1]['keypoints'].shape == (17, 2)
+    assert persons[1]['keypoints'][0].tolist() == [5, 6]
+    assert persons[1]['bbox_score'] == np.float32(0.4)
+    assert persons[0]['bbox'].tolist() == [10, 20, 50, 100]
+    assert instances_to_persons([]) == []

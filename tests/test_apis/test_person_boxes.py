@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from posewarper_mm.apis import (DetectionJsonBoxes, WholeFrameBoxes,
-                                frame_index_from_image_id, posetrack_image_id)
+                                posetrack_image_id)
+from posewarper_mm.posetrack import frame_index_from_image_id
 
 FRAME = np.zeros((120, 160, 3), np.uint8)
 
@@ -64,9 +65,16 @@ def test_score_threshold_and_custom_ids(tmp_path):
 
 
 def test_unresolvable_record_names_file_and_record(tmp_path):
-    path = _write(tmp_path, [dict(bbox=[0, 0, 1, 1], score=1.0),
-                             dict(image_id='x', bbox=[0, 0, 1, 1])])
-    with pytest.raises(ValueError, match=r'boxes.json: detection #0'):
+    path = _write(tmp_path, [dict(bbox=[0, 0, 1, 1], score=1.0)])
+    with pytest.raises(
+            ValueError, match=r'boxes.json: detection #0 .*not name a frame'):
+        DetectionJsonBoxes(path)
+    path = _write(tmp_path, [
+        dict(frame_index=0, bbox=[0, 0, 1, 1]),
+        dict(image_id='x', bbox=[0, 0, 1, 1])
+    ])
+    with pytest.raises(
+            ValueError, match=r'boxes.json: detection #1: "image_id" must'):
         DetectionJsonBoxes(path)
 
 
@@ -74,7 +82,7 @@ def test_unresolvable_record_names_file_and_record(tmp_path):
     ('{"bbox": [1, 2, 3, 4]}', 'expected a list'),
     ('[{"frame_index": 0, "bbox": [1, 2]}]',
      r'detection #0: "bbox" must have at least 4'),
-    ('[1, 2', 'not valid json'),
+    ('[1, 2', 'malformed JSON'),
 ])
 def test_malformed_files(tmp_path, content, message):
     path = tmp_path / 'bad.json'

@@ -1,5 +1,7 @@
 """Tests of PoseTrackVideoPairDataset on real samples and synthetic data."""
+import copy
 import json
+import logging
 import os.path as osp
 import warnings
 from collections import Counter
@@ -7,8 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from mmengine.logging import MMLogger
 
 from posewarper_mm.datasets import PoseTrackVideoPairDataset
+from posewarper_mm.datasets.posetrack_video_pair_dataset import (
+    clip_xywh_to_xyxy, detection_instance, gt_instance, image_info,
+    select_sparse_labels)
 from posewarper_mm.errors import MissingFrameWarning
 
 SAMPLE_ANN = 'annotations/test_posetrack18_val.json'
@@ -369,3 +375,135 @@ def test_detection_forms(tiny_posetrack, tiny_root, tmp_path, form):
         assert g['vid_id'] == id2img[d['image_id']]['vid_id']
         assert len(g['img_path']) == 5
     assert len(keep) < len(dets)
+
+
+# ----------------------------------------------------------------------
+# boxes, single-frame videos, sparse labels and the data-info builders
+@pytest.fixture
+def val_coco(tiny_posetrack) -> dict:
+    return load_json(tiny_posetrack['ann_files']['val'])
+
+
+def write(tmp_path, obj, name='broken_ann.json') -> str:
+    path = tmp_path / name
+    path.write_text(json.dumps(obj))
+    return str(path)
+
+
+def test_degenerate_boxes_dropped_and_partial_boxes_clipped(
+        tmp_path, tiny_root, val_coco):
+    coco = copy.deepcopy(val_coco)
+    valid = [a for a in coco['annotations'] if a['num_keypoints'] > 0]
+    valid[0]['bbox'] = [10, 10, 0, 30]  # zero width
+    valid[1]['bbox'] = [-500, 10, 20, 30]  # completely left of the image
+    valid[2]['bbox'] = [-10, -5, 50, 200]  # partly outside -> clipped
+    clipped_id = valid[2]['id']
+    path = write(tmp_path, coco)
+    logger = MMLogger.get_current_instance()
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger.addHandler(handler)
+    try:
+        ds = build(tiny_root, path, test_mode=True)
+    finally:
+        logger.removeHandler(handler)
+    assert ds.num_dropped_boxes == 2
+    assert len(ds) == len(valid) - 2
+    msgs = [r.getMessage() for r in records]
+    assert any('broken_ann.json' in m and 'dropped 2' in m for m in msgs)
+    info = next(
+        ds.get_data_info(i) for i in range(len(ds))
+        if ds.get_data_info(i)['id'] == clipped_id)
+    w, h = coco['images'][0]['width'], coco['images'][0]['height']
+    np.testing.assert_allclose(info['bbox'], [[0, 0, 40, h - 1]])
+    assert w > 40
+
+
+def test_clip_helper():
+    assert clip_xywh_to_xyxy([5, 5, 0, 10], 100, 100) is None
+    assert clip_xywh_to_xyxy([200, 5, 10, 10], 100, 100) is None
+    np.testing.assert_allclose(
+        clip_xywh_to_xyxy([90, -5, 20, 20], 100, 100), [[90, 0, 99, 15]])
+
+
+def test_single_frame_video_falls_back_to_key(tmp_path, tiny_root, val_coco):
+    coco = copy.deepcopy(val_coco)
+    for img in coco['images']:
+        img['nframes'] = 1
+    path = write(tmp_path, coco)
+    with pytest.warns(MissingFrameWarning, match='single frame'):
+        ds = build(tiny_root, path)
+    info = ds.get_data_info(0)
+    assert info['img_path'][1] == info['img_path'][0]
+
+
+def test_select_sparse_labels():
+    images = {
+        i: dict(
+            file_name=f'images/x/000001_mpii_x/{i:06d}.jpg', is_labeled=i != 4)
+        for i in range(8)
+    }
+    # labeled frames 0,1,2,3,5,6,7 -> every 3rd labeled frame: 0, 3, 7
+    assert select_sparse_labels(images, [], every=3) == {0, 3, 7}
+    assert select_sparse_labels(images, [], per_video=2) == {0, 7}
+
+
+IMG = dict(
+    id=10000030004,
+    file_name='images/val/000003_mpii_val/000004.jpg',
+    nframes=12,
+    frame_id=10000030004,
+    vid_id='000003',
+    width=100,
+    height=80)
+
+
+def person(**kwargs):
+    kpts = [0.0] * 51
+    kpts[0:3] = [30.0, 20.0, 1]
+    kpts[15:18] = [40.0, 50.0, 1]
+    ann = dict(
+        id=1000003000401,
+        image_id=IMG['id'],
+        keypoints=kpts,
+        bbox=[20, 10, 40, 60],
+        category_id=1)
+    ann.update(kwargs)
+    return ann
+
+
+def test_image_info():
+    info = image_info(IMG, 'data/pt18')
+    assert info['img_path'] == 'data/pt18/images/val/000003_mpii_val/' \
+        '000004.jpg'
+    assert (info['img_id'], info['frame_index'], info['nframes']) == (
+        10000030004, 4, 12)
+    no_vid = dict(IMG, file_name='images/val/000007_mpii_val/x.jpg')
+    del no_vid['vid_id']
+    info = image_info(no_vid, '')
+    assert info['vid_id'] == '000007' and info['frame_index'] is None
+
+
+def test_gt_instance():
+    info, dropped = gt_instance(person(), IMG, '')
+    assert not dropped
+    np.testing.assert_allclose(info['bbox'], [[20, 10, 60, 70]])
+    np.testing.assert_allclose(info['keypoints'][0, [0, 5]],
+                               [[30, 20], [40, 50]])
+    assert info['keypoints_visible'].sum() == 2
+    assert info['num_keypoints'] == 2 and info['id'] == 1000003000401
+    assert gt_instance(person(iscrowd=True), IMG, '') == (None, False)
+    assert gt_instance(person(keypoints=[0] * 51), IMG, '') == (None, False)
+    assert gt_instance(person(bbox=[150, 10, 5, 5]), IMG, '') == (None, True)
+
+
+def test_detection_instance():
+    det = dict(bbox=[-5, 0, 30, 30], score=0.4, nframes=20)
+    info = detection_instance(det, IMG, '', 17, inst_id=7)
+    np.testing.assert_allclose(info['bbox'], [[0, 0, 25, 30]])
+    assert info['nframes'] == 20 and info['id'] == 7
+    assert info['keypoints'].shape == (1, 17, 2)
+    np.testing.assert_allclose(info['bbox_score'], [0.4])
+    assert detection_instance(dict(bbox=[0, 0, 0, 9], score=1), IMG, '', 17,
+                              0) is None

@@ -8,8 +8,18 @@ from posewarper_mm.datasets.temporal_window import (DEFAULT_TEST_OFFSETS,
                                                     TemporalWindow,
                                                     check_frame_offsets,
                                                     check_frame_weights,
+                                                    clamped_frame_numbers,
                                                     default_train_weights,
                                                     normalize_frame_range)
+
+
+def test_clamped_frame_numbers_posetrack18():
+    assert clamped_frame_numbers(1, [0, -2, 20], 10) == [1, 0, 9]
+    assert clamped_frame_numbers(4, [0, -1, 1], 1) == [4, 0, 0]
+
+
+def test_clamped_frame_numbers_posetrack17_style():
+    assert clamped_frame_numbers(1, [0, -1, 7], 5, index_base=1) == [1, 1, 5]
 
 
 def test_normalize_frame_range():
@@ -87,6 +97,9 @@ def test_online_window():
     online = DEFAULT_TEST_WINDOW.online()
     assert online.offsets == (-2, -1, 0)
     assert np.allclose(online.weights, np.array([0.1, 0.25, 0.3]) / 0.65)
+    online = TemporalWindow(range(-4, 3), [1 / 7] * 7).online()
+    assert online.offsets == (-4, -3, -2, -1, 0)
+    assert np.allclose(online.weights, 0.2)
     with pytest.raises(ValueError, match='online'):
         TemporalWindow((0, 1), (0.0, 1.0)).online()
 

@@ -414,7 +414,7 @@ def test_detection_field(tmp_path, name, path, value, expect):
                           _mutated_records(BASE['dets'], path, value))
     if expect == 'error':
         expect_error(lambda: _build_dataset(ann_file, det_file), det_file,
-                     'index 0', path[0])
+                     'detection #0', path[0])
     else:
         with LogCapture() as log:
             dataset = _build_dataset(ann_file, det_file)

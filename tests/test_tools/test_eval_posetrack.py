@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from posewarper_mm.evaluation.functional import (POSETRACK18_KEYPOINT_NAMES,
-                                                 evaluate_posetrack)
+from posewarper_mm.evaluation.functional import evaluate_posetrack
+from posewarper_mm.posetrack import POSETRACK18_KEYPOINT_NAMES
 from tests.testing import load_tool
 
 REPO = Path(__file__).resolve().parents[2]

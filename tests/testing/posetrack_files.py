@@ -7,7 +7,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from posewarper_mm.evaluation.functional import POSETRACK18_KEYPOINT_NAMES
+from posewarper_mm.posetrack import POSETRACK18_KEYPOINT_NAMES
 
 NAMES = list(POSETRACK18_KEYPOINT_NAMES)
 CATEGORY = dict(supercategory='person', id=1, name='person', keypoints=NAMES)

@@ -28,8 +28,8 @@ from posewarper_mm.engine import init_inference_model
 from posewarper_mm.errors import InputFileError
 from posewarper_mm.evaluation.functional import (evaluate_posetrack,
                                                  format_posetrack_table,
-                                                 read_json, summary_only,
-                                                 write_posetrack_predictions)
+                                                 summary_only)
+from posewarper_mm.posetrack import load_json, write_posetrack_predictions
 from .flow_propagation import FlowPropagator
 from .gt_subsets import restrict_gt_dir
 
@@ -98,7 +98,7 @@ def propagated_predictions(coco: dict) -> Dict[int, List[dict]]:
 def main(argv: Optional[Sequence[str]] = None) -> Dict[str, dict]:
     """Propagate each way, score, print the table; returns the rows."""
     args = parse_args(argv)
-    coco = read_json(args.sparse_ann)
+    coco = load_json(args.sparse_ann)
     frames = None
     if args.max_videos:
         coco = first_videos(coco, args.max_videos)

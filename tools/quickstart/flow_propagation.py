@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from posewarper_mm.apis.label_propagation import distance_prior
-from posewarper_mm.datasets.posetrack_naming import frame_index_from_name
+from posewarper_mm.posetrack import frame_index_from_name
 
 
 def dis_flow(first: np.ndarray, second: np.ndarray,

@@ -5,7 +5,7 @@ import os
 import os.path as osp
 from typing import Callable, Sequence, Tuple
 
-from posewarper_mm.evaluation.functional import list_gt_files, read_json
+from posewarper_mm.posetrack import list_gt_files, load_json
 
 
 def restrict_gt_dir(gt_dir: str, out_dir: str,
@@ -16,7 +16,7 @@ def restrict_gt_dir(gt_dir: str, out_dir: str,
     os.makedirs(out_dir, exist_ok=True)
     images = persons = 0
     for name in list_gt_files(gt_dir):
-        video = read_json(osp.join(gt_dir, name))
+        video = load_json(osp.join(gt_dir, name))
         kept = {img['id'] for img in video['images'] if keep_image(img)}
         video['annotations'] = [
             ann for ann in video['annotations'] if ann['image_id'] in kept

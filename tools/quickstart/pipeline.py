@@ -32,8 +32,8 @@ from typing import (Callable, Dict, Iterator, List, Mapping, Optional,
 # pkg_resources)
 warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 
-from posewarper_mm.evaluation.functional import (  # noqa: E402
-    evaluate_posetrack, read_json)
+from posewarper_mm.evaluation.functional import evaluate_posetrack  # noqa
+from posewarper_mm.posetrack import load_json  # noqa: E402
 from tools import REPO_ROOT, load_tool  # noqa: E402
 from . import codec_ceiling, eval_propagation, report, synthetic  # noqa
 from .gt_subsets import flagged_gt_dir  # noqa: E402
@@ -317,7 +317,7 @@ def run_seed(job: Job, seed: int, base_seed: int, run_dir: str, data_root: str,
         osp.join(run_dir, 'propagation'), '--out-json', prop_json,
         '--max-videos', str(PROPAGATION_VIDEOS)
     ])
-    tables[report.PROPAGATION_TABLE] = read_json(prop_json)
+    tables[report.PROPAGATION_TABLE] = load_json(prop_json)
     return tables, stage_dirs
 
 
@@ -331,7 +331,7 @@ def prepare_data(job: Job, data_root: str, data_kw: Mapping) -> None:
     manifest = osp.join(data_root, DATA_MANIFEST)
     if osp.isfile(osp.join(data_root, 'annotations/posetrack18_val.json')):
         wanted = json.loads(json.dumps(dict(data_kw)))  # tuples as lists
-        found = read_json(manifest) if osp.isfile(manifest) else None
+        found = load_json(manifest) if osp.isfile(manifest) else None
         if found != wanted:
             raise SystemExit(
                 f'error: {data_root} holds generated data with other '

@@ -9,24 +9,11 @@ from .load_video_frames import MULTI_FRAME_META_KEYS
 
 @TRANSFORMS.register_module()
 class PackVideoPoseInputs(PackPoseInputs):
-    """:class:`PackPoseInputs` whose meta keys default to the video ones.
+    """:class:`PackPoseInputs` with :data:`MULTI_FRAME_META_KEYS` as the
+    default ``meta_keys`` (mmpose's would drop ``frame_weights``); the T
+    frames of ``results['img']`` become ``inputs`` (T, C, H, W)."""
 
-    mmpose's packing step keeps only single-image meta keys, so a
-    multi-frame model would lose ``frame_weights``. This class only changes
-    the default ``meta_keys`` to :data:`MULTI_FRAME_META_KEYS` (mmpose's
-    defaults plus the frame weights and offsets and the per-video keys);
-    packing itself is mmpose's: the T frames of ``results['img']`` become
-    ``inputs`` of shape (T, C, H, W).
-
-    Args:
-        meta_keys (Sequence[str]): Keys copied into the data sample's
-            metainfo. Defaults to :data:`MULTI_FRAME_META_KEYS`.
-        pack_transformed (bool): Also pack the transformed keypoints and
-            boxes. Defaults to ``False``.
-    """
-
-    def __init__(self,
-                 meta_keys: Sequence[str] = MULTI_FRAME_META_KEYS,
+    def __init__(self, meta_keys: Sequence[str] = MULTI_FRAME_META_KEYS,
                  pack_transformed: bool = False) -> None:
         super().__init__(
             meta_keys=meta_keys, pack_transformed=pack_transformed)

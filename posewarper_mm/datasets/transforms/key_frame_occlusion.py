@@ -8,30 +8,22 @@ from mmpose.registry import TRANSFORMS
 
 @TRANSFORMS.register_module()
 class RandomKeyFrameOcclusion(BaseTransform):
-    """Cover joints of the key frame, and only the key frame, with bars.
+    """Cover joints of the key frame, and only it, with bars of a random
+    size, colour and noise centred on labeled joints: a covered joint must
+    be found in the supporting frames. Place it after ``TopdownAffine``.
 
-    A training augmentation for the temporal model: the key frame's labels
-    stay where they are, so a covered joint must be found in the supporting
-    frames, which show it. Each bar is an axis-aligned rectangle of a
-    random size centred on a random labeled joint, filled with a random
-    colour and pixel noise. Place it after ``TopdownAffine`` (it works on
-    the crops) and before ``GenerateTarget``.
-
-    Required keys: ``img`` (list of T crops (H, W, 3), key frame first),
+    Required keys: ``img`` (list of T crops (H, W, 3), key first),
     ``transformed_keypoints`` (N, K, 2), ``keypoints_visible`` (N, K) or
-    (N, K, 2) (visibility and weight).
-    Modified keys: ``img`` (the key frame only).
+    (N, K, 2). Modified keys: ``img`` (the key frame only).
 
     Args:
-        prob (float): Chance that a sample's key frame gets bars.
-        max_bars (int): At most this many bars (at least one).
-        size_range (tuple[float, float]): Bar width and height range, as
-            fractions of the crop's width and height.
+        prob (float): Chance that a sample's key frame gets 1 to
+            ``max_bars`` bars.
+        size_range (tuple[float, float]): Bar size range, as fractions of
+            the crop's size.
     """
 
-    def __init__(self,
-                 prob: float = 0.5,
-                 max_bars: int = 2,
+    def __init__(self, prob: float = 0.5, max_bars: int = 2,
                  size_range: Tuple[float, float] = (0.1, 0.3)) -> None:
         if not 0.0 <= prob <= 1.0:
             raise ValueError(f'prob must be in [0, 1], got {prob}')

@@ -19,40 +19,21 @@ MULTI_FRAME_META_KEYS = ('id', 'img_id', 'img_path', 'category_id',
 
 @TRANSFORMS.register_module()
 class LoadVideoFrames(BaseTransform):
-    """Load every frame of ``img_path`` as BGR images, key frame first.
+    """Load the frames of a sample as a list of BGR images, key first.
 
-    Accepted inputs:
-
-    - ``img_path``: list of paths (key first) -> ``img`` list of T arrays;
-    - ``img_path``: one path -> a one-element list (T = 1);
-    - ``img``: an ndarray (as fed by ``mmpose.apis.inference_topdown``) or a
-      list of ndarrays -> used as is (wrapped in a list).
-
-    ``img_shape`` and ``ori_shape`` come from the key frame. When absent,
-    ``frame_weights`` becomes ``[1.0]`` and ``frame_offsets`` ``[0]`` for
-    T = 1; for T > 1 they must be given.
-
-    Required Keys:
-
-        - img_path (str | list[str]) or img (np.ndarray | list)
-
-    Added Keys:
-
-        - img (list[np.ndarray]): T frames of shape (H, W, 3)
-        - img_shape, ori_shape (tuple): (H, W) of the key frame
-        - frame_weights (np.ndarray): float32 (T,), if absent
-        - frame_offsets (np.ndarray): int64 (T,), if absent
+    Required keys: ``img_path`` (a path, or T paths key first) or ``img``
+    (an ndarray, as ``mmpose.apis.inference_topdown`` gives, or a list).
+    Added keys: ``img`` (list of T (H, W, 3)), ``img_shape`` and
+    ``ori_shape`` (the key frame's), and for T = 1 when absent
+    ``frame_weights`` ``[1.0]`` (float32) and ``frame_offsets`` ``[0]``.
 
     Args:
-        to_float32 (bool): Convert frames to float32. Default: False.
-        color_type (str): Flag of :func:`mmcv.imfrombytes`.
-        imdecode_backend (str): Decoding backend of :func:`mmcv.imfrombytes`.
+        to_float32 (bool): Convert frames to float32.
+        color_type, imdecode_backend: As in :func:`mmcv.imfrombytes`.
         backend_args (dict, optional): mmengine file backend arguments.
     """
 
-    def __init__(self,
-                 to_float32: bool = False,
-                 color_type: str = 'color',
+    def __init__(self, to_float32: bool = False, color_type: str = 'color',
                  imdecode_backend: str = 'cv2',
                  backend_args: Optional[dict] = None) -> None:
         self.to_float32 = to_float32

@@ -1,19 +1,9 @@
 """Strict point-in-polygon test for PoseTrack ignore regions (numpy only).
 
-The reference evaluation removes every joint that an ignore region
-*contains* in the sense of shapely's ``Polygon.contains``: the point must
-lie in the polygon's interior. A point exactly on an edge or a vertex is
-on the boundary and is therefore NOT inside. The ring is closed
-implicitly (last vertex back to the first).
-
-The test counts crossings of a ray towards +x, like GEOS: an edge counts
-when it straddles the ray (half-open in y) and the point lies to its
-left; the side is decided by the exact sign of the orientation
-determinant (a float filter, with exact rational arithmetic for the rare
-near-zero cases), so points on or next to an edge are classified as GEOS
-does for valid polygons. Self-intersecting rings are read with the
-even-odd rule. A "polygon" with fewer than 3 vertices has no interior and
-contains nothing (shapely refuses to build one).
+As shapely's ``Polygon.contains``: boundary points are outside. Crossings
+of a ray towards +x are counted like GEOS, the side decided by the exact
+sign of the orientation determinant; self-intersecting rings follow the
+even-odd rule; fewer than 3 vertices contain nothing.
 """
 from fractions import Fraction
 
@@ -33,12 +23,9 @@ def _exact_orientation(x1: float, y1: float, x2: float, y2: float,
 
 
 def _orientation(x1: np.ndarray, y1: np.ndarray, x2: np.ndarray,
-                 y2: np.ndarray, px: np.ndarray,
-                 py: np.ndarray) -> np.ndarray:
-    """Sign of ((p2 - p1) x (p - p1)): 1 left, -1 right, 0 collinear.
-
-    All inputs broadcast to a common shape; returns int array of it.
-    """
+                 y2: np.ndarray, px: np.ndarray, py: np.ndarray) -> np.ndarray:
+    """Sign of ((p2 - p1) x (p - p1)), broadcast: 1 left, -1 right, 0 on
+    the line."""
     left = (x2 - x1) * (py - y1)
     right = (y2 - y1) * (px - x1)
     det = left - right
@@ -53,15 +40,14 @@ def _orientation(x1: np.ndarray, y1: np.ndarray, x2: np.ndarray,
 
 
 def points_in_polygon(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
-    """Return which points lie strictly inside a polygon.
+    """Which points lie strictly inside a polygon.
 
     Args:
-        points (np.ndarray): Query points, shape (N, 2) as (x, y).
-        polygon (np.ndarray): Polygon vertices in order, shape (M, 2).
+        points (np.ndarray): Query points (N, 2) as (x, y).
+        polygon (np.ndarray): Vertices in order (M, 2).
 
     Returns:
-        np.ndarray: Bool array of shape (N,), True where the point is in the
-        polygon's interior (boundary points are False).
+        np.ndarray: bool (N,), False on the boundary.
     """
     points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
     polygon = np.asarray(polygon, dtype=np.float64).reshape(-1, 2)

@@ -1,36 +1,80 @@
 """PoseTrack multi-person AP (the PoseTrack18 "AP" / mAP), numpy only.
 
-Per frame, predicted persons are matched to GT persons by PCKh@0.5 (a
-joint matches when its distance to the GT joint is at most half of the
-reference head size ``0.6 * diagonal(bbox_head)``):
-
-- ``pck[p, g]`` = matched joints of prediction p with GT g divided by the
-  number of annotated joints of g;
-- each prediction keeps only its best GT (first on ties); each GT then
-  takes, among the predictions that kept it, the one with the highest
-  ``pck`` (first on ties; none if that is 0). Scores play no role here.
-
-Every existing predicted joint then yields one (score, is-true-positive)
-entry for its joint type; unmatched predictions and predictions on frames
-whose GT became empty are all false positives. Per joint, entries of all
-frames (GT files in sorted order, then frame order, then prediction order)
-are ranked by ``np.argsort(scores)[::-1]`` and scored with the all-points
-(VOC2010+) interpolated AP against the number of GT joints. A joint with
-no entries has AP 0; a joint with entries but no GT has AP NaN. Group
-columns average their joints (NaN propagates); ``Total`` is the mean over
-the 15 joints ignoring NaN.
+As the reference evaluation: each GT file (sorted by name) is paired with
+the prediction file of the same name, their images by position. Frames
+whose GT has no person are dropped, then persons without joints, and
+joints strictly inside ignore regions. Per frame, predictions match GT
+persons by PCKh@0.5 (head size ``0.6 * diagonal(bbox_head)``): each
+prediction keeps its best GT, each GT the best prediction that kept it
+(first on ties). Per joint, the entries of all frames are ranked by
+``np.argsort(scores)[::-1]`` and scored by the all-points interpolated AP:
+0 without entries, NaN without GT. Groups average their joints; ``Total``
+is the mean of the 15 joints ignoring NaN.
 """
+import os.path as osp
+from dataclasses import replace
 from typing import Dict, List, Tuple
 
 import numpy as np
 
 from ...errors import InputFileError
-from .posetrack_frames import FramePair, clean_frame_pairs, load_frame_pairs
-from .posetrack_io import PoseTrackFrame
-from .posetrack_joints import EVAL_JOINT_NAMES, JOINT_GROUPS, NUM_EVAL_JOINTS
+from ...posetrack import (EVAL_JOINT_NAMES, JOINT_GROUPS, NUM_EVAL_JOINTS,
+                          PoseTrackFrame, PoseTrackPerson, list_gt_files,
+                          load_posetrack_video)
+from .point_in_polygon import points_in_polygon
 
 DIST_THRESH = 0.5
 HEAD_SIZE_FACTOR = 0.6
+FramePair = Tuple[PoseTrackFrame, PoseTrackFrame]  # (GT, prediction)
+
+
+def load_frame_pairs(gt_dir: str, pred_dir: str) -> List[FramePair]:
+    """The (GT, prediction) frames of the files of the same name in two
+    folders, paired by position."""
+    pairs: List[FramePair] = []
+    for name in list_gt_files(gt_dir):
+        gt_path = osp.join(gt_dir, name)
+        pred_path = osp.join(pred_dir, name)
+        gt = load_posetrack_video(gt_path, is_prediction=False)
+        if not osp.isfile(pred_path):
+            raise FileNotFoundError(
+                f'{pred_path}: prediction file not found (every GT file '
+                f'needs one of the same name; GT: {gt_path})')
+        pred = load_posetrack_video(pred_path, is_prediction=True)
+        if len(pred.frames) != len(gt.frames):
+            raise InputFileError(
+                f'{pred_path}: has {len(pred.frames)} images but the GT file '
+                f'{gt_path} has {len(gt.frames)}; list every GT image, in '
+                'the same order')
+        if pred.frames and gt.video_folder.split('_')[0] != \
+                pred.video_folder.split('_')[0]:
+            raise InputFileError(
+                f'{pred_path}: images belong to video {pred.video_folder!r}'
+                f' but the GT file {gt_path} is video {gt.video_folder!r}')
+        pairs.extend(zip(gt.frames, pred.frames))
+    return pairs
+
+
+def _clean(persons: List[PoseTrackPerson],
+           regions: List[np.ndarray]) -> List[PoseTrackPerson]:
+    """Drop joints inside any region, then persons without joints."""
+    kept = []
+    for person in persons:
+        present = person.present.copy()
+        for region in regions:
+            present &= ~points_in_polygon(person.coords, region)
+        if present.any():
+            kept.append(replace(person, present=present))
+    return kept
+
+
+def clean_frame_pairs(pairs: List[FramePair]) -> List[FramePair]:
+    """New pairs without unlabeled frames, persons without joints and
+    joints inside ignore regions (the inputs are not modified)."""
+    return [(replace(gt, persons=_clean(gt.persons, gt.ignore_regions)),
+             replace(pred, ignore_regions=[],
+                     persons=_clean(pred.persons, gt.ignore_regions)))
+            for gt, pred in pairs if gt.persons]
 
 
 def _stack(frame: PoseTrackFrame) -> Tuple[np.ndarray, np.ndarray]:
@@ -48,31 +92,26 @@ def _head_sizes(frame: PoseTrackFrame) -> np.ndarray:
     for person in frame.persons:
         if person.head_box is None:
             raise InputFileError(
-                f'{frame.where()}, annotation #{person.record}: "bbox_head" '
+                f'{frame.path}: image #{frame.index} (id {frame.image_id}, '
+                f'{frame.file_name!r}), annotation #{person.record}: '
+                '"bbox_head" '
                 'is required to evaluate a frame with GT and predictions')
         x1, y1, x2, y2 = person.head_box
         sizes.append(HEAD_SIZE_FACTOR * np.sqrt((x2 - x1)**2 + (y2 - y1)**2))
     return np.array(sizes, dtype=np.float64)
 
 
-def assign_predictions(pair: FramePair) -> np.ndarray:
-    """Assign each prediction of a frame to at most one GT person.
-
-    Args:
-        pair (FramePair): A cleaned frame pair with P predictions and G GT
-            persons.
-
-    Returns:
-        np.ndarray: Bool array (P, 15): whether each predicted joint is a
-        true positive (False for joints that do not exist).
-    """
-    gt_xy, gt_has = _stack(pair.gt)
-    pr_xy, pr_has = _stack(pair.pred)
+def assign_predictions(gt: PoseTrackFrame,
+                       pred: PoseTrackFrame) -> np.ndarray:
+    """Whether each joint of the P predictions of a cleaned frame pair is
+    a true positive, bool (P, 15) (False for joints that do not exist)."""
+    gt_xy, gt_has = _stack(gt)
+    pr_xy, pr_has = _stack(pred)
     num_pred, num_gt = len(pr_xy), len(gt_xy)
     if num_pred == 0 or num_gt == 0:
         return np.zeros((num_pred, NUM_EVAL_JOINTS), dtype=bool)
 
-    head = _head_sizes(pair.gt)
+    head = _head_sizes(gt)
     diff = gt_xy[None] - pr_xy[:, None]  # (P, G, 15, 2)
     length = np.sqrt(diff[..., 0]**2 + diff[..., 1]**2)
     with np.errstate(divide='ignore', invalid='ignore'):
@@ -103,11 +142,11 @@ def assign_predictions(pair: FramePair) -> np.ndarray:
 
 
 def voc_ap(scores: np.ndarray, labels: np.ndarray, num_gt: float) -> float:
-    """All-points interpolated average precision of one joint, in percent.
+    """All-points interpolated AP of one joint, in percent.
 
     Args:
-        scores (np.ndarray): Scores of all predicted joints, shape (N,).
-        labels (np.ndarray): Whether each is a true positive, shape (N,).
+        scores (np.ndarray): Scores of the predicted joints (N,).
+        labels (np.ndarray): Whether each is a true positive (N,).
         num_gt (float): Number of GT joints.
 
     Returns:
@@ -131,82 +170,53 @@ def voc_ap(scores: np.ndarray, labels: np.ndarray, num_gt: float) -> float:
 
 
 def compute_joint_aps(pairs: List[FramePair]) -> np.ndarray:
-    """Per-joint AP over cleaned frame pairs.
-
-    Args:
-        pairs (list[FramePair]): Pairs after :func:`clean_frame_pairs`, in
-            evaluation order.
-
-    Returns:
-        np.ndarray: AP (percent) of the 15 evaluation joints, shape (15,).
-    """
-    joint_ids: List[np.ndarray] = []
-    scores: List[np.ndarray] = []
-    labels: List[np.ndarray] = []
+    """AP (percent) of the 15 evaluation joints (15,) over cleaned frame
+    pairs, in evaluation order."""
+    ids = [np.zeros(0, dtype=np.int64)]
+    scores = [np.zeros(0, dtype=np.float64)]
+    labels = [np.zeros(0, dtype=bool)]
     num_gt = np.zeros(NUM_EVAL_JOINTS, dtype=np.float64)
-    for pair in pairs:
-        if pair.gt.persons:
-            num_gt += np.sum([p.present for p in pair.gt.persons], axis=0)
-        if not pair.pred.persons:
+    for gt, pred in pairs:
+        if gt.persons:
+            num_gt += np.sum([p.present for p in gt.persons], axis=0)
+        if not pred.persons:
             continue
-        tp = assign_predictions(pair)
-        for person, person_tp in zip(pair.pred.persons, tp):
+        for person, tp in zip(pred.persons, assign_predictions(gt, pred)):
             has = np.nonzero(person.present)[0]
-            joint_ids.append(has)
+            ids.append(has)
             scores.append(person.scores[has])
-            labels.append(person_tp[has])
-    if joint_ids:
-        all_ids = np.concatenate(joint_ids)
-        all_scores = np.concatenate(scores)
-        all_labels = np.concatenate(labels)
-    else:
-        all_ids = np.zeros(0, dtype=np.int64)
-        all_scores = np.zeros(0, dtype=np.float64)
-        all_labels = np.zeros(0, dtype=bool)
-    aps = np.zeros(NUM_EVAL_JOINTS, dtype=np.float64)
-    for joint in range(NUM_EVAL_JOINTS):
-        sel = all_ids == joint
-        aps[joint] = voc_ap(all_scores[sel], all_labels[sel], num_gt[joint])
-    return aps
+            labels.append(tp[has])
+    ids, scores, labels = (np.concatenate(x) for x in (ids, scores, labels))
+    return np.array([
+        voc_ap(scores[ids == j], labels[ids == j], num_gt[j])
+        for j in range(NUM_EVAL_JOINTS)
+    ], dtype=np.float64)
 
 
 def summarize_joint_aps(aps: np.ndarray) -> Dict[str, float]:
-    """Summary columns and per-joint values from the 15 joint APs.
-
-    Args:
-        aps (np.ndarray): AP per evaluation joint, shape (15,).
-
-    Returns:
-        dict[str, float]: ``Head, Shoulder, Elbow, Wrist, Hip, Knee, Ankle,
-        Total`` followed by one entry per joint name (e.g.
-        ``'right_ankle'``).
-    """
+    """``Head, Shoulder, Elbow, Wrist, Hip, Knee, Ankle, Total``, then each
+    joint by name (``'right_ankle'``, ...), from the 15 joint APs (15,)."""
     aps = np.asarray(aps, dtype=np.float64)
-    result: Dict[str, float] = {}
-    for name, ids in JOINT_GROUPS:
-        result[name] = float(aps[list(ids)].mean())
+    result = {name: float(aps[list(ids)].mean()) for name, ids in JOINT_GROUPS}
     valid = aps[~np.isnan(aps)]
     result['Total'] = float(valid.mean()) if len(valid) else float('nan')
-    for joint, name in enumerate(EVAL_JOINT_NAMES):
-        result[name] = float(aps[joint])
+    result.update(zip(EVAL_JOINT_NAMES, map(float, aps)))
     return result
 
 
 def evaluate_posetrack(gt_dir: str, pred_dir: str) -> Dict[str, float]:
-    """Evaluate official per-video prediction files with the PoseTrack AP.
+    """The PoseTrack AP of official per-video prediction files.
 
     Args:
-        gt_dir (str): Folder of official PoseTrack18 per-video GT files.
-        pred_dir (str): Folder holding a prediction file of the same name
-            for every GT file.
+        gt_dir (str): Folder of official per-video GT files.
+        pred_dir (str): A prediction file of the same name for each.
 
     Returns:
-        dict[str, float]: AP in percent: ``Head, Shoulder, Elbow, Wrist,
-        Hip, Knee, Ankle, Total`` and the 15 joints by name.
+        dict[str, float]: AP in percent (:func:`summarize_joint_aps`).
 
     Raises:
-        InputFileError: A file is missing, malformed or inconsistent;
-            the message names the file (and frame / annotation).
+        FileNotFoundError: For a missing folder or file.
+        InputFileError: Naming the file (and frame or annotation) at fault.
     """
     pairs = clean_frame_pairs(load_frame_pairs(gt_dir, pred_dir))
     return summarize_joint_aps(compute_joint_aps(pairs))

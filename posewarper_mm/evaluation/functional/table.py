@@ -14,23 +14,9 @@ def _cell(value: float, digits: int) -> str:
 
 def format_posetrack_table(rows: Mapping[str, Mapping[str, float]],
                            digits: int = 1) -> str:
-    """Format one or more PoseTrack AP results as a Markdown table.
-
-    Example output (one row per method)::
-
-      | Method | Head | Shoulder | Elbow | Wrist | Hip | Knee | Ankle | Mean |
-      |---|---|---|---|---|---|---|---|---|
-      | A | 79.9 | 86.3 | 82.4 | 77.5 | 79.8 | 78.8 | 73.2 | 79.7 |
-
-    Args:
-        rows (Mapping[str, Mapping[str, float]]): Method name -> result with
-            keys ``Head, Shoulder, Elbow, Wrist, Hip, Knee, Ankle, Total``
-            (as returned by :func:`evaluate_posetrack`), in row order.
-        digits (int): Decimals per value. Defaults to 1.
-
-    Returns:
-        str: The table, one line per method, without a trailing newline.
-    """
+    """PoseTrack AP results (method -> result of
+    :func:`evaluate_posetrack`) as a Markdown table without a trailing
+    newline: ``| Method | Head | Shoulder | ... | Ankle | Mean |``."""
     header = '| Method | ' + ' | '.join(c for c, _ in TABLE_COLUMNS) + ' |'
     lines = [header, '|' + '---|' * (len(TABLE_COLUMNS) + 1)]
     for method, result in rows.items():
@@ -43,13 +29,6 @@ def format_posetrack_table(rows: Mapping[str, Mapping[str, float]],
 
 
 def summary_only(result: Mapping[str, float]) -> Dict[str, float]:
-    """Keep the 8 summary values of a result, in table order.
-
-    Args:
-        result (Mapping[str, float]): A result of :func:`evaluate_posetrack`.
-
-    Returns:
-        dict[str, float]: ``Head, Shoulder, Elbow, Wrist, Hip, Knee, Ankle,
-        Total``.
-    """
+    """``Head, Shoulder, Elbow, Wrist, Hip, Knee, Ankle, Total`` of a
+    result of :func:`evaluate_posetrack`."""
     return {key: float(result[key]) for _, key in TABLE_COLUMNS}

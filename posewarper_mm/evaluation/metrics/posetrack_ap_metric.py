@@ -8,8 +8,8 @@ from mmpose.evaluation.metrics import CocoMetric
 from mmpose.registry import METRICS
 from xtcocotools.coco import COCO
 
-from ..functional import (evaluate_posetrack, format_posetrack_table,
-                          write_posetrack_predictions)
+from ...posetrack import write_posetrack_predictions
+from ..functional import evaluate_posetrack, format_posetrack_table
 
 # (result key of evaluate_posetrack, reported metric name)
 STAT_NAMES: Tuple[Tuple[str, str], ...] = (
@@ -22,17 +22,8 @@ _HEAD_BOTTOM, _LEFT_SHOULDER, _RIGHT_SHOULDER = 1, 5, 6
 
 
 def gt_folder_from_ann_file(ann_file: str) -> str:
-    """Per-video GT folder beside a merged annotation file.
-
-    ``<dir>/posetrack18_val.json`` -> ``<dir>/val`` (the split is the last
-    ``_``-separated token of the file name), the layout of the PoseTrack18
-    release and of mmpose's ``PoseTrack18Metric``.
-
-    Args:
-        ann_file (str): Path of the merged COCO-style annotation file.
-
-    Returns:
-        str: The derived folder.
+    """The per-video GT folder beside a merged annotation file, as in the
+    PoseTrack18 release: ``<dir>/posetrack18_val.json`` -> ``<dir>/val``.
     """
     split = osp.splitext(osp.basename(ann_file))[0].split('_')[-1]
     return osp.join(osp.dirname(ann_file), split)
@@ -42,78 +33,50 @@ def gt_folder_from_ann_file(ann_file: str) -> str:
 class PoseTrackAPMetric(CocoMetric):
     """PoseTrack18 AP (mAP over 15 joints) with a numpy-only evaluator.
 
-    Predictions are grouped per image (``img_id`` = the ORIGINAL PoseTrack
-    image id), de-duplicated by instance ``id``, rescored and filtered by
-    OKS NMS exactly as in :class:`mmpose.evaluation.CocoMetric`. They are
-    then written as official per-video PoseTrack18 files, one per GT file,
-    ready for the evaluation server, and scored with
+    Predictions are grouped per image (``img_id``, the PoseTrack image id),
+    de-duplicated, rescored and filtered by OKS NMS as in
+    :class:`mmpose.evaluation.CocoMetric`, written as official per-video
+    files (one per GT file, ready for the evaluation server) and scored by
     :func:`~posewarper_mm.evaluation.functional.evaluate_posetrack`, which
-    reproduces the official ``poseval`` AP. Returned keys (with the
-    ``posetrack18`` prefix): ``Head AP``, ``Shou AP``, ``Elb AP``,
-    ``Wri AP``, ``Hip AP``, ``Knee AP``, ``Ankl AP`` and ``AP`` (Total, use
-    ``save_best='posetrack18/AP'``).
+    reproduces ``poseval``. Keys (prefix ``posetrack18``): ``Head AP``,
+    ``Shou AP``, ``Elb AP``, ``Wri AP``, ``Hip AP``, ``Knee AP``, ``Ankl
+    AP`` and ``AP`` (the mean; ``save_best='posetrack18/AP'``).
 
     Args:
-        ann_file (str, optional): Merged COCO-style annotation file, used
-            only to locate ``gt_folder`` (see
-            :func:`gt_folder_from_ann_file`). Defaults to None.
-        gt_folder (str, optional): Folder of official per-video GT files.
-            If None it is derived from ``ann_file``, else from the
-            annotation file of the test dataset (recorded by mmpose's
-            COCO-style datasets in test mode). Defaults to None.
-        score_mode (str): Person score for NMS: ``'bbox_keypoint'`` (box
-            score x mean of keypoint scores above ``keypoint_score_thr``),
-            ``'bbox'``, ``'keypoint'`` or ``'bbox_rle'``. The person score
-            does not enter the AP. Defaults to ``'bbox_keypoint'``.
-        keypoint_score_thr (float): See ``score_mode``. Defaults to 0.2.
-        nms_mode (str): ``'oks_nms'``, ``'soft_oks_nms'`` or ``'none'``.
-            Defaults to ``'oks_nms'``.
-        nms_thr (float): OKS threshold of NMS. Defaults to 0.9.
-        head_bottom (str): What is written for ``head_bottom``:
-            ``'predicted'`` (the model's joint) or ``'shoulder_midpoint'``
-            (midpoint of the shoulders with the mean of their scores, as the
-            official PoseWarper code writes). Defaults to ``'predicted'``.
-        joint_score (str): Joint score written (and ranked by the AP):
-            ``'keypoint'`` (heatmap maxval, mmpose) or ``'keypoint_x_box'``
-            (maxval x box score, official PoseWarper code). Defaults to
-            ``'keypoint'``.
-        format_only (bool): Only write the prediction files (e.g. for the
-            test server); return no metrics. Needs ``outfile_prefix``.
-            Defaults to False.
-        outfile_prefix (str, optional): FOLDER to write the per-video
-            prediction files to (created if needed). If None, a temporary
-            folder is used and removed. Defaults to None.
-        collect_device (str): ``'cpu'`` or ``'gpu'``. Defaults to ``'cpu'``.
-        prefix (str, optional): Metric name prefix. Defaults to
-            ``'posetrack18'``.
+        ann_file (str, optional): Merged annotation file, only used to
+            find ``gt_folder`` (:func:`gt_folder_from_ann_file`).
+        gt_folder (str, optional): Folder of per-video GT files; default
+            from ``ann_file``, else from the test dataset's annotation file.
+        head_bottom (str): ``'predicted'`` (the model's joint) or
+            ``'shoulder_midpoint'`` (the shoulders' midpoint and mean score,
+            as the official PoseWarper code).
+        joint_score (str): The ranked joint score: ``'keypoint'`` (heatmap
+            maximum, mmpose) or ``'keypoint_x_box'`` (times the box score,
+            official PoseWarper code).
+        outfile_prefix (str, optional): Folder of the prediction files
+            (created if needed); a temporary one when None.
+        score_mode, keypoint_score_thr, nms_mode, nms_thr, format_only,
+            collect_device, prefix: As in ``CocoMetric`` (the person score
+            only ranks NMS, not the AP).
     """
     default_prefix: Optional[str] = 'posetrack18'
 
-    def __init__(self,
-                 ann_file: Optional[str] = None,
+    def __init__(self, ann_file: Optional[str] = None,
                  gt_folder: Optional[str] = None,
                  score_mode: str = 'bbox_keypoint',
-                 keypoint_score_thr: float = 0.2,
-                 nms_mode: str = 'oks_nms',
-                 nms_thr: float = 0.9,
-                 head_bottom: str = 'predicted',
-                 joint_score: str = 'keypoint',
-                 format_only: bool = False,
+                 keypoint_score_thr: float = 0.2, nms_mode: str = 'oks_nms',
+                 nms_thr: float = 0.9, head_bottom: str = 'predicted',
+                 joint_score: str = 'keypoint', format_only: bool = False,
                  outfile_prefix: Optional[str] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
-        # The AP reads the per-video GT files, so the COCO index CocoMetric
-        # builds from ``ann_file`` (or from the data samples) is not needed:
-        # ann_file is not passed on and an empty index stands in below.
+        # the AP reads the per-video GT files: CocoMetric gets no ann_file
+        # and an empty COCO index
         super().__init__(
-            ann_file=None,
-            score_mode=score_mode,
-            keypoint_score_thr=keypoint_score_thr,
-            nms_mode=nms_mode,
-            nms_thr=nms_thr,
-            format_only=format_only,
-            outfile_prefix=outfile_prefix,
-            collect_device=collect_device,
+            ann_file=None, score_mode=score_mode,
+            keypoint_score_thr=keypoint_score_thr, nms_mode=nms_mode,
+            nms_thr=nms_thr, format_only=format_only,
+            outfile_prefix=outfile_prefix, collect_device=collect_device,
             prefix=prefix)
         if head_bottom not in ('predicted', 'shoulder_midpoint'):
             raise ValueError('`head_bottom` must be "predicted" or '
@@ -156,15 +119,8 @@ class PoseTrackAPMetric(CocoMetric):
                 self._check_gt_folder(self.gt_folder)
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
-        """Write the per-video prediction files and compute the AP.
-
-        Args:
-            results (list): Processed results of every batch.
-
-        Returns:
-            dict[str, float]: ``Head AP`` ... ``Ankl AP`` and ``AP``
-            (percent), or an empty dict when ``format_only``.
-        """
+        """Write the prediction files; the AP in percent (empty when
+        ``format_only``)."""
         if self.gt_folder is None:
             raise ValueError(
                 f'{type(self).__name__}: set `gt_folder` or `ann_file`; '
@@ -181,30 +137,19 @@ class PoseTrackAPMetric(CocoMetric):
             shoulders = [_LEFT_SHOULDER, _RIGHT_SHOULDER]
             xy[_HEAD_BOTTOM] = xy[shoulders].mean(axis=0)
             scores[_HEAD_BOTTOM] = scores[shoulders].mean()
-        return dict(
-            keypoints=xy,
-            keypoint_scores=scores,
-            score=float(instance['score']))
+        return dict(keypoints=xy, keypoint_scores=scores,
+                    score=float(instance['score']))
 
     def results2json(self, keypoints: Dict[int, list],
                      outfile_prefix: str) -> str:
-        """Write one official PoseTrack18 prediction file per GT file.
-
-        Args:
-            keypoints (dict[int, list]): Image id -> kept instances (after
-                rescoring and NMS), in writing order.
-            outfile_prefix (str): The folder to write to.
-
-        Returns:
-            str: The folder holding the prediction files.
-        """
+        """Write one prediction file per GT file into ``outfile_prefix``
+        from image id -> kept instances; returns the folder."""
         predictions = {
             img_id: [self._joint_outputs(inst) for inst in instances]
             for img_id, instances in keypoints.items()
         }
-        _, unmatched = write_posetrack_predictions(predictions,
-                                                   self.gt_folder,
-                                                   outfile_prefix)
+        _, unmatched = write_posetrack_predictions(
+            predictions, self.gt_folder, outfile_prefix)
         logger: MMLogger = MMLogger.get_current_instance()
         if unmatched:
             logger.warning(
@@ -216,14 +161,7 @@ class PoseTrackAPMetric(CocoMetric):
 
     def _do_python_keypoint_eval(
             self, outfile_prefix: str) -> List[Tuple[str, float]]:
-        """Evaluate the written files against the GT folder.
-
-        Args:
-            outfile_prefix (str): The folder of the prediction files.
-
-        Returns:
-            list[tuple[str, float]]: Metric names and values.
-        """
+        """(name, value) of each metric of the files in the folder."""
         result = evaluate_posetrack(self.gt_folder, outfile_prefix)
         logger: MMLogger = MMLogger.get_current_instance()
         logger.info('PoseTrack AP:\n' +

@@ -5,8 +5,8 @@ import os
 import numpy as np
 import pytest
 
-from posewarper_mm.evaluation.functional import (EVAL_JOINT_NAMES,
-                                                 evaluate_posetrack, voc_ap)
+from posewarper_mm.evaluation.functional import evaluate_posetrack, voc_ap
+from posewarper_mm.posetrack import EVAL_JOINT_NAMES
 from tests.testing.posetrack_files import (gt_person, image, image_id,
                                            pred_person, video_name, write_file)
 

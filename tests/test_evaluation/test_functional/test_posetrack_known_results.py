@@ -4,10 +4,9 @@ import os
 
 import pytest
 
-from posewarper_mm.evaluation.functional import (EVAL_JOINT_NAMES,
-                                                 POSETRACK18_KEYPOINT_NAMES,
-                                                 SUMMARY_KEYS,
-                                                 evaluate_posetrack)
+from posewarper_mm.evaluation.functional import evaluate_posetrack
+from posewarper_mm.posetrack import (EVAL_JOINT_NAMES,
+                                     POSETRACK18_KEYPOINT_NAMES, SUMMARY_KEYS)
 
 # a point strictly inside ignore region 0 of the labeled frame of each video
 INSIDE_REGION_0 = {

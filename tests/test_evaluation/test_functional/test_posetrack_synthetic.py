@@ -4,9 +4,8 @@ import os
 
 import pytest
 
-from posewarper_mm.evaluation.functional import (EVAL_JOINT_NAMES,
-                                                 SUMMARY_KEYS,
-                                                 evaluate_posetrack)
+from posewarper_mm.evaluation.functional import evaluate_posetrack
+from posewarper_mm.posetrack import EVAL_JOINT_NAMES, SUMMARY_KEYS
 from tests.testing.posetrack_files import copy_gt_as_pred
 from tools.quickstart.synthetic import generate_posetrack_dataset
 

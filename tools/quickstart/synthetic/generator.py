@@ -9,9 +9,8 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from posewarper_mm.datasets.posetrack_naming import (frame_file_name,
-                                                     frame_index_from_name,
-                                                     video_folder)
+from posewarper_mm.posetrack import (frame_file_name, frame_index_from_name,
+                                     video_folder)
 from . import skeleton as sk
 from .motion import MAX_OCCLUDERS, OCCLUDER_SPEED, SHAKE_BLUR_STRENGTH
 from .video import VideoAnnotations, encode_jpeg, render_video

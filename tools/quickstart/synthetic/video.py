@@ -5,8 +5,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from posewarper_mm.datasets.posetrack_naming import (frame_path, image_id,
-                                                     video_folder)
+from posewarper_mm.posetrack import frame_path, image_id, video_folder
 from . import skeleton as sk
 from .motion import (sample_blur_frames, sample_crowd_region, sample_occluders,
                      sample_person_track, sample_shake_frames)

@@ -4,8 +4,10 @@ import json
 import numpy as np
 import pytest
 
-from posewarper_mm.evaluation.functional import (evaluate_posetrack,
-                                                 write_posetrack_predictions)
+from posewarper_mm.evaluation.functional import evaluate_posetrack
+from posewarper_mm.posetrack import (PoseTrackVideoResults,
+                                     load_posetrack_video,
+                                     write_posetrack_predictions)
 from tests.testing.posetrack_files import (NAMES, gt_person, image, image_id,
                                            video_name, write_file)
 
@@ -73,3 +75,38 @@ def test_rejects_bad_shapes(tmp_path):
     with pytest.raises(ValueError, match='17'):
         write_posetrack_predictions({image_id(1, 0): [bad]}, gt_dir,
                                     str(tmp_path / 'pred'))
+
+
+def test_video_results_one_image_per_frame(tmp_path):
+    results = PoseTrackVideoResults('000001_mpiinew_test')
+    persons = [
+        dict(
+            keypoints=np.arange(34.0).reshape(17, 2) + offset,
+            keypoint_scores=np.linspace(0, 1, 17),
+            bbox=np.array([10, 20, 50, 100.0]),
+            bbox_score=box_score)
+        for offset, box_score in ((0, 0.9), (5, 0.4))
+    ]
+    results.add_frame(0, '000000.jpg', persons)
+    results.add_frame(1, '000001.jpg', [])  # no person on this frame
+    results.add_frame(2, '000002.jpg', persons[:1])
+    path = tmp_path / 'out' / 'video.json'
+    results.dump(str(path))
+    data = json.loads(path.read_text())
+    assert [img['id'] for img in data['images']] == \
+        [10000010000, 10000010001, 10000010002]
+    assert data['images'][1]['file_name'] == \
+        '000001_mpiinew_test/000001.jpg'
+    assert all(img['nframes'] == 3 for img in data['images'])
+    anns = data['annotations']
+    assert [a['id'] for a in anns] == [0, 1, 2]
+    assert [a['image_id'] for a in anns] == \
+        [10000010000, 10000010000, 10000010002]
+    assert [a['track_id'] for a in anns] == [0, 1, 0]
+    assert anns[1]['keypoints'][:3] == [5.0, 6.0, 0.0]
+    assert anns[0]['bbox'] == [10.0, 20.0, 40.0, 80.0]
+    assert anns[1]['score'] == 0.4
+    assert len(anns[0]['keypoints']) == 51
+    # the evaluation reads it as a prediction file
+    video = load_posetrack_video(str(path), is_prediction=True)
+    assert [len(f.persons) for f in video.frames] == [2, 0, 1]

@@ -1,15 +1,13 @@
 """PoseTrack18 frame names, video folders and image ids."""
 import pytest
 
-from posewarper_mm.datasets.posetrack_naming import (frame_file_name,
-                                                     frame_index_from_image_id,
-                                                     frame_index_from_name,
-                                                     frame_index_or_none,
-                                                     frame_path, image_id,
-                                                     parse_frame_name,
-                                                     posetrack_image_id,
-                                                     sibling_frame_path,
-                                                     video_folder)
+from posewarper_mm.posetrack import (frame_file_name,
+                                     frame_index_from_image_id,
+                                     frame_index_from_name,
+                                     frame_index_or_none, frame_path, image_id,
+                                     name_tail, parse_frame_name,
+                                     posetrack_image_id, sibling_frame_path,
+                                     video_folder)
 
 
 def test_image_ids_round_trip():
@@ -40,6 +38,8 @@ def test_sibling_frame_path():
     assert sibling_frame_path('v/00000001.png', 5, digits=8) == \
         'v/00000005.png'
     assert sibling_frame_path('v/1', 2) == 'v/000002.jpg'
+    assert name_tail('/a/b/images/val/00_mpii/000003.jpg') == \
+        '00_mpii/000003.jpg'
 
 
 def test_frame_index_from_name():

@@ -1,12 +1,8 @@
 """PoseTrack18 frame file names, video folders and image ids.
 
-PoseTrack18 stores the frames of a video as
-``images/<split>/<video folder>/<frame:06d>.jpg`` where the video folder
-is ``<video number:06d>_<source>_<split>`` (source ``mpii``, ``bonn`` or
-``mpiinew``), and numbers the image of frame ``f`` of video ``v`` as
-``10000000000 + v * 10000 + f`` (read as ``1<v:06d><f:04d>``). Every
-module of the package that builds or reads such a name or id goes
-through this one.
+Frames are ``images/<split>/<video folder>/<frame:06d>.jpg``, the folder
+``<video:06d>_<mpii|bonn|mpiinew>_<split>``; the image id of frame ``f`` of
+video ``v`` is ``10000000000 + v * 10000 + f`` (``1<v:06d><f:04d>``).
 """
 import os.path as osp
 import re
@@ -15,7 +11,6 @@ from typing import Optional, Tuple
 import numpy as np
 
 IMAGE_ID_BASE = 10000000000
-# frames per video and videos that the image id can encode
 FRAMES_PER_VIDEO = 10000
 MAX_VIDEO_NUMBER = 1000000
 VIDEO_TYPES = ('mpii', 'bonn', 'mpiinew')
@@ -26,13 +21,6 @@ _NUMBERED_VIDEO = re.compile(r'^(\d{1,6})_')
 
 def image_id(video_number: int, frame_index: int) -> int:
     """PoseTrack18 image id ``1<video:06d><frame:04d>``.
-
-    Args:
-        video_number (int): Number of the video, in [0, 10**6).
-        frame_index (int): 0-based frame index, in [0, 10000).
-
-    Returns:
-        int: ``10000000000 + video_number * 10000 + frame_index``.
 
     Raises:
         ValueError: If a number is out of the range the id can encode.
@@ -48,11 +36,8 @@ def image_id(video_number: int, frame_index: int) -> int:
 
 
 def posetrack_image_id(video_name: str, frame_index: int) -> int:
-    """Image id of a frame as in PoseTrack18, when possible.
-
-    ``'000001_mpiinew_test'`` frame 3 -> ``10000010003``; videos whose name
-    does not start with a number (or frames >= 10000) use the frame index.
-    """
+    """:func:`image_id` of a frame of a video whose name starts with its
+    number (``'000001_mpiinew_test'``), else the frame index itself."""
     match = _NUMBERED_VIDEO.match(video_name)
     if match is None or not 0 <= frame_index < FRAMES_PER_VIDEO:
         return int(frame_index)
@@ -60,12 +45,7 @@ def posetrack_image_id(video_name: str, frame_index: int) -> int:
 
 
 def frame_index_from_image_id(img_id: int) -> Optional[int]:
-    """Frame index of a PoseTrack image id ``1<video:06d><frame:04d>``.
-
-    Returns:
-        int | None: The frame index, or None for an id outside the
-        PoseTrack18 range (or not an integer).
-    """
+    """Frame index of a PoseTrack18 image id; None for any other value."""
     if isinstance(img_id, (int, np.integer)) and \
             IMAGE_ID_BASE <= int(img_id) < 2 * IMAGE_ID_BASE:
         return int(img_id) % FRAMES_PER_VIDEO
@@ -76,8 +56,8 @@ def video_folder(video_number: int, split: str, source: str = 'mpii') -> str:
     """Folder name of a video, e.g. ``000012_mpii_train``.
 
     Raises:
-        ValueError: For a video number outside [0, 10000) (the evaluation
-            reads at most four digits back from image ids).
+        ValueError: For a number outside [0, 10000) (the evaluation reads
+            four digits back from image ids).
     """
     if not 0 <= video_number < FRAMES_PER_VIDEO:
         raise ValueError(f'video number must be in [0, {FRAMES_PER_VIDEO})'
@@ -85,10 +65,9 @@ def video_folder(video_number: int, split: str, source: str = 'mpii') -> str:
     return f'{video_number:06d}_{source}_{split}'
 
 
-def frame_file_name(frame_index: int,
-                    digits: int = FRAME_NAME_DIGITS,
+def frame_file_name(frame_index: int, digits: int = FRAME_NAME_DIGITS,
                     ext: str = '.jpg') -> str:
-    """File name of a frame, ``str(frame_index).zfill(digits) + ext``."""
+    """``str(frame_index).zfill(digits) + ext``."""
     return str(int(frame_index)).zfill(digits) + ext
 
 
@@ -97,27 +76,28 @@ def frame_path(split: str, folder: str, frame_index: int) -> str:
     return f'images/{split}/{folder}/{frame_file_name(frame_index)}'
 
 
-def sibling_frame_path(key_path: str,
-                       frame_index: int,
+def sibling_frame_path(key_path: str, frame_index: int,
                        digits: int = FRAME_NAME_DIGITS) -> str:
-    """Path of frame ``frame_index`` in the folder of ``key_path``.
-
-    The name is :func:`frame_file_name` with the key frame's extension
-    (``.jpg`` when it has none).
-    """
+    """Path of frame ``frame_index`` in the folder of ``key_path``, with its
+    extension (``.jpg`` when it has none)."""
     ext = osp.splitext(key_path)[1] or '.jpg'
     return osp.join(
         osp.dirname(key_path), frame_file_name(frame_index, digits, ext))
 
 
+def name_tail(file_name: str) -> str:
+    """The ``<video folder>/<frame file>`` part of a frame path."""
+    return '/'.join(file_name.replace('\\', '/').split('/')[-2:])
+
+
 def frame_index_or_none(file_name: str) -> Optional[int]:
-    """Frame index of ``.../000012.jpg``, or None for a non-numeric name."""
+    """Frame index of ``.../000012.jpg``, None for a non-numeric name."""
     stem = osp.splitext(osp.basename(str(file_name)))[0]
     return int(stem) if stem.isdigit() else None
 
 
 def frame_index_from_name(file_name: str) -> int:
-    """Frame index encoded in a file name such as ``.../000012.jpg``.
+    """Frame index of ``.../000012.jpg``.
 
     Raises:
         ValueError: If the file name is not a number.
@@ -130,20 +110,11 @@ def frame_index_from_name(file_name: str) -> int:
 
 
 def parse_frame_name(file_name: str) -> Tuple[str, int]:
-    """Split a PoseTrack image name into its video folder and frame number.
-
-    Stricter than :func:`frame_index_from_name`: the video folder must be
-    named ``<number>_<mpii|bonn|mpiinew>[_...]`` and the frame number be
-    below 10000, as the PoseTrack evaluation requires.
-
-    Args:
-        file_name (str): e.g. ``'images/val/000342_mpii_test/000007.jpg'``.
-
-    Returns:
-        tuple[str, int]: The folder name and the frame number.
+    """Video folder and frame number of an image name as the evaluation
+    requires: ``.../<number>_<mpii|bonn|mpiinew>[_...]/<frame < 10000>``.
 
     Raises:
-        ValueError: If the name does not follow the PoseTrack pattern.
+        ValueError: If the name does not follow that pattern.
     """
     folder = osp.basename(osp.dirname(file_name))
     tokens = folder.split('_')
