@@ -1,8 +1,7 @@
 """The exceptions of posewarper_mm.
 
-Tools catch :class:`InputFileError`, :class:`OutputLocationError` and
-:class:`ConfigError` and print their one-line message instead of a
-traceback.
+Tools print the one-line message of :class:`InputFileError`,
+:class:`OutputLocationError` and :class:`ConfigError`, not a traceback.
 """
 
 

@@ -35,22 +35,17 @@ PACKING_TYPES = ('PackVideoPoseInputs', 'PackPoseInputs')
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
-    """Parse the command line."""
     parser = argparse.ArgumentParser(description='Browse a dataset')
-    parser.add_argument('config', help='config file path')
-    parser.add_argument(
-        '--output-dir', required=True, help='folder for the images')
-    parser.add_argument(
-        '--phase', default='train', choices=['train', 'val', 'test'],
+    add = parser.add_argument
+    add('config', help='config file path')
+    add('--output-dir', required=True, help='folder for the images')
+    add('--phase', default='train', choices=['train', 'val', 'test'],
         help='which dataloader of the config to browse')
-    parser.add_argument(
-        '--mode', default='transformed', choices=['transformed', 'original'],
+    add('--mode', default='transformed', choices=['transformed', 'original'],
         help='draw after the whole pipeline (without packing) or on the '
         'loaded frames')
-    parser.add_argument(
-        '--max-samples', type=int, default=20, help='number of samples')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
+    add('--max-samples', type=int, default=20, help='number of samples')
+    add('--cfg-options', nargs='+', action=DictAction,
         help='override config settings, e.g. key=value')
     return parser.parse_args(argv)
 
@@ -81,8 +76,7 @@ def _warp_points(points: np.ndarray, results: dict) -> np.ndarray:
     rot = float(np.asarray(results.get('bbox_rotation', [0.0])).ravel()[0])
     mat = get_warp_matrix(
         np.asarray(results['input_center'], dtype=np.float32).ravel(),
-        np.asarray(results['input_scale'], dtype=np.float32).ravel(),
-        rot,
+        np.asarray(results['input_scale'], dtype=np.float32).ravel(), rot,
         output_size=(w, h))
     return points @ mat[:, :2].T + mat[:, 2]
 
@@ -94,10 +88,8 @@ def draw_sample(results: dict, metainfo: dict) -> np.ndarray:
     if isinstance(frames, np.ndarray):
         frames = [frames]
     transformed = 'input_center' in results
-    if transformed and 'transformed_keypoints' in results:
-        kpts = results['transformed_keypoints'][0]
-    else:
-        kpts = results['keypoints'][0]
+    key = 'transformed_keypoints' if transformed else 'keypoints'
+    kpts = results.get(key, results['keypoints'])[0]
     visible = results['keypoints_visible'][0] > 0
     if not np.any(results['keypoints']):
         visible[:] = False  # detection boxes carry dummy keypoints
@@ -138,8 +130,7 @@ def draw_sample(results: dict, metainfo: dict) -> np.ndarray:
 
 
 def _color(colors, k: int, default: tuple) -> tuple:
-    """Entry ``k`` (cyclic) of the ``colors`` of the metainfo, or
-    ``default``."""
+    """Entry ``k`` (cyclic) of the metainfo's ``colors``, or ``default``."""
     if colors is None:
         return default
     colors = np.asarray(colors)

@@ -43,10 +43,8 @@ HEAD_CONV_TARGETS = ('neck.trans_layer', 'head.final_layer')
 HRNET_ROOTS = ('conv1', 'bn1', 'conv2', 'bn2', 'layer1', 'transition1',
                'transition2', 'transition3', 'stage2', 'stage3', 'stage4')
 _NUMBERED = re.compile(r'^(offsets|deform_conv)(\d+)\.(.+)$')
-_NUMBERED_TARGET = {
-    'offsets': 'neck.offset_layers',
-    'deform_conv': 'neck.deform_conv_layers'
-}
+_NUMBERED_TARGET = dict(offsets='neck.offset_layers',
+                        deform_conv='neck.deform_conv_layers')
 _SOURCE_HEAD_CONVS = ('keypoint_head.final_layer.', 'head.final_layer.',
                       'neck.trans_layer.')
 
@@ -96,9 +94,8 @@ def detect_layout(state_dict: Mapping[str, Tensor], source: str) -> str:
 
 def _check_head_conv_target(target: str) -> str:
     if target not in HEAD_CONV_TARGETS:
-        raise InputFileError(
-            f'head_conv_target must be one of {HEAD_CONV_TARGETS}, got '
-            f'{target!r}')
+        raise InputFileError('head_conv_target must be one of '
+                             f'{HEAD_CONV_TARGETS}, got {target!r}')
     return target
 
 
@@ -127,9 +124,8 @@ def convert_official(state_dict: Mapping[str, Tensor], source: str,
             continue
         converted[new_key] = value
     if unknown:
-        raise InputFileError(
-            f'{source}: keys not in the official PoseWarper layout: '
-            f'{_keys_text(unknown)}')
+        raise InputFileError(f'{source}: keys not in the official PoseWarper '
+                             f'layout: {_keys_text(unknown)}')
     for key in list(converted):
         if key.endswith('.running_mean'):
             counter = key[:-len('running_mean')] + 'num_batches_tracked'
@@ -178,9 +174,8 @@ def convert_mmpose0x(state_dict: Mapping[str, Tensor], source: str,
         else:
             unknown.append(key)
     if unknown:
-        raise InputFileError(
-            f'{source}: keys not in the mmpose 0.x stage-{stage} layout: '
-            f'{_keys_text(unknown)}')
+        raise InputFileError(f'{source}: keys not in the mmpose 0.x '
+                             f'stage-{stage} layout: {_keys_text(unknown)}')
     return converted
 
 
@@ -222,11 +217,9 @@ def load_strictly(model: torch.nn.Module, state_dict: Mapping[str, Tensor],
     """Load ``state_dict`` into ``model``; an :class:`InputFileError`
     names the file and any missing, unexpected or mis-shaped keys."""
     own = model.state_dict()
-    mismatched = [
-        f'{key} {tuple(value.shape)} vs model {tuple(own[key].shape)}'
-        for key, value in state_dict.items()
-        if key in own and own[key].shape != value.shape
-    ]
+    mismatched = [f'{k} {tuple(v.shape)} vs model {tuple(own[k].shape)}'
+                  for k, v in state_dict.items()
+                  if k in own and own[k].shape != v.shape]
     if mismatched:
         raise InputFileError(
             f'{source}: shape mismatch for {_keys_text(mismatched)}')
@@ -248,21 +241,17 @@ def load_strictly(model: torch.nn.Module, state_dict: Mapping[str, Tensor],
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    """Parse the command line."""
     parser = argparse.ArgumentParser(
         description='Convert a PoseWarper checkpoint (official or mmpose '
         '0.x) into the posewarper_mm layout.')
-    parser.add_argument('src', help='source checkpoint (never modified)')
-    parser.add_argument('dst', help='output checkpoint')
-    parser.add_argument(
-        '--layout', choices=LAYOUTS, default='auto',
+    add = parser.add_argument
+    add('src', help='source checkpoint (never modified)')
+    add('dst', help='output checkpoint')
+    add('--layout', choices=LAYOUTS, default='auto',
         help='layout of SRC (default: detect from the key names)')
-    parser.add_argument(
-        '--config', help='model config to strictly load the result into')
-    parser.add_argument(
-        '--force', action='store_true', help='overwrite an existing DST')
-    parser.add_argument(
-        '--unsafe-load', action='store_true',
+    add('--config', help='model config to strictly load the result into')
+    add('--force', action='store_true', help='overwrite an existing DST')
+    add('--unsafe-load', action='store_true',
         help='unpickle SRC with weights_only=False (only for files you '
         'trust; needed when SRC stores arbitrary Python objects)')
     return parser.parse_args(argv)

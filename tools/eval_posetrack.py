@@ -26,20 +26,15 @@ from posewarper_mm.utils import prepare_output_file
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    """Parse the command line."""
     parser = argparse.ArgumentParser(
         description='PoseTrack18 multi-person AP of per-video files')
-    parser.add_argument(
-        '--gt-dir', required=True, help='folder of per-video GT files')
-    parser.add_argument(
-        '--pred-dir', required=True,
+    add = parser.add_argument
+    add('--gt-dir', required=True, help='folder of per-video GT files')
+    add('--pred-dir', required=True,
         help='folder with a prediction file of the same name per GT file')
-    parser.add_argument(
-        '--json',
-        help='write {"Head", "Shoulder", "Elbow", "Wrist", "Hip", "Knee", '
-        '"Ankle", "Total"} to this file')
-    parser.add_argument(
-        '--name', default=None,
+    add('--json', help='write {"Head", "Shoulder", "Elbow", "Wrist", "Hip", '
+        '"Knee", "Ankle", "Total"} to this file')
+    add('--name', default=None,
         help='method name in the table (default: the prediction folder)')
     return parser.parse_args(argv)
 

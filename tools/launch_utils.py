@@ -49,17 +49,14 @@ def add_visualization_args(parser: argparse.ArgumentParser,
                            subject: str) -> None:
     """Add ``--show-dir``, ``--show``, ``--interval`` and ``--wait-time``
     about ``subject`` (e.g. ``'predictions'``) to ``parser``."""
-    parser.add_argument(
-        '--show-dir',
+    add = parser.add_argument
+    add('--show-dir',
         help=f'directory where the visualised {subject} are saved')
-    parser.add_argument(
-        '--show', action='store_true',
+    add('--show', action='store_true',
         help=f'display the {subject} in a window')
-    parser.add_argument(
-        '--interval', type=int, default=1,
+    add('--interval', type=int, default=1,
         help='visualise every INTERVAL-th sample')
-    parser.add_argument(
-        '--wait-time', type=float, default=1,
+    add('--wait-time', type=float, default=1,
         help='display time of every window (seconds)')
 
 
@@ -86,12 +83,10 @@ def enable_visualization(cfg: Config, args: argparse.Namespace) -> None:
             f'{args.config}: --show/--show-dir need '
             'default_hooks.visualization=dict(type="PoseVisualizationHook")')
     vis = cfg.default_hooks.visualization
-    vis.enable = True
-    vis.show = args.show
+    vis.update(enable=True, show=args.show, out_dir=args.show_dir,
+               interval=args.interval)
     if args.show:
         vis.wait_time = args.wait_time
-    vis.out_dir = args.show_dir
-    vis.interval = args.interval
 
 
 def run_runner(prog: str, make_config: Callable[[], Config],
@@ -102,8 +97,7 @@ def run_runner(prog: str, make_config: Callable[[], Config],
     line, ``<prog>: error: <message>``. Whatever happens, the runner (and
     its loader workers) is released before the process group is torn down.
     """
-    succeeded = False
-    runner = None
+    succeeded, runner = False, None
     try:
         cfg = make_config()
         setup_cpu_distributed(cfg)
@@ -149,25 +143,22 @@ def resolve_resume(cfg: Config, resume: Optional[str]) -> str:
         return 'none'
     load_from = cfg.get('load_from', None)
     if resume != AUTO_RESUME:
-        cfg.resume = True
-        cfg.load_from = resume
+        cfg.resume, cfg.load_from = True, resume
         _log(f'--resume: resuming from {resume}' +
              (f' (not from load_from {load_from}, which only initialises '
               'a fresh run)' if load_from and load_from != resume else ''))
         return 'path'
     latest = latest_checkpoint(cfg.work_dir)
     if latest is not None:
-        cfg.resume = True
-        # None lets the runner find the same file and log it as resumed
-        cfg.load_from = None
+        # load_from None: the runner finds that file and logs it as resumed
+        cfg.resume, cfg.load_from = True, None
         _log(f'--resume: resuming from {latest}, the last checkpoint in '
              f'work_dir {cfg.work_dir}' +
              (f'; load_from {load_from} is not used because it only '
               'initialises a run that has no checkpoint yet'
               if load_from else ''))
         return 'work_dir'
-    cfg.resume = False
-    cfg.load_from = load_from
+    cfg.resume, cfg.load_from = False, load_from
     _log(f'--resume: no checkpoint in work_dir {cfg.work_dir} yet; '
          'starting a fresh run from ' +
          (f'load_from {load_from}' if load_from else

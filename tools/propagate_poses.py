@@ -35,31 +35,24 @@ from posewarper_mm.utils import prepare_output_file
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
-    """Parse the command line."""
     parser = argparse.ArgumentParser(
         description='Propagate sparse pose labels to unlabeled frames')
-    parser.add_argument('config', help='PoseWarper config')
-    parser.add_argument('checkpoint', help='trained PoseWarper checkpoint')
-    parser.add_argument(
-        '--ann-file', required=True, help='merged json with sparse labels')
-    parser.add_argument(
-        '--img-root', required=True,
+    add = parser.add_argument
+    add('config', help='PoseWarper config')
+    add('checkpoint', help='trained PoseWarper checkpoint')
+    add('--ann-file', required=True, help='merged json with sparse labels')
+    add('--img-root', required=True,
         help='folder that the image file names are relative to')
-    parser.add_argument('--out', required=True, help='output json')
-    parser.add_argument(
-        '--max-distance', type=int,
+    add('--out', required=True, help='output json')
+    add('--max-distance', type=int,
         help='only label frames at most this many frames from a label')
-    parser.add_argument(
-        '--method', choices=['warp', 'copy'], default='warp',
+    add('--method', choices=['warp', 'copy'], default='warp',
         help='warp with PoseWarper (default) or copy the nearest labels')
-    parser.add_argument(
-        '--decode', choices=['absolute', 'displacement'], default='absolute',
+    add('--decode', choices=['absolute', 'displacement'], default='absolute',
         help='absolute: decode the warped heatmaps (default); '
         'displacement: move the labels by decode(warped) - decode(labels)')
-    parser.add_argument(
-        '--device', default='cuda:0' if torch.cuda.is_available() else 'cpu')
-    parser.add_argument(
-        ALLOW_PARTIAL_FLAG, action='store_true',
+    add('--device', default='cuda:0' if torch.cuda.is_available() else 'cpu')
+    add(ALLOW_PARTIAL_FLAG, action='store_true',
         help='run even if the checkpoint leaves model weights unloaded '
         '(by default that is an error: another architecture or stage)')
     return parser.parse_args(argv)
@@ -101,7 +94,6 @@ def run(args: argparse.Namespace) -> dict:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> dict:
-    """Command-line entry point."""
     return run(parse_args(argv))
 
 

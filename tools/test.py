@@ -37,39 +37,30 @@ from posewarper_mm.errors import ConfigError  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    """Parse the command line of ``tools/test.py``."""
     parser = argparse.ArgumentParser(
         description='Test (and evaluate) a pose model')
-    parser.add_argument('config', help='test config file path')
-    parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument(
-        '--work-dir', help='the directory to save logs and evaluation files')
-    parser.add_argument(
-        '--out', help='write the metrics to this .json/.yaml/.pkl file')
-    parser.add_argument(
-        '--dump', type=str,
+    add = parser.add_argument
+    add('config', help='test config file path')
+    add('checkpoint', help='checkpoint file')
+    add('--work-dir', help='the directory to save logs and evaluation files')
+    add('--out', help='write the metrics to this .json/.yaml/.pkl file')
+    add('--dump', type=str,
         help='dump the predictions to a .pkl file for offline evaluation')
-    parser.add_argument(
-        '--pred-dir',
-        help='write the prediction files of the evaluator here (sets '
-        'test_evaluator.outfile_prefix; PoseTrackAPMetric writes one '
+    add('--pred-dir', help='write the prediction files of the evaluator here '
+        '(sets test_evaluator.outfile_prefix; PoseTrackAPMetric writes one '
         'official-format json per video into this folder)')
     boxes = parser.add_mutually_exclusive_group()
-    boxes.add_argument(
-        '--gt-bboxes', action='store_true',
-        help='evaluate on ground-truth person boxes '
-        '(test_dataloader.dataset.bbox_file=None)')
-    boxes.add_argument(
-        '--det-bboxes', metavar='FILE',
-        help='evaluate on the person detections in FILE '
-        '(test_dataloader.dataset.bbox_file=FILE)')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
+    boxes.add_argument('--gt-bboxes', action='store_true',
+                       help='evaluate on ground-truth person boxes '
+                       '(test_dataloader.dataset.bbox_file=None)')
+    boxes.add_argument('--det-bboxes', metavar='FILE',
+                       help='evaluate on the person detections in FILE '
+                       '(test_dataloader.dataset.bbox_file=FILE)')
+    add('--cfg-options', nargs='+', action=DictAction,
         help='override config settings, xxx=yyy pairs merged last, e.g. '
         'test_dataloader.batch_size=8')
     launch_utils.add_visualization_args(parser, 'predictions')
-    parser.add_argument(
-        engine.ALLOW_PARTIAL_FLAG, action='store_true',
+    add(engine.ALLOW_PARTIAL_FLAG, action='store_true',
         help='run even if the checkpoint leaves model weights unloaded '
         '(by default that is an error: another architecture or stage)')
     return launch_utils.parse_launcher_args(parser, argv)
@@ -100,11 +91,9 @@ def add_preflight_checks(cfg: Config, args: argparse.Namespace) -> None:
                                                      ('--dump', args.dump))
                  if path]
     cfg.custom_hooks = list(cfg.get('custom_hooks', None) or []) + [
-        ConfigDict(
-            type='PreflightCheckHook', checkpoint=args.checkpoint,
-            allow_partial=args.allow_partial_checkpoint, out_dirs=out_dirs,
-            out_files=out_files)
-    ]
+        ConfigDict(type='PreflightCheckHook', checkpoint=args.checkpoint,
+                   allow_partial=args.allow_partial_checkpoint,
+                   out_dirs=out_dirs, out_files=out_files)]
 
 
 def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
@@ -131,8 +120,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         evaluators = list(evaluator) if isinstance(
             evaluator, (list, tuple)) else [evaluator]
         cfg.test_evaluator = evaluators + [
-            ConfigDict(type='DumpResults', out_file_path=args.dump)
-        ]
+            ConfigDict(type='DumpResults', out_file_path=args.dump)]
     add_preflight_checks(cfg, args)
     return cfg
 

@@ -31,32 +31,25 @@ from posewarper_mm.errors import ConfigError  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    """Parse the command line of ``tools/train.py``."""
     parser = argparse.ArgumentParser(description='Train a pose model')
-    parser.add_argument('config', help='train config file path')
-    parser.add_argument('--work-dir', help='the dir to save logs and models')
-    parser.add_argument(
-        '--resume', nargs='?', type=str, const='auto',
+    add = parser.add_argument
+    add('config', help='train config file path')
+    add('--work-dir', help='the dir to save logs and models')
+    add('--resume', nargs='?', type=str, const='auto',
         help='resume from this checkpoint; without a path, resume from the '
         'latest checkpoint in the work directory (or, if there is none, '
         'start from the config\'s load_from)')
-    parser.add_argument(
-        '--amp', action='store_true', default=False,
+    add('--amp', action='store_true', default=False,
         help='automatic mixed precision training (needs a GPU)')
-    parser.add_argument(
-        '--no-validate', action='store_true',
+    add('--no-validate', action='store_true',
         help='do not evaluate checkpoints during training')
-    parser.add_argument(
-        '--auto-scale-lr', action='store_true',
+    add('--auto-scale-lr', action='store_true',
         help='scale the learning rate by the actual total batch size '
         'over auto_scale_lr.base_batch_size of the config')
     launch_utils.add_visualization_args(parser, 'validation predictions')
-    parser.add_argument(
-        '--tensorboard', action='store_true',
-        help='also log scalars to TensorBoard (needs the `tensorboard` '
-        'package)')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
+    add('--tensorboard', action='store_true', help='also log scalars to '
+        'TensorBoard (needs the `tensorboard` package)')
+    add('--cfg-options', nargs='+', action=DictAction,
         help='override config settings, xxx=yyy pairs merged last, e.g. '
         'train_dataloader.batch_size=8 or key="[(a,b),(c,d)]" (quotes '
         'needed, no white space)')
@@ -104,11 +97,8 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     if args.no_validate:
-        cfg.val_cfg = None
-        cfg.val_dataloader = None
-        cfg.val_evaluator = None
-    # last: a load_from of --cfg-options never replaces the work dir's
-    # checkpoint
+        cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    # last: a --cfg-options load_from never replaces the work dir's checkpoint
     launch_utils.resolve_resume(cfg, args.resume)
     return cfg
 

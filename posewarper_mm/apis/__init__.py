@@ -22,5 +22,4 @@ __all__ = [
     'inference_posewarper', 'input_to_image', 'instances_to_persons',
     'label_frames', 'nearest_labeled', 'open_frame_source',
     'posetrack_image_id', 'propagate_labels', 'propagate_poses',
-    'pseudo_annotation'
-]
+    'pseudo_annotation']

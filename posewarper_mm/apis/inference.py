@@ -150,11 +150,9 @@ def inference_posewarper(
     if pipeline is None:
         pipeline = build_test_pipeline(model)
     meta = getattr(model, 'dataset_meta', None)
-    data_list = [
-        pipeline(
-            build_instance_data(frames, box, weights, offsets, float(score),
-                                meta)) for box, score in zip(boxes, scores)
-    ]
+    data_list = [pipeline(build_instance_data(frames, box, weights, offsets,
+                                              float(score), meta))
+                 for box, score in zip(boxes, scores)]
     with torch.no_grad():
         return model.test_step(pseudo_collate(data_list))
 
@@ -173,10 +171,8 @@ def instances_to_persons(samples: Sequence[PoseDataSample]) -> List[dict]:
         box_scores = np.asarray(inst.bbox_scores, dtype=np.float64) \
             if 'bbox_scores' in inst else np.ones(len(kpts))
         for i in range(len(kpts)):
-            persons.append(
-                dict(
-                    keypoints=kpts[i, :, :2],
-                    keypoint_scores=scores[i],
-                    bbox=None if boxes is None else boxes[i],
-                    bbox_score=float(box_scores[i])))
+            persons.append(dict(
+                keypoints=kpts[i, :, :2], keypoint_scores=scores[i],
+                bbox=None if boxes is None else boxes[i],
+                bbox_score=float(box_scores[i])))
     return persons

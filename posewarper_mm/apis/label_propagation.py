@@ -117,8 +117,7 @@ def pseudo_annotation(src: dict, img: dict, keypoints: np.ndarray,
     triples[vis, 2] = 1
     ann = dict(
         id=int(ann_id), image_id=img['id'],
-        category_id=src.get('category_id', 1),
-        track_id=src.get('track_id', 0),
+        category_id=src.get('category_id', 1), track_id=src.get('track_id', 0),
         keypoints=[round(float(v), 2) for v in triples.reshape(-1)],
         num_keypoints=int(vis.sum()),
         scores=[round(float(s), 5) if v else 0.0
@@ -200,8 +199,7 @@ def copy_nearest_labels(coco: dict,
     by the prior alone."""
 
     def copy_poses(src_img, tgt_img, persons):
-        prior = distance_prior(src_img, tgt_img)
-        return persons[1], prior * persons[2]
+        return persons[1], distance_prior(src_img, tgt_img) * persons[2]
 
     return label_frames(coco, max_distance, copy_poses)
 

@@ -56,10 +56,8 @@ class DetectionJsonBoxes:
                  image_ids: Optional[Sequence[int]] = None) -> None:
         records = check_detections(load_json(path), path, False)
         self.path = path
-        self._names = {
-            osp.basename(n): i
-            for i, n in enumerate(frame_names or [])
-        }
+        self._names = {osp.basename(n): i
+                       for i, n in enumerate(frame_names or [])}
         self._ids = {int(v): i for i, v in enumerate(image_ids or [])}
         boxes: Dict[int, List[List[float]]] = defaultdict(list)
         self.num_dropped_boxes = 0
@@ -74,13 +72,10 @@ class DetectionJsonBoxes:
                 continue
             boxes[frame].append([x, y, x + w, y + h, score])
         if self.num_dropped_boxes:
-            warnings.warn(
-                f'{path}: dropped {self.num_dropped_boxes} boxes without '
-                'area (w or h <= 0)')
-        self.boxes = {
-            k: np.asarray(v, dtype=np.float32)
-            for k, v in boxes.items()
-        }
+            warnings.warn(f'{path}: dropped {self.num_dropped_boxes} boxes '
+                          'without area (w or h <= 0)')
+        self.boxes = {k: np.asarray(v, dtype=np.float32)
+                      for k, v in boxes.items()}
 
     def _frame_of(self, rec: dict, idx: int) -> int:
         if isinstance(rec.get('frame_index'), (int, np.integer)):
@@ -100,11 +95,8 @@ class DetectionJsonBoxes:
                 frame = frame_index_from_image_id(rec[key])
                 if frame is not None:
                     return frame
-        keys = {
-            k: rec[k]
-            for k in ('frame_index', 'image_name', 'file_name', 'image_id',
-                      'frame_id') if k in rec
-        }
+        keys = {k: rec[k] for k in ('frame_index', 'image_name', 'file_name',
+                                    'image_id', 'frame_id') if k in rec}
         raise InputFileError(
             f'{self.path}: detection #{idx} ({keys or "no frame key"}) does '
             'not name a frame; use "frame_index" (0-based), "image_name" '
@@ -136,17 +128,14 @@ class DetectorBoxes:
             # init_detector switched the default scope to mmdet
             init_default_scope(scope.scope_name)
         self._infer = inference_detector
-        self.cat_id = cat_id
-        self.score_thr = score_thr
-        self.nms_thr = nms_thr
+        self.cat_id, self.score_thr, self.nms_thr = cat_id, score_thr, nms_thr
 
     def __call__(self, frame_index: int, frame: np.ndarray) -> np.ndarray:
         result = self._infer(self.detector, frame)
         pred = result.pred_instances.cpu().numpy()
         dets = np.concatenate([pred.bboxes, pred.scores[:, None]], axis=1)
-        keep = np.logical_and(pred.labels == self.cat_id, pred.scores
-                              > self.score_thr)
-        dets = dets[keep]
+        dets = dets[(pred.labels == self.cat_id)
+                    & (pred.scores > self.score_thr)]
         if len(dets) == 0:
             return _EMPTY.copy()
         return dets[nms(dets, self.nms_thr)].astype(np.float32)

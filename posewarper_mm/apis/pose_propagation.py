@@ -38,8 +38,7 @@ def _estimator(model: nn.Module) -> nn.Module:
 def image_to_input(points: np.ndarray, center: np.ndarray,
                    scale: np.ndarray, input_size: Sequence[int]) -> np.ndarray:
     """Image (x, y) (..., 2) in the crop of ``center`` (2,) and size
-    ``scale`` (2,) for model input (w, h): :func:`input_to_image` inverted.
-    """
+    ``scale`` (2,) for model input (w, h): :func:`input_to_image` inverted."""
     size = np.asarray(input_size, dtype=np.float64)
     return (points - center + 0.5 * scale) * size / scale
 
@@ -107,10 +106,9 @@ def propagate_poses(model: nn.Module, key_frame: np.ndarray,
     bboxes = np.asarray(bboxes, dtype=np.float32).reshape(-1, 4)
     if keypoints.ndim != 3 or keypoints.shape[0] != len(bboxes) or \
             visible.shape != keypoints.shape[:2]:
-        raise ValueError(
-            f'expected keypoints (N, K, 2), keypoints_visible (N, K) and '
-            f'bboxes (N, 4), got {keypoints.shape}, {visible.shape}, '
-            f'{bboxes.shape}')
+        raise ValueError('expected keypoints (N, K, 2), keypoints_visible '
+                         f'(N, K) and bboxes (N, 4), got {keypoints.shape}, '
+                         f'{visible.shape}, {bboxes.shape}')
     if len(bboxes) == 0:
         return keypoints[..., :2].copy(), visible.copy()
     if key_frame.shape != target_frame.shape:
@@ -123,11 +121,9 @@ def propagate_poses(model: nn.Module, key_frame: np.ndarray,
     weights = np.array([1.0, 0.0], dtype=np.float32)
     offsets = np.array([0, frame_offset], dtype=np.int64)
     data = pseudo_collate([
-        pipeline(
-            build_instance_data([key_frame, target_frame], box, weights,
-                                offsets, 1.0, model.dataset_meta))
-        for box in bboxes
-    ])
+        pipeline(build_instance_data([key_frame, target_frame], box, weights,
+                                     offsets, 1.0, model.dataset_meta))
+        for box in bboxes])
     data = model.data_preprocessor(data, False)
     inputs, samples = data['inputs'], data['data_samples']
     centers = np.stack([s.metainfo['input_center'] for s in samples])

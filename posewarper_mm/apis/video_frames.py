@@ -51,9 +51,8 @@ class VideoFileSource(_FrameSource):
                     'or an unsupported codec)')
             ok, frame = cap.read()
             if not ok or frame is None:
-                raise InputFileError(
-                    f'{path}: no frame could be decoded (empty, truncated '
-                    'or unsupported video)')
+                raise InputFileError(f'{path}: no frame could be decoded '
+                                     '(empty, truncated or unsupported video)')
             fps = cap.get(cv2.CAP_PROP_FPS)
             count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
         finally:
@@ -91,11 +90,9 @@ class ImageFolderSource(_FrameSource):
                  extensions: Tuple[str, ...] = IMAGE_EXTENSIONS) -> None:
         if not osp.isdir(path):
             raise FileNotFoundError(f'{path}: frame folder not found')
-        names = [
-            n for n in os.listdir(path)
-            if osp.splitext(n)[1].lower() in extensions
-            and osp.isfile(osp.join(path, n))
-        ]
+        names = [n for n in os.listdir(path)
+                 if osp.splitext(n)[1].lower() in extensions
+                 and osp.isfile(osp.join(path, n))]
         if not names:
             raise InputFileError(
                 f'{path}: no image files ({", ".join(extensions)}) in folder')
@@ -166,11 +163,9 @@ class FrameWindowStream:
     frame ``t + max(offsets)`` is read, so online no later frame is read.
 
     Args:
-        frames (Iterable[np.ndarray]): The frames, e.g. a
-            :class:`VideoFileSource`.
+        frames (Iterable[np.ndarray]): E.g. a :class:`VideoFileSource`.
         window (TemporalWindow): Offsets and weights, in any order.
-        online (bool): Require offsets <= 0 (see
-            :meth:`TemporalWindow.online`).
+        online (bool): Require offsets <= 0 (:meth:`TemporalWindow.online`).
     """
 
     def __init__(self, frames: Iterable[np.ndarray],
@@ -198,12 +193,10 @@ class FrameWindowStream:
         numbers = np.array(
             clamped_frame_numbers(key, self.offsets, self.num_read),
             dtype=np.int64)
-        return FrameWindow(
-            index=key,
-            frames=[self.buffer[int(i) - first][1] for i in numbers],
-            offsets=self.offsets.copy(),
-            frame_numbers=numbers,
-            weights=self.weights.copy())
+        frames = [self.buffer[int(i) - first][1] for i in numbers]
+        return FrameWindow(index=key, frames=frames, frame_numbers=numbers,
+                           offsets=self.offsets.copy(),
+                           weights=self.weights.copy())
 
     def __iter__(self) -> Iterator[FrameWindow]:
         self.buffer.clear()

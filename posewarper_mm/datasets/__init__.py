@@ -7,5 +7,4 @@ from .transforms import (MULTI_FRAME_META_KEYS, LoadVideoFrames,
 __all__ = [
     'LoadVideoFrames', 'MULTI_FRAME_META_KEYS', 'PackVideoPoseInputs',
     'PoseTrackVideoPairDataset', 'RandomKeyFrameOcclusion', 'TemporalWindow',
-    'clamped_frame_numbers'
-]
+    'clamped_frame_numbers']

@@ -87,10 +87,8 @@ class FrameSampler:
         when ``rng`` is None)."""
         low, high = self.frame_range
         n = self.num_sampled_frames
-        if rng is None:
-            drawn = np.random.randint(low, high + 1, n)
-        else:
-            drawn = rng.integers(low, high + 1, n)
+        drawn = np.random.randint(low, high + 1, n) if rng is None else \
+            rng.integers(low, high + 1, n)
         return np.concatenate([[0], np.sort(drawn)]).astype(np.int64)
 
     def prepare(self, data_list: List[dict]) -> None:

@@ -65,8 +65,7 @@ def gt_instance(ann: dict, img: dict,
     info.update(
         id=ann['id'], bbox=bbox, bbox_score=np.ones(1, dtype=np.float32),
         keypoints=kpts[..., :2], keypoints_visible=visible,
-        num_keypoints=int(
-            ann.get('num_keypoints', np.count_nonzero(visible))),
+        num_keypoints=int(ann.get('num_keypoints', np.count_nonzero(visible))),
         category_id=int(ann.get('category_id', 1)), iscrowd=0,
         area=np.array(area, dtype=np.float32), raw_ann_info=deepcopy(ann))
     return info, False
@@ -147,8 +146,7 @@ class PoseTrackVideoPairDataset(BaseCocoStyleDataset):
             :class:`mmpose.datasets.BaseCocoStyleDataset`.
 
     Raises:
-        TypeError: For an unknown argument (naming the old
-            ``frame_indices``).
+        TypeError: For an unknown argument, e.g. the old ``frame_indices``.
         ValueError: For invalid arguments.
     """
 
@@ -228,9 +226,8 @@ class PoseTrackVideoPairDataset(BaseCocoStyleDataset):
     def load_data_list(self) -> List[dict]:
         """Load the GT persons, or the detections of ``bbox_file``."""
         num_kpts = self.metainfo['num_keypoints']
-        keys = REQUIRED_IMAGE_KEYS
-        if not self.single_frame:
-            keys = keys + ('nframes', )
+        extra = () if self.single_frame else ('nframes', )
+        keys = REQUIRED_IMAGE_KEYS + extra
         coco = load_json(self.ann_file, self.backend_args)
         images, anns = check_coco_dict(coco, self.ann_file, num_kpts, keys)
         if isinstance(coco.get('categories'), list):
@@ -333,9 +330,8 @@ class PoseTrackVideoPairDataset(BaseCocoStyleDataset):
                     f'{self.ann_file}: cannot derive supporting frames of '
                     f'{info["file_name"]} (image id {info["img_id"]}): '
                     'its file name is not a frame number')
-            wanted = clamped_frame_numbers(key_number, offsets,
-                                           info['nframes'],
-                                           self.frame_index_base)
+            wanted = clamped_frame_numbers(
+                key_number, offsets, info['nframes'], self.frame_index_base)
             for off, number in zip(offsets[1:], wanted[1:]):
                 path = sibling_frame_path(key_path, number,
                                           self.frame_name_digits)

@@ -22,10 +22,8 @@ def clamped_frame_numbers(key_frame: int, offsets: Sequence[int],
     the key-first ``offsets[1:]``, clamped to the video's frames
     ``[index_base, index_base + num_frames_in_video - 1]``."""
     last = index_base + max(int(num_frames_in_video), 1) - 1
-    return [key_frame] + [
-        int(np.clip(key_frame + int(off), index_base, last))
-        for off in offsets[1:]
-    ]
+    return [key_frame] + [int(np.clip(key_frame + int(off), index_base, last))
+                          for off in offsets[1:]]
 
 
 def check_frame_weights(weights: Sequence[float], length: int,
@@ -40,9 +38,8 @@ def check_frame_weights(weights: Sequence[float], length: int,
         raise ValueError(
             f'frame_weights must be non-negative, got {list(weights)}')
     if not np.isclose(arr.sum(), 1.0, atol=1e-6):
-        raise ValueError(
-            f'frame_weights must sum to 1, got {list(weights)} (sum '
-            f'{arr.sum():.6g})')
+        raise ValueError(f'frame_weights must sum to 1, got {list(weights)} '
+                         f'(sum {arr.sum():.6g})')
     return arr.astype(np.float32)
 
 
@@ -130,9 +127,8 @@ class TemporalWindow:
         rest = sorted((i for i, o in enumerate(self.offsets) if o != 0),
                       key=lambda i: self.offsets[i])
         order = [self.offsets.index(0)] + rest
-        return TemporalWindow(
-            tuple(self.offsets[i] for i in order),
-            tuple(self.weights[i] for i in order))
+        return TemporalWindow(tuple(self.offsets[i] for i in order),
+                              tuple(self.weights[i] for i in order))
 
     def online(self) -> 'TemporalWindow':
         """The :meth:`subset` of the offsets <= 0, for a causal stream.
@@ -156,9 +152,8 @@ class TemporalWindow:
         wanted = check_frame_offsets(offsets)
         missing = [o for o in wanted if o not in self.offsets]
         if missing:
-            raise ValueError(
-                f'offsets {missing} are not in the window '
-                f'{list(self.offsets)}')
+            raise ValueError(f'offsets {missing} are not in the window '
+                             f'{list(self.offsets)}')
         kept = [(o, w) for o, w in zip(self.offsets, self.weights)
                 if o in wanted]
         total = sum(w for _, w in kept)

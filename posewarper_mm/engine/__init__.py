@@ -23,5 +23,4 @@ __all__ = [
     'init_inference_model', 'load_inference_checkpoint',
     'mmengine_checkpoint_safe_globals', 'needs_cpu_distributed',
     'read_checkpoint', 'setup_cpu_distributed', 'teardown_distributed',
-    'unloaded_weights'
-]
+    'unloaded_weights']

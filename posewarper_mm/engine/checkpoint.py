@@ -28,8 +28,7 @@ from ..errors import InputFileError
 ALLOWED_UNLOADED_SUFFIXES = ('num_batches_tracked', )
 ALLOW_PARTIAL_FLAG = '--allow-partial-checkpoint'
 SafeGlobal = Union[Callable, Tuple[Callable, str]]
-# dtypes of the numpy values in mmengine/mmpose checkpoints (int32 is
-# numpy 1's default integer on Windows)
+# numpy dtypes in mmengine/mmpose checkpoints (int32: numpy 1 on Windows)
 _NUMPY_DTYPES = ('uint8', 'int32', 'int64', 'float32', 'float64')
 _HISTORY_BUFFER_STATISTICS = ('min', 'max', 'current', 'mean')
 _applied = False
@@ -56,8 +55,7 @@ def mmengine_checkpoint_safe_globals() -> List[SafeGlobal]:
     functions under the numpy 1 and 2 names (either reads the other's)."""
     safe: List[SafeGlobal] = [
         HistoryBuffer, (history_buffer_statistic, 'builtins.getattr'),
-        np.ndarray, np.dtype
-    ]
+        np.ndarray, np.dtype]
     try:
         multiarray = importlib.import_module('numpy._core.multiarray')
     except ImportError:  # numpy < 2
@@ -184,6 +182,4 @@ def init_inference_model(config: str, checkpoint: Optional[str],
         meta = ckpt.get('meta', {}) if isinstance(ckpt, dict) else {}
         if isinstance(meta, dict) and 'dataset_meta' in meta:
             model.dataset_meta = meta['dataset_meta']
-    model.to(device)
-    model.eval()
-    return model
+    return model.to(device).eval()

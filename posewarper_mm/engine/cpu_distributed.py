@@ -36,11 +36,9 @@ def init_gloo_process_group(timeout_s: Optional[float] = None) -> None:
             f'{", ".join(_REQUIRED_ENV)} set by torchrun, but '
             f'{", ".join(missing)} are missing. Start the job with '
             'tools/dist_train.sh or tools/dist_test.sh.')
-    kwargs = dict(
-        backend='gloo',
-        init_method='env://',
-        rank=int(os.environ['RANK']),
-        world_size=int(os.environ['WORLD_SIZE']))
+    kwargs = dict(backend='gloo', init_method='env://',
+                  rank=int(os.environ['RANK']),
+                  world_size=int(os.environ['WORLD_SIZE']))
     if timeout_s is not None:
         kwargs['timeout'] = datetime.timedelta(seconds=timeout_s)
     torch_dist.init_process_group(**kwargs)

@@ -102,17 +102,15 @@ class PreflightCheckHook(Hook):
 @HOOKS.register_module()
 class SaveTestMetricsHook(Hook):
     """Write the metrics of the test loop to ``out_file`` (``.json``,
-    ``.yaml``/``.yml`` or ``.pkl``/``.pickle``, see :func:`mmengine.dump`).
-    """
+    ``.yaml``/``.yml`` or ``.pkl``/``.pickle``; :func:`mmengine.dump`)."""
 
     priority = 'LOWEST'
 
     def __init__(self, out_file: str) -> None:
         if not out_file.endswith(('.json', '.yaml', '.yml', '.pkl',
                                   '.pickle')):
-            raise ConfigError(
-                f'Metric output file {out_file!r} must end with .json, '
-                '.yaml, .yml, .pkl or .pickle.')
+            raise ConfigError(f'Metric output file {out_file!r} must end '
+                              'with .json, .yaml, .yml, .pkl or .pickle.')
         self.out_file = out_file
 
     @master_only

@@ -6,5 +6,4 @@ from .pose_estimators import PoseWarperEstimator
 
 __all__ = [
     'MultiFramePoseDataPreprocessor', 'TemporalAggregationHead',
-    'BackendDeformConv2d', 'PoseWarpingNeck', 'PoseWarperEstimator'
-]
+    'BackendDeformConv2d', 'PoseWarpingNeck', 'PoseWarperEstimator']

@@ -1,5 +1,4 @@
-"""PoseTrack18 files: names and ids, joints, reading and checking, writing.
-"""
+"""PoseTrack18 files: names and ids, joints, reading and checking, writing."""
 from .joints import (EVAL_JOINT_NAMES, JOINT_GROUPS, NUM_EVAL_JOINTS,
                      POSETRACK18_KEYPOINT_NAMES, POSETRACK18_TO_EVAL_IDS,
                      SUMMARY_KEYS, posetrack18_category)
@@ -21,5 +20,4 @@ __all__ = [
     'frame_index_or_none', 'frame_path', 'image_id', 'list_gt_files',
     'load_json', 'load_posetrack_video', 'name_tail', 'parse_frame_name',
     'posetrack18_category', 'posetrack_image_id', 'sibling_frame_path',
-    'video_folder', 'write_posetrack_predictions'
-]
+    'video_folder', 'write_posetrack_predictions']

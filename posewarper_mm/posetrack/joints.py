@@ -14,8 +14,7 @@ POSETRACK18_SKELETON = [[16, 14], [14, 12], [17, 15], [15, 13], [12, 13],
                         [9, 11], [2, 3], [1, 2], [1, 3], [2, 4], [3, 5],
                         [4, 6], [5, 7]]
 
-# The 15 evaluation joints, indexed as in the reference evaluation (the
-# ears are not evaluated).
+# The 15 evaluation joints in the reference evaluation's order (no ears).
 EVAL_JOINT_NAMES: Tuple[str, ...] = (
     'right_ankle', 'right_knee', 'right_hip', 'left_hip', 'left_knee',
     'left_ankle', 'right_wrist', 'right_elbow', 'right_shoulder',
@@ -34,8 +33,7 @@ _NAME_TO_EVAL_ID: Dict[str, int] = {
     name: idx for idx, name in enumerate(EVAL_JOINT_NAMES)}
 
 
-def keypoint_names_to_eval_ids(
-        names: Sequence[str]) -> List[Optional[int]]:
+def keypoint_names_to_eval_ids(names: Sequence[str]) -> List[Optional[int]]:
     """Evaluation joint id (0-14) of each keypoint name, None for a name
     that is not evaluated (the ears, any other name).
 

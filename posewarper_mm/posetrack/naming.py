@@ -120,9 +120,8 @@ def parse_frame_name(file_name: str) -> Tuple[str, int]:
     tokens = folder.split('_')
     if (len(tokens) < 2 or not tokens[0].isdigit()
             or tokens[1] not in VIDEO_TYPES):
-        raise ValueError(
-            f'image {file_name!r}: video folder {folder!r} must be named '
-            f'<number>_<{"|".join(VIDEO_TYPES)}>[_...]')
+        raise ValueError(f'image {file_name!r}: video folder {folder!r} must '
+                         f'be named <number>_<{"|".join(VIDEO_TYPES)}>[_...]')
     stem = osp.basename(file_name).split('.')[0]
     if not stem.isdigit() or int(stem) >= FRAMES_PER_VIDEO:
         raise ValueError(f'image {file_name!r}: frame name must be a '

@@ -112,10 +112,8 @@ def check_numbers(values: Any, where: str, field: str, *,
     if min_length is not None and len(values) < min_length:
         raise _must(where, field, f'have at least {min_length} numbers',
                     len(values), False)
-    return [
-        check_number(v, where, f'{field}[{i}]', **kwargs)
-        for i, v in enumerate(values)
-    ]
+    return [check_number(v, where, f'{field}[{i}]', **kwargs)
+            for i, v in enumerate(values)]
 
 
 def check_box(values: Any, where: str, field: str = 'bbox') -> List[float]:
@@ -147,12 +145,9 @@ def _check_records(records: Sequence, keys: Sequence[str], kind: str,
                                      f'required key {key!r}')
 
 
-def check_coco_dict(
-    coco: Any,
-    path: str,
-    num_keypoints: int,
-    image_keys: Sequence[str] = REQUIRED_IMAGE_KEYS
-) -> Tuple[Dict[int, dict], List[dict]]:
+def check_coco_dict(coco: Any, path: str, num_keypoints: int,
+                    image_keys: Sequence[str] = REQUIRED_IMAGE_KEYS
+                    ) -> Tuple[Dict[int, dict], List[dict]]:
     """Check a merged COCO-style json of ``path`` with K keypoints.
 
     Every image has ``image_keys``, every annotation ``id``, ``image_id``
@@ -166,9 +161,8 @@ def check_coco_dict(
         InputFileError: Naming the file, the record and the field.
     """
     if not isinstance(coco, dict):
-        raise InputFileError(
-            f'{path}: expected a json object with "images" and '
-            f'"annotations", got a {type(coco).__name__}')
+        raise InputFileError(f'{path}: expected a json object with "images" '
+                             f'and "annotations", got a {type(coco).__name__}')
     for key in ('images', 'annotations'):
         if key not in coco:
             raise InputFileError(f'{path}: missing the top-level key {key!r}')
@@ -226,9 +220,8 @@ def _check_annotation(ann: dict, idx: int, path: str, num_kpts: int) -> None:
     if not isinstance(crowd, bool) and not (isinstance(
             crowd, numbers.Real) and math.isfinite(crowd) and crowd in (0, 1)):
         raise _must(where, 'iscrowd', 'be true/false or 0/1', crowd)
-    check_optional_number(
-        ann, 'num_keypoints', where, integer=True, minimum=0,
-        maximum=num_kpts)
+    check_optional_number(ann, 'num_keypoints', where, integer=True, minimum=0,
+                          maximum=num_kpts)
     check_optional_number(ann, 'category_id', where, integer=True)
     check_optional_number(ann, 'area', where, minimum=0)
     check_optional_number(ann, 'track_id', where, integer=True, minimum=0)
@@ -320,8 +313,7 @@ def list_gt_files(gt_dir: str) -> List[str]:
 
 
 def _regions(image: dict, where: str) -> List[np.ndarray]:
-    xs = image.get('ignore_regions_x')
-    ys = image.get('ignore_regions_y')
+    xs, ys = image.get('ignore_regions_x'), image.get('ignore_regions_y')
     if xs is None or ys is None:
         return []  # both are needed, as in the reference evaluation
     if not isinstance(xs, list) or not isinstance(ys, list) \
@@ -341,9 +333,7 @@ def _person(ann: dict, eval_ids: Sequence[Optional[int]], record: int,
     num_kpts = len(eval_ids)
     kpts = check_numbers(
         ann.get('keypoints'), where, 'keypoints', length=3 * num_kpts)
-    scores = ann.get('scores', [])
-    if scores is None:
-        scores = []
+    scores = [] if ann.get('scores') is None else ann['scores']
     if len(check_numbers(scores, where, 'scores')) not in (0, num_kpts):
         raise InputFileError(f'{where}: "scores" must be empty or have '
                              f'{num_kpts} numbers, got {len(scores)}')
@@ -376,15 +366,13 @@ def _eval_ids(path: str, categories: list) -> Tuple[list, list]:
     """Evaluation joint ids and names of the single ``person`` category."""
     if len(categories) != 1 or not isinstance(categories[0], dict) \
             or categories[0].get('name') != 'person':
-        raise InputFileError(
-            f'{path}: "categories" must hold exactly one category named '
-            '"person"')
+        raise InputFileError(f'{path}: "categories" must hold exactly one '
+                             'category named "person"')
     names = categories[0].get('keypoints')
     if not isinstance(names, list) or len(names) not in (15, 17) \
             or not all(isinstance(n, str) for n in names):
-        raise InputFileError(
-            f'{path}: categories[0]["keypoints"] must list 15 or 17 '
-            f'keypoint names, got {names!r}')
+        raise InputFileError(f'{path}: categories[0]["keypoints"] must list '
+                             f'15 or 17 keypoint names, got {names!r}')
     try:
         return keypoint_names_to_eval_ids(names), names
     except ValueError as err:
@@ -415,8 +403,7 @@ def load_posetrack_video(path: str, is_prediction: bool) -> PoseTrackVideo:
     eval_ids, names = _eval_ids(path, data['categories'])
 
     frames: List[PoseTrackFrame] = []
-    frame_of_id = {}
-    video_folder = None
+    frame_of_id, video_folder = {}, None
     for index, image in enumerate(data['images']):
         where = f'{path}: image #{index}'
         if not isinstance(image, dict) \
@@ -450,16 +437,14 @@ def load_posetrack_video(path: str, is_prediction: bool) -> PoseTrackVideo:
         frame = frame_of_id.get(image_id) if isinstance(image_id,
                                                         (int, str)) else None
         if frame is None:
-            raise InputFileError(
-                f'{where}: image_id {image_id!r} is not among '
-                'the file\'s images')
+            raise InputFileError(f'{where}: image_id {image_id!r} is not '
+                                 "among the file's images")
         person = _person(ann, eval_ids, record,
                          f'{where} (image id {frame.image_id})')
         if is_prediction and any(p.track_id == person.track_id
                                  for p in frame.persons):
-            raise InputFileError(
-                f'{where}: track_id {person.track_id} is used twice in '
-                f'image id {frame.image_id}; track ids must be unique per '
-                'frame')
+            raise InputFileError(f'{where}: track_id {person.track_id} is '
+                                 f'used twice in image id {frame.image_id}; '
+                                 'track ids must be unique per frame')
         frame.persons.append(person)
     return PoseTrackVideo(path, video_folder or '', list(names), frames)

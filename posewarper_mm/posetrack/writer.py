@@ -1,5 +1,4 @@
-"""Per-video PoseTrack18 result files, for the metric and the video demo.
-"""
+"""Per-video PoseTrack18 result files, for the metric and the video demo."""
 import json
 import os
 import os.path as osp
@@ -49,13 +48,9 @@ def person_annotation(image_id: Any, track_id: int, keypoints: np.ndarray,
     triples = np.concatenate([xy, scores[:, None]], axis=1).reshape(-1)
     kpt_digits, score_digits = digits or (None, None)
     ann = {} if ann_id is None else dict(id=ann_id)
-    ann.update(
-        image_id=image_id,
-        category_id=1,
-        track_id=track_id,
-        keypoints=_floats(triples, kpt_digits),
-        scores=_floats(scores, score_digits),
-        score=float(score))
+    ann.update(image_id=image_id, category_id=1, track_id=track_id,
+               keypoints=_floats(triples, kpt_digits),
+               scores=_floats(scores, score_digits), score=float(score))
     if bbox is not None:
         x1, y1, x2, y2 = (float(v) for v in bbox[:4])
         ann['bbox'] = [round(v, 2) for v in (x1, y1, x2 - x1, y2 - y1)]
@@ -97,8 +92,7 @@ def write_posetrack_predictions(predictions: Mapping[Any, Sequence[Mapping]],
         gt = load_json(gt_path)
         if not isinstance(gt, dict) or not isinstance(gt.get('images'), list):
             raise InputFileError(f'{gt_path}: missing "images" list')
-        images: List[Dict[str, Any]] = []
-        annotations: List[Dict[str, Any]] = []
+        images, annotations = [], []
         for index, gt_image in enumerate(gt['images']):
             if not isinstance(gt_image, dict) or 'id' not in gt_image \
                     or 'file_name' not in gt_image:

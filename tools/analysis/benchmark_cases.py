@@ -463,14 +463,13 @@ def case_flops(stage1: nn.Module, stage2: nn.Module, frames: Tensor,
                           tuple(layer.weight.shape),
                           (1, layer.out_channels, height, width))
         for layer in stage2.neck.deform_conv_layers)
-    for backend in BACKENDS:
-        rows[f'neck_fwd_{backend}'] = neck_eval
-        rows[f'neck_fwd_bwd_{backend}'] = dict(
-            flops=neck_step['flops'], deform_flops=neck_step['deform_flops'])
-        rows[f'deform_fwd_{backend}'] = dict(flops=deform,
-                                             deform_flops=deform)
-        rows[f'deform_fwd_bwd_{backend}'] = dict(flops=3 * deform,
-                                                 deform_flops=3 * deform)
+    per_backend = dict(
+        neck_fwd=neck_eval, neck_fwd_bwd=dict(
+            flops=neck_step['flops'], deform_flops=neck_step['deform_flops']),
+        deform_fwd=dict(flops=deform, deform_flops=deform),
+        deform_fwd_bwd=dict(flops=3 * deform, deform_flops=3 * deform))
+    rows.update((f'{key}_{backend}', row) for key, row in per_backend.items()
+                for backend in BACKENDS)
     num_train = len(cfg.train_weights)
     train_slots = [t for t, w in enumerate(cfg.train_weights) if w != 0]
     model1, model2 = (copy.deepcopy(m).train() for m in (stage1, stage2))

@@ -30,7 +30,6 @@ from benchmark_cases import (BACKENDS, CLOCKS, HEATMAP_STRIDE, MIB, MODES,
 from mmpose.registry import MODELS
 
 from posewarper_mm.datasets.temporal_window import TemporalWindow
-from posewarper_mm.models.necks.deform_conv_backends import BackendDeformConv2d
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = [osp.join('configs', f'posewarper{stage}_hrnet-w48_posetrack18.py')
@@ -156,8 +155,7 @@ def run_mode(mode: str, stage1, stage2, frames: torch.Tensor, cfg,
     records = measure_cases([
         Case(key, 'inference', labels[key], work[key], batch, dict(
             single=None, batched_short='batched').get(key, 'single'))
-        for key in args.cases
-    ], parts=dict(batched=parts), **run)
+        for key in args.cases], parts=dict(batched=parts), **run)
     for record in [r for r in records if 'stage_samples' in r]:
         total = record['seconds']['median']
         for name, part in record['stage_samples'].items():
@@ -380,9 +378,8 @@ def profile(args, cfg, stage1, stage2, frames) -> str:
     neck, size = stage2.neck, args.input_size
     parts = dict(backbone=[stage2.backbone], trans_layer=[neck.trans_layer],
                  offset_feats=[neck.offset_feats],
-                 offset_convs=list(neck.offset_layers), deform_convs=[
-                     m for m in neck.modules()
-                     if isinstance(m, BackendDeformConv2d)])
+                 offset_convs=list(neck.offset_layers),
+                 deform_convs=list(neck.deform_conv_layers))
     lines = [f'### Profile: input {size[0]}x{size[1]}, batch {args.batch}, '
              f'{args.threads} thread(s), {"quick models" * args.quick} '
              f'offsets {list(cfg.test_offsets)}, (c) max_crops_per_pass '
@@ -433,9 +430,8 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     def write(path: Optional[str], text: str) -> None:
         if path:
-            os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-            with open(path, 'w') as f:
-                f.write(text)
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).write_text(text)
 
     args = parse_args(argv)
     device = torch.device(args.device or (

@@ -34,7 +34,6 @@ ROW = 'codec ceiling (GT encoded and decoded, no network)'
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
-    """Parse the command line."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config', help='its test set, codec and evaluator')
     parser.add_argument('--pred-dir', required=True,
@@ -109,7 +108,6 @@ def codec_ceiling(cfg: Config, pred_dir: str,
 
 
 def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
-    """Command-line entry point."""
     args = parse_args(argv)
     cfg = Config.fromfile(args.config)
     if args.cfg_options:

@@ -39,25 +39,23 @@ WARP_ROW = 'PoseWarper propagation'
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
-    """Parse the command line."""
     parser = argparse.ArgumentParser(
         description='AP of propagated labels vs. copying the nearest label')
-    parser.add_argument('config', help='PoseWarper config')
-    parser.add_argument('checkpoint', help='PoseWarper checkpoint')
-    parser.add_argument('--data-root', required=True, help='generated data')
-    parser.add_argument('--split', default='train',
-                        help='its sparse-label json and its dense GT files')
-    parser.add_argument('--work-dir', required=True, help='output folder')
-    parser.add_argument('--out-json', help='write the result rows here')
-    parser.add_argument('--max-distance', type=int)
-    parser.add_argument('--max-videos', type=int,
-                        help='only the first N videos (by folder name)')
-    parser.add_argument(
-        '--decode', choices=['absolute', 'displacement'], default='absolute',
+    add = parser.add_argument
+    add('config', help='PoseWarper config')
+    add('checkpoint', help='PoseWarper checkpoint')
+    add('--data-root', required=True, help='generated data')
+    add('--split', default='train',
+        help='its sparse-label json and its dense GT files')
+    add('--work-dir', required=True, help='output folder')
+    add('--out-json', help='write the result rows here')
+    add('--max-distance', type=int)
+    add('--max-videos', type=int,
+        help='only the first N videos (by folder name)')
+    add('--decode', choices=['absolute', 'displacement'], default='absolute',
         help='absolute: decode the warped heatmaps; displacement: move the '
         'labels by decode(warped) - decode(labels)')
-    parser.add_argument(
-        '--device', default='cuda:0' if torch.cuda.is_available() else 'cpu')
+    add('--device', default='cuda:0' if torch.cuda.is_available() else 'cpu')
     args = parser.parse_args(argv)
     annotations = osp.join(args.data_root, 'annotations')
     args.sparse_ann = osp.join(annotations,
@@ -115,16 +113,15 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, dict]:
     print(f'{args.sparse_ann}: {num_targets} unlabeled frames, {num_gt} GT '
           'persons on unlabeled frames')
     # a checkpoint that leaves model weights unloaded is an error
-    model = init_inference_model(
-        args.config, args.checkpoint, device=args.device)
+    model = init_inference_model(args.config, args.checkpoint,
+                                 device=args.device)
     bar = ProgressBar(num_targets)
     rows = {
         COPY_ROW: copy_nearest_labels(coco, args.max_distance),
         FLOW_ROW: label_frames(coco, args.max_distance,
                                FlowPropagator(coco, args.data_root)),
         WARP_ROW: propagate_labels(model, coco, args.data_root,
-                                   args.max_distance, bar.update, args.decode)
-    }
+                                   args.max_distance, bar.update, args.decode)}
     print()
     results = {}
     for name, pseudo in rows.items():

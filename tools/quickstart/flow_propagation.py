@@ -28,8 +28,7 @@ def dis_flow(first: np.ndarray, second: np.ndarray,
 
 
 def sample_flow(flow: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """Flow (N, 2) at (x, y) points (N, 2), bilinear, clamped to the
-    image."""
+    """Flow (N, 2) at (x, y) points (N, 2), bilinear, clamped to the image."""
     height, width = flow.shape[:2]
     x = np.clip(points[:, 0], 0, width - 1)
     y = np.clip(points[:, 1], 0, height - 1)
@@ -63,8 +62,7 @@ class FlowPropagator:
         self.cache_size = cache_size
         self.names: Dict[Tuple[str, int], str] = {
             (osp.dirname(name), frame_index_from_name(name)): name
-            for name in (img['file_name'] for img in coco['images'])
-        }
+            for name in (img['file_name'] for img in coco['images'])}
         self.flows: 'OrderedDict[Tuple[str, str], np.ndarray]' = OrderedDict()
 
     def _read(self, file_name: str) -> np.ndarray:

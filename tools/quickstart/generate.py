@@ -64,8 +64,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
     start = time.perf_counter()
     out = synthetic.generate_posetrack_dataset(**{
         key: tuple(value) if isinstance(value, list) else value
-        for key, value in args.items()
-    })
+        for key, value in args.items()})
     summary = {k: v for k, v in out.items()
                if k not in ('frame_files', 'video_ann_files')}
     print(json.dumps(summary, indent=2))

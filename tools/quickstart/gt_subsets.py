@@ -18,9 +18,8 @@ def restrict_gt_dir(gt_dir: str, out_dir: str,
     for name in list_gt_files(gt_dir):
         video = load_json(osp.join(gt_dir, name))
         kept = {img['id'] for img in video['images'] if keep_image(img)}
-        video['annotations'] = [
-            ann for ann in video['annotations'] if ann['image_id'] in kept
-        ]
+        video['annotations'] = [ann for ann in video['annotations']
+                                if ann['image_id'] in kept]
         images += len(kept)
         persons += len(video['annotations'])
         with open(osp.join(out_dir, name), 'w', encoding='utf-8') as f:

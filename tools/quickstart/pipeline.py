@@ -28,8 +28,7 @@ import warnings
 from typing import (Callable, Dict, Iterator, List, Mapping, Optional,
                     Sequence, TextIO, Tuple)
 
-# the console shows the steps only (mmengine's import may warn about
-# pkg_resources)
+# the console shows the steps only (mmengine may warn about pkg_resources)
 warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 
 from posewarper_mm.evaluation.functional import evaluate_posetrack  # noqa
@@ -43,9 +42,8 @@ STAGE1_CFG = 'configs/quickstart/posewarper-stage1_hrnet-tiny_synthetic.py'
 STAGE2_CFG = 'configs/quickstart/posewarper_hrnet-tiny_synthetic.py'
 # a second compute thread uses the time the loader process idles
 TRAIN_ENV = {'OMP_NUM_THREADS': '2'}
-# 96 training videos labeled every 5th frame, 8 held out; fast occluders
-# and camera shakes make hard frames that a neighbouring frame shows well
-# (docs/quickstart_runs.md)
+# 96 training videos labeled every 5th frame, 8 held out; fast occluders and
+# camera shakes make hard frames a neighbour shows (docs/quickstart_runs.md)
 DATA_KW = dict(
     num_videos=104, num_frames=40, videos_per_split=(96, 8), sparse_every=5,
     seed=0, occluder_speed=(0.10, 0.16), max_occluders=4,
@@ -57,24 +55,22 @@ QUICK_ITERS = (6, 4)
 # the settings, written beside the data: other settings' data is refused
 DATA_MANIFEST = 'quickstart_data.json'
 PROPAGATION_VIDEOS = 8  # the first training videos (the cost grows with them)
-# the same stage-2 model on a 3-frame window
-SHORT_OFFSETS = (-1, 0, 1)
+SHORT_OFFSETS = (-1, 0, 1)  # the same stage-2 model on a 3-frame window
 # mmengine's training log line, e.g. "Iter(train) [ 50/800] ..."
 TRAIN_ITER = re.compile(r'Iter\(train\)\s*\[\s*(\d+)/(\d+)\]')
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    """Parse the command line."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--work-dir', default='work_dirs/quickstart')
-    parser.add_argument('--data-root', default='data/quickstart')
-    parser.add_argument('--fresh', action='store_true',
-                        help='delete the generated data and the work dir')
-    parser.add_argument('--quick', action='store_true',
-                        help='tiny data and a few iterations (a check)')
-    parser.add_argument('--seeds', type=int, default=1,
-                        help="train and test with the configs' seed and the "
-                        'next ones; the report gives mean and range')
+    add = parser.add_argument
+    add('--work-dir', default='work_dirs/quickstart')
+    add('--data-root', default='data/quickstart')
+    add('--fresh', action='store_true',
+        help='delete the generated data and the work dir')
+    add('--quick', action='store_true',
+        help='tiny data and a few iterations (a check)')
+    add('--seeds', type=int, default=1, help="train and test with the "
+        "configs' seed and the next ones; the report gives mean and range")
     args = parser.parse_args(argv)
     if args.seeds < 1:
         parser.error('--seeds must be at least 1')
@@ -233,12 +229,10 @@ def schedule_options(config: str, iters: int) -> List[str]:
     steps = ','.join(
         str(round(m * iters / length))
         for m in cfg.param_scheduler[0].milestones)
-    return [
-        f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}',
-        f'param_scheduler.0.end={iters}',
-        f'param_scheduler.0.milestones=[{steps}]',
-        f'default_hooks.checkpoint.interval={iters}'
-    ]
+    return [f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}',
+            f'param_scheduler.0.end={iters}',
+            f'param_scheduler.0.milestones=[{steps}]',
+            f'default_hooks.checkpoint.interval={iters}']
 
 
 def short_window_options(config: str) -> List[str]:
@@ -282,8 +276,7 @@ def run_seed(job: Job, seed: int, base_seed: int, run_dir: str, data_root: str,
             options.append(f'load_from={ckpts["stage 1"]}')
         job.run(f'train {stage}{suffix}', [
             sys.executable, 'tools/train.py', config, '--work-dir', work_dir,
-            '--no-validate', '--cfg-options', *common, *options
-        ], TRAIN_ENV)
+            '--no-validate', '--cfg-options', *common, *options], TRAIN_ENV)
 
     no_flip = ['model.test_cfg.flip_test=False']
     stage1 = (STAGE1_CFG, ckpts['stage 1'])
@@ -294,29 +287,24 @@ def run_seed(job: Job, seed: int, base_seed: int, run_dir: str, data_root: str,
         report.WARP_ROW: ('posewarper', stage2, []),
         report.WARP_NO_FLIP_ROW: ('posewarper_no_flip', stage2, no_flip),
         report.SHORT_ROW: ('posewarper_3_frames', stage2,
-                           short_window_options(STAGE2_CFG)),
-    }
+                           short_window_options(STAGE2_CFG))}
     pred_dirs = {report.CEILING_ROW: ceiling_dir}
     for row, (folder, model, extra) in tests.items():
         pred_dirs[row] = osp.join(run_dir, 'preds', folder)
         job.run_in_process(f'test {row}{suffix}', 'tools/test.py', [
-            *model, '--work-dir',
-            osp.join(run_dir, 'test'), '--pred-dir', pred_dirs[row],
-            '--cfg-options', *common, *extra
-        ])
+            *model, '--work-dir', osp.join(run_dir, 'test'), '--pred-dir',
+            pred_dirs[row], '--cfg-options', *common, *extra])
 
     tables: Tables = job.timed(
         'PoseTrack AP' + suffix, lambda: {
             subset: {row: evaluate_posetrack(gt_dir, pred)
                      for row, pred in pred_dirs.items()}
-            for subset, gt_dir in subsets.items()
-        })
+            for subset, gt_dir in subsets.items()})
     prop_json = osp.join(run_dir, 'propagation.json')
     job.run_in_process('propagation' + suffix, eval_propagation.__name__, [
         STAGE2_CFG, ckpts['stage 2'], '--data-root', data_root, '--work-dir',
         osp.join(run_dir, 'propagation'), '--out-json', prop_json,
-        '--max-videos', str(PROPAGATION_VIDEOS)
-    ])
+        '--max-videos', str(PROPAGATION_VIDEOS)])
     tables[report.PROPAGATION_TABLE] = load_json(prop_json)
     return tables, stage_dirs
 
@@ -360,8 +348,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     job = Job(work_dir)
     iters = QUICK_ITERS if args.quick else [
         int(_load_config(config).train_cfg.max_iters)
-        for config in (STAGE1_CFG, STAGE2_CFG)
-    ]
+        for config in (STAGE1_CFG, STAGE2_CFG)]
     base_seed = int(_load_config(STAGE1_CFG).randomness.seed)
     seeds = [base_seed + i for i in range(args.seeds)]
     start = time.time()
@@ -374,8 +361,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     ceiling_dir = osp.join(work_dir, 'preds', 'codec_ceiling')
     job.run_in_process('codec ceiling', codec_ceiling.__name__, [
         STAGE2_CFG, '--pred-dir', ceiling_dir, '--cfg-options',
-        *data_options(data_root)
-    ])
+        *data_options(data_root)])
     gt_dir = osp.join(data_root, 'annotations', 'val')
     subsets = {'all frames': gt_dir}
     for title, flags, flagged in (('occluded', ['occluded'], True),

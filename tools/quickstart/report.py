@@ -54,10 +54,9 @@ def temporal_gain(per_seed: Sequence[Tables], title: str,
     two rows' max - min over the seeds) and whether it is a gain: larger
     than the spread, every seed's difference positive (None: one seed)."""
     diffs = seed_differences(per_seed, title, baseline, row)
-    spread = max(
-        max(values) - min(values)
-        for values in ([seed[title][name]['Total'] for seed in per_seed]
-                       for name in (baseline, row)))
+    spread = max(max(values) - min(values) for values in (
+        [seed[title][name]['Total'] for seed in per_seed]
+        for name in (baseline, row)))
     mean = sum(diffs) / len(diffs)
     if len(per_seed) < 2:
         return mean, spread, None
@@ -149,10 +148,8 @@ def aggregate_seeds(
     mean, low, high = {}, {}, {}
     for title, rows in per_seed[0].items():
         for out in (mean, low, high):
-            out[title] = {}
+            out[title] = {method: {} for method in rows}
         for method, result in rows.items():
-            for out in (mean, low, high):
-                out[title][method] = {}
             for column in result:
                 try:
                     values = [seed[title][method][column] for seed in per_seed]
@@ -175,10 +172,8 @@ def format_table(mean: Mapping[str, Mapping[str, float]],
     for method, result in mean.items():
         cells = [f'{result[c]:.1f}' for c in SUMMARY_COLUMNS]
         if low is not None:
-            cells = [
-                f'{cell} ({low[method][c]:.1f}-{high[method][c]:.1f})'
-                for cell, c in zip(cells, SUMMARY_COLUMNS)
-            ]
+            cells = [f'{cell} ({low[method][c]:.1f}-{high[method][c]:.1f})'
+                     for cell, c in zip(cells, SUMMARY_COLUMNS)]
         lines.append(f'| {method} | ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 
@@ -248,10 +243,8 @@ def plot_curves(curves: Mapping[str, Mapping[str, Curve]],
             for key in (k for k in run if k != 'loss'):
                 ap_ax = ap_ax or ax.twinx()
                 ap_ax.plot(*run[key], '--o', label=f'{key}, {label}')
-        ax.set_title(title)
-        ax.set_xlabel('iteration')
-        ax.set_ylabel('training loss')
-        ax.set_yscale('log')
+        ax.set(title=title, xlabel='iteration', ylabel='training loss',
+               yscale='log')
         handles, labels = ax.get_legend_handles_labels()
         if ap_ax is not None:
             ap_ax.set_ylabel('validation AP (%)')
@@ -268,8 +261,7 @@ def plot_curves(curves: Mapping[str, Mapping[str, Curve]],
 
 
 def plot_joint_ap(tables: Tables, out_file: str) -> None:
-    """Bar plot of each method's columns into ``out_file``, one panel per
-    table."""
+    """Bar plot of each method's columns, one panel per table, to a file."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -284,9 +276,7 @@ def plot_joint_ap(tables: Tables, out_file: str) -> None:
             ax.bar(x + (i - (len(rows) - 1) / 2) * width,
                    [result[c] for c in SUMMARY_COLUMNS], width, label=method)
         ax.set_xticks(x, HEADER)
-        ax.set_ylabel('AP (%)')
-        ax.set_ylim(0, 100)
-        ax.set_title(title)
+        ax.set(ylabel='AP (%)', ylim=(0, 100), title=title)
         ax.legend(loc='upper left', bbox_to_anchor=(1.01, 1.0), fontsize=8)
     fig.tight_layout()
     fig.savefig(out_file, dpi=100, bbox_inches='tight')
@@ -318,22 +308,18 @@ def write_report(out_file: str, per_seed: Sequence[Tables],
     spread = len(seeds) > 1
     formatted = {
         title: format_table(rows, low[title] if spread else None, high[title])
-        for title, rows in tables.items()
-    }
+        for title, rows in tables.items()}
     reading_text = '\n\n'.join([
         reading(per_seed, tables), CEILING_NOTE,
         same_protocol(per_seed, tables), subset_differences(per_seed)])
     lines = ['# PoseWarper quickstart on generated sparse-label videos', '']
     if quick:
-        lines += [
-            '> Shortened run (`--quick`): a few iterations on tiny data; '
-            'the numbers check the pipeline, not the method.', ''
-        ]
+        lines += ['> Shortened run (`--quick`): a few iterations on tiny '
+                  'data; the numbers check the pipeline, not the method.', '']
     lines += [
         f'Mean over {len(seeds)} seeds ({", ".join(map(str, seeds))}); in '
         'brackets the range (min-max) over the seeds.'
-        if spread else f'One run, seed {seeds[0]}.', ''
-    ]
+        if spread else f'One run, seed {seeds[0]}.', '']
     if device:
         lines += [f'Computed on: {device}.', '']
     lines += ['## Reading', '', reading_text, '']

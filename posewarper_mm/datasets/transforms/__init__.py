@@ -5,5 +5,4 @@ from .load_video_frames import MULTI_FRAME_META_KEYS, LoadVideoFrames
 
 __all__ = [
     'LoadVideoFrames', 'PackVideoPoseInputs', 'RandomKeyFrameOcclusion',
-    'MULTI_FRAME_META_KEYS'
-]
+    'MULTI_FRAME_META_KEYS']

@@ -31,9 +31,8 @@ class RandomKeyFrameOcclusion(BaseTransform):
             raise ValueError(f'max_bars must be >= 1, got {max_bars}')
         lo, hi = size_range
         if not 0.0 < lo <= hi <= 1.0:
-            raise ValueError(
-                f'size_range must satisfy 0 < low <= high <= 1, got '
-                f'{tuple(size_range)}')
+            raise ValueError('size_range must satisfy 0 < low <= high <= 1, '
+                             f'got {tuple(size_range)}')
         self.prob = float(prob)
         self.max_bars = int(max_bars)
         self.size_range = (float(lo), float(hi))
@@ -42,10 +41,9 @@ class RandomKeyFrameOcclusion(BaseTransform):
         """Paste the bars on ``results['img'][0]``."""
         frames = results['img']
         if not isinstance(frames, list):
-            raise TypeError(
-                f'{type(self).__name__} needs the frames as a list (key '
-                f'frame first, from LoadVideoFrames), got '
-                f'{type(frames).__name__}')
+            raise TypeError(f'{type(self).__name__} needs the frames as a '
+                            'list (key frame first, from LoadVideoFrames), '
+                            f'got {type(frames).__name__}')
         if np.random.rand() >= self.prob:
             return results
         joints = np.asarray(results['transformed_keypoints'])[..., :2]
@@ -81,6 +79,5 @@ class RandomKeyFrameOcclusion(BaseTransform):
 
 def _span(centre: float, size: float, limit: int) -> Tuple[int, int]:
     """Integer pixel range of length ``size`` around ``centre``, clipped."""
-    start = int(round(centre - size / 2))
-    stop = int(round(centre + size / 2))
-    return max(0, start), min(limit, stop)
+    return (max(0, int(round(centre - size / 2))),
+            min(limit, int(round(centre + size / 2))))

@@ -8,13 +8,12 @@ from mmengine.fileio import get
 from mmpose.registry import TRANSFORMS
 
 # mmpose's PackPoseInputs defaults plus the multi-frame and per-video keys.
-MULTI_FRAME_META_KEYS = ('id', 'img_id', 'img_path', 'category_id',
-                         'crowd_index', 'ori_shape', 'img_shape',
-                         'input_size', 'input_center', 'input_scale', 'flip',
-                         'flip_direction', 'flip_indices', 'raw_ann_info',
-                         'dataset_name', 'frame_weights', 'frame_offsets',
-                         'frame_numbers', 'vid_id', 'frame_id', 'nframes',
-                         'file_name')
+MULTI_FRAME_META_KEYS = (
+    'id', 'img_id', 'img_path', 'category_id', 'crowd_index', 'ori_shape',
+    'img_shape', 'input_size', 'input_center', 'input_scale', 'flip',
+    'flip_direction', 'flip_indices', 'raw_ann_info', 'dataset_name',
+    'frame_weights', 'frame_offsets', 'frame_numbers', 'vid_id', 'frame_id',
+    'nframes', 'file_name')
 
 
 @TRANSFORMS.register_module()
@@ -47,11 +46,9 @@ class LoadVideoFrames(BaseTransform):
         except (FileNotFoundError, IsADirectoryError) as err:
             raise FileNotFoundError(f'cannot read frame {path}: {err}') \
                 from err
-        img = mmcv.imfrombytes(
-            content,
-            flag=self.color_type,
-            channel_order='bgr',
-            backend=self.imdecode_backend)
+        img = mmcv.imfrombytes(content, flag=self.color_type,
+                               channel_order='bgr',
+                               backend=self.imdecode_backend)
         if img is None:
             raise ValueError(f'cannot decode frame {path} (not an image or '
                              'truncated)')
@@ -88,15 +85,13 @@ class LoadVideoFrames(BaseTransform):
             if num != 1:
                 raise KeyError(f'{num} frames given without "frame_weights"'
                                ' and "frame_offsets"')
-            results.setdefault('frame_weights',
-                               np.ones(1, dtype=np.float32))
+            results.setdefault('frame_weights', np.ones(1, dtype=np.float32))
             results.setdefault('frame_offsets', np.zeros(1, dtype=np.int64))
         num_w = len(results['frame_weights'])
         if num_w != num:
             raise ValueError(f'{num} frames but {num_w} frame_weights')
         results['img'] = frames
-        results['img_shape'] = frames[0].shape[:2]
-        results['ori_shape'] = frames[0].shape[:2]
+        results['img_shape'] = results['ori_shape'] = frames[0].shape[:2]
         return results
 
     def __repr__(self) -> str:

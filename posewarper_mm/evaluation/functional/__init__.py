@@ -5,5 +5,4 @@ from .table import format_posetrack_table, summary_only
 
 __all__ = [
     'evaluate_posetrack', 'format_posetrack_table', 'points_in_polygon',
-    'summarize_joint_aps', 'summary_only', 'voc_ap'
-]
+    'summarize_joint_aps', 'summary_only', 'voc_ap']

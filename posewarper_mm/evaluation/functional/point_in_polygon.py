@@ -55,12 +55,10 @@ def points_in_polygon(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
         return np.zeros(len(points), dtype=bool)
 
     # edges (x1, y1) -> (x2, y2), shape (1, M); points shape (N, 1)
-    x1 = polygon[None, :, 0]
-    y1 = polygon[None, :, 1]
+    x1, y1 = polygon[None, :, 0], polygon[None, :, 1]
     x2 = np.roll(polygon[:, 0], -1)[None]
     y2 = np.roll(polygon[:, 1], -1)[None]
-    px = points[:, 0, None]
-    py = points[:, 1, None]
+    px, py = points[:, 0, None], points[:, 1, None]
 
     at_vertex = (px == x1) & (py == y1)
     horizontal = (y1 == py) & (y2 == py)

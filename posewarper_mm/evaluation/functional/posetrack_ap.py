@@ -150,8 +150,7 @@ def voc_ap(scores: np.ndarray, labels: np.ndarray, num_gt: float) -> float:
         num_gt (float): Number of GT joints.
 
     Returns:
-        float: AP in [0, 100]; 0 when N == 0; NaN when N > 0 and
-        ``num_gt == 0``.
+        float: AP in [0, 100]; 0 when N == 0, else NaN if ``num_gt == 0``.
     """
     scores = np.asarray(scores, dtype=np.float64)
     if len(scores) == 0:
@@ -187,10 +186,8 @@ def compute_joint_aps(pairs: List[FramePair]) -> np.ndarray:
             scores.append(person.scores[has])
             labels.append(tp[has])
     ids, scores, labels = (np.concatenate(x) for x in (ids, scores, labels))
-    return np.array([
-        voc_ap(scores[ids == j], labels[ids == j], num_gt[j])
-        for j in range(NUM_EVAL_JOINTS)
-    ], dtype=np.float64)
+    return np.array([voc_ap(scores[ids == j], labels[ids == j], num_gt[j])
+                     for j in range(NUM_EVAL_JOINTS)], dtype=np.float64)
 
 
 def summarize_joint_aps(aps: np.ndarray) -> Dict[str, float]:

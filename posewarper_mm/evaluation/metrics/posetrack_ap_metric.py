@@ -23,8 +23,7 @@ _HEAD_BOTTOM, _LEFT_SHOULDER, _RIGHT_SHOULDER = 1, 5, 6
 
 def gt_folder_from_ann_file(ann_file: str) -> str:
     """The per-video GT folder beside a merged annotation file, as in the
-    PoseTrack18 release: ``<dir>/posetrack18_val.json`` -> ``<dir>/val``.
-    """
+    PoseTrack18 release: ``<dir>/posetrack18_val.json`` -> ``<dir>/val``."""
     split = osp.splitext(osp.basename(ann_file))[0].split('_')[-1]
     return osp.join(osp.dirname(ann_file), split)
 
@@ -70,14 +69,12 @@ class PoseTrackAPMetric(CocoMetric):
                  outfile_prefix: Optional[str] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
-        # the AP reads the per-video GT files: CocoMetric gets no ann_file
-        # and an empty COCO index
+        # the AP reads per-video GT files: no ann_file, an empty COCO index
         super().__init__(
-            ann_file=None, score_mode=score_mode,
-            keypoint_score_thr=keypoint_score_thr, nms_mode=nms_mode,
-            nms_thr=nms_thr, format_only=format_only,
-            outfile_prefix=outfile_prefix, collect_device=collect_device,
-            prefix=prefix)
+            ann_file=None, score_mode=score_mode, nms_mode=nms_mode,
+            keypoint_score_thr=keypoint_score_thr, nms_thr=nms_thr,
+            format_only=format_only, outfile_prefix=outfile_prefix,
+            collect_device=collect_device, prefix=prefix)
         if head_bottom not in ('predicted', 'shoulder_midpoint'):
             raise ValueError('`head_bottom` must be "predicted" or '
                              f'"shoulder_midpoint", got {head_bottom!r}')
@@ -122,9 +119,8 @@ class PoseTrackAPMetric(CocoMetric):
         """Write the prediction files; the AP in percent (empty when
         ``format_only``)."""
         if self.gt_folder is None:
-            raise ValueError(
-                f'{type(self).__name__}: set `gt_folder` or `ann_file`; '
-                'the per-video GT folder is unknown')
+            raise ValueError(f'{type(self).__name__}: set `gt_folder` or '
+                             '`ann_file`; the per-video GT folder is unknown')
         return super().compute_metrics(results)
 
     def _joint_outputs(self, instance: dict) -> dict:
@@ -144,18 +140,15 @@ class PoseTrackAPMetric(CocoMetric):
                      outfile_prefix: str) -> str:
         """Write one prediction file per GT file into ``outfile_prefix``
         from image id -> kept instances; returns the folder."""
-        predictions = {
-            img_id: [self._joint_outputs(inst) for inst in instances]
-            for img_id, instances in keypoints.items()
-        }
+        predictions = {img_id: [self._joint_outputs(i) for i in instances]
+                       for img_id, instances in keypoints.items()}
         _, unmatched = write_posetrack_predictions(
             predictions, self.gt_folder, outfile_prefix)
         logger: MMLogger = MMLogger.get_current_instance()
         if unmatched:
-            logger.warning(
-                f'{len(unmatched)} predicted image ids are in no GT file of '
-                f'{self.gt_folder} and were not written, e.g. '
-                f'{unmatched[:5]}')
+            logger.warning(f'{len(unmatched)} predicted image ids are in no '
+                           f'GT file of {self.gt_folder} and were not '
+                           f'written, e.g. {unmatched[:5]}')
         logger.info(f'PoseTrack prediction files written to {outfile_prefix}')
         return outfile_prefix
 

@@ -23,10 +23,9 @@ class MultiFramePoseDataPreprocessor(PoseDataPreprocessor):
         single_frame_output (bool): Return (B, 3, H, W) for single-frame
             models (the stage-1 model fed by the multi-frame pipeline with
             T = 1); T > 1 is then an error. Defaults to False.
-        channels_last (bool): Store every frame channels-last (NHWC
-            strides, same shape and values; the estimator's frame-major
-            view stays NHWC). Outputs change by float rounding. Defaults
-            to False.
+        channels_last (bool): Store every frame channels-last (NHWC strides;
+            the estimator's frame-major view stays NHWC); outputs change by
+            float rounding. Defaults to False.
     """
 
     def __init__(self, mean: Optional[Sequence[float]] = None,
@@ -121,26 +120,22 @@ class MultiFramePoseDataPreprocessor(PoseDataPreprocessor):
         inputs = data['inputs']
         if isinstance(inputs, Tensor):
             if inputs.dim() not in (4, 5):
-                raise ValueError(
-                    f'{type(self).__name__}: a stacked batch must be '
-                    f'(B, T, C, H, W) or (B, C, H, W), got shape '
-                    f'{tuple(inputs.shape)}')
+                raise ValueError(f'{type(self).__name__}: a stacked batch '
+                                 'must be (B, T, C, H, W) or (B, C, H, W), '
+                                 f'got shape {tuple(inputs.shape)}')
             inputs = list(inputs.unbind(0))
         if not isinstance(inputs, (list, tuple)) or len(inputs) == 0:
             raise TypeError(
                 f'{type(self).__name__}: data["inputs"] must be a non-empty '
                 f'list of tensors, got {type(inputs).__name__}')
-        samples = [
-            self._as_frames(sample, idx) for idx, sample in enumerate(inputs)
-        ]
+        samples = [self._as_frames(s, i) for i, s in enumerate(inputs)]
         per_sample = [sample.size(0) for sample in samples]
         if len(set(per_sample)) > 1:
             raise ValueError(
                 f'{type(self).__name__}: all samples of a batch must have '
                 f'the same number of frames T, got {per_sample}')
         pad_h, pad_w = self._padded_size(
-            max(sample.size(-2) for sample in samples),
-            max(sample.size(-1) for sample in samples))
+            max(s.size(-2) for s in samples), max(s.size(-1) for s in samples))
         if all(sample.shape[-2:] == (pad_h, pad_w) for sample in samples):
             # nothing to pad (top-down crops): one op over the whole batch
             batch_inputs = self._normalise(torch.stack(samples))
@@ -163,6 +158,5 @@ class MultiFramePoseDataPreprocessor(PoseDataPreprocessor):
             for data_sample, sample in zip(data_samples, samples):
                 data_sample.set_metainfo({
                     'batch_input_shape': (pad_h, pad_w),
-                    'pad_shape': self._padded_size(*sample.shape[-2:])
-                })
+                    'pad_shape': self._padded_size(*sample.shape[-2:])})
         return {'inputs': batch_inputs, 'data_samples': data_samples}

@@ -53,10 +53,9 @@ class TemporalAggregationHead(HeatmapHead):
         """Weighted sum (B, K, h, w) of ``warped`` (B, T', K, h, w) with
         ``frame_weights`` (B, T')."""
         if not isinstance(feats, (tuple, list)) or len(feats) != 2:
-            raise TypeError(
-                f'{type(self).__name__}: feats must be (warped heatmaps '
-                '(B, T, K, h, w), frame weights (B, T)), got '
-                f'{type(feats).__name__}')
+            raise TypeError(f'{type(self).__name__}: feats must be (warped '
+                            'heatmaps (B, T, K, h, w), frame weights (B, '
+                            f'T)), got {type(feats).__name__}')
         warped, weights = feats
         if warped.dim() != 5 or weights.dim() != 2 or \
                 warped.shape[:2] != weights.shape:

@@ -5,8 +5,7 @@
   batch, so the chunk is the largest divisor of the batch not above
   ``im2col_step``.
 - ``'torchvision'``: ``torchvision.ops.deform_conv2d``, an independent
-  implementation (the tests compare it with mmcv's). It never imports
-  ``mmcv.ops``, but mmpose itself does, so mmcv's ops stay required.
+  implementation (tested against mmcv's); mmpose still needs ``mmcv.ops``.
 - ``'pytorch'``: written with ``grid_sample`` and ``einsum``, for fast
   training on CPU. Where a sample lies on a pixel line (every sample of
   the untrained neck) its backward takes mmcv's derivative (see
@@ -32,11 +31,9 @@ DEFORM_CONV_BACKENDS = ('mmcv', 'torchvision', 'pytorch')
 def largest_divisor_at_most(number: int, limit: int) -> int:
     """The largest divisor of ``number`` (>= 1) that is ``<= limit``."""
     if number < 1 or limit < 1:
-        raise ValueError(
-            f'{__name__}: need positive integers, got number={number}, '
-            f'limit={limit}')
-    return next(
-        d for d in range(min(number, limit), 0, -1) if number % d == 0)
+        raise ValueError(f'{__name__}: need positive integers, got '
+                         f'number={number}, limit={limit}')
+    return next(d for d in range(min(number, limit), 0, -1) if number % d == 0)
 
 
 def load_mmcv_deform_conv2d() -> Callable:
@@ -70,9 +67,8 @@ class BackendDeformConv2d(nn.Module):
                 f'{__name__}: unknown deform conv backend {backend!r}; '
                 f'choose one of {DEFORM_CONV_BACKENDS}')
         if in_channels % deform_groups != 0:
-            raise ConfigError(
-                f'{__name__}: in_channels={in_channels} is not divisible '
-                f'by deform_groups={deform_groups}')
+            raise ConfigError(f'{__name__}: in_channels={in_channels} is not '
+                              f'divisible by deform_groups={deform_groups}')
         if im2col_step < 1:
             raise ConfigError(
                 f'{__name__}: im2col_step must be >= 1, got {im2col_step}')
@@ -114,8 +110,7 @@ class BackendDeformConv2d(nn.Module):
         if x.dtype in (torch.float32, torch.float64) and \
                 offset.dtype == x.dtype:
             return forward(x, offset)
-        # no kernel covers bfloat16 (nor mmcv's CPU kernel float16): run
-        # in float32 outside autocast, return the input's dtype
+        # no kernel covers bfloat16 (nor mmcv's CPU kernel float16)
         with torch.autocast(x.device.type, enabled=False):
             out = forward(x.float(), offset.float())
         return out.to(x.dtype)
@@ -131,16 +126,14 @@ class BackendDeformConv2d(nn.Module):
                              padding=self.padding, dilation=self.dilation)
 
     def _forward_pytorch(self, x: Tensor, offset: Tensor) -> Tensor:
-        # a named range lets profilers attribute these generic ops to the
-        # deformable convolution (mmcv's and torchvision's are one op)
+        # a named range lets profilers attribute these ops to the deform conv
         with torch.profiler.record_function('pytorch_deform_conv2d'):
             batch, channels, height, width = x.shape
             out_h, out_w = offset.shape[2:]
             (kh, kw), (sh, sw) = self.kernel_size, self.stride
             (ph, pw), (dh, dw) = self.padding, self.dilation
             groups, taps = self.deform_groups, kh * kw
-            # sampling positions in input pixels, (N * groups, 1, taps *
-            # out_h * out_w) for y and x
+            # sampling positions (N * groups, 1, taps * out_h * out_w), pixels
             offset = offset.view(batch, groups, taps, 2, out_h, out_w)
             tap_y, tap_x = torch.meshgrid(
                 torch.arange(kh, device=x.device, dtype=x.dtype) * dh,
@@ -164,8 +157,7 @@ class BackendDeformConv2d(nn.Module):
             return torch.einsum('nckhw,ock->nohw', sampled, weight)
 
     def _forward_mmcv(self, x: Tensor, offset: Tensor) -> Tensor:
-        # mmcv's kernels need the input to be at least as large as the
-        # kernel; pad with zeros (which changes no output value) and crop.
+        # mmcv's kernels need an input at least kernel-sized: zero-pad, crop
         pad_h = max(self.kernel_size[0] - x.size(2), 0)
         pad_w = max(self.kernel_size[1] - x.size(3), 0)
         if pad_h or pad_w:
@@ -173,8 +165,7 @@ class BackendDeformConv2d(nn.Module):
             offset = F.pad(offset, (0, pad_w, 0, pad_h))
         step = largest_divisor_at_most(x.size(0), self.im2col_step)
         deform_conv2d = load_mmcv_deform_conv2d()
-        # mmcv's kernels reject non-contiguous weights, e.g. after
-        # ``model.to(memory_format=torch.channels_last)``
+        # mmcv's kernels reject non-contiguous (e.g. channels-last) weights
         out = deform_conv2d(x.contiguous(), offset.contiguous(),
                             self.weight.contiguous(), self.stride,
                             self.padding, self.dilation, 1,
@@ -192,24 +183,20 @@ class BackendDeformConv2d(nn.Module):
                 f'im2col_step={self.im2col_step}, backend={self.backend!r}')
 
 
-def _grid(pos_y: Tensor, pos_x: Tensor, height: int,
-          width: int) -> Tensor:
+def _grid(pos_y: Tensor, pos_x: Tensor, height: int, width: int) -> Tensor:
     """``grid_sample``'s grid (B, 1, L, 2) of pixel positions (B, 1, L):
     pixel p of n sits at (2p + 1) / n - 1 (``align_corners=False``)."""
     return torch.stack([(2 * pos_x + 1) / width - 1,
-                        (2 * pos_y + 1) / height - 1],
-                       dim=-1)
+                        (2 * pos_y + 1) / height - 1], dim=-1)
 
 
-# samples closer than this (in pixels) to a pixel line get mmcv's
-# derivative computed directly: grid_sample's coordinate round trip moves
-# a position by float rounding, so it may take the other side's derivative
+# pixels: nearer a pixel line, grid_sample's rounding may take the other
+# side's derivative, so mmcv's is computed directly
 _LINE_TOLERANCE = 1e-3
 
 
 class _BilinearSample(torch.autograd.Function):
-    """Bilinear samples by ``grid_sample``, with mmcv's gradient on pixel
-    lines.
+    """Bilinear ``grid_sample`` samples with mmcv's gradient on pixel lines.
 
     On a pixel line bilinear sampling has a kink; mmcv's backward takes the
     derivative towards the next pixel (corners ``floor(p)`` and
@@ -234,8 +221,7 @@ class _BilinearSample(torch.autograd.Function):
         need_x = ctx.needs_input_grad[0]
         need_pos = ctx.needs_input_grad[1] or ctx.needs_input_grad[2]
         height, width = x.shape[2:]
-        # grid_sample's own backward (bilinear, zeros padding), as autograd
-        # calls it; an output not asked for comes back as None
+        # grid_sample's own backward; outputs not asked for come back None
         grad_x, grad_grid = torch.ops.aten.grid_sampler_2d_backward(
             grad_out.reshape(*grad_out.shape[:2], 1, -1).contiguous(), x,
             grid, 0, 0, False, [need_x, need_pos])
@@ -275,8 +261,7 @@ def _position_gradients(x: Tensor, batch_idx: Tensor, pos_y: Tensor,
               (pos_x < width)).to(x.dtype)
     floor_y, floor_x = pos_y.floor(), pos_x.floor()
     frac_y, frac_x = (pos_y - floor_y)[:, None], (pos_x - floor_x)[:, None]
-    # corner indices into the input padded by one zero pixel per side;
-    # corners further out read that padding
+    # corner indices into the input zero-padded by one pixel per side
     y0 = floor_y.long().clamp(-1, height) + 1
     x0 = floor_x.long().clamp(-1, width) + 1
     y1, x1 = (y0 + 1).clamp(max=height + 1), (x0 + 1).clamp(max=width + 1)

@@ -45,10 +45,9 @@ def _res_blocks(cfg: Optional[dict]) -> Tuple[type, int]:
         raise TypeError(f'{_WHERE}: res_blocks_cfg should be dict or None, '
                         f'got {type(cfg).__name__}')
     if set(cfg) - set(DEFAULT_RES_BLOCKS_CFG):
-        raise ConfigError(
-            f'{_WHERE}: res_blocks_cfg has unknown keys '
-            f'{sorted(set(cfg) - set(DEFAULT_RES_BLOCKS_CFG))}; allowed: '
-            f'{sorted(DEFAULT_RES_BLOCKS_CFG)}')
+        raise ConfigError(f'{_WHERE}: res_blocks_cfg has unknown keys '
+                          f'{sorted(set(cfg) - set(DEFAULT_RES_BLOCKS_CFG))}; '
+                          f'allowed: {sorted(DEFAULT_RES_BLOCKS_CFG)}')
     cfg = {**DEFAULT_RES_BLOCKS_CFG, **cfg}
     block = check_arg('res_blocks_cfg["block"]', cfg['block'],
                       choices=RES_BLOCKS)
@@ -85,14 +84,12 @@ class PoseWarpingNeck(BaseModule):
         offsets_kernel (int): Kernel of the offset convs (odd).
         deform_conv_kernel (int): Kernel of the deformable convs (odd).
         in_index (int): Backbone output used from a tuple/list.
-        freeze_trans_layer (bool): Keep ``trans_layer`` frozen, in eval
-            mode.
+        freeze_trans_layer (bool): Keep ``trans_layer`` frozen, in eval mode.
         norm_eval (bool): Keep the BN layers in eval mode while training.
         im2col_step (int): Upper bound of mmcv's im2col chunk.
         deform_backend (str): One of :data:`DEFORM_CONV_BACKENDS`.
         cache_key_offsets (bool): Cache the key frame's offsets.
-        init_cfg (dict, optional): Init config applied after the reference
-            initialisation.
+        init_cfg (dict, optional): Applied after the reference initialisation.
     """
 
     def __init__(self, in_channels: int = 48, out_channels: int = 17,
@@ -149,26 +146,22 @@ class PoseWarpingNeck(BaseModule):
             nn.Conv2d(out_channels, inner_channels, 1, bias=False),
             nn.BatchNorm2d(inner_channels))
         self.offset_feats = nn.Sequential(
-            block(out_channels, inner_channels, downsample=downsample), *[
-                block(inner_channels, inner_channels)
-                for _ in range(1, num_blocks)
-            ])
+            block(out_channels, inner_channels, downsample=downsample),
+            *[block(inner_channels, inner_channels)
+              for _ in range(1, num_blocks)])
         self.offset_layers = nn.ModuleList([
             nn.Conv2d(inner_channels, 2 * deform_conv_kernel**2 *
                       deform_groups, offsets_kernel,
                       padding=(offsets_kernel // 2) * dilation,
                       dilation=dilation, bias=False)
-            for dilation in self.dilations
-        ])
+            for dilation in self.dilations])
         self.deform_conv_layers = nn.ModuleList([
-            BackendDeformConv2d(out_channels, out_channels,
-                                deform_conv_kernel,
+            BackendDeformConv2d(out_channels, out_channels, deform_conv_kernel,
                                 padding=(deform_conv_kernel // 2) * dilation,
                                 dilation=dilation, deform_groups=deform_groups,
                                 im2col_step=im2col_step,
                                 backend=deform_backend)
-            for dilation in self.dilations
-        ])
+            for dilation in self.dilations])
         self._key_offsets_cache: Dict[tuple, List[Tensor]] = {}
         self._key_offsets_fingerprint: Optional[tuple] = None
         self.reset_parameters()
@@ -238,10 +231,9 @@ class PoseWarpingNeck(BaseModule):
                     f'the backbone gave {len(feats)} outputs')
             feats = feats[self.in_index]
         if not isinstance(feats, Tensor) or feats.dim() != 4:
-            raise TypeError(
-                f'{type(self).__name__}: expected a 4D (N, C, h, w) feature '
-                f'tensor at in_index={self.in_index}, got '
-                f'{getattr(feats, "shape", type(feats))}')
+            raise TypeError(f'{type(self).__name__}: expected a 4D (N, C, h, '
+                            f'w) feature tensor at in_index={self.in_index}, '
+                            f'got {getattr(feats, "shape", type(feats))}')
         if feats.size(1) != self.in_channels:
             raise ValueError(
                 f'{type(self).__name__}: feature has {feats.size(1)} '
@@ -351,10 +343,9 @@ class PoseWarpingNeck(BaseModule):
             raise ValueError(f'{_WHERE}: num_frames must be an int >= 1, got '
                              f'{num_frames!r}')
         if total % num_frames != 0:
-            raise ValueError(
-                f'{_WHERE}: inputs: got {total} feature maps, not a multiple '
-                f'of num_frames={num_frames}; inputs must be frame-major '
-                '(T*B, C, h, w)')
+            raise ValueError(f'{_WHERE}: inputs: got {total} feature maps, '
+                             f'not a multiple of num_frames={num_frames}; '
+                             'inputs must be frame-major (T*B, C, h, w)')
         batch_size = total // num_frames
         slots = tuple(range(num_frames)) if frame_slots is None else tuple(
             int(slot) for slot in frame_slots)
@@ -381,10 +372,8 @@ class PoseWarpingNeck(BaseModule):
             support = frames[support_slots]
             diff = (frames[:1] - support).flatten(0, 1)
             chunk = chunk_size or len(diff) or 1
-            out = [
-                self.warp(rows, rows_diff) for rows, rows_diff in zip(
-                    support.flatten(0, 1).split(chunk), diff.split(chunk))
-            ]
+            out = [self.warp(rows, rows_diff) for rows, rows_diff in zip(
+                support.flatten(0, 1).split(chunk), diff.split(chunk))]
             out = out[0] if len(out) == 1 else torch.cat(out)
             parts = iter(out.split(batch_size))
         if key_shortcut:

@@ -99,10 +99,9 @@ class PoseWarperEstimator(TopdownPoseEstimator):
             init_cfg=init_cfg, metainfo=metainfo)
         for method in ('heatmaps', 'warp_frames'):
             if not callable(getattr(self.neck, method, None)):
-                raise ConfigError(
-                    f'{type(self).__name__}: the neck must provide '
-                    f'{method}() like PoseWarpingNeck, got '
-                    f'{type(self.neck).__name__}')
+                raise ConfigError(f'{type(self).__name__}: the neck must '
+                                  f'provide {method}() like PoseWarpingNeck, '
+                                  f'got {type(self.neck).__name__}')
         self.crops_per_pass()  # checks test_cfg.max_crops_per_pass
         self.backbone_bn_mode = backbone_bn_mode
         self._register_load_state_dict_pre_hook(
@@ -155,9 +154,8 @@ class PoseWarperEstimator(TopdownPoseEstimator):
         rows: List[Tensor] = []
         samples: Sequence = data_samples or []
         if samples and len(samples) != batch_size:
-            raise ValueError(
-                f'{type(self).__name__}: {len(samples)} data samples for a '
-                f'batch of {batch_size}')
+            raise ValueError(f'{type(self).__name__}: {len(samples)} data '
+                             f'samples for a batch of {batch_size}')
         for idx in range(batch_size):
             weights = samples[idx].metainfo.get('frame_weights', None) \
                 if samples else None
@@ -174,10 +172,9 @@ class PoseWarperEstimator(TopdownPoseEstimator):
             weights = torch.as_tensor(
                 np.asarray(weights, dtype=np.float32).reshape(-1))
             if weights.numel() != num_frames:
-                raise ValueError(
-                    f'{type(self).__name__}: sample {idx} has '
-                    f'{weights.numel()} frame weights for {num_frames} '
-                    'frames')
+                raise ValueError(f'{type(self).__name__}: sample {idx} has '
+                                 f'{weights.numel()} frame weights for '
+                                 f'{num_frames} frames')
             rows.append(weights)
         return torch.stack(rows).to(device)
 
@@ -253,11 +250,10 @@ class PoseWarperEstimator(TopdownPoseEstimator):
                 f'a key and a target frame, got {tuple(inputs.shape)}')
         key, target = self.frame_heatmaps(inputs)
         if tuple(source.shape) != tuple(key.shape):
-            raise ValueError(
-                f'{type(self).__name__}: source heatmaps '
-                f'{tuple(source.shape)} do not match the model heatmaps '
-                f'{tuple(key.shape)}; encode them with the codec of the '
-                'model config')
+            raise ValueError(f'{type(self).__name__}: source heatmaps '
+                             f'{tuple(source.shape)} do not match the model '
+                             f'heatmaps {tuple(key.shape)}; encode them with '
+                             'the codec of the model config')
         return self.neck.warp(source.to(key), target - key)
 
     def forward(self, inputs: Tensor, data_samples: OptSampleList = None,

@@ -5,5 +5,4 @@ from .skeleton import KEYPOINT_NAMES
 
 __all__ = [
     'generate_posetrack_dataset', 'split_video_counts', 'KEYPOINT_NAMES',
-    'OCCLUDER_SPEED', 'MAX_OCCLUDERS', 'SHAKE_BLUR_STRENGTH'
-]
+    'OCCLUDER_SPEED', 'MAX_OCCLUDERS', 'SHAKE_BLUR_STRENGTH']

@@ -10,14 +10,13 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from posewarper_mm.posetrack import (frame_file_name, frame_index_from_name,
-                                     video_folder)
+                                     posetrack18_category, video_folder)
 from . import skeleton as sk
 from .motion import MAX_OCCLUDERS, OCCLUDER_SPEED, SHAKE_BLUR_STRENGTH
 from .video import VideoAnnotations, encode_jpeg, render_video
 
 
-def split_video_counts(num_videos: int,
-                       splits: Sequence[str],
+def split_video_counts(num_videos: int, splits: Sequence[str],
                        videos_per_split: Optional[Sequence[int]] = None
                        ) -> List[int]:
     """Videos per split: ``videos_per_split``, or ``num_videos`` shared
@@ -34,15 +33,6 @@ def split_video_counts(num_videos: int,
                          f'number of splits {list(splits)}')
     base, rest = divmod(num_videos, len(splits))
     return [base + (rest if i == 0 else 0) for i in range(len(splits))]
-
-
-def categories() -> List[dict]:
-    """The single PoseTrack18 ``person`` category."""
-    return [
-        dict(supercategory='person', id=1, name='person',
-             keypoints=list(sk.KEYPOINT_NAMES),
-             skeleton=[list(p) for p in sk.SKELETON_1BASED])
-    ]
 
 
 def sparsify(coco: dict, every: int) -> dict:
@@ -152,7 +142,7 @@ def write_split(out: dict, split: str, videos: Dict[int, VideoAnnotations],
                 write_sparse: bool) -> None:
     """Write a split's per-video, merged, detection and sparse json files
     under ``out['root']``, recording their paths in ``out``."""
-    cats = categories()
+    cats = [posetrack18_category()]
     merged = dict(images=[], annotations=[], categories=cats)
     ann_dir = osp.join(out['root'], 'annotations')
     out['video_ann_dirs'][split] = osp.join(ann_dir, split)
@@ -162,11 +152,10 @@ def write_split(out: dict, split: str, videos: Dict[int, VideoAnnotations],
         merged['images'].extend(rec.images)
         merged['annotations'].extend(rec.annotations)
         name = video_folder(video_num, split) + '.json'
-        out['video_ann_files'][split].append(
-            write_json(
-                osp.join(ann_dir, split, name),
-                dict(images=rec.images, annotations=rec.annotations,
-                     categories=cats)))
+        out['video_ann_files'][split].append(write_json(
+            osp.join(ann_dir, split, name),
+            dict(images=rec.images, annotations=rec.annotations,
+                 categories=cats)))
     out['ann_files'][split] = write_json(
         osp.join(ann_dir, f'posetrack18_{split}.json'), merged)
     out['det_files'][split] = write_json(
@@ -236,10 +225,9 @@ def generate_posetrack_dataset(
     video_seeds = enumerate(np.random.SeedSequence(seed).spawn(total),
                             first_video_num)
     out: Dict[str, object] = dict(root=out_dir)
-    out.update((key, {}) for key in ('ann_files', 'sparse_ann_files',
-                                     'det_files', 'video_ann_dirs',
-                                     'image_dirs', 'video_ann_files',
-                                     'frame_files'))
+    out.update((key, {}) for key in (
+        'ann_files', 'sparse_ann_files', 'det_files', 'video_ann_dirs',
+        'image_dirs', 'video_ann_files', 'frame_files'))
     out.update(num_images=0, num_annotations=0)
     for split_idx, (split, count) in enumerate(zip(splits, counts)):
         videos: Dict[int, VideoAnnotations] = {}

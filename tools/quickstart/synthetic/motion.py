@@ -192,11 +192,9 @@ def sample_crowd_region(rng: np.random.Generator, num_frames: int, width: int,
     region = (x1, y1, x1 + reg_w, y1 + reg_h)
     start = int(rng.integers(0, max(1, num_frames // 2)))
     stop = int(rng.integers(start + max(1, num_frames // 3), num_frames + 1))
-    members = [
-        sample_person_track(
-            rng, num_frames, width, height, (0.6, 0.8), region=region)
-        for _ in range(int(rng.integers(2, 5)))
-    ]
+    members = [sample_person_track(rng, num_frames, width, height, (0.6, 0.8),
+                                   region=region)
+               for _ in range(int(rng.integers(2, 5)))]
     angles = np.linspace(0, 2 * np.pi, 8, endpoint=False)
     angles += rng.uniform(-0.15, 0.15, size=8)
     cx, cy = x1 + reg_w / 2, y1 + reg_h / 2

@@ -123,8 +123,7 @@ def draw_person(img: np.ndarray, kpts: np.ndarray, depth: np.ndarray,
         (sk.L_SHOULDER, sk.L_ELBOW, app.shirt, 0.055, 1),
         (sk.L_ELBOW, sk.L_WRIST, app.skin, 0.045, 1),
         (sk.R_SHOULDER, sk.R_ELBOW, app.shirt, 0.055, -1),
-        (sk.R_ELBOW, sk.R_WRIST, app.skin, 0.045, -1),
-    ]
+        (sk.R_ELBOW, sk.R_WRIST, app.skin, 0.045, -1)]
     far_side = 1 if near < 0 else -1
     # the far limbs, the torso, then the near limbs
     for group in (far_side, 0, -far_side):

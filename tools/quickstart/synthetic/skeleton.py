@@ -9,16 +9,10 @@ from typing import Tuple
 
 import numpy as np
 
-KEYPOINT_NAMES = ('nose', 'head_bottom', 'head_top', 'left_ear', 'right_ear',
-                  'left_shoulder', 'right_shoulder', 'left_elbow',
-                  'right_elbow', 'left_wrist', 'right_wrist', 'left_hip',
-                  'right_hip', 'left_knee', 'right_knee', 'left_ankle',
-                  'right_ankle')
+from posewarper_mm.posetrack import POSETRACK18_KEYPOINT_NAMES
+
+KEYPOINT_NAMES = POSETRACK18_KEYPOINT_NAMES
 NUM_KEYPOINTS = len(KEYPOINT_NAMES)
-# 1-based joint pairs, as in the ``categories`` of PoseTrack18 files
-SKELETON_1BASED = ((16, 14), (14, 12), (17, 15), (15, 13), (12, 13), (6, 12),
-                   (7, 13), (6, 7), (6, 8), (7, 9), (8, 10), (9, 11), (2, 3),
-                   (1, 2), (1, 3), (2, 4), (3, 5), (4, 6), (5, 7))
 NOSE, HEAD_BOTTOM, HEAD_TOP, L_EAR, R_EAR = 0, 1, 2, 3, 4
 L_SHOULDER, R_SHOULDER, L_ELBOW, R_ELBOW, L_WRIST, R_WRIST = 5, 6, 7, 8, 9, 10
 L_HIP, R_HIP, L_KNEE, R_KNEE, L_ANKLE, R_ANKLE = 11, 12, 13, 14, 15, 16

@@ -28,9 +28,8 @@ class VideoAnnotations:
 def render_video(rng: np.random.Generator, split: str, video_num: int,
                  num_frames: int, width: int, height: int,
                  persons_range: Tuple[int, int], save_frame: SaveFrame,
-                 crowd_prob: float,
-                 occluder_speed: Tuple[float, float], max_occluders: int,
-                 shake_blur_prob: float,
+                 crowd_prob: float, occluder_speed: Tuple[float, float],
+                 max_occluders: int, shake_blur_prob: float,
                  shake_blur_strength: Tuple[float, float]) -> VideoAnnotations:
     """Render a video's frames (``save_frame(index, bgr_image)``) and
     records with its own ``rng`` (arguments: see the generator)."""
