@@ -29,9 +29,14 @@ param_scheduler = [
 # automatically scaling LR based on the actual training batch size
 auto_scale_lr = dict(base_batch_size=128)
 
-# hooks: a checkpoint every epoch (short schedule), keeping the best AP
+# hooks: a checkpoint every epoch (short schedule), keeping the best AP,
+# written so that a failed write never costs the previous checkpoint
 default_hooks = dict(
-    checkpoint=dict(save_best='posetrack18/AP', rule='greater', interval=1))
+    checkpoint=dict(
+        type='AtomicCheckpointHook',
+        save_best='posetrack18/AP',
+        rule='greater',
+        interval=1))
 # mmpose's default SyncBuffersHook (mmengine's DDP wrapper does not
 # broadcast buffers, so BN statistics are averaged over ranks before each
 # validation), then a warning at the start of training when no pretrained

@@ -24,6 +24,7 @@ model, and the single-frame head conv goes where that model keeps it
 ``module.`` prefixes are stripped.
 """
 import argparse
+import io
 import os
 import re
 import sys
@@ -35,7 +36,7 @@ from typing import Iterable, List, Mapping, Optional, Tuple
 import torch
 from torch import Tensor
 
-from posewarper_mm.engine import read_checkpoint
+from posewarper_mm.engine import read_checkpoint, replace_atomically
 from posewarper_mm.errors import ConfigError, InputFileError
 
 LAYOUTS = ('official', 'mmpose0x-stage1', 'mmpose0x-stage2', 'auto')
@@ -281,14 +282,18 @@ def build_model(config: str):
 
 
 def save_atomically(obj, dst: Path) -> None:
-    """Write ``obj`` next to ``dst`` and rename it into place."""
+    """Write ``obj`` next to ``dst``, flush it and rename it into place:
+    ``dst`` is never a partial file, and an existing one stays as it was
+    if the write fails (an OSError)."""
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
     dst.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp = tempfile.mkstemp(
         prefix=dst.name + '.', suffix='.tmp', dir=dst.parent)
-    os.close(handle)
     try:
-        torch.save(obj, tmp)
-        os.replace(tmp, dst)
+        with os.fdopen(handle, 'wb') as f:
+            f.write(buffer.getbuffer())
+        replace_atomically(tmp, str(dst))
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
@@ -324,7 +329,13 @@ def main(argv=None) -> int:
         converter='posewarper_mm tools/convert_checkpoint.py',
         mmpose_version=mmpose.__version__, num_tensors=len(state_dict),
         num_elements=int(sum(v.numel() for v in state_dict.values())))
-    save_atomically({'state_dict': state_dict, 'meta': meta}, dst)
+    try:
+        save_atomically({'state_dict': state_dict, 'meta': meta}, dst)
+    except OSError as err:
+        kept = 'the existing file is kept' if dst.exists() else \
+            'nothing was written'
+        raise SystemExit(f'{dst}: cannot write the converted checkpoint '
+                         f'({err.strerror or err}); {kept}')
     print(f'{src} ({layout}) -> {dst}: {len(state_dict)} tensors'
           f'{", strictly loaded into " + args.config if args.config else ""}')
     return 0

@@ -25,10 +25,12 @@ PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
 # shellcheck source=find_python.sh
 source "$(dirname "$0")/env/find_python.sh"
+# shellcheck source=supervise.sh
+source "$(dirname "$0")/env/supervise.sh"
 TOOLS_DIR="$(cd "$(dirname "$0")" && pwd)"
 
-PYTHONPATH="$TOOLS_DIR/..":$PYTHONPATH \
-"$PYTHON" -m torch.distributed.run \
+export PYTHONPATH="$TOOLS_DIR/..":$PYTHONPATH
+supervise "$PYTHON" -m torch.distributed.run \
     --nnodes="$NNODES" \
     --node_rank="$NODE_RANK" \
     --master_addr="$MASTER_ADDR" \

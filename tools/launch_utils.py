@@ -9,23 +9,31 @@ decides once every override is merged, and logs the decision:
 - ``--resume PATH``: resume from ``PATH``;
 - ``--resume`` and the work dir has a ``last_checkpoint``: resume from
   it (``load_from`` only initialises a fresh run, so it is not used);
-- ``--resume`` and no checkpoint yet: a fresh run from ``load_from``.
+- ``--resume`` and no checkpoint yet: a fresh run from ``load_from``;
+- no ``--resume`` and the work dir has a checkpoint: a fresh run, with a
+  warning that names the checkpoint and ``--resume``.
+
+The checkpoint a run resumes from or starts with is read before the
+Runner is built, so a truncated or foreign file is one line naming it.
 
 The scripts import this module as a sibling (``tools/`` is first on
 ``sys.path`` when they run).
 """
 import argparse
+import ctypes
 import gc
 import logging
 import os
 import os.path as osp
+import signal
 from typing import Callable, Optional
 
 from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.runner import Runner, find_latest_checkpoint
 
-from posewarper_mm.engine import setup_cpu_distributed, teardown_distributed
+from posewarper_mm.engine import (read_checkpoint, setup_cpu_distributed,
+                                  teardown_distributed)
 from posewarper_mm.errors import (ConfigError, InputFileError,
                                   OutputLocationError)
 
@@ -97,6 +105,7 @@ def run_runner(prog: str, make_config: Callable[[], Config],
     line, ``<prog>: error: <message>``. Whatever happens, the runner (and
     its loader workers) is released before the process group is torn down.
     """
+    stop_with_launcher()
     succeeded, runner = False, None
     try:
         cfg = make_config()
@@ -114,16 +123,17 @@ def run_runner(prog: str, make_config: Callable[[], Config],
 
 def latest_checkpoint(work_dir: str) -> Optional[str]:
     """The checkpoint named by ``<work_dir>/last_checkpoint``, if any; an
-    :class:`InputFileError` if that names a missing file."""
-    if not osp.isfile(osp.join(work_dir, 'last_checkpoint')):
+    :class:`InputFileError` if the file is empty or names a missing one."""
+    record = osp.join(work_dir, 'last_checkpoint')
+    if not osp.isfile(record):
         return None
     path = find_latest_checkpoint(work_dir)
-    if path and not osp.isfile(path):
+    if not path or not osp.isfile(path):
         raise InputFileError(
-            f'{osp.join(work_dir, "last_checkpoint")}: names checkpoint '
-            f'{path}, which does not exist; resume from a checkpoint with '
-            '--resume PATH or remove the file to start a fresh run')
-    return path or None
+            f'{record}: names the checkpoint {path!r}, which does not '
+            'exist; resume from a checkpoint with --resume PATH or remove '
+            'the file to start a fresh run')
+    return path
 
 
 def resolve_resume(cfg: Config, resume: Optional[str]) -> str:
@@ -139,9 +149,40 @@ def resolve_resume(cfg: Config, resume: Optional[str]) -> str:
         ``'work_dir'`` (from the work dir's last checkpoint) or ``'fresh'``
         (no checkpoint yet: start from ``load_from`` or the initialisation).
     """
-    if resume is None:
-        return 'none'
+    return _resume_mode(cfg, resume)
+
+
+def check_start_checkpoint(cfg: Config) -> Config:
+    """Read the checkpoint that the run resumes from or starts with
+    (``cfg`` from :func:`resolve_resume`), before any work.
+
+    Raises:
+        InputFileError: One line naming the option and the file, if it is
+            missing or not a readable checkpoint.
+    """
+    path, option = cfg.get('load_from', None), 'load_from'
+    if cfg.get('resume', False):
+        option = '--resume'
+        path = path or latest_checkpoint(cfg.work_dir)
+    if path and '://' not in str(path):
+        try:
+            read_checkpoint(path)
+        except InputFileError as err:
+            raise InputFileError(f'{option}: {err}') from None
+    return cfg
+
+
+def _resume_mode(cfg: Config, resume: Optional[str]) -> str:
     load_from = cfg.get('load_from', None)
+    if resume is None:
+        latest = latest_checkpoint(cfg.work_dir)
+        if latest is not None:
+            print_log(
+                f'work_dir {cfg.work_dir} holds the checkpoint {latest} of an '
+                'earlier run; this run starts anew and its checkpoints '
+                'replace it as the last one. Pass --resume to continue it '
+                'instead.', logger='current', level=logging.WARNING)
+        return 'none'
     if resume != AUTO_RESUME:
         cfg.resume, cfg.load_from = True, resume
         _log(f'--resume: resuming from {resume}' +
@@ -164,6 +205,32 @@ def resolve_resume(cfg: Config, resume: Optional[str]) -> str:
          (f'load_from {load_from}' if load_from else
           "the model's initialisation (load_from is not set)"))
     return 'fresh'
+
+
+def use_atomic_checkpoints(cfg: Config) -> None:
+    """Write checkpoints with ``AtomicCheckpointHook`` where the config
+    asks for mmengine's plain ``CheckpointHook`` (same arguments)."""
+    hook = (cfg.get('default_hooks', None) or {}).get('checkpoint', None)
+    if hook is not None and hook.get('type') in ('CheckpointHook',
+                                                 'mmengine.CheckpointHook'):
+        hook.type = 'AtomicCheckpointHook'
+        _log('checkpoints are written with AtomicCheckpointHook (a failed '
+             'write keeps the previous checkpoint)')
+
+
+def stop_with_launcher() -> None:
+    """Under torchrun, end this worker (SIGTERM) when its launcher dies,
+    even by SIGKILL, instead of training on as an orphan (Linux only)."""
+    if 'TORCHELASTIC_RUN_ID' not in os.environ:
+        return
+    launcher = os.getppid()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != launcher or launcher == 1:
+        os.kill(os.getpid(), signal.SIGTERM)  # it died before the prctl
 
 
 def _log(msg: str) -> None:

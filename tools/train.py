@@ -98,6 +98,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.merge_from_dict(args.cfg_options)
     if args.no_validate:
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    launch_utils.use_atomic_checkpoints(cfg)
     # last: a --cfg-options load_from never replaces the work dir's checkpoint
     launch_utils.resolve_resume(cfg, args.resume)
     return cfg
@@ -119,8 +120,10 @@ def load_config(args: argparse.Namespace) -> Config:
 def main(argv=None) -> None:
     """Train; see :func:`launch_utils.run_runner` for errors and exit."""
     args = parse_args(argv)
-    launch_utils.run_runner('train.py', lambda: load_config(args),
-                            lambda runner: runner.train())
+    launch_utils.run_runner(
+        'train.py',
+        lambda: launch_utils.check_start_checkpoint(load_config(args)),
+        lambda runner: runner.train())
 
 
 if __name__ == '__main__':

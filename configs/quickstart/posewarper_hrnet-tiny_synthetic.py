@@ -28,7 +28,7 @@ auto_scale_lr = dict(base_batch_size=16)
 default_hooks = dict(
     checkpoint=dict(
         _delete_=True,
-        type='CheckpointHook',
+        type='AtomicCheckpointHook',
         interval=450,
         by_epoch=False,
         max_keep_ckpts=1,

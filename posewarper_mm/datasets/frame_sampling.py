@@ -3,11 +3,21 @@ from typing import List, Optional, Sequence, Union
 
 import numpy as np
 
+from ..errors import ConfigError
 from .temporal_window import (DEFAULT_TEST_OFFSETS, DEFAULT_TRAIN_FRAME_RANGE,
-                              TemporalWindow, check_frame_weights,
-                              default_train_weights, normalize_frame_range)
+                              TemporalWindow, check_frame_offsets,
+                              check_frame_weights, default_train_weights,
+                              normalize_frame_range)
 
 FRAME_SAMPLER_MODES = ('single', 'fixed', 'per_iteration', 'fixed_at_build')
+_DRAWN = ('frame_range', 'num_sampled_frames', 'frame_weights')
+# the arguments each mode reads (any other one given is an error)
+MODE_ARGUMENTS = {
+    'single': ('frame_weights', ),
+    'fixed': ('frame_offsets', 'frame_weights'),
+    'per_iteration': _DRAWN,
+    'fixed_at_build': _DRAWN + ('seed', ),
+}
 
 
 class FrameSampler:
@@ -17,42 +27,71 @@ class FrameSampler:
     for every sample); ``'per_iteration'`` (``num_sampled_frames`` sorted
     offsets drawn from ``frame_range`` at every access, as the official
     PoseWarper); ``'fixed_at_build'`` (drawn once per sample at loading,
-    seeded by ``seed``, as mmpose 0.x).
+    seeded by ``seed``, as mmpose 0.x). An argument that the mode does not
+    read (:data:`MODE_ARGUMENTS`) is an error, and ``frame_offsets`` must
+    contain the key frame 0 whatever the mode. Arguments left at None take
+    their defaults.
 
     Args:
         mode (str, optional): Default ``'fixed'`` when ``test_mode`` else
             ``'per_iteration'``.
         test_mode (bool): Whether the dataset is a test set.
-        frame_range (int | Sequence[int]): ``k`` means ``[-k, k]``.
-        num_sampled_frames (int): Supporting frames of the random modes.
-        frame_offsets (Sequence[int]): Offsets of ``'fixed'``.
+        frame_range (int | Sequence[int], optional): ``k`` means ``[-k, k]``;
+            default ``(-2, 2)``.
+        num_sampled_frames (int, optional): Supporting frames of the
+            random modes; default 1.
+        frame_offsets (Sequence[int], optional): Offsets of ``'fixed'``;
+            default ``(-2, -1, 0, 1, 2)``.
         frame_weights (Sequence[float], optional): Key first, or in the
             order of ``frame_offsets`` for ``'fixed'`` (default
             :meth:`TemporalWindow.with_default_weights`, or
             :func:`default_train_weights` when drawn).
-        seed (int): Seed of ``'fixed_at_build'``.
+        seed (int, optional): Seed of ``'fixed_at_build'``; default 0.
 
     Attributes:
         weights (np.ndarray): Key-first weights, float32 (T,).
 
     Raises:
-        ValueError: For an unknown mode or invalid arguments.
+        ConfigError: For an unknown mode, an argument the mode does not
+            read, or invalid offsets.
+        ValueError: For invalid weights or ranges.
     """
 
     def __init__(self, mode: Optional[str] = None, test_mode: bool = False,
-                 frame_range: Union[int, Sequence[int]] = (
-                     DEFAULT_TRAIN_FRAME_RANGE),
-                 num_sampled_frames: int = 1,
-                 frame_offsets: Sequence[int] = DEFAULT_TEST_OFFSETS,
+                 frame_range: Optional[Union[int, Sequence[int]]] = None,
+                 num_sampled_frames: Optional[int] = None,
+                 frame_offsets: Optional[Sequence[int]] = None,
                  frame_weights: Optional[Sequence[float]] = None,
-                 seed: int = 0) -> None:
+                 seed: Optional[int] = None) -> None:
         if mode is None:
             mode = 'fixed' if test_mode else 'per_iteration'
         if mode not in FRAME_SAMPLER_MODES:
-            raise ValueError(f'frame_sampler_mode must be one of '
-                             f'{FRAME_SAMPLER_MODES}, got {mode!r}')
+            raise ConfigError(f'frame_sampler_mode must be one of '
+                              f'{FRAME_SAMPLER_MODES}, got {mode!r}')
+        if frame_offsets is not None:
+            try:
+                check_frame_offsets(frame_offsets)
+            except ValueError as err:
+                raise ConfigError(str(err)) from None
+        given = dict(frame_range=frame_range,
+                     num_sampled_frames=num_sampled_frames,
+                     frame_offsets=frame_offsets, seed=seed)
+        unused = [name for name, value in given.items()
+                  if value is not None and name not in MODE_ARGUMENTS[mode]]
+        if unused:
+            raise ConfigError(
+                f'{" and ".join(unused)} given, but frame_sampler_mode='
+                f'{mode!r} does not read it: that mode reads '
+                f'{", ".join(MODE_ARGUMENTS[mode])}; remove {unused[0]} or '
+                'choose a frame_sampler_mode that reads it')
+        if frame_offsets is None:
+            frame_offsets = DEFAULT_TEST_OFFSETS
+        if frame_range is None:
+            frame_range = DEFAULT_TRAIN_FRAME_RANGE
+        num_sampled_frames = 1 if num_sampled_frames is None else \
+            num_sampled_frames
         self.mode = mode
-        self.seed = seed
+        self.seed = 0 if seed is None else seed
         if mode == 'single':
             self.weights = check_frame_weights(
                 [1.0] if frame_weights is None else frame_weights, 1,

@@ -18,8 +18,7 @@ from ..posetrack import (check_coco_dict, check_detections,
                          name_tail, sibling_frame_path)
 from ..posetrack.reader import REQUIRED_IMAGE_KEYS
 from .frame_sampling import FrameSampler
-from .temporal_window import (DEFAULT_TEST_OFFSETS, DEFAULT_TRAIN_FRAME_RANGE,
-                              clamped_frame_numbers)
+from .temporal_window import clamped_frame_numbers
 
 
 def clip_xywh_to_xyxy(box: Sequence[float], width: float,
@@ -155,16 +154,16 @@ class PoseTrackVideoPairDataset(BaseCocoStyleDataset):
     def __init__(self, ann_file: str = '', bbox_file: Optional[str] = None,
                  single_frame: bool = False,
                  frame_sampler_mode: Optional[str] = None,
-                 frame_range: Union[int, Sequence[int]] = (
-                     DEFAULT_TRAIN_FRAME_RANGE),
-                 num_sampled_frames: int = 1,
-                 frame_offsets: Sequence[int] = DEFAULT_TEST_OFFSETS,
+                 frame_range: Optional[Union[int, Sequence[int]]] = None,
+                 num_sampled_frames: Optional[int] = None,
+                 frame_offsets: Optional[Sequence[int]] = None,
                  frame_weights: Optional[Sequence[float]] = None,
                  frame_name_digits: int = 6, frame_index_base: int = 0,
                  missing_frame: str = 'fallback',
                  sparse_label_every: Optional[int] = None,
                  labeled_frames_per_video: Optional[int] = None,
-                 seed: int = 0, backend_args: Optional[dict] = None,
+                 seed: Optional[int] = None,
+                 backend_args: Optional[dict] = None,
                  data_mode: str = 'topdown', test_mode: bool = False,
                  **kwargs) -> None:
         if 'frame_indices' in kwargs:

@@ -1,18 +1,26 @@
-"""Hooks of the Runner: checks before training and testing, metric file."""
+"""Hooks of the Runner: checks before training and testing, safe
+checkpoint writes, metric file."""
+import contextlib
+import functools
+import glob
 import logging
+import os
 import os.path as osp
-from typing import Dict, Optional, Sequence
+from typing import Dict, Iterator, List, Optional, Sequence
 
 import mmengine
-from mmengine.dist import master_only
-from mmengine.hooks import Hook
+from mmengine.dist import (all_reduce_params, is_distributed, is_main_process,
+                           master_only)
+from mmengine.fileio import LocalBackend
+from mmengine.hooks import CheckpointHook, Hook
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
+from mmengine.runner import find_latest_checkpoint
 from mmpose.registry import HOOKS
 
-from ..errors import ConfigError
+from ..errors import ConfigError, OutputLocationError
 from ..utils.outputs import prepare_output_dir, prepare_output_file
-from .checkpoint import check_weights_fit, read_checkpoint
+from .checkpoint import check_weights_fit, read_checkpoint, replace_atomically
 
 
 @HOOKS.register_module()
@@ -120,3 +128,103 @@ class SaveTestMetricsHook(Hook):
         if metrics is not None:
             mmengine.mkdir_or_exist(osp.dirname(osp.abspath(self.out_file)))
             mmengine.dump(dict(metrics), self.out_file)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+
+@HOOKS.register_module()
+class AtomicCheckpointHook(CheckpointHook):
+    """mmengine's :class:`CheckpointHook` whose writes never cost the last
+    good checkpoint (same arguments).
+
+    A checkpoint is written under a temporary name, flushed and renamed;
+    only then are the checkpoints beyond ``max_keep_ckpts`` (or the previous
+    best one) removed and ``last_checkpoint`` updated. A failed write (full
+    disk, file-size limit) leaves every earlier file as it was and stops
+    training with an :class:`OutputLocationError` naming the file and the
+    last complete checkpoint. In distributed iteration-based training the
+    buffers (BN statistics) are averaged over the ranks before a save, as
+    ``SyncBuffersHook`` does before validation, so the checkpoint holds the
+    weights that validation scores. Non-local backends save as mmengine's.
+    """
+
+    def before_train(self, runner) -> None:
+        """Set up as mmengine does, then remove the temporary files that a
+        killed run left (their process is gone)."""
+        super().before_train(runner)
+        if not isinstance(self.file_backend, LocalBackend) or \
+                not is_main_process():
+            return
+        for path in glob.glob(osp.join(self.out_dir, '.*.tmp-*')):
+            pid = path.rsplit('-', 1)[-1]
+            if pid.isdigit() and not _alive(int(pid)):
+                os.remove(path)
+                print_log(f'removed {path}, a checkpoint write that did '
+                          'not finish', logger='current')
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None,
+                         outputs=None) -> None:
+        """Average the buffers over the ranks before an iteration's save."""
+        saves = not self.by_epoch and (
+            self.every_n_train_iters(runner, self.interval, self.save_begin)
+            or (self.save_last and self.is_last_train_iter(runner)))
+        if saves and is_distributed():
+            all_reduce_params(runner.model.buffers(), op='mean')
+        super().after_train_iter(runner, batch_idx, data_batch, outputs)
+
+    def _save_checkpoint_with_step(self, runner, step, meta) -> None:
+        with self._safe_writes(runner):
+            super()._save_checkpoint_with_step(runner, step, meta)
+
+    def _save_best_checkpoint(self, runner, metrics) -> None:
+        with self._safe_writes(runner):
+            super()._save_best_checkpoint(runner, metrics)
+
+    @contextlib.contextmanager
+    def _safe_writes(self, runner) -> Iterator[None]:
+        """In the block the runner saves atomically and the backend's
+        removals wait; they happen after it, and only if it succeeded."""
+        if not isinstance(self.file_backend, LocalBackend):
+            yield
+            return
+        queued: List[str] = []
+        remove = self.file_backend.remove
+        self.file_backend.remove = queued.append
+        runner.save_checkpoint = functools.partial(
+            self._save_atomically, runner, type(runner).save_checkpoint)
+        try:
+            yield
+        finally:
+            del runner.save_checkpoint  # the class's method again
+            self.file_backend.remove = remove
+        for path in queued:
+            if self.file_backend.isfile(path):
+                remove(path)
+
+    def _save_atomically(self, runner, save, out_dir: str, filename: str,
+                         *args, **kwargs) -> None:
+        """``save(runner, out_dir, <temporary name>, ...)``, then renamed
+        to ``filename``."""
+        path = osp.join(out_dir, filename)
+        tmp_name = f'.{filename}.tmp-{os.getpid()}'
+        tmp_path = osp.join(out_dir, tmp_name)
+        try:
+            save(runner, out_dir, tmp_name, *args, **kwargs)
+            if is_main_process():
+                replace_atomically(tmp_path, path)
+        except OSError as err:
+            last = find_latest_checkpoint(runner.work_dir) or 'none'
+            raise OutputLocationError(
+                f'cannot write the checkpoint {path} ({err.strerror or err})'
+                f'; the last complete checkpoint, {last}, is kept') from err
+        finally:
+            if osp.exists(tmp_path):
+                os.remove(tmp_path)

@@ -1,9 +1,13 @@
 """Tests for posewarper_mm.engine.hooks."""
 import json
+import os
+import subprocess
+from types import SimpleNamespace
 
 import pytest
 import torch
 from mmengine.config import Config
+from mmengine.logging import MMLogger
 
 from posewarper_mm.engine import InitialWeightsCheckHook, SaveTestMetricsHook
 
@@ -46,3 +50,24 @@ class _Runner:
 def test_initial_weights_source(cfg, backbone_init, source):
     runner = _Runner(Config(cfg), backbone_init)
     assert InitialWeightsCheckHook.weights_source(runner) == source
+
+
+def test_atomic_checkpoint_hook_removes_stale_temporary_files(tmp_path):
+    """A write killed part-way leaves ``.<name>.tmp-<pid>``; the next run
+    removes it when that process is gone, and keeps a live one's."""
+    from mmengine.logging import MessageHub
+
+    from posewarper_mm.engine import AtomicCheckpointHook
+    dead = subprocess.Popen(['true'])
+    dead.wait()
+    stale = tmp_path / f'.iter_4.pth.tmp-{dead.pid}'
+    live = tmp_path / f'.iter_6.pth.tmp-{os.getpid()}'
+    for path in (stale, live):
+        path.write_bytes(b'partial')
+    runner = SimpleNamespace(work_dir=str(tmp_path), _work_dir=str(tmp_path),
+                             message_hub=MessageHub.get_current_instance(),
+                             logger=MMLogger.get_current_instance(),
+                             cfg={})
+    hook = AtomicCheckpointHook(interval=2, by_epoch=False)
+    hook.before_train(runner)
+    assert not stale.exists() and live.exists()

@@ -1,5 +1,7 @@
 """tools/convert_checkpoint.py: official and mmpose 0.x layouts."""
 import re
+import subprocess
+import sys
 from collections import OrderedDict
 from pathlib import Path
 
@@ -241,3 +243,34 @@ def test_tool_reports_missing_keys(tmp_path):
              str(tmp_path / 'dst.pth'), '--config',
              str(config)])
     assert not (tmp_path / 'dst.pth').exists()
+
+
+_CONVERT_UNDER_LIMIT = '''
+import resource, signal, sys
+from tests.testing import load_tool
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, resource.RLIM_INFINITY))
+load_tool('tools/convert_checkpoint.py').main(sys.argv[1:])
+'''
+
+
+def test_a_failed_write_keeps_the_existing_file(tmp_path, repo_root):
+    """A write that fails part-way (file-size limit, as a full disk) ends
+    in one line, leaves ``dst`` as it was and no temporary file."""
+    model = _model()
+    src = tmp_path / 'official.pth'
+    torch.save(_official_checkpoint(model), src)
+    assert src.stat().st_size > 64 * 1024
+    dst = tmp_path / 'out' / 'converted.pth'
+    dst.parent.mkdir()
+    dst.write_bytes(b'the earlier conversion')
+    proc = subprocess.run(
+        [sys.executable, '-c', _CONVERT_UNDER_LIMIT, str(src), str(dst),
+         '--layout', 'official', '--force'],
+        cwd=str(repo_root), capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    error = proc.stderr.strip().splitlines()[-1]
+    assert error == (f'{dst}: cannot write the converted checkpoint (File '
+                     'too large); the existing file is kept'), error
+    assert dst.read_bytes() == b'the earlier conversion'
+    assert sorted(p.name for p in dst.parent.iterdir()) == ['converted.pth']

@@ -87,3 +87,40 @@ def test_last_checkpoint_naming_a_missing_file(tmp_path):
     with pytest.raises(InputFileError, match='gone.pth.*does not exist'):
         latest_checkpoint(str(tmp_path))
     assert latest_checkpoint(str(tmp_path / 'missing_dir')) is None
+
+
+def test_empty_last_checkpoint_is_an_error(tmp_path):
+    (tmp_path / 'last_checkpoint').write_text('')
+    with pytest.raises(InputFileError, match='last_checkpoint.*does not'):
+        latest_checkpoint(str(tmp_path))
+
+
+def test_no_resume_over_a_checkpoint_warns(tmp_path, log_lines):
+    ckpt = _checkpoint(tmp_path)
+    cfg = _cfg(str(tmp_path))
+    assert resolve_resume(cfg, None) == 'none'
+    warning = [m for m in log_lines if ckpt in m]
+    assert len(warning) == 1 and '--resume' in warning[0]
+
+
+def test_start_checkpoint_is_read_before_the_run(tmp_path):
+    bad = tmp_path / 'stage1.pth'
+    bad.write_bytes(b'')
+    cfg = _cfg(str(tmp_path), load_from=str(bad))
+    with pytest.raises(InputFileError, match='^load_from: .*stage1.pth'):
+        _launch.check_start_checkpoint(cfg)
+    cfg = _cfg(str(tmp_path), load_from=None)
+    assert _launch.check_start_checkpoint(cfg) is cfg  # nothing to read
+    _checkpoint(tmp_path)  # a 1-byte file named by last_checkpoint
+    cfg = _cfg(str(tmp_path), load_from=None)
+    resolve_resume(cfg, 'auto')
+    with pytest.raises(InputFileError, match='^--resume: .*iter_2.pth'):
+        _launch.check_start_checkpoint(cfg)
+
+
+def test_plain_checkpoint_hook_becomes_atomic(tmp_path):
+    cfg = Config(dict(default_hooks=dict(checkpoint=dict(
+        type='CheckpointHook', interval=2))))
+    _launch.use_atomic_checkpoints(cfg)
+    assert cfg.default_hooks.checkpoint.type == 'AtomicCheckpointHook'
+    assert cfg.default_hooks.checkpoint.interval == 2

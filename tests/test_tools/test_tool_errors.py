@@ -44,9 +44,49 @@ def test_config_error_ends_in_one_line(tool, tmp_path):
         load_tool(f'tools/{tool}.py').main([
             *argv, '--work-dir',
             str(tmp_path / 'work'), '--cfg-options',
-            'model.neck.offsets_kernel=2'
+            'model.neck.offsets_kernel=2', 'load_from=None'
         ])
     message = str(exc.value.code)
     assert message.startswith(f'{tool}.py: error: '), message
     assert 'PoseWarpingNeck: offsets_kernel must be odd' in message
+    assert '\n' not in message
+
+
+@pytest.mark.parametrize('offsets', ['[1,2]', '[-1,0,1]'])
+def test_offsets_that_training_would_ignore_end_in_one_line(
+        offsets, tmp_path):
+    """The training split draws its offsets (``per_iteration``): given
+    offsets are refused, not silently ignored."""
+    with pytest.raises(SystemExit) as exc:
+        load_tool('tools/train.py').main([
+            qs.STAGE2_CFG, '--no-validate', '--work-dir',
+            str(tmp_path / 'work'), '--cfg-options', 'load_from=None',
+            f'train_dataloader.dataset.frame_offsets={offsets}',
+            'train_dataloader.num_workers=0',
+            'train_dataloader.persistent_workers=False'
+        ])
+    message = str(exc.value.code)
+    assert message.startswith('train.py: error: '), message
+    assert 'frame_offsets' in message or 'key frame 0' in message
+    assert '\n' not in message
+
+
+@pytest.mark.parametrize('how', ['load_from', 'resume'])
+def test_unreadable_start_checkpoint_ends_in_one_line(how, tmp_path):
+    bad = tmp_path / 'iter_4.pth'
+    bad.write_bytes(b'PK\x03\x04 truncated zip')
+    option = [f'load_from={bad}'] if how == 'load_from' else []
+    resume = ['--resume', str(bad)] if how == 'resume' else []
+    with pytest.raises(SystemExit) as exc:
+        load_tool('tools/train.py').main([
+            qs.STAGE1_CFG, '--work-dir',
+            str(tmp_path / 'work'), *resume, '--cfg-options', *option,
+            'train_dataloader.num_workers=0'
+        ])
+    message = str(exc.value.code)
+    assert message.startswith('train.py: error: '), message
+    assert str(bad) in message and 'not a readable PyTorch checkpoint' \
+        in message
+    assert message.split(': ')[2] == ('load_from' if how == 'load_from'
+                                      else '--resume')
     assert '\n' not in message

@@ -249,3 +249,62 @@ def test_kill_and_resume_matches_uninterrupted_run(tmp_path, tiny_data):
     for key, value in expected['state_dict'].items():
         torch.testing.assert_close(
             final['state_dict'][key], value, rtol=1e-5, atol=1e-6)
+
+
+def test_failed_checkpoint_write_keeps_the_last_good_one(tmp_path, tiny_data):
+    """A write that fails part-way (file-size limit, as a full disk) stops
+    training with one line; the previous checkpoint, ``last_checkpoint``
+    and ``--resume`` stay usable, and no partial file is left."""
+    tiny.write_test_hooks(str(tmp_path))
+    env = tiny.tool_env(extra_pythonpath=str(tmp_path))
+    options = ['--cfg-options', 'default_hooks.checkpoint.max_keep_ckpts=1']
+    limited = tiny.write_tiny_config(
+        str(tmp_path / 'limited.py'), tiny_data, max_iters=4,
+        ckpt_interval=2, extra_hooks=[
+            dict(type='TestFileSizeLimitHook', from_iter=2,
+                 max_bytes=200 * 1024)])
+    work_dir = tmp_path / 'work'
+    proc = subprocess.run(
+        _train_cmd(limited, str(work_dir), '--no-validate', *options),
+        env=env, cwd=str(tmp_path), capture_output=True, text=True,
+        timeout=300)
+    assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-3000:]
+    error = proc.stderr.strip().splitlines()[-1]
+    assert error.startswith('train.py: error: cannot write the checkpoint '
+                            f'{work_dir / "iter_4.pth"}'), error
+    assert f'{work_dir / "iter_2.pth"}, is kept' in error
+    assert 'Traceback' not in proc.stderr
+    assert sorted(p.name for p in work_dir.glob('*.pth')) == ['iter_2.pth']
+    assert not list(work_dir.glob('.*tmp*'))
+    assert (work_dir / 'last_checkpoint').read_text().strip() == str(
+        work_dir / 'iter_2.pth')
+    checkpoint = torch.load(str(work_dir / 'iter_2.pth'), weights_only=False)
+    assert checkpoint['meta']['iter'] == 2
+
+    # the same config without the limit resumes from iter_2 and finishes
+    plain = tiny.write_tiny_config(
+        str(tmp_path / 'plain.py'), tiny_data, max_iters=4, ckpt_interval=2)
+    proc = tiny.run_tool(
+        _train_cmd(plain, str(work_dir), '--resume', '--no-validate',
+                   *options), env, cwd=str(tmp_path))
+    assert 'resumed epoch: 0, iter: 2' in proc.stdout
+    assert sorted(p.name for p in work_dir.glob('*.pth')) == ['iter_4.pth']
+    assert (work_dir / 'last_checkpoint').read_text().strip() == str(
+        work_dir / 'iter_4.pth')
+
+
+def test_a_new_run_over_checkpoints_warns_once(tmp_path, tiny_data):
+    config = tiny.write_tiny_config(
+        str(tmp_path / 'tiny.py'), tiny_data, max_iters=2, ckpt_interval=2)
+    work_dir = str(tmp_path / 'work')
+    env = tiny.tool_env()
+    first = tiny.run_tool(_train_cmd(config, work_dir, '--no-validate'), env,
+                          cwd=str(tmp_path))
+    assert 'of an earlier run' not in first.stdout
+    second = tiny.run_tool(_train_cmd(config, work_dir, '--no-validate'),
+                           env, cwd=str(tmp_path))
+    warning = [line for line in second.stdout.splitlines()
+               if 'of an earlier run' in line]
+    assert len(warning) == 1
+    assert osp.join(work_dir, 'iter_2.pth') in warning[0]
+    assert '--resume' in warning[0]

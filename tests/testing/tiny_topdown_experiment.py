@@ -122,6 +122,8 @@ test_evaluator = val_evaluator
 _TEST_HOOKS = '''\
 """Hooks that only the engine/tool tests use."""
 import os.path as osp
+import resource
+import signal
 import time
 
 import torch
@@ -163,6 +165,22 @@ class TestPauseAfterIterHook(Hook):
         if runner.iter + 1 == self.at_iter:
             open(self.ready_file, 'w').close()
             time.sleep(self.seconds)
+
+
+@HOOKS.register_module()
+class TestFileSizeLimitHook(Hook):
+    """From iteration ``from_iter`` on, no file of this process may grow
+    beyond ``max_bytes`` (as on a full disk): writes fail with EFBIG."""
+
+    def __init__(self, from_iter, max_bytes):
+        self.from_iter = from_iter
+        self.max_bytes = max_bytes
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None):
+        if runner.iter == self.from_iter:
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE,
+                               (self.max_bytes, resource.RLIM_INFINITY))
 '''
 
 
