@@ -10,7 +10,7 @@ STAMP := $(VENV)/.posewarper_mm_ready
 
 $(STAMP): tools/env/setup_env.sh tools/env/build_mmcv.sh setup.py \
 		requirements/build.txt requirements/runtime.txt requirements/tests.txt \
-		requirements/mminstall.txt
+		requirements/deploy.txt requirements/mminstall.txt
 	bash tools/env/setup_env.sh $(VENV)
 	touch $(STAMP)
 

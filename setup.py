@@ -26,6 +26,8 @@ setup(
     packages=find_packages(exclude=('tests', 'tests.*', 'configs', 'tools')),
     python_requires='>=3.9',
     install_requires=parse_requirements('requirements/mminstall.txt'),
-    extras_require=dict(tests=parse_requirements('requirements/tests.txt')),
+    extras_require=dict(
+        tests=parse_requirements('requirements/tests.txt'),
+        deploy=parse_requirements('requirements/deploy.txt')),
     zip_safe=False,
 )

@@ -40,10 +40,12 @@ from posewarper_mm.apis import (DetectionJsonBoxes, DetectorBoxes,
                                 WholeFrameBoxes, build_test_pipeline,
                                 inference_posewarper, instances_to_persons,
                                 open_frame_source, posetrack_image_id)
+from posewarper_mm.apis.deployment import init_onnx_model
 from posewarper_mm.datasets.temporal_window import (DEFAULT_TEST_OFFSETS,
                                                     TemporalWindow)
 from posewarper_mm.engine import ALLOW_PARTIAL_FLAG, init_inference_model
-from posewarper_mm.errors import InputFileError, OutputLocationError
+from posewarper_mm.errors import (ConfigError, InputFileError,
+                                  OutputLocationError)
 from posewarper_mm.utils import prepare_output_dir, prepare_output_file
 
 PROG = 'posewarper_video_demo'
@@ -54,7 +56,14 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='PoseWarper video pose estimation demo')
     parser.add_argument('config', help='PoseWarper config file')
-    parser.add_argument('checkpoint', help='PoseWarper checkpoint')
+    parser.add_argument(
+        'checkpoint',
+        help='PoseWarper checkpoint, or the .onnx file of --backend '
+        'onnxruntime')
+    parser.add_argument(
+        '--backend', default='pytorch', choices=['pytorch', 'onnxruntime'],
+        help='onnxruntime: the network of tools/deployment/pytorch2onnx.py '
+        '(CPU); its keypoints agree with PyTorch\'s within a pixel')
     parser.add_argument(
         '--input', required=True, help='video file or folder of frames')
     parser.add_argument(
@@ -201,11 +210,14 @@ def close_video_writer(writer: cv2.VideoWriter, path: str) -> None:
 def _run(args: argparse.Namespace, source, name: str, writer, json_path: str):
     """Inference over all frames; writes the json (and video frames)."""
     boxes = build_boxes(args, source, name)
-    model = init_inference_model(
-        args.config,
-        args.checkpoint,
-        device=args.device,
-        allow_partial=args.allow_partial_checkpoint)
+    if args.backend == 'onnxruntime':
+        model = init_onnx_model(args.config, args.checkpoint)
+    else:
+        model = init_inference_model(
+            args.config,
+            args.checkpoint,
+            device=args.device,
+            allow_partial=args.allow_partial_checkpoint)
     pipeline = build_test_pipeline(model)
     visualizer = None if args.no_video else build_visualizer(model, args)
     windows = FrameWindowStream(source,
@@ -287,7 +299,7 @@ def cli(argv: Optional[Sequence[str]] = None) -> int:
     """
     try:
         main(argv)
-    except (FileNotFoundError, InputFileError, InputFileError,
+    except (FileNotFoundError, InputFileError, ConfigError,
             OutputLocationError) as error:
         print(f'{PROG}: error: {error}', file=sys.stderr)
         return 1

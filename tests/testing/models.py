@@ -138,10 +138,12 @@ def randomize_(module: nn.Module, seed: int = 0, scale: float = 0.1) -> None:
 
 def make_data_samples(batch_size: int,
                       frame_weights: Optional[Sequence] = None,
-                      seed: int = 0) -> list:
+                      seed: int = 0,
+                      heatmap_size: Sequence[int] = HEATMAP_SIZE) -> list:
     """PoseDataSamples with key-frame targets and top-down metainfo.
 
-    ``frame_weights`` is one sequence per sample (or None: no weights).
+    ``frame_weights`` is one sequence per sample (or None: no weights);
+    ``heatmap_size`` is the targets' (w, h).
     """
     gen = torch.Generator().manual_seed(seed)
     samples = []
@@ -159,7 +161,7 @@ def make_data_samples(batch_size: int,
         sample = PoseDataSample(metainfo=metainfo)
         sample.gt_fields = PixelData(
             heatmaps=torch.rand(
-                NUM_KEYPOINTS, HEATMAP_SIZE[1], HEATMAP_SIZE[0],
+                NUM_KEYPOINTS, heatmap_size[1], heatmap_size[0],
                 generator=gen))
         sample.gt_instance_labels = InstanceData(
             keypoint_weights=torch.ones(1, NUM_KEYPOINTS))
@@ -192,3 +194,29 @@ def plain_msra_codec(codec: dict) -> dict:
         input_size=tuple(codec['input_size']),
         heatmap_size=tuple(codec['heatmap_size']),
         sigma=codec['sigma'])
+
+
+def train_steps(model: nn.Module, steps: int, num_frames: int,
+                lr: float = 1e-2, seed: int = 0) -> nn.Module:
+    """``steps`` Adam steps of ``model`` (a config's model, e.g. the
+    quickstart's) on random frames and targets, so that its trainable
+    weights (the warping neck's offsets) are no longer their initial
+    values; returns it in eval mode."""
+    width, height = model.cfg.codec.input_size
+    heatmap_size = model.cfg.codec.heatmap_size
+    weights = [[0.0] + [1.0 / (num_frames - 1)] * (num_frames - 1)] * 2 \
+        if num_frames > 1 else None
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.Adam(params, lr=lr)
+    gen = torch.Generator().manual_seed(seed)
+    model.train()
+    for step in range(steps):
+        inputs = torch.randn(2, num_frames, 3, height, width, generator=gen)
+        if num_frames == 1:
+            inputs = inputs[:, 0]
+        samples = make_data_samples(2, weights, seed + step, heatmap_size)
+        loss = model.loss(inputs, samples)['loss_kpt']
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return model.eval()

@@ -146,9 +146,9 @@ else
         --force-reinstall --no-deps xtcocotools==1.14.3
 fi
 
-step 'pin numpy and test requirements'
+step 'pin numpy, test and deployment requirements'
 "${PIP[@]}" install -q -r "$ROOT/requirements/runtime.txt" \
-    -r "$ROOT/requirements/tests.txt"
+    -r "$ROOT/requirements/tests.txt" -r "$ROOT/requirements/deploy.txt"
 
 step 'posewarper_mm in editable mode'
 "${PIP[@]}" install -q --no-build-isolation --no-deps -e "$ROOT"

@@ -7,9 +7,12 @@
 - ``'torchvision'``: ``torchvision.ops.deform_conv2d``, an independent
   implementation (tested against mmcv's); mmpose still needs ``mmcv.ops``.
 - ``'pytorch'``: written with ``grid_sample`` and ``einsum``, for fast
-  training on CPU. Where a sample lies on a pixel line (every sample of
-  the untrained neck) its backward takes mmcv's derivative (see
-  :class:`_BilinearSample`); torchvision's differs there.
+  training on CPU and for ONNX export (opset 16). Where a sample lies on a
+  pixel line (every sample of the untrained neck) its backward takes
+  mmcv's derivative (see :class:`_BilinearSample`); torchvision's differs
+  there.
+- ``'onnx'``: exported as ONNX's own ``DeformConv`` (opset 19); in PyTorch
+  it computes with torchvision's kernel.
 
 All use the offset layout of mmcv (``(y, x)`` per kernel tap per
 deformable group) and one parameter, ``weight``, so weights move freely
@@ -25,7 +28,7 @@ from torch.nn.modules.utils import _pair
 
 from ...errors import ConfigError
 
-DEFORM_CONV_BACKENDS = ('mmcv', 'torchvision', 'pytorch')
+DEFORM_CONV_BACKENDS = ('mmcv', 'torchvision', 'pytorch', 'onnx')
 
 
 def largest_divisor_at_most(number: int, limit: int) -> int:
@@ -125,6 +128,12 @@ class BackendDeformConv2d(nn.Module):
         return deform_conv2d(x, offset, weight, stride=self.stride,
                              padding=self.padding, dilation=self.dilation)
 
+    def _forward_onnx(self, x: Tensor, offset: Tensor) -> Tensor:
+        return _OnnxDeformConv.apply(x, offset, self.weight.to(x.dtype),
+                                     self.kernel_size, self.stride,
+                                     self.padding, self.dilation,
+                                     self.deform_groups)
+
     def _forward_pytorch(self, x: Tensor, offset: Tensor) -> Tensor:
         # a named range lets profilers attribute these ops to the deform conv
         with torch.profiler.record_function('pytorch_deform_conv2d'):
@@ -150,7 +159,10 @@ class BackendDeformConv2d(nn.Module):
                      tap_x.reshape(1, 1, taps, 1, 1) +
                      offset[:, :, :, 1]).reshape(batch * groups, 1, -1)
             x = x.reshape(batch * groups, channels // groups, height, width)
-            sampled = _BilinearSample.apply(x, pos_y, pos_x)
+            if torch.is_grad_enabled():
+                sampled = _BilinearSample.apply(x, pos_y, pos_x)
+            else:  # the same samples, in ops that export to ONNX
+                sampled = _sample(x, pos_y, pos_x)
             sampled = sampled.view(batch, channels, taps, out_h, out_w)
             weight = self.weight.to(x.dtype).reshape(self.out_channels,
                                                      channels, taps)
@@ -188,6 +200,36 @@ def _grid(pos_y: Tensor, pos_x: Tensor, height: int, width: int) -> Tensor:
     pixel p of n sits at (2p + 1) / n - 1 (``align_corners=False``)."""
     return torch.stack([(2 * pos_x + 1) / width - 1,
                         (2 * pos_y + 1) / height - 1], dim=-1)
+
+
+def _sample(x: Tensor, pos_y: Tensor, pos_x: Tensor) -> Tensor:
+    """Bilinear samples (B, C, L) of ``x`` (B, C, H, W) at pixel positions
+    (B, 1, L); outside the image the input reads 0, as in mmcv's kernel."""
+    grid = _grid(pos_y, pos_x, *x.shape[2:])
+    return F.grid_sample(x, grid, mode='bilinear', padding_mode='zeros',
+                         align_corners=False).flatten(2)
+
+
+class _OnnxDeformConv(torch.autograd.Function):
+    """torchvision's deformable convolution, exported as ONNX's
+    ``DeformConv`` (the same offset layout; no mask, no bias)."""
+
+    @staticmethod
+    def forward(ctx, x, offset, weight, kernel_size, stride, padding,
+                dilation, groups):
+        from torchvision.ops import deform_conv2d
+        return deform_conv2d(x, offset, weight, stride=stride,
+                             padding=padding, dilation=dilation)
+
+    @staticmethod
+    def symbolic(g, x, offset, weight, kernel_size, stride, padding,
+                 dilation, groups):
+        return g.op('DeformConv', x, weight, offset,
+                    kernel_shape_i=list(kernel_size),
+                    strides_i=list(stride),
+                    pads_i=[padding[0], padding[1], padding[0], padding[1]],
+                    dilations_i=list(dilation), group_i=1,
+                    offset_group_i=groups)
 
 
 # pixels: nearer a pixel line, grid_sample's rounding may take the other
