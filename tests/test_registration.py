@@ -18,8 +18,10 @@ EXPECTED = {
         'TemporalAggregationHead', 'PoseWarperEstimator'
     },
     'METRICS': {'PoseTrackAPMetric'},
-    'HOOKS':
-    {'InitialWeightsCheckHook', 'PreflightCheckHook', 'SaveTestMetricsHook'},
+    'HOOKS': {
+        'AtomicCheckpointHook', 'InitialWeightsCheckHook',
+        'PreflightCheckHook', 'SaveTestMetricsHook'
+    },
 }
 
 
