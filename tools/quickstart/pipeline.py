@@ -34,7 +34,8 @@ warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 from posewarper_mm.evaluation.functional import evaluate_posetrack  # noqa
 from posewarper_mm.posetrack import load_json  # noqa: E402
 from tools import REPO_ROOT, load_tool  # noqa: E402
-from . import codec_ceiling, eval_propagation, report, synthetic  # noqa
+from . import (codec_ceiling, eval_propagation, report, synthetic,  # noqa
+               warping_example)
 from .gt_subsets import flagged_gt_dir  # noqa: E402
 from .report import Tables, read_curves  # noqa: E402
 
@@ -370,7 +371,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         subsets[f'{title} frames'] = flagged_gt_dir(
             gt_dir, osp.join(work_dir, f'gt_{title}'), flags, flagged)
 
-    per_seed, curves = [], {}
+    per_seed, curves, first = [], {}, None
     for seed in seeds:
         run_dir = work_dir if seed == seeds[0] else osp.join(
             work_dir, f'seed_{seed}')
@@ -378,14 +379,21 @@ def main(argv: Optional[List[str]] = None) -> None:
             job, seed, base_seed, run_dir, data_root, iters, subsets,
             ceiling_dir, '' if len(seeds) == 1 else f' (seed {seed})')
         per_seed.append(tables)
+        first = first or stage_dirs
         for stage, folder in stage_dirs.items():
             run = read_curves(folder)
             if run is not None:
                 curves.setdefault(stage, {})[f'seed {seed}'] = run
+    preds = osp.join(work_dir, 'preds')
+    warping = warping_example.figure_step(
+        job, STAGE2_CFG, osp.join(first['stage 2'], f'iter_{iters[1]}.pth'),
+        data_root, gt_dir, subsets['occluded frames'],
+        osp.join(preds, 'single_frame'), osp.join(preds, 'posewarper'),
+        osp.join(work_dir, warping_example.FIGURE))
     total = time.time() - start
     report_file = osp.join(work_dir, 'report.md')
     print(report.write_report(report_file, per_seed, seeds, job, total,
-                              curves, args.quick, device))
+                              curves, args.quick, device, warping))
     print(f'\nlogs: {job.log_dir}\nreport: {report_file}\n'
           f'total time: {total / 60:.1f} min')
 

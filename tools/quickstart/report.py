@@ -286,11 +286,13 @@ def plot_joint_ap(tables: Tables, out_file: str) -> None:
 def write_report(out_file: str, per_seed: Sequence[Tables],
                  seeds: Sequence[int], job, total_time: float,
                  curves: Mapping[str, Mapping[str, dict]], quick: bool = False,
-                 device: str = '') -> str:
+                 device: str = '',
+                 warping: Optional[Tuple[str, Optional[str]]] = None) -> str:
     """Write the report on the runs of ``seeds`` (``per_seed``: their
     tables; ``curves``: stage -> run -> :func:`read_curves`) and its plots
     beside it. ``job`` lists the steps run: ``commands`` (argument lists),
-    ``times`` (seconds) and ``logs`` (files) per step.
+    ``times`` (seconds) and ``logs`` (files) per step; ``warping`` is the
+    sentence on the warping figure and its file (None: not drawn).
 
     Returns:
         str: The tables and the reading, for the console.
@@ -327,6 +329,11 @@ def write_report(out_file: str, per_seed: Sequence[Tables],
         lines += [f'## PoseTrack AP, {title}', '', table, '']
     plot_joint_ap(tables, osp.join(folder, 'joint_ap.png'))
     lines += ['![per-column AP](joint_ap.png)', '']
+    if warping is not None:
+        lines += ['## What the warping does', '', warping[0], '']
+        if warping[1]:
+            name = osp.relpath(warping[1], folder)
+            lines += [f'![the warping, `{name}`]({name})', '']
     if curves:
         plot_curves(curves, osp.join(folder, 'training_curves.png'))
         lines += ['## Training curves', '']

@@ -101,15 +101,19 @@ def _head_sizes(frame: PoseTrackFrame) -> np.ndarray:
     return np.array(sizes, dtype=np.float64)
 
 
-def assign_predictions(gt: PoseTrackFrame,
-                       pred: PoseTrackFrame) -> np.ndarray:
-    """Whether each joint of the P predictions of a cleaned frame pair is
-    a true positive, bool (P, 15) (False for joints that do not exist)."""
+def match_persons(gt: PoseTrackFrame,
+                  pred: PoseTrackFrame) -> Tuple[np.ndarray, np.ndarray]:
+    """PoseTrack's matching of the P predictions and G GT persons of a
+    cleaned frame pair: the prediction that each GT person takes, int
+    (G,) (-1: none), and the joint distances in head sizes, float64 (P,
+    G, 15) (inf where either lacks the joint); a joint is found within
+    :data:`DIST_THRESH`."""
     gt_xy, gt_has = _stack(gt)
     pr_xy, pr_has = _stack(pred)
     num_pred, num_gt = len(pr_xy), len(gt_xy)
     if num_pred == 0 or num_gt == 0:
-        return np.zeros((num_pred, NUM_EVAL_JOINTS), dtype=bool)
+        return (np.full(num_gt, -1, dtype=np.int64),
+                np.full((num_pred, num_gt, NUM_EVAL_JOINTS), np.inf))
 
     head = _head_sizes(gt)
     diff = gt_xy[None] - pr_xy[:, None]  # (P, G, 15, 2)
@@ -133,12 +137,19 @@ def assign_predictions(gt: PoseTrackFrame,
     # each GT takes the best of the predictions that kept it
     pred_of_gt = np.argmax(only_best, axis=0)
     pred_of_gt[only_best.max(axis=0) == 0] = -1
+    return pred_of_gt, dist
 
-    labels = np.zeros((num_pred, NUM_EVAL_JOINTS), dtype=bool)
+
+def assign_predictions(gt: PoseTrackFrame,
+                       pred: PoseTrackFrame) -> np.ndarray:
+    """Whether each joint of the P predictions of a cleaned frame pair is
+    a true positive, bool (P, 15) (False for joints that do not exist)."""
+    pred_of_gt, dist = match_persons(gt, pred)
+    labels = np.zeros((len(dist), NUM_EVAL_JOINTS), dtype=bool)
     for gt_idx, pred_idx in enumerate(pred_of_gt):
         if pred_idx >= 0:
-            labels[pred_idx] = match[pred_idx, gt_idx]
-    return labels & pr_has
+            labels[pred_idx] = dist[pred_idx, gt_idx] <= DIST_THRESH
+    return labels
 
 
 def voc_ap(scores: np.ndarray, labels: np.ndarray, num_gt: float) -> float:

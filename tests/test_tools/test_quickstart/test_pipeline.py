@@ -91,6 +91,13 @@ def test_quickstart_quick_mode(repo_root, tmp_path):
     assert 'curves show the training loss only' in report
     assert '## Reading' in report and 'no gain is claimed' in report
     assert 'Computed on: CPU (' in report or 'Computed on: GPU (' in report
+    # the warping figure, or one line saying that there is none
+    section = report.split('\n## What the warping does\n\n')[1]
+    if '](warping.png)' in section.split('\n## ')[0]:
+        assert section.startswith('Video 00000')
+        assert (work_dir / 'warping.png').stat().st_size > 1000
+    else:
+        assert section.startswith('No joint of the held-out occluded frames')
     for step in ('codec ceiling', 'train stage 1', 'train stage 2',
                  'propagation'):
         assert f'| {step} |' in report
