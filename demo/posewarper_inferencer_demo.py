@@ -42,7 +42,9 @@ def _flag(value: str) -> bool:
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> Tuple[dict, dict]:
     """The inferencer's init and call arguments of the command line."""
-    parser = ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = ArgumentParser(
+        description='PoseWarper on a video, a folder of frames or a webcam, '
+        "with the flags of mmpose's demo/inferencer_demo.py")
     add = parser.add_argument
     add('inputs', help="video file, folder of frames or 'webcam:<id>'")
     add('--pose2d', required=True, help='PoseWarper config file')
