@@ -206,6 +206,11 @@ class OnnxPoseModel:
         self.frame_weights = np.asarray(json.loads(meta['frame_weights']),
                                         dtype=np.float32)
 
+    @property
+    def test_cfg(self) -> dict:
+        """The config model's ``test_cfg`` (flip test, decoding)."""
+        return self.model.test_cfg
+
     def heatmaps(self, frames: Tensor) -> Tensor:
         """Heatmaps (B, K, h, w) of normalised ``frames`` (B, T, 3, H, W)."""
         array = np.ascontiguousarray(frames.float().cpu().numpy())

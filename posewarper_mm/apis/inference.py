@@ -160,7 +160,8 @@ def inference_posewarper(
 def instances_to_persons(samples: Sequence[PoseDataSample]) -> List[dict]:
     """The persons of :func:`inference_posewarper` results, each a dict
     with ``keypoints`` (K, 2), ``keypoint_scores`` (K,), ``bbox`` (4,) xyxy
-    (None without boxes) and ``bbox_score``."""
+    (None without boxes), ``bbox_score`` and, where the instances carry
+    ``track_ids``, ``track_id``."""
     persons = []
     for sample in samples:
         inst = sample.pred_instances
@@ -175,4 +176,6 @@ def instances_to_persons(samples: Sequence[PoseDataSample]) -> List[dict]:
                 keypoints=kpts[i, :, :2], keypoint_scores=scores[i],
                 bbox=None if boxes is None else boxes[i],
                 bbox_score=float(box_scores[i])))
+            if 'track_ids' in inst:
+                persons[-1]['track_id'] = int(inst.track_ids[i])
     return persons

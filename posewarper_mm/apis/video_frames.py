@@ -2,6 +2,7 @@
 temporal windows, in memory bounded by the window size."""
 import os
 import os.path as osp
+import warnings
 from collections import deque
 from dataclasses import dataclass
 from typing import Deque, Iterable, Iterator, List, Optional, Tuple
@@ -15,6 +16,8 @@ from ..errors import InputFileError
 from ..posetrack import frame_file_name, frame_index_or_none
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
+# the tools' flag that turns a video shorter than announced into a warning
+ALLOW_SHORT_VIDEO_FLAG = '--allow-short-video'
 
 
 class _FrameSource:
@@ -31,18 +34,24 @@ class VideoFileSource(_FrameSource):
     """Frames of a video file, decoded with ``cv2.VideoCapture`` (opened
     here to check it; ``num_frames`` is the container's count).
 
+    A video that stops decoding before the count its container announces
+    is an error at the end of the iteration; with ``allow_short`` a
+    warning that gives the count read (``num_read``).
+
     Raises:
         FileNotFoundError: If the file does not exist.
-        InputFileError: If it cannot be decoded.
+        InputFileError: If it cannot be decoded, or ends early.
     """
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, allow_short: bool = False) -> None:
         if not osp.exists(path):
             raise FileNotFoundError(f'{path}: video file not found')
         if not osp.isfile(path):
             raise InputFileError(f'{path}: not a regular file')
         self.path = path
         self.name = osp.splitext(osp.basename(path))[0]
+        self.allow_short = allow_short
+        self.num_read = 0
         cap = cv2.VideoCapture(path)
         try:
             if not cap.isOpened():
@@ -67,14 +76,25 @@ class VideoFileSource(_FrameSource):
 
     def __iter__(self) -> Iterator[np.ndarray]:
         cap = cv2.VideoCapture(self.path)
+        self.num_read = 0
         try:
             while True:
                 ok, frame = cap.read()
                 if not ok or frame is None:
-                    return
+                    break
+                self.num_read += 1
                 yield frame
         finally:
             cap.release()
+        if self.num_frames is not None and self.num_read < self.num_frames:
+            message = (f'{self.path}: decoding stopped after {self.num_read} '
+                       f'of the {self.num_frames} frames its container '
+                       'announces (truncated or corrupt)')
+            if not self.allow_short:
+                raise InputFileError(
+                    f'{message}; pass {ALLOW_SHORT_VIDEO_FLAG} to keep the '
+                    f'{self.num_read} frames read')
+            warnings.warn(f'{message}; kept the {self.num_read} frames read')
 
 
 class ImageFolderSource(_FrameSource):
@@ -129,12 +149,12 @@ class ImageFolderSource(_FrameSource):
             yield frame
 
 
-def open_frame_source(path: str):
+def open_frame_source(path: str, allow_short: bool = False):
     """A :class:`ImageFolderSource` for a folder, else a
-    :class:`VideoFileSource`."""
+    :class:`VideoFileSource` (with ``allow_short``)."""
     if osp.isdir(path):
         return ImageFolderSource(path)
-    return VideoFileSource(path)
+    return VideoFileSource(path, allow_short)
 
 
 @dataclass

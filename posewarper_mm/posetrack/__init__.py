@@ -5,7 +5,8 @@ from .joints import (EVAL_JOINT_NAMES, JOINT_GROUPS, NUM_EVAL_JOINTS,
 from .naming import (frame_file_name, frame_index_from_image_id,
                      frame_index_from_name, frame_index_or_none, frame_path,
                      image_id, name_tail, parse_frame_name, posetrack_image_id,
-                     sibling_frame_path, video_folder)
+                     sibling_frame_path, video_folder,
+                     video_number_from_image_id, video_number_or_none)
 from .reader import (MIN_SCORE, PoseTrackFrame, PoseTrackPerson,
                      check_coco_dict, check_detections, list_gt_files,
                      load_json, load_posetrack_video)
@@ -20,4 +21,5 @@ __all__ = [
     'frame_index_or_none', 'frame_path', 'image_id', 'list_gt_files',
     'load_json', 'load_posetrack_video', 'name_tail', 'parse_frame_name',
     'posetrack18_category', 'posetrack_image_id', 'sibling_frame_path',
-    'video_folder', 'write_posetrack_predictions']
+    'video_folder', 'video_number_from_image_id', 'video_number_or_none',
+    'write_posetrack_predictions']

@@ -17,6 +17,7 @@ VIDEO_TYPES = ('mpii', 'bonn', 'mpiinew')
 FRAME_NAME_DIGITS = 6
 
 _NUMBERED_VIDEO = re.compile(r'^(\d{1,6})_')
+_VIDEO_NUMBER = re.compile(r'^(\d{1,6})(?:_|$)')
 
 
 def image_id(video_number: int, frame_index: int) -> int:
@@ -50,6 +51,20 @@ def frame_index_from_image_id(img_id: int) -> Optional[int]:
             IMAGE_ID_BASE <= int(img_id) < 2 * IMAGE_ID_BASE:
         return int(img_id) % FRAMES_PER_VIDEO
     return None
+
+
+def video_number_from_image_id(img_id: int) -> Optional[int]:
+    """Video number of a PoseTrack18 image id; None for any other value."""
+    if frame_index_from_image_id(img_id) is None:
+        return None
+    return (int(img_id) - IMAGE_ID_BASE) // FRAMES_PER_VIDEO
+
+
+def video_number_or_none(video_name: str) -> Optional[int]:
+    """The number a video name starts with (``'000012_mpii_test'``,
+    ``'000012'``: 12), None for another name."""
+    match = _VIDEO_NUMBER.match(osp.basename(str(video_name)))
+    return None if match is None else int(match.group(1))
 
 
 def video_folder(video_number: int, split: str, source: str = 'mpii') -> str:

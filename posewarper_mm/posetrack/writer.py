@@ -118,8 +118,8 @@ class PoseTrackVideoResults:
     """The per-frame predictions of video ``video_name`` as a per-video
     file: an image per frame, ids from
     :func:`~.naming.posetrack_image_id`, and per person an annotation
-    (keypoints and scores with 3 and 5 decimals, ``track_id`` its index in
-    the frame)."""
+    (keypoints and scores with 3 and 5 decimals, its ``track_id``, by
+    default its index in the frame)."""
 
     def __init__(self, video_name: str) -> None:
         self.video_name = video_name
@@ -129,16 +129,18 @@ class PoseTrackVideoResults:
     def add_frame(self, frame_index: int, frame_name: str,
                   persons: Sequence[dict]) -> int:
         """Record a frame and its persons, each a dict with ``keypoints``
-        (17, 2), ``keypoint_scores`` (17,), ``bbox`` (xyxy or None) and
-        ``bbox_score``; returns the frame's image id."""
+        (17, 2), ``keypoint_scores`` (17,), ``bbox`` (xyxy or None),
+        ``bbox_score`` and optionally ``track_id``; returns the frame's
+        image id."""
         image_id = posetrack_image_id(self.video_name, frame_index)
         self.images.append(
             dict(id=image_id, file_name=f'{self.video_name}/{frame_name}',
                  frame_id=image_id, frame_index=int(frame_index),
                  vid_id=self.video_name.split('_')[0]))
-        for track_id, person in enumerate(persons):
+        for index, person in enumerate(persons):
             self.annotations.append(person_annotation(
-                image_id, track_id, person['keypoints'],
+                image_id, int(person.get('track_id', index)),
+                person['keypoints'],
                 person['keypoint_scores'], person.get('bbox_score', 1.0),
                 ann_id=len(self.annotations), bbox=person.get('bbox'),
                 digits=(3, 5)))

@@ -1,4 +1,8 @@
 from .env_check import check_environment
-from .outputs import prepare_output_dir, prepare_output_file
+from .outputs import (PendingOutputs, pending_path, prepare_output_dir,
+                      prepare_output_file, raise_on_sigterm)
 
-__all__ = ['check_environment', 'prepare_output_dir', 'prepare_output_file']
+__all__ = [
+    'PendingOutputs', 'check_environment', 'pending_path',
+    'prepare_output_dir', 'prepare_output_file', 'raise_on_sigterm'
+]

@@ -2,6 +2,7 @@
 import os
 import os.path as osp
 import tempfile
+from typing import Dict, List
 
 from ..errors import OutputLocationError
 
@@ -46,3 +47,60 @@ def prepare_output_file(path: str, what: str = 'output file') -> str:
     if osp.exists(path) and not os.access(path, os.W_OK):
         raise OutputLocationError(f'{what} {path}: not writable')
     return path
+
+
+def pending_path(path: str) -> str:
+    """The temporary name of ``path`` while it is written: a hidden file
+    in its folder, with its extension (``out/.clip.tmp-<pid>.mp4``)."""
+    folder, name = osp.split(path)
+    stem, ext = osp.splitext(name)
+    return osp.join(folder, f'.{stem}.tmp-{os.getpid()}{ext}')
+
+
+class PendingOutputs:
+    """Output files written under a temporary name and renamed when the
+    work is complete, so that an interrupted run leaves no file that looks
+    finished.
+
+    :meth:`add` gives the temporary name to write; :meth:`commit` renames
+    them all (flushed, :func:`~posewarper_mm.engine.replace_atomically`);
+    :meth:`discard` removes them.
+    """
+
+    def __init__(self) -> None:
+        self.paths: Dict[str, str] = {}
+
+    def add(self, path: str) -> str:
+        """Register the final ``path``; returns the name to write."""
+        self.paths[path] = pending_path(path)
+        return self.paths[path]
+
+    def commit(self) -> List[str]:
+        """Rename every written file to its final name; returns those."""
+        from ..engine.checkpoint import replace_atomically
+        done: List[str] = []
+        for path, tmp in self.paths.items():
+            if osp.isfile(tmp):
+                replace_atomically(tmp, path)
+                done.append(path)
+        self.paths = {}
+        return done
+
+    def discard(self) -> None:
+        """Remove the temporary files."""
+        for tmp in self.paths.values():
+            if osp.isfile(tmp):
+                os.remove(tmp)
+        self.paths = {}
+
+
+def raise_on_sigterm() -> None:
+    """Make SIGTERM raise ``SystemExit(143)`` in the main thread, so that a
+    terminated tool runs its clean-up (removes its pending outputs) as for
+    Ctrl-C."""
+    import signal
+
+    def _exit(signum, frame):
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, _exit)

@@ -94,3 +94,46 @@ def test_malformed_files(tmp_path, content, message):
 def test_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError, match='none.json'):
         DetectionJsonBoxes(str(tmp_path / 'none.json'))
+
+
+def test_records_of_other_videos_are_not_applied(tmp_path):
+    """A detections file of videos 3 and 7, named by image id, file name
+    or vid_id: each video gets its own boxes."""
+    records = [
+        dict(image_id=10000030001, bbox=[0, 0, 10, 10], score=0.9),
+        dict(image_id=10000070001, bbox=[0, 0, 20, 20], score=0.9),
+        dict(image_name='images/val/000003_mpii_val/000001.jpg',
+             bbox=[0, 0, 30, 30], score=0.9),
+        dict(file_name='images/val/000007_mpii_val/000001.jpg',
+             bbox=[0, 0, 40, 40], score=0.9),
+        dict(frame_index=1, vid_id='000007', bbox=[0, 0, 50, 50], score=0.9),
+        dict(frame_index=1, bbox=[0, 0, 60, 60], score=0.9),  # no video
+    ]
+    path = _write(tmp_path, records)
+    widths = {}
+    for name in ('000003_mpii_val', '000007', '7_clip'):
+        boxes = DetectionJsonBoxes(path, video_name=name)
+        widths[name] = (boxes(1, FRAME)[:, 2]).tolist()
+    assert widths == {'000003_mpii_val': [10, 30, 60],
+                      '000007': [20, 40, 50, 60],
+                      '7_clip': [20, 40, 50, 60]}
+    assert DetectionJsonBoxes(path, video_name='000003_mpii_val') \
+        .num_other_video_boxes == 3
+    # without a video name every record applies by its frame (as before)
+    assert len(DetectionJsonBoxes(path)(1, FRAME)) == 6
+
+
+def test_video_named_without_number(tmp_path):
+    """A one-video file applies to a video named without a number; a
+    file of several videos applies none of theirs and says so."""
+    one = _write(tmp_path, [dict(image_id=10000030001, bbox=[0, 0, 5, 5])],
+                 'one.json')
+    assert len(DetectionJsonBoxes(one, video_name='my_clip')(1, FRAME)) == 1
+    two = _write(tmp_path, [
+        dict(image_id=10000030001, bbox=[0, 0, 5, 5]),
+        dict(image_id=10000070001, bbox=[0, 0, 5, 5])
+    ], 'two.json')
+    with pytest.warns(UserWarning, match="none of its boxes is of video"):
+        boxes = DetectionJsonBoxes(two, video_name='my_clip')
+    assert len(boxes(1, FRAME)) == 0
+    assert len(DetectionJsonBoxes(two, video_name='000007')(1, FRAME)) == 1

@@ -188,3 +188,24 @@ def test_memory_bounded_over_long_stream():
     assert source.max_alive <= iterator.window_size + 1
     assert source.alive == 0
     assert peak < 10 * frame_bytes, f'peak {peak} bytes'
+
+
+def test_video_ending_before_its_announced_count(tmp_path):
+    """The first half of a 40-frame MJPG avi: an error naming the file and
+    both counts once decoding stops; allowed, a warning with the count."""
+    from tests.testing.clips import write_truncated_avi
+    frames = [np.random.default_rng(i).integers(0, 255, (48, 64, 3),
+                                                dtype=np.uint8)
+              for i in range(40)]
+    path = write_truncated_avi(frames, str(tmp_path / 'half.avi'))
+    source = open_frame_source(path)
+    assert source.num_frames == 40
+    with pytest.raises(InputFileError) as info:
+        list(source)
+    read = source.num_read
+    assert 0 < read < 40
+    assert str(info.value).startswith(
+        f'{path}: decoding stopped after {read} of the 40 frames')
+    assert '--allow-short-video' in str(info.value)
+    with pytest.warns(UserWarning, match=f'kept the {read} frames read'):
+        assert len(list(open_frame_source(path, allow_short=True))) == read

@@ -71,10 +71,11 @@ def test_video_with_box_json_and_empty_frames(video_demo, tiny_checkpoint,
 
 def test_online_mode_uses_past_frames_only(video_demo, tiny_checkpoint,
                                            clip_dir, tmp_path, monkeypatch):
+    from posewarper_mm.apis import inferencer as inferencer_module
     reads = []
     calls = []
-    open_source = video_demo.open_frame_source
-    infer = video_demo.inference_posewarper
+    open_source = inferencer_module.open_frame_source
+    preprocess = inferencer_module.PoseWarperInferencer.preprocess_single
 
     class Recording:
 
@@ -89,16 +90,15 @@ def test_online_mode_uses_past_frames_only(video_demo, tiny_checkpoint,
                 reads.append(index)
                 yield frame
 
-    def recording_inference(model, frames, bboxes, weights, offsets, scores,
-                            pipeline):
-        calls.append((max(reads), offsets.tolist(), weights.tolist()))
-        return infer(
-            model, frames, bboxes, weights, offsets, scores, pipeline=pipeline)
+    def recording_preprocess(self, window, index, **kwargs):
+        calls.append((max(reads), window.offsets.tolist(),
+                      window.weights.tolist()))
+        return preprocess(self, window, index, **kwargs)
 
-    monkeypatch.setattr(video_demo, 'open_frame_source',
-                        lambda path: Recording(open_source(path)))
-    monkeypatch.setattr(video_demo, 'inference_posewarper',
-                        recording_inference)
+    monkeypatch.setattr(inferencer_module, 'open_frame_source',
+                        lambda path, allow: Recording(open_source(path)))
+    monkeypatch.setattr(inferencer_module.PoseWarperInferencer,
+                        'preprocess_single', recording_preprocess)
     result = _run(video_demo, tiny_checkpoint, clip_dir, tmp_path, '--online',
                   '--no-video')
     assert result['video'] is None and result['num_frames'] == 10

@@ -90,23 +90,26 @@ def test_video_results_one_image_per_frame(tmp_path):
     results.add_frame(0, '000000.jpg', persons)
     results.add_frame(1, '000001.jpg', [])  # no person on this frame
     results.add_frame(2, '000002.jpg', persons[:1])
+    results.add_frame(3, '000003.jpg', [dict(p, track_id=t) for p, t in
+                                        zip(persons, (7, 3))])
     path = tmp_path / 'out' / 'video.json'
     results.dump(str(path))
     data = json.loads(path.read_text())
     assert [img['id'] for img in data['images']] == \
-        [10000010000, 10000010001, 10000010002]
+        [10000010000, 10000010001, 10000010002, 10000010003]
     assert data['images'][1]['file_name'] == \
         '000001_mpiinew_test/000001.jpg'
-    assert all(img['nframes'] == 3 for img in data['images'])
+    assert all(img['nframes'] == 4 for img in data['images'])
     anns = data['annotations']
-    assert [a['id'] for a in anns] == [0, 1, 2]
+    assert [a['id'] for a in anns] == [0, 1, 2, 3, 4]
     assert [a['image_id'] for a in anns] == \
-        [10000010000, 10000010000, 10000010002]
-    assert [a['track_id'] for a in anns] == [0, 1, 0]
+        [10000010000, 10000010000, 10000010002, 10000010003, 10000010003]
+    # the index in the frame, or the person's own track id
+    assert [a['track_id'] for a in anns] == [0, 1, 0, 7, 3]
     assert anns[1]['keypoints'][:3] == [5.0, 6.0, 0.0]
     assert anns[0]['bbox'] == [10.0, 20.0, 40.0, 80.0]
     assert anns[1]['score'] == 0.4
     assert len(anns[0]['keypoints']) == 51
     # the evaluation reads it as a prediction file
     video = load_posetrack_video(str(path), is_prediction=True)
-    assert [len(f.persons) for f in video.frames] == [2, 0, 1]
+    assert [len(f.persons) for f in video.frames] == [2, 0, 1, 2]

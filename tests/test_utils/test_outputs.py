@@ -1,8 +1,11 @@
 """Output files and folders are checked before any work is done."""
+import os
+
 import pytest
 
 from posewarper_mm.errors import OutputLocationError
-from posewarper_mm.utils import prepare_output_dir, prepare_output_file
+from posewarper_mm.utils import (PendingOutputs, pending_path,
+                                 prepare_output_dir, prepare_output_file)
 
 
 def test_output_locations(tmp_path):
@@ -22,3 +25,23 @@ def test_output_locations(tmp_path):
     assert prepare_output_file(str(out), '--out') == str(out)
     assert out.parent.is_dir() and not out.exists()
     assert list(out.parent.iterdir()) == []  # the probe file is removed
+
+
+def test_pending_outputs_appear_only_when_committed(tmp_path):
+    video, table = str(tmp_path / 'clip.mp4'), str(tmp_path / 'clip.json')
+    assert pending_path(video) == str(
+        tmp_path / f'.clip.tmp-{os.getpid()}.mp4')
+    outputs = PendingOutputs()
+    for path in (video, table):
+        with open(outputs.add(path), 'w') as f:
+            f.write(path)
+    assert sorted(os.listdir(tmp_path)) == [
+        f'.clip.tmp-{os.getpid()}.json', f'.clip.tmp-{os.getpid()}.mp4']
+    assert outputs.commit() == [video, table]
+    assert sorted(os.listdir(tmp_path)) == ['clip.json', 'clip.mp4']
+    with open(outputs.add(video), 'w') as f:
+        f.write('half')
+    outputs.discard()
+    assert sorted(os.listdir(tmp_path)) == ['clip.json', 'clip.mp4']
+    with open(video) as f:
+        assert f.read() == video  # the finished file is kept

@@ -93,3 +93,61 @@ def subprocess_env() -> dict:
     env = dict(os.environ)
     env.update(OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
     return env
+
+
+def crossing_clip(num_frames: int = 12, width: int = 160, height: int = 120,
+                  seed: int = 0) -> dict:
+    """Two generated figures walking past each other: A (tall, near)
+    left to right, B (short, far) right to left, crossing mid-clip.
+
+    Returns:
+        dict: ``frames`` (T BGR (H, W, 3)), ``boxes`` (T, 2, 4) xyxy and
+        ``keypoints`` (T, 2, 17, 2) of A and B.
+    """
+    from tools.quickstart.synthetic import renderer, skeleton
+    rng = np.random.default_rng(seed)
+    background = renderer.make_background(rng, width, height)
+    looks = [renderer.Appearance.sample(rng) for _ in range(2)]
+    shapes = [skeleton.BodyShape.sample(rng) for _ in range(2)]
+    # (start x, end x, ground y, height), as fractions of the frame
+    paths = [(0.3, 0.7, 0.95, 0.8), (0.7, 0.3, 0.7, 0.5)]
+    frames, boxes, keypoints = [], [], []
+    for f in range(num_frames):
+        img = background.copy()
+        frame_boxes, frame_kpts = [], []
+        for person in (1, 0):  # the far figure first, the near one on top
+            x0, x1, ground, size = paths[person]
+            x = (x0 + (x1 - x0) * f / (num_frames - 1)) * width
+            size_px = size * height
+            root = (x, ground * height - 0.48 * size_px)
+            yaw = np.pi / 2 if x1 > x0 else -np.pi / 2
+            kpts, depth = skeleton.pose_keypoints(shapes[person], 0.8 * f,
+                                                  yaw, 0.1, 0.8, size_px,
+                                                  root)
+            renderer.draw_person(img, kpts, depth, looks[person], size_px)
+            margin = 0.06 * size_px
+            box = np.concatenate([kpts.min(0) - margin, kpts.max(0) + margin])
+            frame_boxes.insert(0, np.clip(box, 0, [width, height] * 2))
+            frame_kpts.insert(0, kpts)
+        frames.append(img)
+        boxes.append(frame_boxes)
+        keypoints.append(frame_kpts)
+    return dict(frames=frames, boxes=np.asarray(boxes, np.float32),
+                keypoints=np.asarray(keypoints, np.float32))
+
+
+def write_truncated_avi(frames: Sequence[np.ndarray], path: str,
+                        keep: float = 0.5) -> str:
+    """An MJPG avi of ``frames`` cut to its first ``keep`` of bytes: its
+    header still announces every frame."""
+    h, w = frames[0].shape[:2]
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'MJPG'), 10.0,
+                             (w, h))
+    for frame in frames:
+        writer.write(frame)
+    writer.release()
+    with open(path, 'rb') as f:
+        data = f.read()
+    with open(path, 'wb') as f:
+        f.write(data[:int(len(data) * keep)])
+    return path
