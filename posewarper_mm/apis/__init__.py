@@ -5,8 +5,9 @@ from ..posetrack import PoseTrackVideoResults, posetrack_image_id
 from .inference import (build_instance_data, build_test_pipeline,
                         inference_posewarper, instances_to_persons)
 from .label_propagation import (assign_sources, copy_nearest_labels,
-                                count_targets, label_frames, nearest_labeled,
-                                propagate_labels, pseudo_annotation)
+                                count_targets, label_frames, mark_propagated,
+                                nearest_labeled, propagate_labels,
+                                pseudo_annotation)
 from .person_boxes import DetectionJsonBoxes, DetectorBoxes, WholeFrameBoxes
 from .pose_propagation import (encode_heatmaps, frame_heatmaps, image_to_input,
                                input_to_image, propagate_poses)
@@ -20,6 +21,6 @@ __all__ = [
     'build_instance_data', 'build_test_pipeline', 'copy_nearest_labels',
     'count_targets', 'encode_heatmaps', 'frame_heatmaps', 'image_to_input',
     'inference_posewarper', 'input_to_image', 'instances_to_persons',
-    'label_frames', 'nearest_labeled', 'open_frame_source',
+    'label_frames', 'mark_propagated', 'nearest_labeled', 'open_frame_source',
     'posetrack_image_id', 'propagate_labels', 'propagate_poses',
     'pseudo_annotation']
