@@ -3,17 +3,26 @@
 Each unlabeled frame takes the poses of the nearest labeled frame of its
 video, moved by PoseWarper's warping module along the heatmap difference
 of the two frames in each person's box (``--method copy``: copied). The
-output json is the input plus one annotation per propagated person (with
-``propagated_from``), usable as ``ann_file``.
+output json is the input plus one annotation per propagated person:
+``is_propagated`` true (false on the input's labels), ``propagated_from``
+(the source annotation's id), the joint ``scores`` (warped heatmap maximum
+times ``1 / (1 + |frame distance|)``) and the person ``score`` (their mean
+over the labeled joints). ``PoseTrackVideoPairDataset`` loads it as
+``ann_file``, the propagated persons as labeled ones (its
+``propagated_min_score`` drops the joints scored lower).
 
-Example::
+Example, then the single-frame model trained on sparse + propagated labels::
 
     python tools/propagate_poses.py \
         configs/quickstart/posewarper_hrnet-tiny_synthetic.py \
-        work_dirs/quickstart/stage2/last.pth \
+        work_dirs/quickstart/stage2/iter_450.pth \
         --ann-file data/quickstart/annotations/posetrack18_train_sparse.json \
         --img-root data/quickstart \
-        --out data/quickstart/annotations/posetrack18_train_propagated.json
+        --out data/quickstart/annotations/propagated.json
+    python tools/train.py \
+        configs/quickstart/posewarper-stage1_hrnet-tiny_synthetic.py \
+        --cfg-options \
+        train_dataloader.dataset.ann_file=annotations/propagated.json
 """
 import argparse
 import json
@@ -26,7 +35,7 @@ import torch
 from mmengine.utils import ProgressBar
 
 from posewarper_mm.apis import (copy_nearest_labels, count_targets,
-                                propagate_labels)
+                                mark_propagated, propagate_labels)
 from posewarper_mm.engine import ALLOW_PARTIAL_FLAG, init_inference_model
 from posewarper_mm.errors import (ConfigError, InputFileError,
                                   OutputLocationError)
@@ -85,6 +94,7 @@ def run(args: argparse.Namespace) -> dict:
         out = propagate_labels(model, coco, args.img_root, args.max_distance,
                                bar.update, args.decode)
         print()
+    mark_propagated(out)
     added = len(out['annotations']) - len(coco['annotations'])
     with open(args.out, 'w', encoding='utf-8') as f:
         json.dump(out, f)

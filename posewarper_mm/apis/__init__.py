@@ -6,8 +6,9 @@ from .inference import (build_instance_data, build_test_pipeline,
                         inference_posewarper, instances_to_persons)
 from .inferencer import PoseWarperInferencer
 from .label_propagation import (assign_sources, copy_nearest_labels,
-                                count_targets, label_frames, nearest_labeled,
-                                propagate_labels, pseudo_annotation)
+                                count_targets, label_frames, mark_propagated,
+                                nearest_labeled, propagate_labels,
+                                pseudo_annotation)
 from .person_boxes import (DetectionJsonBoxes, DetectorBoxes,
                            DetInferencerBoxes, WholeFrameBoxes,
                            select_person_boxes)
@@ -26,6 +27,6 @@ __all__ = [
     'build_instance_data', 'build_test_pipeline', 'copy_nearest_labels',
     'count_targets', 'encode_heatmaps', 'frame_heatmaps', 'image_to_input',
     'inference_posewarper', 'input_to_image', 'instances_to_persons',
-    'label_frames', 'nearest_labeled', 'open_frame_source',
+    'label_frames', 'mark_propagated', 'nearest_labeled', 'open_frame_source',
     'posetrack_image_id', 'propagate_labels', 'propagate_poses',
     'pseudo_annotation', 'select_person_boxes']

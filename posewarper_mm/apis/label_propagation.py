@@ -4,6 +4,7 @@ Each unlabeled frame of a merged PoseTrack18 json gets one annotation per
 person of the nearest labeled frame of its video, warped
 (:func:`propagate_labels`) or copied (:func:`copy_nearest_labels`); both
 scale the joint scores by the prior ``1 / (1 + |frame distance|)``.
+:func:`mark_propagated` marks which labels are propagated, for training.
 """
 import copy
 import functools
@@ -243,6 +244,21 @@ def propagate_labels(model: nn.Module, coco: dict, img_root: str,
         return kpts, scores * distance_prior(src_img, tgt_img)
 
     return label_frames(coco, max_distance, warp_poses, progress)
+
+
+def mark_propagated(coco: dict) -> dict:
+    """Mark the labels of a :func:`label_frames` result, in place: each
+    annotation gets ``is_propagated`` (whether it has ``propagated_from``),
+    and each propagated one its person ``score``, the mean score of its
+    labeled joints (0 without one). Returns ``coco``."""
+    for ann in coco['annotations']:
+        ann['is_propagated'] = 'propagated_from' in ann
+        if ann['is_propagated']:
+            labeled = [s for s, v in zip(ann['scores'], ann['keypoints'][2::3])
+                       if v > 0]
+            ann['score'] = round(float(np.mean(labeled)), 5) \
+                if labeled else 0.0
+    return coco
 
 
 def count_targets(coco: dict, max_distance: Optional[int] = None) -> int:

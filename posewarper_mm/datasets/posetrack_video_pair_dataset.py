@@ -70,6 +70,35 @@ def gt_instance(ann: dict, img: dict,
     return info, False
 
 
+def is_propagated(ann: dict) -> bool:
+    """Whether an annotation is a propagated label (``is_propagated``, or
+    ``propagated_from`` without it) rather than a human one."""
+    return bool(ann.get('is_propagated', 'propagated_from' in ann))
+
+
+def confident_joints(ann: dict, min_score: float, path: str) -> dict:
+    """A propagated annotation with its joints scored (``scores``) below
+    ``min_score`` unlabeled (``[0, 0, 0]``); other annotations as given.
+
+    Raises:
+        InputFileError: A propagated annotation without a score per joint.
+    """
+    if not is_propagated(ann):
+        return ann
+    kpts = np.asarray(ann['keypoints'], dtype=np.float64).reshape(-1, 3)
+    scores = ann.get('scores')
+    if not isinstance(scores, list) or len(scores) != len(kpts):
+        raise InputFileError(
+            f'{path}: propagated annotation id={ann["id"]} needs "scores" '
+            f'({len(kpts)} joint scores) for propagated_min_score')
+    low = np.asarray(scores, dtype=np.float64) < min_score
+    if not (low & (kpts[:, 2] > 0)).any():
+        return ann
+    kpts[low] = 0
+    return dict(ann, keypoints=kpts.reshape(-1).tolist(),
+                num_keypoints=int(np.count_nonzero(kpts[:, 2])))
+
+
 def detection_instance(det: dict, img: dict, img_prefix: str,
                        num_keypoints: int, inst_id: int) -> Optional[dict]:
     """Data info of a detected box (dummy keypoints), None without area."""
@@ -140,6 +169,11 @@ class PoseTrackVideoPairDataset(BaseCocoStyleDataset):
         missing_frame (str): ``'fallback'`` or ``'error'``.
         sparse_label_every (int, optional): Keep every k-th labeled frame.
         labeled_frames_per_video (int, optional): Keep N per video.
+        propagated_min_score (float, optional): Train on the joints of
+            propagated labels (``tools/propagate_poses.py``: annotations
+            with ``is_propagated`` or ``propagated_from``) scored at least
+            this (their ``scores``); a person left without one is dropped.
+            None: every propagated joint counts as labeled.
         backend_args (dict, optional): mmengine file backend arguments.
         **kwargs: The other arguments of
             :class:`mmpose.datasets.BaseCocoStyleDataset`.
@@ -162,6 +196,7 @@ class PoseTrackVideoPairDataset(BaseCocoStyleDataset):
                  missing_frame: str = 'fallback',
                  sparse_label_every: Optional[int] = None,
                  labeled_frames_per_video: Optional[int] = None,
+                 propagated_min_score: Optional[float] = None,
                  seed: Optional[int] = None,
                  backend_args: Optional[dict] = None,
                  data_mode: str = 'topdown', test_mode: bool = False,
@@ -186,6 +221,12 @@ class PoseTrackVideoPairDataset(BaseCocoStyleDataset):
                            labeled_frames_per_video)):
             if val is not None and int(val) < 1:
                 raise ValueError(f'{name} must be >= 1, got {val}')
+        if propagated_min_score is not None and (
+                isinstance(propagated_min_score, bool)
+                or not isinstance(propagated_min_score, (int, float))
+                or not 0 <= propagated_min_score <= 1):
+            raise ValueError('propagated_min_score must be None or a number '
+                             f'in [0, 1], got {propagated_min_score!r}')
         if single_frame:
             if frame_sampler_mode not in (None, 'single'):
                 raise ValueError(
@@ -200,6 +241,7 @@ class PoseTrackVideoPairDataset(BaseCocoStyleDataset):
         self.missing_frame = missing_frame
         self.sparse_label_every = sparse_label_every
         self.labeled_frames_per_video = labeled_frames_per_video
+        self.propagated_min_score = propagated_min_score
         self.backend_args = backend_args
         self._exists_cache: Dict[str, bool] = {}
         self._warned_videos: set = set()
@@ -264,15 +306,23 @@ class PoseTrackVideoPairDataset(BaseCocoStyleDataset):
         by_image: Dict[int, List[dict]] = {}
         for ann in anns:
             by_image.setdefault(ann['image_id'], []).append(ann)
-        data_list = []
+        data_list, propagated = [], 0
         for img_id, img in images.items():
             if keep is not None and img_id not in keep:
                 continue
             for ann in by_image.get(img_id, []):
+                if self.propagated_min_score is not None:
+                    ann = confident_joints(ann, self.propagated_min_score,
+                                           self.ann_file)
                 info, dropped = gt_instance(ann, img, self.data_prefix['img'])
                 self.num_dropped_boxes += int(dropped)
                 if info is not None:
                     data_list.append(info)
+                    propagated += is_propagated(ann)
+        if propagated:
+            print_log(
+                f'{self.ann_file}: {propagated} of the {len(data_list)} '
+                'persons are propagated labels', 'current')
         return data_list
 
     def _load_detections(self, images: Dict[int, dict],

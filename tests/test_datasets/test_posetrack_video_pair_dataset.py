@@ -11,11 +11,12 @@ import numpy as np
 import pytest
 from mmengine.logging import MMLogger
 
+from posewarper_mm.apis import copy_nearest_labels, mark_propagated
 from posewarper_mm.datasets import PoseTrackVideoPairDataset
 from posewarper_mm.datasets.posetrack_video_pair_dataset import (
     clip_xywh_to_xyxy, detection_instance, gt_instance, image_info,
     select_sparse_labels)
-from posewarper_mm.errors import MissingFrameWarning
+from posewarper_mm.errors import InputFileError, MissingFrameWarning
 
 SAMPLE_ANN = 'annotations/test_posetrack18_val.json'
 SAMPLE_DET = 'annotations/test_posetrack18_human_detections.json'
@@ -339,6 +340,46 @@ def test_sparse_json_keeps_unlabeled_frames_as_support(tiny_posetrack,
                 assert osp.isfile(p)
                 used.add(osp.relpath(p, tiny_root))
     assert used & unlabeled
+
+
+def test_propagated_labels_count_as_labels_above_a_score(
+        tiny_posetrack, tiny_root, tmp_path):
+    """A merged file of sparse and propagated labels trains the single-frame
+    model on both; ``propagated_min_score`` keeps the propagated joints
+    scored at least that (copied labels: 1/2 one frame away, 1/3 two)."""
+    sparse = load_json(tiny_posetrack['sparse_ann_files']['train'])
+    merged = mark_propagated(copy_nearest_labels(sparse))
+    path = write(tmp_path, merged, 'propagated.json')
+    sparse_only = build(tiny_root, 'annotations/posetrack18_train_sparse.json',
+                        single_frame=True)
+    propagated = [a for a in merged['annotations'] if a['is_propagated']]
+    near = [a for a in propagated if max(a['scores']) >= 0.4]
+    assert 0 < len(near) < len(propagated)
+    every = build(tiny_root, path, single_frame=True)
+    assert len(every) == len(sparse_only) + len(propagated)
+    confident = build(tiny_root, path, single_frame=True,
+                      propagated_min_score=0.4)
+    assert len(confident) == len(sparse_only) + len(near)
+    infos = {confident.get_data_info(i)['id']: confident.get_data_info(i)
+             for i in range(len(confident))}
+    for ann in near:
+        kpts = np.asarray(ann['keypoints']).reshape(-1, 3)
+        expected = (kpts[:, 2] > 0) & (np.asarray(ann['scores']) >= 0.4)
+        np.testing.assert_array_equal(
+            infos[ann['id']]['keypoints_visible'][0], expected)
+    # the human labels stay whole whatever their scores field says
+    assert len(build(tiny_root, path, single_frame=True,
+                     propagated_min_score=1.0)) == len(sparse_only)
+
+    for bad in (1.5, -0.1, True, '0.5'):
+        with pytest.raises(ValueError, match='propagated_min_score'):
+            build(tiny_root, path, propagated_min_score=bad)
+    del near[0]['scores']
+    broken = write(tmp_path, merged, 'no_scores.json')
+    with pytest.raises(InputFileError,
+                       match=rf'no_scores.json: propagated annotation '
+                       rf'id={near[0]["id"]} needs "scores"'):
+        build(tiny_root, broken, propagated_min_score=0.4)
 
 
 @pytest.mark.parametrize('form', ['image_id', 'image_name', 'frame_id'])

@@ -1,17 +1,21 @@
-"""tools/propagate_poses.py and tools/analysis/eval_propagation.py."""
+"""tools/propagate_poses.py and tools/quickstart/eval_propagation.py."""
 import importlib
 import json
 import math
 import os.path as osp
 
+import cv2
 import numpy as np
 import pytest
 from mmengine.config import Config
+from mmpose.apis import init_model
 
+from posewarper_mm.apis import inference_posewarper
 from posewarper_mm.datasets import PoseTrackVideoPairDataset
 from tests.testing import load_tool
-from tests.testing.clips import TINY_CONFIG
+from tests.testing.clips import TINY_CONFIG, save_tiny_checkpoint
 from tests.testing.models import plain_msra_codec
+from tests.testing.tiny_quickstart import STAGE1_CFG
 
 
 @pytest.fixture(scope='module')
@@ -22,6 +26,14 @@ def propagate_tool():
 @pytest.fixture(scope='module')
 def eval_tool():
     return importlib.import_module('tools.quickstart.eval_propagation')
+
+
+@pytest.fixture(scope='module')
+def single_frame_model(tmp_path_factory):
+    """The quickstart stage-1 model (random weights) and its checkpoint."""
+    model = init_model(STAGE1_CFG, None, device='cpu')
+    path = tmp_path_factory.mktemp('stage1') / 'single_frame.pth'
+    return model, save_tiny_checkpoint(model, str(path))
 
 
 def test_propagated_json_trains_with_the_dataset(propagate_tool, synthetic,
@@ -42,11 +54,20 @@ def test_propagated_json_trains_with_the_dataset(propagate_tool, synthetic,
     unlabeled = {i['id'] for i in sparse['images']} - labeled
     assert {a['image_id'] for a in new} == unlabeled
     assert all(a['image_id'] not in labeled for a in new)
+    sparse_ids = {a['id'] for a in sparse['annotations']}
     for ann in new:
         scores = np.array(ann['scores'])
         assert len(ann['keypoints']) == 51 and len(scores) == 17
         assert np.all((scores >= 0) & (scores <= 1.0 + 1e-6))
         assert len(ann['bbox']) == 4 and ann['bbox'][2] > 0
+        # marked: propagated, from which label, with the person's score
+        assert ann['is_propagated'] is True
+        assert ann['propagated_from'] in sparse_ids
+        labeled = np.array(ann['keypoints'][2::3]) > 0
+        assert ann['score'] == pytest.approx(scores[labeled].mean(), abs=1e-5)
+    old = [a for a in pseudo['annotations'] if 'propagated_from' not in a]
+    assert [dict(a, is_propagated=False) for a in sparse['annotations']] \
+        == old
 
     dataset = PoseTrackVideoPairDataset(
         ann_file=out, data_root=synthetic['root'], pipeline=[])
@@ -57,6 +78,12 @@ def test_propagated_json_trains_with_the_dataset(propagate_tool, synthetic,
     assert info['keypoints'].shape == (1, 17, 2)
     assert len(info['img_path']) == 2  # key + a supporting frame
     assert all(osp.isfile(p) for p in info['img_path'])
+    # stage 1 trains on the labeled and the propagated persons
+    single = PoseTrackVideoPairDataset(
+        ann_file=out, data_root=synthetic['root'], single_frame=True,
+        pipeline=[])
+    assert len(single) == len(pseudo['annotations'])
+    assert len(single.get_data_info(len(single) - 1)['img_path']) == 1
     # the sparse-label mode still sees only the original labels
     sparse_mode = PoseTrackVideoPairDataset(
         ann_file=out,
@@ -195,3 +222,58 @@ def test_identity_warp_with_displacement_decoding_equals_copy(
     warp_row = rows[eval_tool.WARP_ROW]
     for key in copy_row:
         assert warp_row[key] == pytest.approx(copy_row[key], abs=1e-6)
+
+
+def test_pseudo_labeling_row_scores_the_single_frame_model(
+        eval_tool, synthetic, tiny_checkpoint, single_frame_model, tmp_path):
+    """``--single-frame`` adds the pseudo-labeling row: the single-frame
+    model's poses of the persons, frames and joints that PoseWarper
+    propagates, in the same boxes, scored by the same prior; the other
+    rows stay as they are without it."""
+    model, checkpoint = single_frame_model
+    common = [TINY_CONFIG, tiny_checkpoint, '--data-root', synthetic['root'],
+              '--device', 'cpu']
+    without = eval_tool.main(common + ['--work-dir', str(tmp_path / 'a')])
+    work = tmp_path / 'b'
+    rows = eval_tool.main(common + [
+        '--work-dir', str(work), '--single-frame', STAGE1_CFG, checkpoint])
+    assert list(rows) == [eval_tool.COPY_ROW, eval_tool.PSEUDO_ROW,
+                          eval_tool.FLOW_ROW, eval_tool.WARP_ROW]
+    assert {k: v for k, v in rows.items() if k != eval_tool.PSEUDO_ROW} \
+        == without
+    assert all(math.isfinite(v) and 0 <= v <= 100
+               for v in rows[eval_tool.PSEUDO_ROW].values())
+    assert (work / 'pred_pseudo-labeling' / '000001_mpii_train.json').is_file()
+
+    def persons(name):
+        with open(work / name) as f:
+            anns = [a for a in json.load(f)['annotations']
+                    if 'propagated_from' in a]
+        return {(a['image_id'], a['propagated_from']): a for a in anns}
+
+    pseudo = persons('pseudo-labeling.json')
+    warped = persons('posewarper.json')
+    assert pseudo.keys() == warped.keys() and pseudo
+    for key, ann in pseudo.items():
+        assert ann['keypoints'][2::3] == warped[key]['keypoints'][2::3]
+        assert ann['bbox'] is not None
+
+    # one person by hand: the model on the target frame in the source box
+    with open(synthetic['sparse_ann_files']['train']) as f:
+        sparse = json.load(f)
+    sources = {a['id']: a for a in sparse['annotations']}
+    names = {i['id']: i['file_name'] for i in sparse['images']}
+    (image_id, source_id), ann = sorted(pseudo.items())[-1]
+    x, y, w, h = sources[source_id]['bbox']
+    frame = cv2.imread(osp.join(synthetic['root'], names[image_id]))
+    pred = inference_posewarper(model, [frame], [[x, y, x + w, y + h]])[0]
+    distance = abs(image_id - sources[source_id]['image_id'])
+    labeled = np.array(ann['keypoints'][2::3]) > 0
+    kpts = np.array(ann['keypoints']).reshape(-1, 3)[:, :2]
+    np.testing.assert_allclose(kpts[labeled],
+                               pred.pred_instances.keypoints[0][labeled],
+                               atol=0.006)
+    np.testing.assert_allclose(
+        np.array(ann['scores'])[labeled],
+        pred.pred_instances.keypoint_scores[0][labeled] / (1 + distance),
+        atol=6e-6)

@@ -2,28 +2,36 @@
 
 The sparse labels of generated data go to the unlabeled frames three ways:
 copied from the nearest labeled frame, moved along optical flow
-(:mod:`.flow_propagation`) and warped by the model; each is scored on the
-unlabeled frames (those beyond ``--max-distance`` count as misses).
-Example::
+(:mod:`.flow_propagation`) and warped by the model; with
+``--single-frame``, a single-frame model also estimates the poses on the
+unlabeled frames (pseudo-labeling). Each is scored on the unlabeled frames
+(those beyond ``--max-distance`` count as misses). Example::
 
     python -m tools.quickstart.eval_propagation \
         configs/quickstart/posewarper_hrnet-tiny_synthetic.py \
         work_dirs/quickstart/stage2/iter_450.pth \
-        --data-root data/quickstart --work-dir work_dirs/propagation
+        --data-root data/quickstart --work-dir work_dirs/propagation \
+        --single-frame \
+        configs/quickstart/posewarper-stage1_hrnet-tiny_synthetic.py \
+        work_dirs/quickstart/stage1/iter_1900.pth
 """
 import argparse
 import json
 import os
 import os.path as osp
 import sys
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
+import cv2
 import numpy as np
 import torch
 from mmengine.utils import ProgressBar
+from torch import nn
 
-from posewarper_mm.apis import (copy_nearest_labels, count_targets,
+from posewarper_mm.apis import (build_test_pipeline, copy_nearest_labels,
+                                count_targets, inference_posewarper,
                                 label_frames, propagate_labels)
+from posewarper_mm.apis.label_propagation import distance_prior
 from posewarper_mm.engine import init_inference_model
 from posewarper_mm.errors import InputFileError
 from posewarper_mm.evaluation.functional import (evaluate_posetrack,
@@ -34,6 +42,7 @@ from .flow_propagation import FlowPropagator
 from .gt_subsets import restrict_gt_dir
 
 COPY_ROW = 'copy nearest labeled pose'
+PSEUDO_ROW = 'pseudo-labeling (single-frame HRNet)'
 FLOW_ROW = 'optical flow (DIS) propagation'
 WARP_ROW = 'PoseWarper propagation'
 
@@ -55,6 +64,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     add('--decode', choices=['absolute', 'displacement'], default='absolute',
         help='absolute: decode the warped heatmaps; displacement: move the '
         'labels by decode(warped) - decode(labels)')
+    add('--single-frame', nargs=2, metavar=('CONFIG', 'CHECKPOINT'),
+        help='also score this single-frame model run on the unlabeled '
+        'frames (pseudo-labeling)')
     add('--device', default='cuda:0' if torch.cuda.is_available() else 'cpu')
     args = parser.parse_args(argv)
     annotations = osp.join(args.data_root, 'annotations')
@@ -93,6 +105,36 @@ def propagated_predictions(coco: dict) -> Dict[int, List[dict]]:
     return preds
 
 
+class SingleFramePoser:
+    """``make_poses`` of ``posewarper_mm.apis.label_frames`` for
+    pseudo-labeling: a single-frame ``model`` estimates each source person
+    on the target frame (read from ``img_root``) in the source box that
+    PoseWarper propagation crops, and the scores are the other rows':
+    the heatmap maximum times ``1 / (1 + |frame distance|)``, 0 on the
+    source's unlabeled joints."""
+
+    def __init__(self, model: nn.Module, img_root: str) -> None:
+        self.model = model
+        self.img_root = img_root
+        self.pipeline = build_test_pipeline(model)
+
+    def __call__(self, src_img: dict, tgt_img: dict,
+                 persons: tuple) -> Tuple[np.ndarray, np.ndarray]:
+        """Keypoints (N, K, 2) and scores (N, K) of the source persons
+        estimated on the target frame."""
+        path = osp.join(self.img_root, tgt_img['file_name'])
+        frame = cv2.imread(path, cv2.IMREAD_COLOR)
+        if frame is None:
+            raise FileNotFoundError(f'{path}: frame missing or unreadable')
+        samples = inference_posewarper(self.model, [frame], persons[3],
+                                       pipeline=self.pipeline)
+        kpts = np.stack([s.pred_instances.keypoints[0] for s in samples])
+        scores = np.stack(
+            [s.pred_instances.keypoint_scores[0] for s in samples])
+        scores = np.where(persons[2] > 0, scores, 0.0)
+        return kpts, scores * distance_prior(src_img, tgt_img)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> Dict[str, dict]:
     """Propagate each way, score, print the table; returns the rows."""
     args = parse_args(argv)
@@ -115,13 +157,17 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, dict]:
     # a checkpoint that leaves model weights unloaded is an error
     model = init_inference_model(args.config, args.checkpoint,
                                  device=args.device)
+    rows = {COPY_ROW: copy_nearest_labels(coco, args.max_distance)}
+    if args.single_frame:
+        single = init_inference_model(*args.single_frame, device=args.device)
+        rows[PSEUDO_ROW] = label_frames(
+            coco, args.max_distance, SingleFramePoser(single, args.data_root))
+    rows[FLOW_ROW] = label_frames(coco, args.max_distance,
+                                  FlowPropagator(coco, args.data_root))
     bar = ProgressBar(num_targets)
-    rows = {
-        COPY_ROW: copy_nearest_labels(coco, args.max_distance),
-        FLOW_ROW: label_frames(coco, args.max_distance,
-                               FlowPropagator(coco, args.data_root)),
-        WARP_ROW: propagate_labels(model, coco, args.data_root,
-                                   args.max_distance, bar.update, args.decode)}
+    rows[WARP_ROW] = propagate_labels(model, coco, args.data_root,
+                                      args.max_distance, bar.update,
+                                      args.decode)
     print()
     results = {}
     for name, pseudo in rows.items():

@@ -6,12 +6,14 @@ the held-out videos beside the codec ceiling, compares propagation on the
 training videos, and writes ``<work-dir>/report.md``. Each step runs one of
 the project's tools, its output in ``<work-dir>/logs/``. With ``--seeds N``
 both stages train once per seed (the configs' seed in ``<work-dir>``, the
-next ones in ``<work-dir>/seed_<S>/``); the report gives mean and range::
+next ones in ``<work-dir>/seed_<S>/``); the report gives mean and range.
+``--propagate-then-train`` adds the steps of :mod:`.sparse_training`::
 
     python -m tools.quickstart              # full run
     python -m tools.quickstart --quick      # a few iterations (tests)
     python -m tools.quickstart --fresh      # regenerate data, retrain
     python -m tools.quickstart --seeds 2    # two seeds, mean and range
+    python -m tools.quickstart --propagate-then-train  # + sparse training
 """
 import argparse
 import contextlib
@@ -34,8 +36,8 @@ warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 from posewarper_mm.evaluation.functional import evaluate_posetrack  # noqa
 from posewarper_mm.posetrack import load_json  # noqa: E402
 from tools import REPO_ROOT, load_tool  # noqa: E402
-from . import (codec_ceiling, eval_propagation, report, synthetic,  # noqa
-               warping_example)
+from . import (codec_ceiling, eval_propagation, report,  # noqa: E402
+               sparse_training, synthetic, warping_example)
 from .gt_subsets import flagged_gt_dir  # noqa: E402
 from .report import Tables, read_curves  # noqa: E402
 
@@ -72,6 +74,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='tiny data and a few iterations (a check)')
     add('--seeds', type=int, default=1, help="train and test with the "
         "configs' seed and the next ones; the report gives mean and range")
+    add('--stage2-config', default=STAGE2_CFG,
+        help='the stage-2 config (a variant of the quickstart\'s)')
+    add('--propagate-then-train', action='store_true',
+        help='also train the single-frame model on sparse + propagated '
+        'labels and on all true labels (tools/quickstart/sparse_training.py)')
     args = parser.parse_args(argv)
     if args.seeds < 1:
         parser.error('--seeds must be at least 1')
@@ -236,6 +243,18 @@ def schedule_options(config: str, iters: int) -> List[str]:
             f'default_hooks.checkpoint.interval={iters}']
 
 
+def train_options(config: str, iters: int, seed: int,
+                  base_seed: int) -> List[str]:
+    """``--cfg-options`` of a training run: the schedule for ``iters``,
+    the loss logged about 50 times (training curves) and ``seed`` unless it
+    is the configs' own."""
+    options = [*schedule_options(config, iters),
+               f'default_hooks.logger.interval={max(1, iters // 50)}']
+    if seed != base_seed:
+        options.append(f'randomness.seed={seed}')
+    return options
+
+
 def short_window_options(config: str) -> List[str]:
     """``--cfg-options`` that test a config on :data:`SHORT_OFFSETS`, with
     its test weights of those offsets renormalised."""
@@ -251,44 +270,58 @@ def short_window_options(config: str) -> List[str]:
 
 def run_seed(job: Job, seed: int, base_seed: int, run_dir: str, data_root: str,
              iters: Sequence[int], subsets: Mapping[str, str],
-             ceiling_dir: str, suffix: str) -> Tuple[Tables, Dict[str, str]]:
+             ceiling_dir: str, suffix: str, stage2_cfg: str = STAGE2_CFG,
+             propagate_then_train: bool = False
+             ) -> Tuple[Tables, Dict[str, str]]:
     """Train both stages with ``seed`` (given on the command line unless
-    it is the configs' own) for ``iters``, test them on each of ``subsets``
-    (table title -> GT folder) and compare propagation, in ``run_dir``.
+    it is the configs' own) for ``iters``, stage 2 with ``stage2_cfg``
+    (and with ``propagate_then_train`` the single-frame models of
+    :mod:`.sparse_training`), test them on each of ``subsets`` (table
+    title -> GT folder) and compare propagation, in ``run_dir``.
 
     Returns:
-        tuple: The tables and the stage work dirs (stage name -> folder).
+        tuple: The tables and the training work dirs (name -> folder).
     """
     stage_dirs = {f'stage {i}': osp.join(run_dir, f'stage{i}') for i in (1, 2)}
     common = data_options(data_root)
-    ckpts = {}
-    for (stage, work_dir), config, n in zip(stage_dirs.items(),
-                                            (STAGE1_CFG, STAGE2_CFG), iters):
-        ckpts[stage] = osp.join(work_dir, f'iter_{n}.pth')
-        if osp.isfile(ckpts[stage]):
-            print(f'{stage}: using {ckpts[stage]} (--fresh retrains)')
-            continue
-        # the loss logged about 50 times (training curves)
-        options = [*schedule_options(config, n),
-                   f'default_hooks.logger.interval={max(1, n // 50)}']
-        if seed != base_seed:
-            options.append(f'randomness.seed={seed}')
-        if stage == 'stage 2':
-            options.append(f'load_from={ckpts["stage 1"]}')
+
+    def train(stage: str, config: str, work_dir: str, n: int,
+              extra: List[str]) -> str:
+        """Train ``config`` for ``n`` iterations unless its checkpoint
+        is there; returns the checkpoint."""
+        ckpt = osp.join(work_dir, f'iter_{n}.pth')
+        if osp.isfile(ckpt):
+            print(f'{stage}: using {ckpt} (--fresh retrains)')
+            return ckpt
         job.run(f'train {stage}{suffix}', [
             sys.executable, 'tools/train.py', config, '--work-dir', work_dir,
-            '--no-validate', '--cfg-options', *common, *options], TRAIN_ENV)
+            '--no-validate', '--cfg-options', *common,
+            *train_options(config, n, seed, base_seed), *extra], TRAIN_ENV)
+        return ckpt
+
+    ckpts = {'stage 1': train('stage 1', STAGE1_CFG, stage_dirs['stage 1'],
+                              iters[0], [])}
+    ckpts['stage 2'] = train('stage 2', stage2_cfg, stage_dirs['stage 2'],
+                             iters[1], [f'load_from={ckpts["stage 1"]}'])
 
     no_flip = ['model.test_cfg.flip_test=False']
     stage1 = (STAGE1_CFG, ckpts['stage 1'])
-    stage2 = (STAGE2_CFG, ckpts['stage 2'])
+    stage2 = (stage2_cfg, ckpts['stage 2'])
     tests = {  # row -> (prediction folder, (config, checkpoint), options)
         report.SINGLE_ROW: ('single_frame', stage1, []),
         report.SINGLE_NO_FLIP_ROW: ('single_frame_no_flip', stage1, no_flip),
         report.WARP_ROW: ('posewarper', stage2, []),
         report.WARP_NO_FLIP_ROW: ('posewarper_no_flip', stage2, no_flip),
         report.SHORT_ROW: ('posewarper_3_frames', stage2,
-                           short_window_options(STAGE2_CFG))}
+                           short_window_options(stage2_cfg))}
+    if propagate_then_train:
+        more, work_dirs = sparse_training.propagate_then_train(
+            job, run_dir, data_root, stage2,
+            lambda name, work_dir, extra: train(name, STAGE1_CFG, work_dir,
+                                                iters[0], extra), suffix)
+        stage_dirs.update(work_dirs)
+        for row, ckpt in more.items():
+            tests[row] = (sparse_training.RUNS[row][2], (STAGE1_CFG, ckpt), [])
     pred_dirs = {report.CEILING_ROW: ceiling_dir}
     for row, (folder, model, extra) in tests.items():
         pred_dirs[row] = osp.join(run_dir, 'preds', folder)
@@ -303,9 +336,9 @@ def run_seed(job: Job, seed: int, base_seed: int, run_dir: str, data_root: str,
             for subset, gt_dir in subsets.items()})
     prop_json = osp.join(run_dir, 'propagation.json')
     job.run_in_process('propagation' + suffix, eval_propagation.__name__, [
-        STAGE2_CFG, ckpts['stage 2'], '--data-root', data_root, '--work-dir',
+        *stage2, '--data-root', data_root, '--work-dir',
         osp.join(run_dir, 'propagation'), '--out-json', prop_json,
-        '--max-videos', str(PROPAGATION_VIDEOS)])
+        '--max-videos', str(PROPAGATION_VIDEOS), '--single-frame', *stage1])
     tables[report.PROPAGATION_TABLE] = load_json(prop_json)
     return tables, stage_dirs
 
@@ -349,7 +382,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     job = Job(work_dir)
     iters = QUICK_ITERS if args.quick else [
         int(_load_config(config).train_cfg.max_iters)
-        for config in (STAGE1_CFG, STAGE2_CFG)]
+        for config in (STAGE1_CFG, args.stage2_config)]
     base_seed = int(_load_config(STAGE1_CFG).randomness.seed)
     seeds = [base_seed + i for i in range(args.seeds)]
     start = time.time()
@@ -377,7 +410,8 @@ def main(argv: Optional[List[str]] = None) -> None:
             work_dir, f'seed_{seed}')
         tables, stage_dirs = run_seed(
             job, seed, base_seed, run_dir, data_root, iters, subsets,
-            ceiling_dir, '' if len(seeds) == 1 else f' (seed {seed})')
+            ceiling_dir, '' if len(seeds) == 1 else f' (seed {seed})',
+            args.stage2_config, args.propagate_then_train)
         per_seed.append(tables)
         first = first or stage_dirs
         for stage, folder in stage_dirs.items():
@@ -386,14 +420,18 @@ def main(argv: Optional[List[str]] = None) -> None:
                 curves.setdefault(stage, {})[f'seed {seed}'] = run
     preds = osp.join(work_dir, 'preds')
     warping = warping_example.figure_step(
-        job, STAGE2_CFG, osp.join(first['stage 2'], f'iter_{iters[1]}.pth'),
-        data_root, gt_dir, subsets['occluded frames'],
+        job, args.stage2_config,
+        osp.join(first['stage 2'], f'iter_{iters[1]}.pth'), data_root,
+        gt_dir, subsets['occluded frames'],
         osp.join(preds, 'single_frame'), osp.join(preds, 'posewarper'),
         osp.join(work_dir, warping_example.FIGURE))
     total = time.time() - start
     report_file = osp.join(work_dir, 'report.md')
+    sparse_labels = sparse_training.labeled_frames(data_root) \
+        if args.propagate_then_train else None
     print(report.write_report(report_file, per_seed, seeds, job, total,
-                              curves, args.quick, device, warping))
+                              curves, args.quick, device, warping,
+                              sparse_labels))
     print(f'\nlogs: {job.log_dir}\nreport: {report_file}\n'
           f'total time: {total / 60:.1f} min')
 

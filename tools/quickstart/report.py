@@ -12,7 +12,7 @@ import os.path as osp
 import shlex
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
-from .eval_propagation import COPY_ROW, FLOW_ROW
+from .eval_propagation import COPY_ROW, FLOW_ROW, PSEUDO_ROW
 from .eval_propagation import WARP_ROW as PROPAGATED_ROW
 
 Tables = Dict[str, Dict[str, Dict[str, float]]]
@@ -27,6 +27,9 @@ WARP_ROW = 'PoseWarper, 5 frames'
 SINGLE_NO_FLIP_ROW = 'Single-frame HRNet (stage 1), no flip test'
 WARP_NO_FLIP_ROW = 'PoseWarper, 5 frames, no flip test'
 SHORT_ROW = 'PoseWarper, 3 frames (offsets -1..1)'
+# --propagate-then-train: stage 1's model on more labels (stage 1: sparse)
+PROPAGATED_TRAIN_ROW = 'Single-frame HRNet, sparse + propagated labels'
+DENSE_ROW = 'Single-frame HRNet, all true labels (dense)'
 PROPAGATION_TABLE = 'sparse-labeled training videos (unlabeled frames)'
 CEILING_NOTE = (
     'The codec ceiling row encodes the held-out ground truth with the '
@@ -63,23 +66,31 @@ def temporal_gain(per_seed: Sequence[Tables], title: str,
     return mean, spread, bool(mean > spread and min(diffs) > 0)
 
 
+def _verdict(per_seed: Sequence[Tables], title: str, baseline: str,
+             row: str) -> Tuple[float, str]:
+    """The mean difference of :func:`temporal_gain` and its verdict, with
+    the differences seed by seed."""
+    diff, spread, gain = temporal_gain(per_seed, title, baseline, row)
+    seeds = f'the {len(per_seed)} seeds ({spread:.1f})'
+    if gain is None:
+        verdict = ('one seed, so no spread is measured and no gain is '
+                   'claimed (`--seeds 2` measures it)')
+    elif gain:
+        verdict = f'a gain: larger than the spread over {seeds}'
+    else:
+        verdict = f'not a gain: within the spread over {seeds}'
+    if len(per_seed) > 1:
+        each = seed_differences(per_seed, title, baseline, row)
+        verdict += f'; per seed {", ".join(f"{d:+.1f}" for d in each)}'
+    return diff, verdict
+
+
 def _gain_clauses(per_seed: Sequence[Tables], baseline: str,
                   row: str) -> List[str]:
     """``'+1.2 on all frames, <verdict>'`` for all and occluded frames."""
     parts = []
     for title in ('all frames', 'occluded frames'):
-        diff, spread, gain = temporal_gain(per_seed, title, baseline, row)
-        seeds = f'the {len(per_seed)} seeds ({spread:.1f})'
-        if gain is None:
-            verdict = ('one seed, so no spread is measured and no gain is '
-                       'claimed (`--seeds 2` measures it)')
-        elif gain:
-            verdict = f'a gain: larger than the spread over {seeds}'
-        else:
-            verdict = f'not a gain: within the spread over {seeds}'
-        if len(per_seed) > 1:
-            each = seed_differences(per_seed, title, baseline, row)
-            verdict += f'; per seed {", ".join(f"{d:+.1f}" for d in each)}'
+        diff, verdict = _verdict(per_seed, title, baseline, row)
         parts.append(f'{diff:+.1f} on {title}, {verdict}')
     return parts
 
@@ -136,6 +147,63 @@ def subset_differences(per_seed: Sequence[Tables]) -> str:
             'the key frame.')
 
 
+def propagation_gains(per_seed: Sequence[Tables]) -> Optional[str]:
+    """PoseWarper propagation minus each other way of labeling the
+    unlabeled training frames, with the verdicts, in a sentence (None
+    without the pseudo-labeling row)."""
+    prop = per_seed[0].get(PROPAGATION_TABLE, {})
+    if PSEUDO_ROW not in prop:
+        return None
+    parts = []
+    for row, name in ((PSEUDO_ROW, 'pseudo-labeling (the single-frame '
+                       'model run on those frames)'),
+                      (FLOW_ROW, 'optical flow'),
+                      (COPY_ROW, 'copying the nearest labeled pose')):
+        diff, verdict = _verdict(per_seed, PROPAGATION_TABLE, row,
+                                 PROPAGATED_ROW)
+        parts.append(f'{diff:+.1f} over {name}, {verdict}')
+    return ('PoseWarper propagation on the unlabeled frames of the '
+            f'sparse-labeled training videos: {"; ".join(parts)}.')
+
+
+def sparse_training(per_seed: Sequence[Tables], tables: Tables,
+                    sparse_labels: Optional[Tuple[int, int]]) -> Optional[str]:
+    """The single-frame model trained on sparse + propagated labels against
+    sparse labels alone (stage 1) and all true labels, with the verdicts
+    and the share of the gap to the dense model that it closes, in two
+    sentences (None without those rows). ``sparse_labels``: labeled and
+    all training frames."""
+    held = tables['all frames']
+    if PROPAGATED_TRAIN_ROW not in held or DENSE_ROW not in held:
+        return None
+    rate = ''
+    if sparse_labels:
+        labeled, total = sparse_labels
+        rate = (f' ({labeled} of the {total} training frames, '
+                f'{100 * labeled / total:.0f}%)')
+    clauses = _gain_clauses(per_seed, SINGLE_ROW, PROPAGATED_TRAIN_ROW)
+    text = (f'Trained on the sparse labels{rate} and the PoseWarper-'
+            'propagated labels of the other frames, the single-frame model '
+            f'reaches {held[PROPAGATED_TRAIN_ROW]["Total"]:.1f} Mean AP on '
+            f'the held-out videos against {held[SINGLE_ROW]["Total"]:.1f} on '
+            'the sparse labels alone (stage 1, same schedule and seed) and '
+            f'{held[DENSE_ROW]["Total"]:.1f} on all true labels of those '
+            f'frames (the dense upper bound): {"; ".join(clauses)}.')
+    gained = seed_differences(per_seed, 'all frames', SINGLE_ROW,
+                              PROPAGATED_TRAIN_ROW)
+    gaps = seed_differences(per_seed, 'all frames', SINGLE_ROW, DENSE_ROW)
+    gap, verdict = _verdict(per_seed, 'all frames', SINGLE_ROW, DENSE_ROW)
+    if gap <= 0 or min(gaps) <= 0:
+        return text + (f' Dense labels give {gap:+.1f} on all frames '
+                       f'({verdict}), so no share of a gap is stated.')
+    shares = [100 * g / d for g, d in zip(gained, gaps)]
+    text += (f' It closes {100 * sum(gained) / sum(gaps):.0f}% of the gap '
+             f'to the dense model ({gap:+.1f} on all frames, {verdict}')
+    if len(per_seed) > 1:
+        text += f'; closed per seed {", ".join(f"{v:.0f}%" for v in shares)}'
+    return text + ').'
+
+
 def aggregate_seeds(
         per_seed: Sequence[Tables]) -> Tuple[Tables, Tables, Tables]:
     """Mean, minimum and maximum of every number over the seeds.
@@ -166,14 +234,16 @@ def format_table(mean: Mapping[str, Mapping[str, float]],
                  low: Optional[Mapping[str, Mapping[str, float]]] = None,
                  high: Optional[Mapping[str, Mapping[str, float]]] = None
                  ) -> str:
-    """One table (method -> column -> AP) as Markdown; given the minima and
-    maxima over the seeds, cells read ``mean (min-max)``."""
+    """One table (method -> column -> AP) as Markdown, the columns of the
+    seeds' tables (``Head`` ... ``Ankle``, ``Mean``); given the minima and
+    maxima over the seeds, each cell is the mean over the seeds and the
+    ``Mean`` cell reads ``mean (min-max)``."""
     lines = ['| Method | ' + ' | '.join(HEADER) + ' |', '|---' * 9 + '|']
     for method, result in mean.items():
         cells = [f'{result[c]:.1f}' for c in SUMMARY_COLUMNS]
         if low is not None:
-            cells = [f'{cell} ({low[method][c]:.1f}-{high[method][c]:.1f})'
-                     for cell, c in zip(cells, SUMMARY_COLUMNS)]
+            cells[-1] += (f' ({low[method]["Total"]:.1f}-'
+                          f'{high[method]["Total"]:.1f})')
         lines.append(f'| {method} | ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 
@@ -287,12 +357,14 @@ def write_report(out_file: str, per_seed: Sequence[Tables],
                  seeds: Sequence[int], job, total_time: float,
                  curves: Mapping[str, Mapping[str, dict]], quick: bool = False,
                  device: str = '',
-                 warping: Optional[Tuple[str, Optional[str]]] = None) -> str:
+                 warping: Optional[Tuple[str, Optional[str]]] = None,
+                 sparse_labels: Optional[Tuple[int, int]] = None) -> str:
     """Write the report on the runs of ``seeds`` (``per_seed``: their
     tables; ``curves``: stage -> run -> :func:`read_curves`) and its plots
     beside it. ``job`` lists the steps run: ``commands`` (argument lists),
     ``times`` (seconds) and ``logs`` (files) per step; ``warping`` is the
-    sentence on the warping figure and its file (None: not drawn).
+    sentence on the warping figure and its file (None: not drawn);
+    ``sparse_labels`` the labeled and all training frames.
 
     Returns:
         str: The tables and the reading, for the console.
@@ -311,9 +383,11 @@ def write_report(out_file: str, per_seed: Sequence[Tables],
     formatted = {
         title: format_table(rows, low[title] if spread else None, high[title])
         for title, rows in tables.items()}
-    reading_text = '\n\n'.join([
+    reading_text = '\n\n'.join(text for text in [
         reading(per_seed, tables), CEILING_NOTE,
-        same_protocol(per_seed, tables), subset_differences(per_seed)])
+        same_protocol(per_seed, tables), subset_differences(per_seed),
+        propagation_gains(per_seed),
+        sparse_training(per_seed, tables, sparse_labels)] if text)
     lines = ['# PoseWarper quickstart on generated sparse-label videos', '']
     if quick:
         lines += ['> Shortened run (`--quick`): a few iterations on tiny '

@@ -1,8 +1,10 @@
 """TemporalAggregationHead: weighted sum, loss, decoding, flip test."""
 import pytest
 import torch
+from mmpose.models.heads import HeatmapHead
 from mmpose.models.utils.tta import flip_heatmaps
 
+from posewarper_mm.errors import ConfigError
 from tests.testing.models import (CODEC, FLIP_INDICES, HEATMAP_SIZE,
                                   NUM_KEYPOINTS, build, make_data_samples)
 
@@ -114,3 +116,66 @@ def test_invalid_feats(feats, error):
 def test_identity_head_needs_matching_channels():
     with pytest.raises(ValueError, match='identity'):
         _head(in_channels=48, out_channels=17)
+
+
+def _loss_inputs():
+    samples = make_data_samples(2)
+    samples[1].gt_instance_labels.keypoint_weights[0, 3] = 0
+    warped = torch.rand(2, 2, NUM_KEYPOINTS, H, W)
+    weights = torch.tensor([[0.5, 0.5], [0.75, 0.25]])
+    mask = torch.ones(2, NUM_KEYPOINTS, 1, 1)
+    mask[1, 3] = 0
+    return samples, (warped, weights), mask
+
+
+@pytest.mark.parametrize('loss_weights', [
+    None, dict(aggregate=1.0), dict(per_warp=0.0),
+    dict(aggregate=1.0, per_warp=0.0)])
+def test_default_loss_weights_are_heatmap_heads_loss_bit_for_bit(
+        loss_weights):
+    head = _head(loss_weights=loss_weights)
+    samples, feats, _ = _loss_inputs()
+    losses = head.loss(feats, samples)
+    today = HeatmapHead.loss(head, feats, samples)
+    assert set(losses) == set(today) == {'loss_kpt', 'acc_pose'}
+    for key in today:
+        assert torch.equal(losses[key], today[key]), key
+
+
+def test_per_warp_loss_is_the_mean_of_each_warps_loss():
+    head = _head(loss_weights=dict(aggregate=0.5, per_warp=2.0))
+    samples, (warped, weights), mask = _loss_inputs()
+    losses = head.loss((warped, weights), samples)
+    assert set(losses) == {'loss_kpt', 'loss_kpt_per_warp', 'acc_pose'}
+    target = torch.stack([s.gt_fields.heatmaps for s in samples])
+    mean = (warped * weights[:, :, None, None, None]).sum(dim=1)
+    torch.testing.assert_close(losses['loss_kpt'],
+                               0.5 * ((mean - target)**2 * mask).mean())
+    each = [((warped[:, t] - target)**2 * mask).mean() for t in (0, 1)]
+    torch.testing.assert_close(losses['loss_kpt_per_warp'],
+                               2.0 * (each[0] + each[1]) / 2)
+
+
+def test_per_warp_loss_alone_trains_each_warp():
+    head = _head(loss_weights=dict(aggregate=0.0, per_warp=1.0))
+    samples, (warped, weights), _ = _loss_inputs()
+    warped.requires_grad_(True)
+    losses = head.loss((warped, weights), samples)
+    assert float(losses['loss_kpt'].detach()) == 0
+    losses['loss_kpt_per_warp'].backward()
+    # each warp gets its own gradient, the hidden joint none
+    assert warped.grad[:, 0].abs().sum() > 0
+    assert warped.grad[:, 1].abs().sum() > 0
+    assert warped.grad[1, :, 3].abs().sum() == 0
+
+
+@pytest.mark.parametrize('loss_weights, match', [
+    (dict(warp=1.0), 'unknown loss_weights'),
+    (dict(per_warp=-1.0), 'per_warp must be a number >= 0'),
+    (dict(aggregate=float('nan')), 'aggregate must be a number >= 0'),
+    (dict(per_warp='1'), 'per_warp must be a number >= 0'),
+    (dict(aggregate=0.0, per_warp=0.0), 'every loss weight is zero'),
+])
+def test_bad_loss_weights_are_named(loss_weights, match):
+    with pytest.raises(ConfigError, match=match):
+        _head(loss_weights=loss_weights)

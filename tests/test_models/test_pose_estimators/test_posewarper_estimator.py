@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 import torch
+from mmpose.models.heads import HeatmapHead
 from mmpose.models.losses import KeypointMSELoss
 from mmpose.models.utils.tta import flip_heatmaps
 from mmpose.registry import KEYPOINT_CODECS
@@ -51,6 +52,32 @@ def test_loss_two_frames_warps_only_the_supporting_frame():
     expected = KeypointMSELoss(use_target_weight=True)(warped, target,
                                                        torch.ones(2, 17))
     torch.testing.assert_close(losses['loss_kpt'], expected)
+
+
+def test_default_loss_is_the_aggregate_loss_bit_for_bit():
+    """The head's default loss weights give the estimator the loss on the
+    aggregate alone, as before the per-warp option, to the last bit; a
+    per-warp weight adds the mean of each warp's loss."""
+    model = _model().train()
+    inputs = make_inputs(2, 3)
+    samples = make_data_samples(2, [[0.0, 0.5, 0.5]] * 2)
+    losses = model.loss(inputs, samples)
+    feats = model.extract_feat(model._prepare(inputs, samples))
+    today = HeatmapHead.loss(model.head, feats, samples)
+    assert set(losses) == set(today) == {'loss_kpt', 'acc_pose'}
+    for key in today:
+        assert torch.equal(losses[key], today[key]), key
+
+    per_warp = _model(head=dict(
+        type='TemporalAggregationHead', decoder=CODEC,
+        loss_weights=dict(per_warp=1.0))).train()
+    per_warp.load_state_dict(model.state_dict())
+    both = per_warp.loss(inputs, samples)
+    assert torch.equal(both['loss_kpt'], losses['loss_kpt'])
+    target = torch.stack([s.gt_fields.heatmaps for s in samples])
+    warped = feats[0]
+    expected = sum(((warped[:, t] - target)**2).mean() for t in (0, 1)) / 2
+    torch.testing.assert_close(both['loss_kpt_per_warp'], expected)
 
 
 def _grad_names(model):

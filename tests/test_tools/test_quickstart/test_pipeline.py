@@ -18,7 +18,11 @@ HELD_OUT_ROWS = ('Codec ceiling (GT through the codec, no network)',
                  'PoseWarper, 5 frames', 'PoseWarper, 5 frames, no flip test',
                  'PoseWarper, 3 frames (offsets -1..1)')
 PROPAGATION_ROWS = ('copy nearest labeled pose',
+                    'pseudo-labeling (single-frame HRNet)',
                     'optical flow (DIS) propagation', 'PoseWarper propagation')
+# with --propagate-then-train
+SPARSE_TRAINING_ROWS = ('Single-frame HRNet, sparse + propagated labels',
+                        'Single-frame HRNet, all true labels (dense)')
 TABLES = ('all frames', 'occluded frames', 'blurred frames', 'clear frames',
           'sparse-labeled training videos (unlabeled frames)')
 
@@ -39,10 +43,10 @@ def _tables(report: str):
     return tables
 
 
-def _check_rows(tables, parse):
+def _check_rows(tables, parse, held_out_rows=HELD_OUT_ROWS):
     assert list(tables) == list(TABLES)
     for title, rows in tables.items():
-        expected = PROPAGATION_ROWS if title == TABLES[-1] else HELD_OUT_ROWS
+        expected = PROPAGATION_ROWS if title == TABLES[-1] else held_out_rows
         assert [method for method, _ in rows] == list(expected), title
         for method, cells in rows:
             assert len(cells) == 8
@@ -107,9 +111,10 @@ def test_quickstart_quick_mode(repo_root, tmp_path):
     assert 'randomness.seed' not in report
 
     # a second run with two seeds reuses the data and the first seed's
-    # checkpoints, trains the second seed and reports mean and range
+    # checkpoints, trains the second seed and reports mean and range; with
+    # --propagate-then-train both seeds also train on propagated labels
     proc = subprocess.run(
-        cmd + ['--seeds', '2'],
+        cmd + ['--seeds', '2', '--propagate-then-train'],
         cwd=repo_root,
         capture_output=True,
         text=True,
@@ -123,7 +128,13 @@ def test_quickstart_quick_mode(repo_root, tmp_path):
     assert 'Mean over 2 seeds (0, 1)' in report
     assert '--cfg-options' in report and 'randomness.seed=1' in report
     tables = _tables(report)
-    _check_rows(tables, _seed_cell)
+    _check_rows(tables, _seed_cell, HELD_OUT_ROWS + SPARSE_TRAINING_ROWS)
+    for seed_dir in (work_dir, work_dir / 'seed_1'):
+        merged = json.loads(
+            (seed_dir / 'posetrack18_train_propagated.json').read_text())
+        marked = [a['is_propagated'] for a in merged['annotations']]
+        assert any(marked) and not all(marked)
+    assert 'Trained on the sparse labels (' in report
     # the codec ceiling does not depend on the seed
     for cell in tables['all frames'][0][1]:
         _, low, high = _seed_cell(cell)

@@ -37,14 +37,17 @@ def test_aggregate_seeds_mean_and_range():
         report.aggregate_seeds([])
 
 
-def test_table_cells_read_mean_and_range_over_seeds():
+def test_table_cells_read_the_mean_and_the_mean_aps_range_over_seeds():
     columns = report.SUMMARY_COLUMNS
     mean = {'m': {c: 12.34 for c in columns}}
     low = {'m': {c: 10.0 for c in columns}}
     high = {'m': {c: 14.06 for c in columns}}
+    low['m']['Head'] = 0.0
     lines = report.format_table(mean, low, high).splitlines()
-    assert lines[0].endswith('| Ankle | Mean |')
-    assert lines[2] == '| m |' + ' 12.3 (10.0-14.1) |' * len(columns)
+    assert lines[0] == '| Method | Head | Shoulder | Elbow | Wrist | Hip | ' \
+        'Knee | Ankle | Mean |'
+    # like the seeds' tables: the joints' means, the range on the Mean
+    assert lines[2] == '| m |' + ' 12.3 |' * 7 + ' 12.3 (10.0-14.1) |'
     # one seed: the table of the package's evaluation
     assert report.format_table(mean) == format_posetrack_table(mean)
 
@@ -53,9 +56,14 @@ def _seed_tables(single,
                  warp,
                  occluded=(10.0, 10.0),
                  no_flip=-1.0,
-                 warp_no_flip=-0.5):
+                 warp_no_flip=-0.5,
+                 pseudo=None,
+                 trained=None):
     """Tables of one seed; the no-flip-test rows are the flip-tested rows
-    plus ``no_flip`` (single-frame) and ``warp_no_flip`` (PoseWarper)."""
+    plus ``no_flip`` (single-frame) and ``warp_no_flip`` (PoseWarper);
+    ``pseudo`` is the pseudo-labeling row's AP, ``trained`` the
+    single-frame models' on sparse + propagated and on all labels (all and
+    occluded frames: ``((propagated, dense), (propagated, dense))``)."""
     tables = {
         title: {
             report.CEILING_ROW: {
@@ -88,6 +96,11 @@ def _seed_tables(single,
             'Total': 87.0
         },
     }
+    if pseudo is not None:
+        tables[report.PROPAGATION_TABLE][report.PSEUDO_ROW] = {'Total': pseudo}
+    for title, rows in zip(('all frames', 'occluded frames'), trained or ()):
+        tables[title][report.PROPAGATED_TRAIN_ROW] = {'Total': rows[0]}
+        tables[title][report.DENSE_ROW] = {'Total': rows[1]}
     return tables
 
 
@@ -168,6 +181,58 @@ def test_subset_differences_name_every_held_out_subset():
     one = report.subset_differences(seeds[:1])
     assert '+7.0 on occluded frames;' not in one
     assert '+7.0 on occluded frames.' in one and 'per seed' not in one
+
+
+def test_propagation_gains_over_each_other_way_to_label():
+    seeds = [_seed_tables(60.0, 65.0, pseudo=84.0),
+             _seed_tables(62.0, 66.0, pseudo=86.5)]
+    assert report.propagation_gains([_seed_tables(60.0, 65.0)]) is None
+    text = report.propagation_gains(seeds)
+    # 87 - 84 and 87 - 86.5: the pseudo-labeling range 2.5 is the spread
+    assert '+1.8 over pseudo-labeling (the single-frame model run on those ' \
+        'frames), not a gain: within the spread over the 2 seeds (2.5); ' \
+        'per seed +3.0, +0.5;' in text
+    assert '+5.0 over optical flow, a gain: larger than the spread over ' \
+        'the 2 seeds (0.0); per seed +5.0, +5.0;' in text
+    assert '+7.0 over copying the nearest labeled pose, a gain' in text
+    assert text.endswith('.') and text.count('. ') == 0
+    one = report.propagation_gains(seeds[:1])
+    assert '+3.0 over pseudo-labeling' in one and 'no gain is claimed' in one
+
+
+def test_sparse_training_states_the_gain_and_the_share_of_the_gap():
+    """Sparse + propagated labels against sparse ones by the gain rule, and
+    the share of the dense model's lead that they close."""
+    # all frames: sparse 60 / 62, propagated 64 / 65, dense 68 / 68
+    seeds = [
+        _seed_tables(60.0, 65.0, occluded=(40.0, 47.0),
+                     trained=((64.0, 68.0), (45.0, 50.0))),
+        _seed_tables(62.0, 66.0, occluded=(41.0, 46.0),
+                     trained=((65.0, 68.0), (45.5, 50.0)))]
+    mean, _, _ = report.aggregate_seeds(seeds)
+    assert report.sparse_training(
+        [_seed_tables(60.0, 65.0)], _seed_tables(60.0, 65.0), None) is None
+    text = report.sparse_training(seeds, mean, (8, 40))
+    assert text.startswith('Trained on the sparse labels (8 of the 40 '
+                           'training frames, 20%) and the PoseWarper-')
+    assert 'reaches 64.5 Mean AP on the held-out videos against 61.0 on the ' \
+        'sparse labels alone' in text and '68.0 on all true labels' in text
+    # +4 and +3 with the sparse range 2: a gain
+    assert '+3.5 on all frames, a gain: larger than the spread over the 2 ' \
+        'seeds (2.0); per seed +4.0, +3.0;' in text
+    assert '+4.8 on occluded frames, a gain' in text
+    # (4 + 3) of the gaps (8 + 6): 50%; per seed 4/8 and 3/6
+    assert 'It closes 50% of the gap to the dense model (+7.0 on all ' \
+        'frames, a gain: larger than the spread over the 2 seeds (2.0); ' \
+        'per seed +8.0, +6.0; closed per seed 50%, 50%).' in text
+    # no gap to close: no share
+    flat = [_seed_tables(60.0, 65.0, trained=((61.0, 59.0), (1.0, 1.0)))]
+    text = report.sparse_training(flat, flat[0], None)
+    assert 'the sparse labels and the' in text
+    assert text.endswith('Dense labels give -1.0 on all frames (one seed, '
+                         'so no spread is measured and no gain is claimed '
+                         '(`--seeds 2` measures it)), so no share of a gap '
+                         'is stated.')
 
 
 def test_commands_read_one_option_per_line():
