@@ -26,6 +26,8 @@ import logging
 import os
 import os.path as osp
 import signal
+import sys
+import time
 from typing import Callable, Optional
 
 from mmengine.config import Config
@@ -103,7 +105,8 @@ def run_runner(prog: str, make_config: Callable[[], Config],
 
     One of :data:`USER_ERRORS` ends the process with exit status 1 and one
     line, ``<prog>: error: <message>``. Whatever happens, the runner (and
-    its loader workers) is released before the process group is torn down.
+    its loader workers) is released before the process group is torn down;
+    each step of the end is timed in the log (``teardown: ...``).
     """
     stop_with_launcher()
     succeeded, runner = False, None
@@ -116,9 +119,47 @@ def run_runner(prog: str, make_config: Callable[[], Config],
     except USER_ERRORS as error:
         raise SystemExit(f'{prog}: error: {error}') from None
     finally:
+        start = time.perf_counter()
+        if runner is not None:
+            release_loaders(runner)
+        loaders = time.perf_counter()
         runner = None
         gc.collect()
+        released = time.perf_counter()
+        if succeeded:
+            _log(f'teardown: loader workers {loaders - start:.1f} s, '
+                 f'runner {released - loaders:.1f} s')
         teardown_distributed(succeeded)
+        if succeeded and os.environ.get('PWMM_FAST_EXIT') == '1':
+            fast_exit()
+
+
+def release_loaders(runner: Runner) -> None:
+    """Stop the worker processes of the runner's data loaders now, each
+    timed, instead of in whatever order garbage collection finds them."""
+    for name in ('train', 'val', 'test'):
+        loop = getattr(runner, f'_{name}_loop', None)
+        loader = getattr(loop, 'dataloader', None)
+        iterator = getattr(loader, '_iterator', None)
+        if iterator is None or not hasattr(iterator, '_shutdown_workers'):
+            continue
+        start = time.perf_counter()
+        iterator._shutdown_workers()
+        loader._iterator = None
+        _log(f'teardown: {name} loader, {len(iterator._workers)} workers, '
+             f'{time.perf_counter() - start:.1f} s')
+
+
+def fast_exit() -> None:
+    """End a finished run now: flush the logs and leave without the
+    interpreter's finalisation (library threads and contexts), which the
+    OS reclaims. Opt-in (``PWMM_FAST_EXIT=1``) while its saving is
+    measured; the checkpoints are already flushed to disk."""
+    _log('teardown: fast exit')
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def latest_checkpoint(work_dir: str) -> Optional[str]:

@@ -7,6 +7,7 @@ process group from torchrun's variables (so the runner skips
 ``init_dist``) and gives the DDP wrapper ``device_ids=None``.
 """
 import datetime
+import logging
 import os
 import time
 from typing import Optional
@@ -67,19 +68,30 @@ def setup_cpu_distributed(cfg: Config) -> bool:
     return True
 
 
-def teardown_distributed(succeeded: bool) -> None:
+def teardown_distributed(succeeded: bool,
+                         barrier_timeout_s: float = 60.0) -> None:
     """Destroy the default process group if this rank ``succeeded``.
 
     A live group at interpreter exit can abort a finished process. The
-    ranks meet at a barrier first (timed in the log); after a failure the
-    other ranks may never reach it, so nothing is done.
+    ranks meet at a barrier first, for at most ``barrier_timeout_s``; both
+    steps are timed in the log. After a failure, or if another rank never
+    reaches the barrier, nothing is destroyed (that could wait on the
+    missing rank): the process exits and the launcher ends the others.
     """
     if not succeeded or not torch_dist.is_available() or \
             not torch_dist.is_initialized():
         return
     backend = torch_dist.get_backend()
     start = time.perf_counter()
-    torch_dist.barrier()
+    try:
+        torch_dist.barrier(async_op=True).wait(
+            timeout=datetime.timedelta(seconds=barrier_timeout_s))
+    except RuntimeError as err:
+        print_log(
+            f'process group ({backend}): the ranks did not meet within '
+            f'{barrier_timeout_s:.0f} s ({str(err).splitlines()[0][:120]});'
+            ' not destroyed', logger='current', level=logging.WARNING)
+        return
     met = time.perf_counter()
     torch_dist.destroy_process_group()
     print_log(

@@ -98,3 +98,44 @@ def test_gloo_runner_single_process(monkeypatch, tmp_path):
     finally:
         if torch_dist.is_initialized():
             torch_dist.destroy_process_group()
+
+
+_TEARDOWN = '''
+import os, sys, time
+import torch.distributed as dist
+from mmengine.logging import MMLogger
+from posewarper_mm.engine import teardown_distributed
+dist.init_process_group('gloo')
+rank = dist.get_rank()
+MMLogger.get_instance('teardown_test')
+if rank == 1 and sys.argv[1] == 'late':
+    time.sleep(6)  # does not meet rank 0 within its timeout
+start = time.time()
+teardown_distributed(True, barrier_timeout_s=2)
+print(f'rank {rank} done after {time.time() - start:.1f} s', flush=True)
+os._exit(0)
+'''
+
+
+@pytest.mark.parametrize('case', ['together', 'late'])
+def test_teardown_barrier_has_a_timeout(case, tmp_path):
+    """A rank that never reaches the final barrier does not hold the
+    others: they give up after the timeout, without destroying the group
+    (that could wait on the missing rank)."""
+    import subprocess
+    import sys
+    script = tmp_path / 'teardown.py'
+    script.write_text(_TEARDOWN)
+    proc = subprocess.run(
+        [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
+         f'--master_port={free_port()}', str(script), case],
+        capture_output=True, text=True, timeout=120)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    done = {line.split()[1]: float(line.split()[-2])
+            for line in out.splitlines() if line.startswith('rank ')}
+    if case == 'together':
+        assert 'torn down: barrier' in out and done['0'] < 2
+    else:
+        assert 'did not meet within 2 s' in out and 'torn down' not in out
+        assert 1.5 < done["0"] < 5

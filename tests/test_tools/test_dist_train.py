@@ -53,8 +53,9 @@ def test_two_process_cpu_training(tmp_path):
                          timeout=300)
     assert 'Distributed training: True' in proc.stdout
     assert 'coco/AP' in proc.stdout  # validation ran on both processes
-    # both ranks met at the end and timed the teardown
+    # both ranks met at the end and timed each step of the teardown
     assert 'process group (gloo) torn down: barrier' in proc.stdout
+    assert 'teardown: loader workers' in proc.stdout
 
     dumped = Config.fromfile(
         osp.join(work_dir, 'tiny.py'), import_custom_modules=False)

@@ -83,6 +83,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         add(f'--no-{name}', dest=name, action='store_false')
     add('--sections', default=','.join(SECTIONS))
     add('--cases', default=','.join(INFERENCE_CASES))
+    add('--cudnn-benchmark', action='store_true', help="cuDNN's autotuner")
     add('--out-json')
     add('--out-md', help=f'default: {DEFAULT_OUT_MD} (profile: none)')
     args = parser.parse_args(argv)
@@ -443,8 +444,9 @@ def main(argv: Optional[List[str]] = None) -> int:
                          '--device cpu')
     torch.set_num_threads(args.threads or torch.get_num_threads())
     if device.type == 'cuda':  # full fp32 for the outputs checks
-        torch.backends.cudnn.allow_tf32 = torch.backends.cudnn.benchmark = \
+        torch.backends.cudnn.allow_tf32 = \
             torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.benchmark = args.cudnn_benchmark
     cfg = load_bench_config(*(osp.join(REPO, c) for c in CONFIGS),
                             args.quick, args.crops_per_pass)
     name = torch.cuda.get_device_name(device) if device.type == 'cuda' else \
@@ -466,6 +468,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         max_crops_per_pass=cfg.crops_per_pass,
         memory=args.memory, flops=args.flops, sections=sorted(args.sections),
         cases=list(args.cases), outputs_check=args.check,
+        cudnn_benchmark=args.cudnn_benchmark,
         load_average_start=' '.join(f'{v:.2f}' for v in os.getloadavg()),
         **(dict(cudnn_benchmark=False, tf32=False)
            if device.type == 'cuda' else {}))

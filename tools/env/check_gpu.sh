@@ -7,36 +7,48 @@
 # WHEELHOUSE  folder of wheels made by tools/env/gpu_wheelhouse.sh
 # OUT_DIR     logs, benchmark tables, metrics and summary.md go here
 #
-# Steps (each with its own time limit; a failure is reported and the
-# script goes on with the steps that do not depend on it):
+# Steps, the most valuable first (each with its own time limit; a failure
+# is reported and the script goes on with the steps that do not depend on
+# it; OUT_DIR/summary.md is rewritten after every step, so a run cut short
+# still leaves every finished step's numbers):
 #   install      venv over the preinstalled torch (--system-site-packages,
 #                plus the site-packages of the interpreter's own venv),
 #                `pip install --no-index --no-deps` of every wheel
 #   versions     versions, GPU name, mmcv's compiled ops and CUDA version
 #   cuda-tests   mmcv DeformConv2d CUDA vs CPU vs torchvision (outputs and
 #                gradients), the neck vs mmpose's PoseWarperNeck on the GPU
+#   bench-*      tools/analysis/benchmark_posewarper.py at W48 384x288, one
+#                run (and one json) per batch and mode: batch 1 fp32 with
+#                the deform backends and the training steps, then batch 32
+#                bf16 + channels_last and fp32, then batch 1 bf16 + channels
+#                last; the summary's GPU table gives ms and crops per second,
+#                TFLOP/s (a multiply-add is 2 FLOPs) and % of the card's
+#                dense bf16 peak (PWMM_PEAK_TFLOPS overrides the table)
 #   data         generated videos (the quickstart's settings, 24 videos)
 #   train-stage1 the quickstart configs through tools/dist_train.sh CFG 1
 #   test-stage1  (NCCL, --amp), a few hundred iterations each, then
-#   train-stage2 tools/test.py on the checkpoint
-#   test-stage2
-#   bench-b1     tools/analysis/benchmark_posewarper.py, W48 384x288,
-#   bench-b32    batch 1 (inference and training steps) and 32 crops
-#                (inference), fp32 and bf16
+#   train-stage2 tools/test.py on the checkpoint; each training step notes
+#   test-stage2  its end: seconds from the last checkpoint to the exit,
+#                and the logged teardown steps
+#   fast-exit    stage 1 for 20 iterations with PWMM_FAST_EXIT=1 (skip the
+#                interpreter's finalisation after the teardown): the same
+#                end-of-run seconds, to compare
+#   lever-*      the batch-32 bf16 run with cuDNN's benchmark mode
 # The whole run is kept under PWMM_CHECK_BUDGET_S (default 540 s): a step
 # that no longer fits is reported as skipped-no-time.
 #
 # --dry-run runs the same steps on CPU with tiny sizes (quick benchmark,
 # a few iterations, no --amp, gloo instead of NCCL); the CUDA kernel
 # tests are collected and skip themselves there. The test suite runs it
-# (tests/test_tools/).
+# (tests/test_tools/test_env/test_check_gpu.py).
 #
 # Environment (defaults):
 #   PWMM_PYTHON          python3: the interpreter that has torch
 #   PWMM_GPU_SCRATCH     ${TMPDIR:-/tmp}/pwmm-gpu-check: venv, data, work
 #   PWMM_CHECK_BUDGET_S  540 (GPU) / 600 (dry run)
-#   PWMM_STAGE1_ITERS, PWMM_STAGE2_ITERS  300, 200 (dry run: 3, 2)
+#   PWMM_STAGE1_ITERS, PWMM_STAGE2_ITERS  150, 100 (dry run: 3, 2)
 #   PWMM_NUM_WORKERS     8 data-loading workers (dry run: 0)
+#   PWMM_PEAK_TFLOPS     the card's dense bf16 peak (default: by its name)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/gpu_lib.sh"
 
@@ -78,17 +90,19 @@ if [ "$DRY_RUN" = 1 ]; then
     WORKERS="${PWMM_NUM_WORKERS:-0}"
     DEVICE=cpu
     AMP=()
-    BENCH_ARGS=(--quick --device cpu --modes fp32 --no-memory --warmup 0)
-    BATCHES=(1 2)
+    BENCH_ARGS=(--quick --device cpu --no-memory --warmup 0 --repeats 1)
+    BIG=2
+    BF16=bf16-cl
 else
     BUDGET="${PWMM_CHECK_BUDGET_S:-540}"
-    ITERS1="${PWMM_STAGE1_ITERS:-300}"
-    ITERS2="${PWMM_STAGE2_ITERS:-200}"
+    ITERS1="${PWMM_STAGE1_ITERS:-150}"
+    ITERS2="${PWMM_STAGE2_ITERS:-100}"
     WORKERS="${PWMM_NUM_WORKERS:-8}"
     DEVICE=cuda
     AMP=(--amp)
-    BENCH_ARGS=(--device cuda --input-size 384 288 --modes fp32,bf16)
-    BATCHES=(1 32)
+    BENCH_ARGS=(--device cuda --input-size 384 288)
+    BIG=32
+    BF16=bf16-cl
 fi
 export ROOT WHEELHOUSE OUT_DIR PARENT_PY SCRATCH VENV VPY WORK DATA \
     STAGE1_CFG STAGE2_CFG DRY_RUN ITERS1 ITERS2 WORKERS DEVICE
@@ -100,6 +114,29 @@ T0=$SECONDS
 STEPS=()
 declare -A STATUS=() SECS=() NOTE=()
 NUM=0
+
+# write_summary: OUT_DIR/summary.md from the steps so far and every
+# benchmark json (rewritten after each step)
+write_summary() {
+    {
+        echo "# GPU check $( [ "$DRY_RUN" = 1 ] && echo '(dry run on CPU)' )"
+        echo
+        echo "- device: $(cat "$OUT_DIR/gpu_name.txt" 2>/dev/null || echo '?')"
+        echo "- command: tools/env/check_gpu.sh $( [ "$DRY_RUN" = 1 ] \
+            && echo '--dry-run ' )$WHEELHOUSE $OUT_DIR"
+        echo "- elapsed: $((SECONDS - T0)) s (budget $BUDGET s)"
+        echo
+        echo "| step | status | seconds | note |"
+        echo "| --- | --- | ---: | --- |"
+        local s
+        for s in "${STEPS[@]}"; do
+            echo "| $s | ${STATUS[$s]:-running} | ${SECS[$s]} | ${NOTE[$s]} |"
+        done
+        "$PARENT_PY" "$ROOT/tools/env/check_gpu_table.py" "$OUT_DIR" 2>&1 \
+            || true
+    } > "$OUT_DIR/summary.md.tmp"
+    mv "$OUT_DIR/summary.md.tmp" "$OUT_DIR/summary.md"
+}
 
 # run_step NAME LIMIT_S DEPENDS COMMAND...
 #   DEPENDS: steps that must be ok (comma list or -). Output goes to
@@ -151,6 +188,7 @@ run_step() {
         tail -n 15 "$log" || true
         echo "----"
     fi
+    write_summary
 }
 
 # ---- the steps (each runs in its own bash, under `timeout`) ----
@@ -250,20 +288,22 @@ step_cuda_tests() {
     fi
 }
 
-step_bench() {
+step_bench() {  # step_bench TAG BENCHMARK_ARGS...: bench_TAG.{json,md}
     set -euo pipefail
-    local batch="$1"
+    local tag="$1"
     shift
     cd "$ROOT"
     local rc=0
-    "$VPY" tools/analysis/benchmark_posewarper.py --batch "$batch" "$@" \
-        --out-json "$OUT_DIR/bench_b$batch.json" \
-        --out-md "$OUT_DIR/bench_b$batch.md" || rc=$?
-    "$VPY" - "$OUT_DIR/bench_b$batch.json" <<'EOF' > "$STEP_NOTE" || true
+    "$VPY" tools/analysis/benchmark_posewarper.py "$@" \
+        --out-json "$OUT_DIR/bench_$tag.json" \
+        --out-md "$OUT_DIR/bench_$tag.md" || rc=$?
+    "$VPY" - "$OUT_DIR/bench_$tag.json" <<'EOF' > "$STEP_NOTE" || true
 import json
 import sys
 data = json.load(open(sys.argv[1]))
-print(f"{len(data['results'])} modes, exit code {data['exit_code']}")
+cases = sum(len(r['cases']) for r in data['results'])
+print(f"{','.join(r['mode'] for r in data['results'])}: {cases} cases, "
+      f"exit code {data['exit_code']}")
 EOF
     exit $rc
 }
@@ -334,9 +374,13 @@ step_train() {
     rm -rf "$WORK/stage$stage"
     local opts
     mapfile -t opts < <(quickstart_options "$stage")
+    # each output line stamped with the seconds since the start, so that
+    # the end of the run (last checkpoint -> exit) is timed step by step
     PYTHON="$VPY" PORT="$((29500 + RANDOM % 1000))" \
         bash tools/dist_train.sh "$cfg" 1 --work-dir "$WORK/stage$stage" \
-        --no-validate "${amp[@]}" --cfg-options "${opts[@]}" "${extra[@]}"
+        --no-validate "${amp[@]}" --cfg-options "${opts[@]}" "${extra[@]}" \
+        2>&1 | stamp_lines "$WORK/stage$stage.stamped"
+    [ "${PIPESTATUS[0]}" = 0 ]
     # what ran: AMP, the backend, the iterations, a finite loss
     "$VPY" - "$WORK/stage$stage" "$cfg" "$iters" <<'EOF'
 import glob
@@ -347,6 +391,9 @@ import os.path as osp
 import sys
 
 from mmengine.config import Config
+
+sys.path.insert(0, os.path.join(os.environ['ROOT'], 'tools', 'env'))
+from check_gpu_table import end_of_run  # noqa: E402
 
 work_dir, cfg_path, iters = sys.argv[1], sys.argv[2], int(sys.argv[3])
 cfg = Config.fromfile(osp.join(work_dir, osp.basename(cfg_path)),
@@ -364,10 +411,47 @@ if os.environ['DRY_RUN'] != '1':
     assert optim == 'AmpOptimWrapper', optim
     assert backend == 'nccl', backend
 note = (f'{iters} iters, {optim}, {backend}, loss {losses[0]:.4g} -> '
-        f'{losses[-1]:.4g}, {last.get("time", float("nan")):.3f} s/iter')
+        f'{losses[-1]:.4g}, {last.get("time", float("nan")):.3f} s/iter; '
+        + end_of_run(work_dir + '.stamped'))
 print(note)
 with open(os.environ['STEP_NOTE'], 'w') as f:
     f.write(note)
+EOF
+}
+
+# stamp_lines FILE: copy stdin to stdout and to FILE, each line of FILE
+# prefixed with the seconds since the call (to time the end of a run)
+stamp_lines() {
+    "$VPY" -u -c '
+import sys, time
+start = time.time()
+with open(sys.argv[1], "w") as out:
+    for line in sys.stdin:
+        sys.stdout.write(line)
+        out.write(f"{time.time() - start:8.2f} {line}")
+        out.flush()
+    out.write(f"{time.time() - start:8.2f} <exit>\n")
+' "$1"
+}
+
+step_fast_exit() {
+    set -euo pipefail
+    cd "$ROOT"
+    local opts
+    mapfile -t opts < <(quickstart_options 1)
+    rm -rf "$WORK/fast_exit"
+    PWMM_FAST_EXIT=1 PYTHON="$VPY" PORT="$((29500 + RANDOM % 1000))" \
+        bash tools/dist_train.sh "$STAGE1_CFG" 1 --work-dir \
+        "$WORK/fast_exit" --no-validate --cfg-options "${opts[@]}" \
+        train_cfg.max_iters=20 default_hooks.checkpoint.interval=20 \
+        param_scheduler.0.end=20 2>&1 | stamp_lines "$WORK/fast_exit.stamped"
+    [ "${PIPESTATUS[0]}" = 0 ]
+    "$VPY" - "$WORK/fast_exit.stamped" <<'EOF' > "$STEP_NOTE"
+import os
+import sys
+sys.path.insert(0, os.path.join(os.environ['ROOT'], 'tools', 'env'))
+from check_gpu_table import end_of_run  # noqa: E402
+print('with PWMM_FAST_EXIT=1: ' + end_of_run(sys.argv[1]))
 EOF
 }
 
@@ -393,7 +477,8 @@ EOF
 }
 
 export -f step_install step_versions step_cuda_tests step_bench \
-    quickstart_options step_data step_train step_test
+    quickstart_options step_data step_train step_test stamp_lines \
+    step_fast_exit
 export AMP_FLAGS="${AMP[*]:-}"
 
 echo "[check_gpu] $( [ "$DRY_RUN" = 1 ] && echo 'DRY RUN (CPU, tiny sizes)' \
@@ -401,54 +486,39 @@ echo "[check_gpu] $( [ "$DRY_RUN" = 1 ] && echo 'DRY RUN (CPU, tiny sizes)' \
 run_step install 150 - bash -c step_install
 run_step versions 60 install bash -c step_versions
 run_step cuda-tests 120 versions bash -c step_cuda_tests
+# the GPU table: the most valuable numbers after the kernels' correctness
+run_step bench-b1-fp32 150 versions bash -c 'step_bench "$@"' _ b1-fp32 \
+    --batch 1 --modes fp32 "${BENCH_ARGS[@]}" --sections inference,deform,train
+run_step "bench-b$BIG-$BF16" 120 versions bash -c 'step_bench "$@"' _ \
+    "b$BIG-$BF16" --batch "$BIG" --modes "$BF16" --repeats 3 --no-flops \
+    "${BENCH_ARGS[@]}" --sections inference
+run_step "bench-b$BIG-fp32" 120 versions bash -c 'step_bench "$@"' _ \
+    "b$BIG-fp32" --batch "$BIG" --modes fp32 --repeats 3 --no-flops \
+    --no-check "${BENCH_ARGS[@]}" --sections inference
+run_step "bench-b1-$BF16" 90 versions bash -c 'step_bench "$@"' _ \
+    "b1-$BF16" --batch 1 --modes "$BF16" --no-flops "${BENCH_ARGS[@]}" \
+    --sections inference,train
 run_step data 60 versions bash -c step_data
 run_step train-stage1 120 data bash -c 'step_train 1'
 run_step test-stage1 60 train-stage1 bash -c 'step_test 1'
+run_step fast-exit 90 data bash -c step_fast_exit
 run_step train-stage2 120 train-stage1 bash -c 'step_train 2'
 run_step test-stage2 60 train-stage2 bash -c 'step_test 2'
-# the benchmarks last: the install, the kernels and training come first
-run_step bench-b${BATCHES[0]} 90 versions \
-    bash -c 'step_bench "$@"' _ "${BATCHES[0]}" "${BENCH_ARGS[@]}" \
-    --sections inference,train
-run_step bench-b${BATCHES[1]} 120 versions \
-    bash -c 'step_bench "$@"' _ "${BATCHES[1]}" --repeats 3 \
-    "${BENCH_ARGS[@]}" --sections inference
+run_step lever-cudnn 120 versions bash -c 'step_bench "$@"' _ \
+    "b$BIG-$BF16-cudnn" --batch "$BIG" --modes "$BF16" --repeats 3 \
+    --no-flops --no-check --cudnn-benchmark "${BENCH_ARGS[@]}" \
+    --sections inference
 
 # ---- summary ----
-TOTAL=$((SECONDS - T0))
-FAILED=0
-{
-    echo "# GPU check $( [ "$DRY_RUN" = 1 ] && echo '(dry run on CPU)' )"
-    echo
-    echo "- device: $(cat "$OUT_DIR/gpu_name.txt" 2>/dev/null || echo '?')"
-    echo "- command: tools/env/check_gpu.sh $( [ "$DRY_RUN" = 1 ] \
-        && echo '--dry-run ' )$WHEELHOUSE $OUT_DIR"
-    echo "- total: $TOTAL s (budget $BUDGET s)"
-    echo
-    echo "| step | status | seconds | note |"
-    echo "| --- | --- | ---: | --- |"
-    for s in "${STEPS[@]}"; do
-        echo "| $s | ${STATUS[$s]} | ${SECS[$s]} | ${NOTE[$s]} |"
-        case "${STATUS[$s]}" in
-            ok) ;;
-            *) FAILED=1 ;;
-        esac
-    done
-    for b in "${BATCHES[@]}"; do
-        if [ -f "$OUT_DIR/bench_b$b.md" ]; then
-            echo
-            echo "## Benchmark, batch $b"
-            echo
-            cat "$OUT_DIR/bench_b$b.md"
-        fi
-    done
-} > "$OUT_DIR/summary.md"
+write_summary
 echo
 echo "==== summary ($OUT_DIR/summary.md) ===="
-printf '%-14s %-22s %7s  %s\n' step status seconds note
+printf '%-16s %-22s %7s  %s\n' step status seconds note
+FAILED=0
 for s in "${STEPS[@]}"; do
-    printf '%-14s %-22s %7s  %s\n' "$s" "${STATUS[$s]}" "${SECS[$s]}" \
+    printf '%-16s %-22s %7s  %s\n' "$s" "${STATUS[$s]}" "${SECS[$s]}" \
         "${NOTE[$s]}"
+    [ "${STATUS[$s]}" = ok ] || FAILED=1
 done
-printf '%-14s %-22s %7s\n' total "" "$TOTAL"
+printf '%-16s %-22s %7s\n' total "" "$((SECONDS - T0))"
 exit $FAILED

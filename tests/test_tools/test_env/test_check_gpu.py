@@ -16,9 +16,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[3]
 SCRIPT = REPO / 'tools' / 'env' / 'check_gpu.sh'
 STEPS = [
-    'install', 'versions', 'cuda-tests', 'data', 'train-stage1', 'test-stage1',
-    'train-stage2', 'test-stage2', 'bench-b1', 'bench-b2'
+    'install', 'versions', 'cuda-tests', 'bench-b1-fp32', 'bench-b2-bf16-cl',
+    'bench-b2-fp32', 'bench-b1-bf16-cl', 'data', 'train-stage1',
+    'test-stage1', 'fast-exit', 'train-stage2', 'test-stage2', 'lever-cudnn'
 ]
+BENCH_RUNS = {'b1-fp32': 1, 'b2-bf16-cl': 2, 'b2-fp32': 2, 'b1-bf16-cl': 1,
+              'b2-bf16-cl-cudnn': 2}
 
 
 def _write_probe_wheel(folder: Path) -> Path:
@@ -103,17 +106,28 @@ def test_dry_run_runs_every_step(tmp_path):
                            timeout=120)
     assert probe.stdout.strip() == '42', probe.stderr[-2000:]
     # the steps left their results
-    for batch in (1, 2):
-        bench = json.loads((out / f'bench_b{batch}.json').read_text())
+    for tag, batch in BENCH_RUNS.items():
+        bench = json.loads((out / f'bench_{tag}.json').read_text())
         assert bench['meta']['batch'] == batch
         assert bench['exit_code'] == 0
+        assert bench['meta']['cudnn_benchmark'] == tag.endswith('cudnn')
     for stage in (1, 2):
         metrics = json.loads((out / f'metrics_stage{stage}.json').read_text())
         assert metrics
     summary = (out / 'summary.md').read_text()
     assert '| train-stage2 | ok |' in summary
     assert '| cuda-tests | ok |' in summary
-    assert 'Benchmark, batch 2' in summary
+    # the GPU table: every timed case of every run, with FLOP rates
+    assert '## GPU table' in summary and 'TFLOP/s' in summary
+    assert summary.count(
+        '| batch 2 | bf16-cl | (c) PoseWarper 5 frames, batched |') == 1
+    assert '- batched, bf16-cl, batch 32: at least 15%' in summary
+    # each training run and the fast-exit run timed their end
+    for step in ('train-stage1', 'train-stage2', 'fast-exit'):
+        row = next(line for line in summary.splitlines()
+                   if line.startswith(f'| {step} |'))
+        assert 's from the last checkpoint to the exit' in row, row
+        assert 'teardown: loader workers' in row, row
 
 
 def test_failures_are_reported_per_step(tmp_path):
