@@ -23,7 +23,7 @@ setup(
     long_description=readme(),
     long_description_content_type='text/markdown',
     license='Apache License 2.0',
-    packages=find_packages(exclude=('tests', 'tests.*', 'configs', 'tools')),
+    packages=find_packages(include=('posewarper_mm', 'posewarper_mm.*')),
     python_requires='>=3.9',
     install_requires=parse_requirements('requirements/mminstall.txt'),
     extras_require=dict(

@@ -26,8 +26,7 @@ from typing import Dict, Optional, Sequence, Tuple
 
 from posewarper_mm.apis import ALLOW_SHORT_VIDEO_FLAG, PoseWarperInferencer
 from posewarper_mm.engine import ALLOW_PARTIAL_FLAG
-from posewarper_mm.errors import (ConfigError, InputFileError,
-                                  OutputLocationError)
+from posewarper_mm.errors import run_command
 from posewarper_mm.utils import raise_on_sigterm
 
 PROG = 'posewarper_inferencer_demo'
@@ -149,13 +148,7 @@ def cli(argv: Optional[Sequence[str]] = None) -> int:
         int: The exit status (0, or 1 after printing the error).
     """
     raise_on_sigterm()
-    try:
-        main(argv)
-    except (FileNotFoundError, InputFileError, ConfigError,
-            OutputLocationError) as error:
-        print(f'{PROG}: error: {error}', file=sys.stderr)
-        return 1
-    return 0
+    return run_command(PROG, lambda: main(argv))
 
 
 if __name__ == '__main__':

@@ -26,8 +26,7 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if REPO_ROOT not in sys.path:
     sys.path.insert(0, REPO_ROOT)
 
-from posewarper_mm.errors import (ConfigError, InputFileError,  # noqa: E402
-                                  OutputLocationError)
+from posewarper_mm.errors import OutputLocationError, run_command  # noqa
 from posewarper_mm.utils import prepare_output_dir  # noqa: E402
 
 LOADING_TYPES = ('LoadVideoFrames', 'LoadImage')
@@ -168,13 +167,7 @@ def main(argv: Optional[Sequence[str]] = None) -> List[str]:
 
 def cli(argv: Optional[Sequence[str]] = None) -> int:
     """Command line entry: one-line errors for bad inputs and outputs."""
-    try:
-        main(argv)
-    except (FileNotFoundError, InputFileError, OutputLocationError,
-            ConfigError) as error:
-        print(f'browse_dataset: error: {error}', file=sys.stderr)
-        return 1
-    return 0
+    return run_command('browse_dataset', lambda: main(argv))
 
 
 if __name__ == '__main__':

@@ -37,8 +37,7 @@ from mmengine.utils import ProgressBar
 from posewarper_mm.apis import (copy_nearest_labels, count_targets,
                                 mark_propagated, propagate_labels)
 from posewarper_mm.engine import ALLOW_PARTIAL_FLAG, init_inference_model
-from posewarper_mm.errors import (ConfigError, InputFileError,
-                                  OutputLocationError)
+from posewarper_mm.errors import run_command
 from posewarper_mm.posetrack import check_coco_dict, load_json
 from posewarper_mm.utils import prepare_output_file
 
@@ -110,13 +109,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
 def cli(argv: Optional[Sequence[str]] = None) -> int:
     """Run :func:`main`; print a bad input or output as one line and
     return 1."""
-    try:
-        main(argv)
-    except (FileNotFoundError, InputFileError, OutputLocationError,
-            ConfigError) as error:
-        print(f'propagate_poses: error: {error}', file=sys.stderr)
-        return 1
-    return 0
+    return run_command('propagate_poses', lambda: main(argv))
 
 
 if __name__ == '__main__':

@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
+from posewarper_mm.errors import InputFileError
 from tests.testing.clips import (REPO_ROOT, TINY_CONFIG, read_video,
                                  sample_video_dir, subprocess_env, write_video)
 
@@ -149,7 +150,7 @@ def test_bad_inputs_name_the_file(video_demo, tiny_checkpoint, tmp_path):
         _run(video_demo, tiny_checkpoint, tmp_path / 'missing.mp4', tmp_path)
     broken = tmp_path / 'broken.mp4'
     broken.write_bytes(b'not a video at all' * 20)
-    with pytest.raises(video_demo.InputFileError, match='broken.mp4'):
+    with pytest.raises(InputFileError, match='broken.mp4'):
         _run(video_demo, tiny_checkpoint, broken, tmp_path)
     with pytest.raises(SystemExit):  # no key frame offset
         _run(video_demo, tiny_checkpoint, broken, tmp_path, '--offsets', '-1',

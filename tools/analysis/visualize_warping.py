@@ -32,8 +32,7 @@ from posewarper_mm.apis import (TemporalWindow, build_instance_data,
                                 open_frame_source)
 from posewarper_mm.datasets.temporal_window import clamped_frame_numbers
 from posewarper_mm.engine import init_inference_model
-from posewarper_mm.errors import (ConfigError, InputFileError,
-                                  OutputLocationError)
+from posewarper_mm.errors import USER_ERRORS, InputFileError, run_command
 from posewarper_mm.posetrack import load_json
 from posewarper_mm.utils import prepare_output_file
 
@@ -266,13 +265,8 @@ def main(argv: Optional[Sequence[str]] = None) -> List[str]:
 
 def cli(argv: Optional[Sequence[str]] = None) -> int:
     """Run :func:`main`; print a bad input as one line and return 1."""
-    try:
-        main(argv)
-    except (FileNotFoundError, InputFileError, OutputLocationError,
-            ConfigError, ValueError) as error:
-        print(f'visualize_warping: error: {error}', file=sys.stderr)
-        return 1
-    return 0
+    return run_command('visualize_warping', lambda: main(argv),
+                       USER_ERRORS + (ValueError, ))
 
 
 if __name__ == '__main__':
