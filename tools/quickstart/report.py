@@ -196,6 +196,10 @@ def sparse_training(per_seed: Sequence[Tables], tables: Tables,
     if gap <= 0 or min(gaps) <= 0:
         return text + (f' Dense labels give {gap:+.1f} on all frames '
                        f'({verdict}), so no share of a gap is stated.')
+    if sum(gained) <= 0:
+        return text + (' It falls short of the sparse labels alone, so it '
+                       'closes none of the gap to the dense model '
+                       f'({gap:+.1f} on all frames, {verdict}).')
     shares = [100 * g / d for g, d in zip(gained, gaps)]
     text += (f' It closes {100 * sum(gained) / sum(gaps):.0f}% of the gap '
              f'to the dense model ({gap:+.1f} on all frames, {verdict}')

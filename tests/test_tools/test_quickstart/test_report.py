@@ -233,6 +233,15 @@ def test_sparse_training_states_the_gain_and_the_share_of_the_gap():
                          'so no spread is measured and no gain is claimed '
                          '(`--seeds 2` measures it)), so no share of a gap '
                          'is stated.')
+    # propagated labels worse than sparse ones: no negative share
+    worse = [_seed_tables(60.0, 65.0, trained=((55.0, 61.0), (1.0, 1.0)))]
+    text = report.sparse_training(worse, worse[0], None)
+    assert '-5.0 on all frames' in text and '%' not in text
+    assert text.endswith('It falls short of the sparse labels alone, so it '
+                         'closes none of the gap to the dense model (+1.0 '
+                         'on all frames, one seed, so no spread is measured '
+                         'and no gain is claimed (`--seeds 2` measures '
+                         'it)).')
 
 
 def test_commands_read_one_option_per_line():
