@@ -36,8 +36,9 @@ from typing import Iterable, List, Mapping, Optional, Tuple
 import torch
 from torch import Tensor
 
-from posewarper_mm.engine import read_checkpoint, replace_atomically
+from posewarper_mm.engine import read_checkpoint
 from posewarper_mm.errors import ConfigError, InputFileError
+from posewarper_mm.utils import replace_atomically
 
 LAYOUTS = ('official', 'mmpose0x-stage1', 'mmpose0x-stage2', 'auto')
 HEAD_CONV_TARGETS = ('neck.trans_layer', 'head.final_layer')

@@ -7,7 +7,7 @@ from .checkpoint import (ALLOW_PARTIAL_FLAG, ALLOWED_UNLOADED_SUFFIXES,
                          history_buffer_statistic, init_inference_model,
                          load_inference_checkpoint,
                          mmengine_checkpoint_safe_globals, read_checkpoint,
-                         replace_atomically, unloaded_weights)
+                         unloaded_weights)
 from .cpu_distributed import (init_gloo_process_group, needs_cpu_distributed,
                               setup_cpu_distributed, teardown_distributed)
 from .hooks import (AtomicCheckpointHook, InitialWeightsCheckHook,
@@ -22,5 +22,5 @@ __all__ = [
     'history_buffer_statistic', 'init_gloo_process_group',
     'init_inference_model', 'load_inference_checkpoint',
     'mmengine_checkpoint_safe_globals', 'needs_cpu_distributed',
-    'read_checkpoint', 'replace_atomically', 'setup_cpu_distributed',
+    'read_checkpoint', 'setup_cpu_distributed',
     'teardown_distributed', 'unloaded_weights']

@@ -12,7 +12,6 @@ would only warn. Training is not checked (stage 2 loads a stage-1 file).
 """
 import importlib
 import inspect
-import os
 import os.path as osp
 import pickle
 import re
@@ -33,23 +32,6 @@ SafeGlobal = Union[Callable, Tuple[Callable, str]]
 _NUMPY_DTYPES = ('uint8', 'int32', 'int64', 'float32', 'float64')
 _HISTORY_BUFFER_STATISTICS = ('min', 'max', 'current', 'mean')
 _applied = False
-
-
-def _fsync(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def replace_atomically(tmp_path: str, path: str) -> None:
-    """Flush the complete file ``tmp_path`` to disk, rename it to ``path``
-    (in the same folder) and flush the folder: ``path`` then holds its old
-    content or the whole new file, also after a crash."""
-    _fsync(tmp_path)
-    os.replace(tmp_path, path)
-    _fsync(osp.dirname(osp.abspath(path)))
 
 
 def history_buffer_statistic(owner: Any, name: str) -> Callable:

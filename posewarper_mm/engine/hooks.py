@@ -19,8 +19,9 @@ from mmengine.runner import find_latest_checkpoint
 from mmpose.registry import HOOKS
 
 from ..errors import ConfigError, OutputLocationError
-from ..utils.outputs import prepare_output_dir, prepare_output_file
-from .checkpoint import check_weights_fit, read_checkpoint, replace_atomically
+from ..utils.outputs import (prepare_output_dir, prepare_output_file,
+                             replace_atomically)
+from .checkpoint import check_weights_fit, read_checkpoint
 
 
 @HOOKS.register_module()

@@ -49,6 +49,23 @@ def prepare_output_file(path: str, what: str = 'output file') -> str:
     return path
 
 
+def _fsync(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def replace_atomically(tmp_path: str, path: str) -> None:
+    """Flush the complete file ``tmp_path`` to disk, rename it to ``path``
+    (in the same folder) and flush the folder: ``path`` then holds its old
+    content or the whole new file, also after a crash."""
+    _fsync(tmp_path)
+    os.replace(tmp_path, path)
+    _fsync(osp.dirname(osp.abspath(path)))
+
+
 def pending_path(path: str) -> str:
     """The temporary name of ``path`` while it is written: a hidden file
     in its folder, with its extension (``out/.clip.tmp-<pid>.mp4``)."""
@@ -63,7 +80,7 @@ class PendingOutputs:
     finished.
 
     :meth:`add` gives the temporary name to write; :meth:`commit` renames
-    them all (flushed, :func:`~posewarper_mm.engine.replace_atomically`);
+    them all (flushed, :func:`replace_atomically`);
     :meth:`discard` removes them.
     """
 
@@ -77,7 +94,6 @@ class PendingOutputs:
 
     def commit(self) -> List[str]:
         """Rename every written file to its final name; returns those."""
-        from ..engine.checkpoint import replace_atomically
         done: List[str] = []
         for path, tmp in self.paths.items():
             if osp.isfile(tmp):
