@@ -119,9 +119,6 @@ def build_inferencer(init: dict) -> PoseWarperInferencer:
 
 def run(inferencer: PoseWarperInferencer, call: dict) -> Dict[str, object]:
     """Run on one input; prints and returns the frame and person counts."""
-    call = dict(call)
-    if call.get('tracking') == 'none':
-        call['tracking'] = None
     start = time.time()
     num_frames = num_persons = 0
     for result in inferencer(**call):

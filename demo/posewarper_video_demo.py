@@ -169,7 +169,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, object]:
         draw_bbox=args.draw_bbox, skeleton_style=args.skeleton_style,
         vis_out_dir='' if args.no_video else video_path,
         posetrack_out=json_path, fps=args.fps,
-        tracking=None if args.tracking == 'none' else args.tracking,
+        tracking=args.tracking,
         allow_short_video=args.allow_short_video)
     start = time.time()
     num_frames = num_persons = 0
