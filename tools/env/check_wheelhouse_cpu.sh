@@ -17,7 +17,7 @@
 #
 # Environment (defaults):
 #   PWMM_CACHE_DIR   ~/.cache/posewarper_mm
-#   PWMM_PYTHON312   python3.12
+#   PWMM_PYTHON312   python3.12, else pyenv's newest 3.12
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/gpu_lib.sh"
 check_usage 2 '' "$@"

@@ -9,7 +9,7 @@
 #
 # Environment (defaults):
 #   PWMM_CACHE_DIR   ~/.cache/posewarper_mm
-#   PWMM_PYTHON312   python3.12 (pyenv's works)
+#   PWMM_PYTHON312   python3.12, else pyenv's newest 3.12
 
 # the GPU image's torch: the build venv and the stand-in both have it
 PWMM_TORCH_VERSION=2.11.0
@@ -49,14 +49,34 @@ die() {
     exit 1
 }
 
-# venv312 DIR: a Python 3.12 venv in DIR, created with PWMM_PYTHON312
-# unless DIR already holds one; dies if DIR's python is not 3.12
+# python312: prints a Python 3.12 that runs: PWMM_PYTHON312, else
+# python3.12 on PATH, else pyenv's newest 3.12 (its shim alone fails when
+# 3.12 is installed but not selected); dies when there is none
+python312() {
+    local py
+    for py in "${PWMM_PYTHON312:-}" python3.12 \
+            $(ls -d "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.12*/bin/python3.12 \
+              2>/dev/null | sort -V -r); do
+        [ -n "$py" ] || continue
+        if "$py" -c 'import sys; assert sys.version_info[:2] == (3, 12)' \
+                >/dev/null 2>&1; then
+            command -v "$py"
+            return 0
+        fi
+        [ -n "${PWMM_PYTHON312:-}" ] && [ "$py" = "$PWMM_PYTHON312" ] && \
+            die "PWMM_PYTHON312=$py is not a Python 3.12 that runs"
+    done
+    die "no Python 3.12: install one (pyenv install 3.12) or set" \
+        "PWMM_PYTHON312"
+}
+
+# venv312 DIR: a Python 3.12 venv in DIR (see python312) unless DIR already
+# holds one; dies if DIR's python is not 3.12
 venv312() {
-    local dir="$1" py312="${PWMM_PYTHON312:-python3.12}"
+    local dir="$1" py312
     if [ ! -x "$dir/bin/python" ]; then
-        command -v "$py312" >/dev/null 2>&1 || [ -x "$py312" ] \
-            || die "no $py312: install Python 3.12 or set PWMM_PYTHON312"
-        "$py312" -m venv "$dir" || die "could not create $dir"
+        py312="$(python312)" || exit 1
+        "$py312" -m venv "$dir" || die "could not create $dir with $py312"
     fi
     "$dir/bin/python" -c \
         'import sys; assert sys.version_info[:2] == (3, 12), sys.version' \

@@ -35,7 +35,7 @@
 #
 # Environment (defaults):
 #   PWMM_CACHE_DIR        ~/.cache/posewarper_mm
-#   PWMM_PYTHON312        python3.12 (pyenv's works)
+#   PWMM_PYTHON312        python3.12, else pyenv's newest 3.12
 #   TORCH_CUDA_ARCH_LIST  9.0 (Hopper; the cache key follows it)
 #   MAX_JOBS              $(nproc)
 set -euo pipefail
