@@ -67,7 +67,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     add = parser.add_argument
     add('--work-dir', default='work_dirs/quickstart')
-    add('--data-root', default='data/quickstart')
+    add('--data-root', help='default: data/quickstart, with --sparse-every '
+        'N other than 5 data/quickstart_sparse<N>')
     add('--fresh', action='store_true',
         help='delete the generated data and the work dir')
     add('--quick', action='store_true',
@@ -79,9 +80,36 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     add('--propagate-then-train', action='store_true',
         help='also train the single-frame model on sparse + propagated '
         'labels and on all true labels (tools/quickstart/sparse_training.py)')
+    add('--sparse-every', type=int,
+        help='label every N-th training frame (default: 5; 4 with --quick)')
+    add('--max-distance', type=int,
+        help='--propagate-then-train labels only the unlabeled frames this '
+        'close to a labeled one (default: all)')
+    add('--propagated-min-score', type=float,
+        help='--propagate-then-train trains on the propagated joints scored '
+        'at least this (PoseTrackVideoPairDataset.propagated_min_score)')
     args = parser.parse_args(argv)
     if args.seeds < 1:
         parser.error('--seeds must be at least 1')
+    for name in ('sparse_every', 'max_distance'):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            parser.error(f'--{name.replace("_", "-")} must be at least 1')
+    for name in ('max_distance', 'propagated_min_score'):
+        if getattr(args, name) is not None and not args.propagate_then_train:
+            parser.error(f'--{name.replace("_", "-")} needs '
+                         '--propagate-then-train')
+    if args.propagated_min_score is not None and \
+            not 0 <= args.propagated_min_score <= 1:
+        parser.error('--propagated-min-score must be in [0, 1]')
+    data_kw = QUICK_DATA_KW if args.quick else DATA_KW
+    if args.sparse_every is not None:
+        data_kw = dict(data_kw, sparse_every=args.sparse_every)
+    args.data_kw = data_kw
+    if args.data_root is None:
+        args.data_root = 'data/quickstart' if data_kw['sparse_every'] == \
+            DATA_KW['sparse_every'] else \
+            f'data/quickstart_sparse{data_kw["sparse_every"]}'
     return args
 
 
@@ -271,13 +299,17 @@ def short_window_options(config: str) -> List[str]:
 def run_seed(job: Job, seed: int, base_seed: int, run_dir: str, data_root: str,
              iters: Sequence[int], subsets: Mapping[str, str],
              ceiling_dir: str, suffix: str, stage2_cfg: str = STAGE2_CFG,
-             propagate_then_train: bool = False
+             propagate_then_train: bool = False,
+             max_distance: Optional[int] = None,
+             min_score: Optional[float] = None
              ) -> Tuple[Tables, Dict[str, str]]:
     """Train both stages with ``seed`` (given on the command line unless
     it is the configs' own) for ``iters``, stage 2 with ``stage2_cfg``
     (and with ``propagate_then_train`` the single-frame models of
-    :mod:`.sparse_training`), test them on each of ``subsets`` (table
-    title -> GT folder) and compare propagation, in ``run_dir``.
+    :mod:`.sparse_training`, labels propagated up to ``max_distance``
+    frames and trained on from ``min_score``), test them on each of
+    ``subsets`` (table title -> GT folder) and compare propagation, in
+    ``run_dir``.
 
     Returns:
         tuple: The tables and the training work dirs (name -> folder).
@@ -318,7 +350,8 @@ def run_seed(job: Job, seed: int, base_seed: int, run_dir: str, data_root: str,
         more, work_dirs = sparse_training.propagate_then_train(
             job, run_dir, data_root, stage2,
             lambda name, work_dir, extra: train(name, STAGE1_CFG, work_dir,
-                                                iters[0], extra), suffix)
+                                                iters[0], extra), suffix,
+            max_distance, min_score)
         stage_dirs.update(work_dirs)
         for row, ckpt in more.items():
             tests[row] = (sparse_training.RUNS[row][2], (STAGE1_CFG, ckpt), [])
@@ -391,7 +424,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         if torch.cuda.is_available() else f'CPU ({os.cpu_count()} cores)'
     print(f'device: {device}')
 
-    prepare_data(job, data_root, QUICK_DATA_KW if args.quick else DATA_KW)
+    prepare_data(job, data_root, args.data_kw)
     ceiling_dir = osp.join(work_dir, 'preds', 'codec_ceiling')
     job.run_in_process('codec ceiling', codec_ceiling.__name__, [
         STAGE2_CFG, '--pred-dir', ceiling_dir, '--cfg-options',
@@ -411,7 +444,8 @@ def main(argv: Optional[List[str]] = None) -> None:
         tables, stage_dirs = run_seed(
             job, seed, base_seed, run_dir, data_root, iters, subsets,
             ceiling_dir, '' if len(seeds) == 1 else f' (seed {seed})',
-            args.stage2_config, args.propagate_then_train)
+            args.stage2_config, args.propagate_then_train, args.max_distance,
+            args.propagated_min_score)
         per_seed.append(tables)
         first = first or stage_dirs
         for stage, folder in stage_dirs.items():

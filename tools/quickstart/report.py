@@ -30,6 +30,10 @@ SHORT_ROW = 'PoseWarper, 3 frames (offsets -1..1)'
 # --propagate-then-train: stage 1's model on more labels (stage 1: sparse)
 PROPAGATED_TRAIN_ROW = 'Single-frame HRNet, sparse + propagated labels'
 DENSE_ROW = 'Single-frame HRNet, all true labels (dense)'
+# the propagated joints with their true positions: what a perfect
+# propagation would give on the same frames
+TRUE_PROPAGATED_ROW = ('Single-frame HRNet, sparse + true labels of the '
+                       'propagated joints')
 PROPAGATION_TABLE = 'sparse-labeled training videos (unlabeled frames)'
 CEILING_NOTE = (
     'The codec ceiling row encodes the held-out ground truth with the '
@@ -188,7 +192,16 @@ def sparse_training(per_seed: Sequence[Tables], tables: Tables,
             f'the held-out videos against {held[SINGLE_ROW]["Total"]:.1f} on '
             'the sparse labels alone (stage 1, same schedule and seed) and '
             f'{held[DENSE_ROW]["Total"]:.1f} on all true labels of those '
-            f'frames (the dense upper bound): {"; ".join(clauses)}.')
+            f'frames (the dense upper bound): {"; ".join(clauses)}. How '
+            'often each propagated joint is right, against copying the '
+            'source pose: `label_quality.md` beside each seed\'s run.')
+    if TRUE_PROPAGATED_ROW in held:
+        diff, verdict = _verdict(per_seed, 'all frames', SINGLE_ROW,
+                                 TRUE_PROPAGATED_ROW)
+        text += (' With the true positions of the same propagated joints '
+                 '(a perfect propagation) it reaches '
+                 f'{held[TRUE_PROPAGATED_ROW]["Total"]:.1f} ({diff:+.1f} on '
+                 f'all frames, {verdict}).')
     gained = seed_differences(per_seed, 'all frames', SINGLE_ROW,
                               PROPAGATED_TRAIN_ROW)
     gaps = seed_differences(per_seed, 'all frames', SINGLE_ROW, DENSE_ROW)

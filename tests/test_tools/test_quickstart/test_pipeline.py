@@ -10,6 +10,8 @@ import sys
 
 import pytest
 
+from posewarper_mm.posetrack import frame_index_from_name
+
 ROW = re.compile(r'^\| (?P<method>[^|]+) \|(?P<cells>( [^|]+ \|){8})$')
 SEED_CELL = re.compile(r'^(\d+\.\d) \((\d+\.\d)-(\d+\.\d)\)$')
 HELD_OUT_ROWS = ('Codec ceiling (GT through the codec, no network)',
@@ -22,6 +24,8 @@ PROPAGATION_ROWS = ('copy nearest labeled pose',
                     'optical flow (DIS) propagation', 'PoseWarper propagation')
 # with --propagate-then-train
 SPARSE_TRAINING_ROWS = ('Single-frame HRNet, sparse + propagated labels',
+                        'Single-frame HRNet, sparse + true labels of the '
+                        'propagated joints',
                         'Single-frame HRNet, all true labels (dense)')
 TABLES = ('all frames', 'occluded frames', 'blurred frames', 'clear frames',
           'sparse-labeled training videos (unlabeled frames)')
@@ -120,9 +124,11 @@ def test_quickstart_quick_mode(repo_root, tmp_path):
 
     # a second run with two seeds reuses the data and the first seed's
     # checkpoints, trains the second seed and reports mean and range; with
-    # --propagate-then-train both seeds also train on propagated labels
+    # --propagate-then-train both seeds also train on propagated labels,
+    # here only those of the frames next to a labeled one
     proc = subprocess.run(
-        cmd + ['--seeds', '2', '--propagate-then-train'],
+        cmd + ['--seeds', '2', '--propagate-then-train', '--max-distance',
+               '1'],
         cwd=repo_root,
         capture_output=True,
         text=True,
@@ -142,6 +148,15 @@ def test_quickstart_quick_mode(repo_root, tmp_path):
             (seed_dir / 'posetrack18_train_propagated.json').read_text())
         marked = [a['is_propagated'] for a in merged['annotations']]
         assert any(marked) and not all(marked)
+        frame = {img['id']: frame_index_from_name(img['file_name'])
+                 for img in merged['images']}
+        source = {a['id']: a['image_id'] for a in merged['annotations']}
+        distances = {abs(frame[a['image_id']] - frame[source[
+            a['propagated_from']]]) for a in merged['annotations']
+            if a['is_propagated']}
+        assert distances == {1}  # every 4th labeled: 2 is left unlabeled
+        quality = (seed_dir / 'label_quality.md').read_text()
+        assert '| propagated labels, share within PCKh@0.5 (%) |' in quality
     assert 'Trained on the sparse labels (' in report
     # the codec ceiling does not depend on the seed
     _, low, high = _seed_cell(tables['all frames'][0][1][-1])
@@ -165,6 +180,30 @@ def test_schedule_options_scale_each_configs_own_lr_steps():
         assert (f'param_scheduler.0.milestones=[{scaled[0]},{scaled[1]}]'
                 in half)
         assert f'default_hooks.checkpoint.interval={length // 2}' in half
+
+
+def test_label_rate_and_distance_options(capsys):
+    quickstart = importlib.import_module('tools.quickstart.pipeline')
+    args = quickstart.parse_args([])
+    assert args.data_kw == quickstart.DATA_KW
+    assert args.data_root == 'data/quickstart' and args.max_distance is None
+    # another label rate is other data: a data root of its own by default
+    args = quickstart.parse_args(['--sparse-every', '10'])
+    assert args.data_kw == dict(quickstart.DATA_KW, sparse_every=10)
+    assert args.data_root == 'data/quickstart_sparse10'
+    args = quickstart.parse_args(['--quick', '--sparse-every', '2',
+                                  '--data-root', 'elsewhere'])
+    assert args.data_kw == dict(quickstart.QUICK_DATA_KW, sparse_every=2)
+    assert args.data_root == 'elsewhere'
+    for argv, message in (
+            (['--sparse-every', '0'], '--sparse-every must be at least 1'),
+            (['--propagate-then-train', '--max-distance', '0'],
+             '--max-distance must be at least 1'),
+            (['--max-distance', '3'],
+             '--max-distance needs --propagate-then-train')):
+        with pytest.raises(SystemExit):
+            quickstart.parse_args(argv)
+        assert message in capsys.readouterr().err
 
 
 def test_data_from_other_settings_is_refused(tmp_path, capsys):

@@ -1,0 +1,155 @@
+"""How good propagated labels are as training labels, joint by joint.
+
+Each propagated person of a merged json (``tools/propagate_poses.py``) is
+matched to the true person of the same frame and track in the dense json;
+a joint counts as right within PCKh@0.5 (the AP's threshold: half of
+``0.6 * diagonal(bbox_head)``). The same is done for the source labels
+left where they were (copying the nearest labeled pose), then for the
+joints kept by each ``propagated_min_score``. Example::
+
+    python -m tools.quickstart.label_quality \
+        work_dirs/quickstart/posetrack18_train_propagated.json \
+        data/quickstart/annotations/posetrack18_train.json
+"""
+import argparse
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from posewarper_mm.evaluation.functional import (format_posetrack_table,
+                                                 summary_only)
+from posewarper_mm.evaluation.functional.posetrack_ap import \
+    summarize_joint_aps
+from posewarper_mm.posetrack import NUM_EVAL_JOINTS, load_json
+from posewarper_mm.posetrack.joints import keypoint_names_to_eval_ids
+
+PROPAGATED = 'propagated labels, share within PCKh@0.5 (%)'
+COPIED = 'source labels not moved (copy), share within PCKh@0.5 (%)'
+MIN_SCORES = (0.2, 0.3, 0.35, 0.4)
+
+# per joint: (eval joint id, score, error of the label, error of the copy,
+# the label's x and y offsets), errors in head sizes, offsets in pixels
+Joints = np.ndarray
+
+
+def label_errors(merged: dict, dense: dict) -> Tuple[Joints, int]:
+    """The labeled joints of the propagated persons of ``merged`` against
+    the true persons of ``dense``.
+
+    Returns:
+        tuple: Joints (M, 6) as ``(eval id, score, error, copy error, dx,
+        dy)`` and the number of propagated persons without a true person.
+
+    Raises:
+        ValueError: ``merged`` has no propagated person.
+    """
+    names = dense['categories'][0]['keypoints']
+    eval_ids = keypoint_names_to_eval_ids(names)
+    truth = {(a['image_id'], a.get('track_id')): a
+             for a in dense['annotations']}
+    by_id = {a['id']: a for a in merged['annotations']}
+    rows: List[Tuple[float, ...]] = []
+    unmatched = propagated = 0
+    for ann in merged['annotations']:
+        if 'propagated_from' not in ann:
+            continue
+        propagated += 1
+        true = truth.get((ann['image_id'], ann.get('track_id')))
+        if true is None or not true.get('bbox_head'):
+            unmatched += 1
+            continue
+        head = 0.6 * float(np.hypot(*true['bbox_head'][2:4]))
+        label = np.asarray(ann['keypoints'], float).reshape(-1, 3)
+        gt = np.asarray(true['keypoints'], float).reshape(-1, 3)
+        source = np.asarray(by_id[ann['propagated_from']]['keypoints'],
+                            float).reshape(-1, 3)
+        for k, eval_id in enumerate(eval_ids):
+            if eval_id is None or label[k, 2] <= 0 or gt[k, 2] <= 0:
+                continue
+            offset = label[k, :2] - gt[k, :2]
+            rows.append((eval_id, float(ann['scores'][k]),
+                         np.hypot(*offset) / head,
+                         np.hypot(*(source[k, :2] - gt[k, :2])) / head,
+                         *offset))
+    if not propagated:
+        raise ValueError('no propagated person (no "propagated_from") in '
+                         'the merged json')
+    return np.asarray(rows, dtype=np.float64).reshape(-1, 6), unmatched
+
+
+def with_true_labels(merged: dict, dense: dict) -> dict:
+    """A copy of ``merged`` whose propagated joints sit at their true
+    positions (those unlabeled stay unlabeled; a propagated person without
+    a true person is left out): the labels of a perfect propagation."""
+    truth = {(a['image_id'], a.get('track_id')): a
+             for a in dense['annotations']}
+    out = dict(merged, annotations=[])
+    for ann in merged['annotations']:
+        if 'propagated_from' in ann:
+            true = truth.get((ann['image_id'], ann.get('track_id')))
+            if true is None:
+                continue
+            label = np.asarray(ann['keypoints'], float).reshape(-1, 3)
+            gt = np.asarray(true['keypoints'], float).reshape(-1, 3)
+            label[:, :2] = np.where(label[:, 2:] > 0, gt[:, :2], 0)
+            ann = dict(ann, keypoints=label.reshape(-1).tolist())
+        out['annotations'].append(ann)
+    return out
+
+
+def share_within(joints: Joints, column: int) -> Dict[str, float]:
+    """Per joint group, the share (%) of errors in ``column`` within
+    half a head size (:func:`summarize_joint_aps`'s keys)."""
+    shares = np.full(NUM_EVAL_JOINTS, np.nan)
+    for j in range(NUM_EVAL_JOINTS):
+        errors = joints[joints[:, 0] == j, column]
+        if len(errors):
+            shares[j] = 100.0 * float((errors <= 0.5).mean())
+    return summarize_joint_aps(shares)
+
+
+def report(joints: Joints, unmatched: int,
+           min_scores: Sequence[float] = MIN_SCORES) -> str:
+    """The two tables and one line per ``propagated_min_score``."""
+    lines = [format_posetrack_table({
+        PROPAGATED: summary_only(share_within(joints, 2)),
+        COPIED: summary_only(share_within(joints, 3))}), '',
+        f'{len(joints)} labeled joints of propagated persons; median error '
+        f'{np.median(joints[:, 2]):.2f} head sizes (copy: '
+        f'{np.median(joints[:, 3]):.2f}); mean offset from the truth '
+        f'({joints[:, 4].mean():+.2f}, {joints[:, 5].mean():+.2f}) pixels '
+        '(x, y: a bias that a single-frame model learns); '
+        f'{unmatched} propagated persons have no true person in their '
+        'frame.', '']
+    for score in min_scores:
+        kept = joints[joints[:, 1] >= score]
+        share = 100.0 * float((kept[:, 2] <= 0.5).mean()) if len(kept) else 0
+        lines.append(f'- propagated_min_score={score:g}: '
+                     f'{100.0 * len(kept) / len(joints):.1f}% of the joints '
+                     f'kept, {share:.1f}% of them within PCKh@0.5')
+    return '\n'.join(lines)
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('merged', help='json of tools/propagate_poses.py')
+    parser.add_argument('dense', help='the true labels of every frame')
+    parser.add_argument('--min-scores', type=float, nargs='*',
+                        default=list(MIN_SCORES))
+    parser.add_argument('--out', help='also write the report here')
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    args = parse_args(argv)
+    joints, unmatched = label_errors(load_json(args.merged),
+                                     load_json(args.dense))
+    text = report(joints, unmatched, args.min_scores)
+    print(text)
+    if args.out:
+        with open(args.out, 'w', encoding='utf-8') as f:
+            f.write(text + '\n')
+
+
+if __name__ == '__main__':
+    main()
