@@ -180,3 +180,46 @@ def test_cold_cache_relative_venv_builds_caches_and_installs(tmp_path):
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert 'using cached wheel' in proc.stdout
     assert _cached_wheels(cache) == wheels
+
+
+_TWO_SOURCES_SETUP_PY = _SETUP_PY.replace("['mmcv/_ext.cpp']",
+                                          "['mmcv/_ext.cpp', 'mmcv/late.cpp']")
+
+
+def test_work_dir_build_keeps_its_objects_after_a_failure(tmp_path):
+    """With ``PWMM_MMCV_WORK_DIR`` (the GPU wheelhouse's hours-long build)
+    a failed build leaves its compiled objects for the next run, which
+    resumes in the same unpacked source (pip's clean-up after a failed
+    build would delete them)."""
+    src = tmp_path / 'src' / 'mmcv-2.1.0'
+    (src / 'mmcv').mkdir(parents=True)
+    (src / 'setup.py').write_text(_TWO_SOURCES_SETUP_PY)
+    (src / 'mmcv' / '__init__.py').write_text("__version__ = '2.1.0'\n")
+    (src / 'mmcv' / '_ext.cpp').write_text(_EXT_CPP)
+    (src / 'mmcv' / 'late.cpp').write_text('not C++ at all\n')
+    sdist = tmp_path / 'mmcv-2.1.0.tar.gz'
+    with tarfile.open(sdist, 'w:gz') as tar:
+        tar.add(str(src), arcname='mmcv-2.1.0')
+    work, out = tmp_path / 'work', tmp_path / 'out'
+    env = dict(os.environ, PWMM_MMCV_WORK_DIR=str(work),
+               PWMM_MMCV_SDIST=str(sdist), MAX_JOBS='1')
+    cmd = ['bash', osp.join(REPO_ROOT, 'tools', 'env', 'build_mmcv.sh'),
+           sys.executable, str(out)]
+
+    def run():
+        return subprocess.run(cmd, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True,
+                              timeout=600)
+
+    proc = run()
+    assert proc.returncode != 0, proc.stdout[-3000:]
+    objects = glob.glob(str(work / 'mmcv-2.1.0' / 'build' / '**' / '_ext.o'),
+                        recursive=True)
+    assert len(objects) == 1, proc.stdout[-3000:]
+    assert not out.exists() or not os.listdir(out)
+    # the fix goes into the kept source; the next run resumes there
+    (work / 'mmcv-2.1.0' / 'mmcv' / 'late.cpp').write_text('int late;\n')
+    proc = run()
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert 'resuming the build in' in proc.stdout
+    assert len(glob.glob(str(out / 'mmcv-2.1.0-*.whl'))) == 1
