@@ -154,8 +154,12 @@ def test_no_worker_outlives_its_launcher(how, tmp_path):
             os.kill(torchrun[0], signal.SIGKILL)
         else:
             launcher.send_signal(getattr(signal, how.split()[0]))
-        _wait_until(lambda: not _workers(marker), 20,
-                    f'workers still alive 20 s after {how}')
+        try:
+            _wait_until(lambda: not _workers(marker), 20,
+                        f'workers still alive 20 s after {how}')
+        except AssertionError as exc:  # which ones, for the next look
+            raise AssertionError(
+                f'{exc}; processes left: {_processes_of(marker)}') from None
         launcher.wait(timeout=30)
         assert launcher.returncode != 0
     finally:
