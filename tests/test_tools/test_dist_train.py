@@ -115,6 +115,13 @@ def _workers(marker: str) -> list:
             and 'dist_train.sh' not in cmd]
 
 
+def _default_signals() -> None:
+    """The launcher starts as from a terminal: a signal that the test
+    runner ignores (inherited) could not be trapped by its shell."""
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+
+
 def _wait_until(condition, seconds: float, what: str) -> None:
     deadline = time.time() + seconds
     while not condition():
@@ -140,7 +147,8 @@ def test_no_worker_outlives_its_launcher(how, tmp_path):
         ['bash', osp.join(tiny.TOOLS_DIR, 'dist_train.sh'), config, '2',
          '--work-dir', str(tmp_path / 'work'), '--no-validate'],
         env=env, cwd=str(tmp_path), stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL, start_new_session=True)
+        stderr=subprocess.DEVNULL, start_new_session=True,
+        preexec_fn=_default_signals)
     marker = str(tmp_path)
     try:
         _wait_until(lambda: ready.exists() or launcher.poll() is not None,
