@@ -100,14 +100,13 @@ rm -rf "$BUILD/dist" "$BUILD/unpacked"
 if [ -n "${PWMM_MMCV_WORK_DIR:-}" ]; then
     # setup.py itself: after a failed or interrupted build pip runs
     # `setup.py clean`, which deletes the compiled objects to resume from
-    (cd "$SRC" && MMCV_WITH_OPS="${MMCV_WITH_OPS:-1}" \
-        MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
-        "$PY" setup.py -q bdist_wheel -d "$BUILD/dist")
+    BUILD_WHEEL=("$PY" setup.py -q bdist_wheel -d "$BUILD/dist")
 else
-    (cd "$SRC" && MMCV_WITH_OPS="${MMCV_WITH_OPS:-1}" \
-        MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
-        "${PIP[@]}" wheel --no-build-isolation --no-deps -w "$BUILD/dist" .)
+    BUILD_WHEEL=("${PIP[@]}" wheel --no-build-isolation --no-deps \
+        -w "$BUILD/dist" .)
 fi
+(cd "$SRC" && MMCV_WITH_OPS="${MMCV_WITH_OPS:-1}" \
+    MAX_JOBS="${MAX_JOBS:-$(nproc)}" "${BUILD_WHEEL[@]}")
 WHEELS=("$BUILD"/dist/mmcv-*.whl)
 if [ ${#WHEELS[@]} -ne 1 ] || [ ! -f "${WHEELS[0]}" ]; then
     echo "the build produced no single mmcv wheel in $BUILD/dist" >&2

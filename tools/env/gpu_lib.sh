@@ -49,6 +49,12 @@ die() {
     exit 1
 }
 
+# is_python312 PY: whether PY runs and is Python 3.12
+is_python312() {
+    "$1" -c 'import sys; assert sys.version_info[:2] == (3, 12)' \
+        >/dev/null 2>&1
+}
+
 # python312: prints a Python 3.12 that runs: PWMM_PYTHON312, else
 # python3.12 on PATH, else pyenv's newest 3.12 (its shim alone fails when
 # 3.12 is installed but not selected); dies when there is none
@@ -58,8 +64,7 @@ python312() {
             $(ls -d "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.12*/bin/python3.12 \
               2>/dev/null | sort -V -r); do
         [ -n "$py" ] || continue
-        if "$py" -c 'import sys; assert sys.version_info[:2] == (3, 12)' \
-                >/dev/null 2>&1; then
+        if is_python312 "$py"; then
             command -v "$py"
             return 0
         fi
@@ -78,7 +83,6 @@ venv312() {
         py312="$(python312)" || exit 1
         "$py312" -m venv "$dir" || die "could not create $dir with $py312"
     fi
-    "$dir/bin/python" -c \
-        'import sys; assert sys.version_info[:2] == (3, 12), sys.version' \
+    is_python312 "$dir/bin/python" \
         || die "$dir/bin/python is not Python 3.12"
 }

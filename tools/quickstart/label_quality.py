@@ -18,10 +18,11 @@ import numpy as np
 
 from posewarper_mm.evaluation.functional import (format_posetrack_table,
                                                  summary_only)
-from posewarper_mm.evaluation.functional.posetrack_ap import \
-    summarize_joint_aps
+from posewarper_mm.evaluation.functional.posetrack_ap import (
+    HEAD_SIZE_FACTOR, summarize_joint_aps)
 from posewarper_mm.posetrack import NUM_EVAL_JOINTS, load_json
 from posewarper_mm.posetrack.joints import keypoint_names_to_eval_ids
+from posewarper_mm.utils.outputs import pending_path, replace_atomically
 
 PROPAGATED = 'propagated labels, share within PCKh@0.5 (%)'
 COPIED = 'source labels not moved (copy), share within PCKh@0.5 (%)'
@@ -30,6 +31,12 @@ MIN_SCORES = (0.2, 0.3, 0.35, 0.4)
 # per joint: (eval joint id, score, error of the label, error of the copy,
 # the label's x and y offsets), errors in head sizes, offsets in pixels
 Joints = np.ndarray
+
+
+def true_persons(dense: dict) -> Dict[Tuple[int, int], dict]:
+    """(image id, track id) -> the true annotation, of ``dense``."""
+    return {(a['image_id'], a.get('track_id')): a
+            for a in dense['annotations']}
 
 
 def label_errors(merged: dict, dense: dict) -> Tuple[Joints, int]:
@@ -45,8 +52,7 @@ def label_errors(merged: dict, dense: dict) -> Tuple[Joints, int]:
     """
     names = dense['categories'][0]['keypoints']
     eval_ids = keypoint_names_to_eval_ids(names)
-    truth = {(a['image_id'], a.get('track_id')): a
-             for a in dense['annotations']}
+    truth = true_persons(dense)
     by_id = {a['id']: a for a in merged['annotations']}
     rows: List[Tuple[float, ...]] = []
     unmatched = propagated = 0
@@ -58,7 +64,7 @@ def label_errors(merged: dict, dense: dict) -> Tuple[Joints, int]:
         if true is None or not true.get('bbox_head'):
             unmatched += 1
             continue
-        head = 0.6 * float(np.hypot(*true['bbox_head'][2:4]))
+        head = HEAD_SIZE_FACTOR * float(np.hypot(*true['bbox_head'][2:4]))
         label = np.asarray(ann['keypoints'], float).reshape(-1, 3)
         gt = np.asarray(true['keypoints'], float).reshape(-1, 3)
         source = np.asarray(by_id[ann['propagated_from']]['keypoints'],
@@ -81,8 +87,7 @@ def with_true_labels(merged: dict, dense: dict) -> dict:
     """A copy of ``merged`` whose propagated joints sit at their true
     positions (those unlabeled stay unlabeled; a propagated person without
     a true person is left out): the labels of a perfect propagation."""
-    truth = {(a['image_id'], a.get('track_id')): a
-             for a in dense['annotations']}
+    truth = true_persons(dense)
     out = dict(merged, annotations=[])
     for ann in merged['annotations']:
         if 'propagated_from' in ann:
@@ -146,9 +151,11 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
                                      load_json(args.dense))
     text = report(joints, unmatched, args.min_scores)
     print(text)
-    if args.out:
-        with open(args.out, 'w', encoding='utf-8') as f:
+    if args.out:  # complete or absent: the quickstart reuses it when there
+        tmp = pending_path(args.out)
+        with open(tmp, 'w', encoding='utf-8') as f:
             f.write(text + '\n')
+        replace_atomically(tmp, args.out)
 
 
 if __name__ == '__main__':

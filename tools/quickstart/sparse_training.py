@@ -78,11 +78,11 @@ def propagate_then_train(
             '--img-root', data_root, '--out', merged, *(
                 [] if max_distance is None else
                 ['--max-distance', str(max_distance)])])
+    dense = osp.join(annotations, DENSE_ANN)
     quality = osp.join(run_dir, LABEL_QUALITY)
     if not osp.isfile(quality):
-        job.run_in_process('label quality' + suffix, label_quality.__name__, [
-            merged, osp.join(annotations, DENSE_ANN), '--out', quality])
-    dense = osp.join(annotations, DENSE_ANN)
+        job.run_in_process('label quality' + suffix, label_quality.__name__,
+                           [merged, dense, '--out', quality])
     true_merged = osp.join(run_dir, TRUE_PROPAGATED_ANN)
     if not osp.isfile(true_merged):
         tmp = pending_path(true_merged)
