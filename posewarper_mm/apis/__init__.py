@@ -13,7 +13,8 @@ from .person_boxes import (DetectionJsonBoxes, DetectorBoxes,
                            DetInferencerBoxes, WholeFrameBoxes,
                            select_person_boxes)
 from .pose_propagation import (encode_heatmaps, frame_heatmaps, image_to_input,
-                               input_to_image, propagate_poses)
+                               input_to_image, pipeline_uses_udp,
+                               propagate_poses)
 from .tracking import PoseTracker
 from .video_frames import (ALLOW_SHORT_VIDEO_FLAG, FrameWindow,
                            FrameWindowStream, ImageFolderSource,
@@ -28,5 +29,6 @@ __all__ = [
     'count_targets', 'encode_heatmaps', 'frame_heatmaps', 'image_to_input',
     'inference_posewarper', 'input_to_image', 'instances_to_persons',
     'label_frames', 'mark_propagated', 'nearest_labeled', 'open_frame_source',
-    'posetrack_image_id', 'propagate_labels', 'propagate_poses',
-    'pseudo_annotation', 'select_person_boxes']
+    'pipeline_uses_udp', 'posetrack_image_id', 'propagate_labels',
+    'propagate_poses', 'pseudo_annotation', 'select_person_boxes'
+]

@@ -35,20 +35,47 @@ def _estimator(model: nn.Module) -> nn.Module:
     return model
 
 
-def image_to_input(points: np.ndarray, center: np.ndarray,
-                   scale: np.ndarray, input_size: Sequence[int]) -> np.ndarray:
+def image_to_input(points: np.ndarray,
+                   center: np.ndarray,
+                   scale: np.ndarray,
+                   input_size: Sequence[int],
+                   use_udp: bool = False) -> np.ndarray:
     """Image (x, y) (..., 2) in the crop of ``center`` (2,) and size
-    ``scale`` (2,) for model input (w, h): :func:`input_to_image` inverted."""
+    ``scale`` (2,) for model input (w, h), as ``TopdownAffine`` maps them.
+
+    Without UDP this is :func:`input_to_image` inverted. With UDP the crop
+    spans ``input size - 1`` pixels, and a UDP codec's decoding makes up
+    for it, so that ``input_to_image(decode(encode(image_to_input(p,
+    use_udp=True))))`` is ``p`` again.
+    """
     size = np.asarray(input_size, dtype=np.float64)
+    if use_udp:
+        size = size - 1
     return (points - center + 0.5 * scale) * size / scale
 
 
-def input_to_image(points: np.ndarray, center: np.ndarray,
-                   scale: np.ndarray, input_size: Sequence[int]) -> np.ndarray:
+def input_to_image(points: np.ndarray, center: np.ndarray, scale: np.ndarray,
+                   input_size: Sequence[int]) -> np.ndarray:
     """Crop (x, y) (..., 2) back in the image, as mmpose's top-down
     models map their predictions (no rotation)."""
     size = np.asarray(input_size, dtype=np.float64)
     return points / size * scale + center - 0.5 * scale
+
+
+def pipeline_uses_udp(pipeline: Compose) -> bool:
+    """Whether the pipeline's ``TopdownAffine`` crops with UDP's mapping.
+
+    Raises:
+        ValueError: The pipeline has no ``TopdownAffine``.
+    """
+    affines = [
+        t for t in getattr(pipeline, 'transforms', pipeline)
+        if type(t).__name__ == 'TopdownAffine'
+    ]
+    if not affines:
+        raise ValueError('pose propagation needs a test pipeline with '
+                         'TopdownAffine; none found')
+    return bool(getattr(affines[-1], 'use_udp', False))
 
 
 def frame_heatmaps(model: nn.Module, inputs: Tensor) -> Tensor:
@@ -57,15 +84,20 @@ def frame_heatmaps(model: nn.Module, inputs: Tensor) -> Tensor:
     return _estimator(model).frame_heatmaps(inputs)
 
 
-def encode_heatmaps(codec, keypoints: np.ndarray, visible: np.ndarray,
-                    centers: np.ndarray, scales: np.ndarray,
-                    input_size: Sequence[int]) -> np.ndarray:
+def encode_heatmaps(codec,
+                    keypoints: np.ndarray,
+                    visible: np.ndarray,
+                    centers: np.ndarray,
+                    scales: np.ndarray,
+                    input_size: Sequence[int],
+                    use_udp: bool = False) -> np.ndarray:
     """Heatmaps float32 (N, K, h, w) of poses (N, K, 2) with visibility
     (N, K) in their crops (centres and sizes (N, 2), input (w, h)), encoded
-    by a heatmap ``codec``."""
+    by a heatmap ``codec`` as training targets are (``use_udp``: the crop's
+    ``TopdownAffine`` uses UDP)."""
     maps = []
     for kpts, vis, center, scale in zip(keypoints, visible, centers, scales):
-        crop = image_to_input(kpts, center, scale, input_size)
+        crop = image_to_input(kpts, center, scale, input_size, use_udp)
         encoded = codec.encode(crop[None].astype(np.float32),
                                np.asarray(vis, dtype=np.float32)[None])
         maps.append(encoded['heatmaps'])
@@ -73,10 +105,14 @@ def encode_heatmaps(codec, keypoints: np.ndarray, visible: np.ndarray,
 
 
 @torch.no_grad()
-def propagate_poses(model: nn.Module, key_frame: np.ndarray,
-                    target_frame: np.ndarray, keypoints: np.ndarray,
-                    keypoints_visible: np.ndarray, bboxes: np.ndarray,
-                    pipeline: Optional[Compose] = None, frame_offset: int = 1,
+def propagate_poses(model: nn.Module,
+                    key_frame: np.ndarray,
+                    target_frame: np.ndarray,
+                    keypoints: np.ndarray,
+                    keypoints_visible: np.ndarray,
+                    bboxes: np.ndarray,
+                    pipeline: Optional[Compose] = None,
+                    frame_offset: int = 1,
                     decode: str = 'absolute') -> Tuple[np.ndarray, np.ndarray]:
     """Move the key frame's known poses onto a target frame.
 
@@ -93,6 +129,8 @@ def propagate_poses(model: nn.Module, key_frame: np.ndarray,
         decode (str): ``'absolute'``: the decoded warped heatmaps;
             ``'displacement'``: the known poses moved by ``decode(warped) -
             decode(known heatmaps)``, which cancels the codec's rounding.
+            The known poses are encoded as the pipeline's training targets
+            (with UDP's crop mapping where its ``TopdownAffine`` uses it).
 
     Returns:
         tuple[np.ndarray, np.ndarray]: Keypoints (N, K, 2) on the target
@@ -121,16 +159,18 @@ def propagate_poses(model: nn.Module, key_frame: np.ndarray,
     weights = np.array([1.0, 0.0], dtype=np.float32)
     offsets = np.array([0, frame_offset], dtype=np.int64)
     data = pseudo_collate([
-        pipeline(build_instance_data([key_frame, target_frame], box, weights,
-                                     offsets, 1.0, model.dataset_meta))
-        for box in bboxes])
+        pipeline(
+            build_instance_data([key_frame, target_frame], box, weights,
+                                offsets, 1.0, model.dataset_meta))
+        for box in bboxes
+    ])
     data = model.data_preprocessor(data, False)
     inputs, samples = data['inputs'], data['data_samples']
     centers = np.stack([s.metainfo['input_center'] for s in samples])
     scales = np.stack([s.metainfo['input_scale'] for s in samples])
     input_size = samples[0].metainfo['input_size']
     known = encode_heatmaps(codec, keypoints, visible, centers, scales,
-                            input_size)
+                            input_size, pipeline_uses_udp(pipeline))
     warped = estimator.propagate_heatmaps(inputs, torch.from_numpy(known))
     out_kpts = np.zeros_like(keypoints)
     out_scores = np.zeros(keypoints.shape[:2], dtype=np.float32)

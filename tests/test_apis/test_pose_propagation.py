@@ -6,11 +6,14 @@ import numpy as np
 import pytest
 import torch
 from mmengine.dataset import pseudo_collate
+from mmpose.codecs import UDPHeatmap
+from mmpose.datasets.transforms import GenerateTarget, TopdownAffine
+from mmpose.structures.bbox import get_udp_warp_matrix, get_warp_matrix
 
 from posewarper_mm.apis import (build_instance_data, build_test_pipeline,
                                 encode_heatmaps, frame_heatmaps,
                                 image_to_input, input_to_image,
-                                propagate_poses)
+                                pipeline_uses_udp, propagate_poses)
 from tests.testing.clips import TINY_INPUT_SIZE
 
 
@@ -51,9 +54,86 @@ def test_crop_mapping_round_trip():
     assert np.allclose(input_to_image(crop, center, scale, (96, 128)), pts)
 
 
+@pytest.mark.parametrize('use_udp', [False, True])
+def test_crop_mapping_is_topdown_affines(use_udp):
+    """``image_to_input`` maps points as ``TopdownAffine``'s warp matrix
+    (unrotated), with and without UDP."""
+    rng = np.random.default_rng(0)
+    pts = rng.uniform(0, 120, (20, 2))
+    center = np.array([50.0, 60.0], np.float32)
+    scale = np.array([70.0, 105.0], np.float32)
+    size = (64, 96)
+    matrix = (get_udp_warp_matrix if use_udp else get_warp_matrix)(
+        center, scale, 0.0, output_size=size)
+    expected = pts @ matrix[:, :2].T + matrix[:, 2]
+    assert np.allclose(
+        image_to_input(pts, center, scale, size, use_udp), expected,
+        atol=1e-4)
+
+
+def test_udp_encoding_round_trips_without_offset():
+    """Encoded with UDP's crop mapping, a UDP codec's decoding brought back
+    by ``input_to_image`` (mmpose's prediction mapping) returns the points;
+    the plain mapping would leave an offset that grows across the crop."""
+    codec = UDPHeatmap(input_size=(64, 96), heatmap_size=(16, 24), sigma=2)
+    center, scale = np.array([50.0, 60.0]), np.array([70.0, 105.0])
+    rng = np.random.default_rng(1)
+    pts = center + rng.uniform(-0.35, 0.35, (17, 2)) * scale
+
+    def round_trip(use_udp):
+        crop = image_to_input(pts, center, scale, (64, 96), use_udp)
+        maps = codec.encode(crop[None], np.ones((1, 17)))['heatmaps']
+        decoded = codec.decode(maps)[0][0]
+        return input_to_image(decoded, center, scale, (64, 96)) - pts
+
+    err = round_trip(True)
+    assert np.abs(err).max() < 0.5  # Newton refinement: sub-pixel
+    assert np.abs(err.mean(0)).max() < 0.05
+    plain = round_trip(False)  # the offset the UDP mapping removes
+    assert np.all(plain.mean(0) > 0.3)
+
+
+def test_known_poses_encoded_as_training_targets(labeled):
+    """``encode_heatmaps`` gives the targets of mmpose's training steps
+    (``TopdownAffine`` with UDP, ``GenerateTarget``) for the same crop."""
+    codec_cfg = dict(
+        type='UDPHeatmap', input_size=(64, 96), heatmap_size=(16, 24),
+        sigma=2)
+    box = labeled['boxes'][0]
+    center = (box[:2] + box[2:]) / 2
+    scale = np.array([90.0, 135.0], np.float32)
+    results = dict(
+        img=labeled['key'].copy(),
+        bbox_center=center[None].astype(np.float32),
+        bbox_scale=scale[None],
+        bbox_rotation=np.zeros(1, np.float32),
+        keypoints=labeled['keypoints'][:1].astype(np.float32),
+        keypoints_visible=labeled['visible'][:1])
+    results = TopdownAffine(input_size=(64, 96), use_udp=True)(results)
+    results = GenerateTarget(encoder=codec_cfg)(results)
+    ours = encode_heatmaps(UDPHeatmap(**{
+        k: v
+        for k, v in codec_cfg.items() if k != 'type'
+    }), labeled['keypoints'][:1], labeled['visible'][:1], center[None],
+                           scale[None], (64, 96), use_udp=True)
+    assert np.allclose(ours[0], results['heatmaps'], atol=1e-5)
+    assert results['heatmaps'].max() > 0.5
+
+
+def test_pipeline_uses_udp(tiny_model):
+    pipeline = build_test_pipeline(tiny_model)
+    assert pipeline_uses_udp(pipeline)  # the quickstart's UDP crop
+    affine = [
+        t for t in pipeline.transforms if type(t).__name__ == 'TopdownAffine'
+    ][0]
+    assert not pipeline_uses_udp([TopdownAffine(affine.input_size)])
+    with pytest.raises(ValueError, match='TopdownAffine'):
+        pipeline_uses_udp([t for t in pipeline.transforms if t is not affine])
+
+
 def test_identity_warp_reproduces_known_poses(tiny_model, labeled):
     """A fresh neck warps with the identity: the key frame's poses come
-    back up to the heatmap resolution (stride 4 in the crop)."""
+    back where they were."""
     kpts, scores = propagate_poses(tiny_model, labeled['key'],
                                    labeled['target'], labeled['keypoints'],
                                    labeled['visible'], labeled['boxes'])
@@ -63,11 +143,11 @@ def test_identity_warp_reproduces_known_poses(tiny_model, labeled):
     width, height = TINY_INPUT_SIZE
     size = (labeled['boxes'][:, 2:] - labeled['boxes'][:, :2]) * 1.25
     per_px = np.maximum(size[:, 1], size[:, 0] * height / width) / height
-    # encoding rounds to a heatmap pixel (stride 4), decoding shifts by a
-    # quarter pixel: at most 0.75 heatmap px = 3 crop px per axis
-    err = np.abs(kpts - labeled['keypoints']) / per_px[:, None, None]
-    assert err[vis].max() <= 3.0 + 1e-3
-    assert err[vis].mean() < 1.5
+    # UDP encodes at sub-pixel positions and its decoding refines the
+    # maximum: the poses come back to a fraction of a crop pixel, unbiased
+    signed = (kpts - labeled['keypoints']) / per_px[:, None, None]
+    assert np.abs(signed[vis]).max() < 0.25
+    assert np.abs(signed[vis].mean(0)).max() < 0.05
     assert np.all(scores[vis] > 0.5)
     assert np.all(scores[~vis] == 0)
 
@@ -109,7 +189,7 @@ def test_warps_key_heatmaps_with_reversed_difference(tiny_model, labeled,
     scales = np.stack([s.metainfo['input_scale'] for s in samples])
     known = encode_heatmaps(model.head.decoder, labeled['keypoints'],
                             labeled['visible'], centers, scales,
-                            TINY_INPUT_SIZE)
+                            TINY_INPUT_SIZE, use_udp=True)
     assert torch.allclose(source, torch.from_numpy(known))
 
     # a shift of two heatmap pixels = 8 crop pixels to the right

@@ -29,7 +29,7 @@ from mmengine.dataset import pseudo_collate
 
 from posewarper_mm.apis import (TemporalWindow, build_instance_data,
                                 build_test_pipeline, image_to_input,
-                                open_frame_source)
+                                open_frame_source, pipeline_uses_udp)
 from posewarper_mm.datasets.temporal_window import clamped_frame_numbers
 from posewarper_mm.engine import init_inference_model
 from posewarper_mm.errors import USER_ERRORS, InputFileError, run_command
@@ -252,8 +252,9 @@ def main(argv: Optional[Sequence[str]] = None) -> List[str]:
     arrays = warping_arrays(model, frames, args.key_frame, box, window)
     gt_point = None
     if joint is not None and gt_kpts is not None and gt_kpts[joint, 2] > 0:
-        gt_point = image_to_input(gt_kpts[joint, :2], arrays.center,
-                                  arrays.scale, arrays.input_size)
+        gt_point = image_to_input(
+            gt_kpts[joint, :2], arrays.center, arrays.scale,
+            arrays.input_size, pipeline_uses_udp(build_test_pipeline(model)))
     title = (f'{source.name}, frame {args.key_frame}'
              f'{f", {args.joint}" if args.joint else ""}; arrows: from each '
              'location to where the warp samples'
