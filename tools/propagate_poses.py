@@ -39,7 +39,7 @@ from posewarper_mm.apis import (copy_nearest_labels, count_targets,
 from posewarper_mm.engine import ALLOW_PARTIAL_FLAG, init_inference_model
 from posewarper_mm.errors import run_command
 from posewarper_mm.posetrack import check_coco_dict, load_json
-from posewarper_mm.utils import prepare_output_file
+from posewarper_mm.utils import prepare_output_file, write_file_atomically
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -95,8 +95,8 @@ def run(args: argparse.Namespace) -> dict:
         print()
     mark_propagated(out)
     added = len(out['annotations']) - len(coco['annotations'])
-    with open(args.out, 'w', encoding='utf-8') as f:
-        json.dump(out, f)
+    # complete or absent: the quickstart reuses the file when it is there
+    write_file_atomically(args.out, json.dumps(out))
     print(f'added {added} pseudo-label annotations on {num_targets} frames '
           f'in {time.time() - start:.1f} s -> {args.out}')
     return out

@@ -74,6 +74,22 @@ def pending_path(path: str) -> str:
     return osp.join(folder, f'.{stem}.tmp-{os.getpid()}{ext}')
 
 
+def write_file_atomically(path: str, text: str) -> str:
+    """Write ``text`` (UTF-8) to ``path`` under its pending name and rename
+    it (:func:`replace_atomically`): ``path`` is complete or untouched,
+    also when the writing fails or is interrupted. Returns ``path``."""
+    tmp = pending_path(path)
+    try:
+        with open(tmp, 'w', encoding='utf-8') as f:
+            f.write(text)
+        replace_atomically(tmp, path)
+    except BaseException:
+        if osp.isfile(tmp):
+            os.remove(tmp)
+        raise
+    return path
+
+
 class PendingOutputs:
     """Output files written under a temporary name and renamed when the
     work is complete, so that an interrupted run leaves no file that looks

@@ -5,7 +5,8 @@ import pytest
 
 from posewarper_mm.errors import OutputLocationError
 from posewarper_mm.utils import (PendingOutputs, pending_path,
-                                 prepare_output_dir, prepare_output_file)
+                                 prepare_output_dir, prepare_output_file,
+                                 write_file_atomically)
 
 
 def test_output_locations(tmp_path):
@@ -45,3 +46,15 @@ def test_pending_outputs_appear_only_when_committed(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ['clip.json', 'clip.mp4']
     with open(video) as f:
         assert f.read() == video  # the finished file is kept
+
+
+def test_write_file_atomically_keeps_the_old_file_on_failure(tmp_path):
+    path = str(tmp_path / 'labels.json')
+    assert write_file_atomically(path, '{"a": 1}') == path
+    with open(path) as f:
+        assert f.read() == '{"a": 1}'
+    with pytest.raises(TypeError):
+        write_file_atomically(path, {'not': 'text'})  # fails while writing
+    with open(path) as f:
+        assert f.read() == '{"a": 1}'  # untouched
+    assert os.listdir(tmp_path) == ['labels.json']  # no pending file left

@@ -22,7 +22,7 @@ from posewarper_mm.evaluation.functional.posetrack_ap import (
     HEAD_SIZE_FACTOR, summarize_joint_aps)
 from posewarper_mm.posetrack import NUM_EVAL_JOINTS, load_json
 from posewarper_mm.posetrack.joints import keypoint_names_to_eval_ids
-from posewarper_mm.utils.outputs import pending_path, replace_atomically
+from posewarper_mm.utils import write_file_atomically
 
 PROPAGATED = 'propagated labels, share within PCKh@0.5 (%)'
 COPIED = 'source labels not moved (copy), share within PCKh@0.5 (%)'
@@ -152,10 +152,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     text = report(joints, unmatched, args.min_scores)
     print(text)
     if args.out:  # complete or absent: the quickstart reuses it when there
-        tmp = pending_path(args.out)
-        with open(tmp, 'w', encoding='utf-8') as f:
-            f.write(text + '\n')
-        replace_atomically(tmp, args.out)
+        write_file_atomically(args.out, text + '\n')
 
 
 if __name__ == '__main__':
