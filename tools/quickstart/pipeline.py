@@ -40,6 +40,7 @@ from . import (codec_ceiling, eval_propagation, report,  # noqa: E402
                sparse_training, synthetic, warping_example)
 from .gt_subsets import flagged_gt_dir  # noqa: E402
 from .report import Tables, read_curves  # noqa: E402
+from .reuse import reuse_output  # noqa: E402
 
 STAGE1_CFG = 'configs/quickstart/posewarper-stage1_hrnet-tiny_synthetic.py'
 STAGE2_CFG = 'configs/quickstart/posewarper_hrnet-tiny_synthetic.py'
@@ -322,13 +323,12 @@ def run_seed(job: Job, seed: int, base_seed: int, run_dir: str, data_root: str,
         """Train ``config`` for ``n`` iterations unless its checkpoint
         is there; returns the checkpoint."""
         ckpt = osp.join(work_dir, f'iter_{n}.pth')
-        if osp.isfile(ckpt):
-            print(f'{stage}: using {ckpt} (--fresh retrains)')
-            return ckpt
-        job.run(f'train {stage}{suffix}', [
-            sys.executable, 'tools/train.py', config, '--work-dir', work_dir,
-            '--no-validate', '--cfg-options', *common,
-            *train_options(config, n, seed, base_seed), *extra], TRAIN_ENV)
+        cmd = ['tools/train.py', config, '--work-dir', work_dir,
+               '--no-validate', '--cfg-options', *common,
+               *train_options(config, n, seed, base_seed), *extra]
+        if not reuse_output(ckpt, cmd, stage):
+            job.run(f'train {stage}{suffix}', [sys.executable, *cmd],
+                    TRAIN_ENV)
         return ckpt
 
     ckpts = {'stage 1': train('stage 1', STAGE1_CFG, stage_dirs['stage 1'],

@@ -15,9 +15,10 @@ import os.path as osp
 from typing import Callable, Dict, List, Optional, Tuple
 
 from posewarper_mm.posetrack import load_json
-from posewarper_mm.utils.outputs import pending_path, replace_atomically
+from posewarper_mm.utils import write_file_atomically
 from . import label_quality
 from .report import DENSE_ROW, PROPAGATED_TRAIN_ROW, TRUE_PROPAGATED_ROW
+from .reuse import reuse_output
 
 SPARSE_ANN = 'posetrack18_train_sparse.json'
 DENSE_ANN = 'posetrack18_train.json'  # every frame's true labels
@@ -70,14 +71,14 @@ def propagate_then_train(
     """
     annotations = osp.join(data_root, 'annotations')
     merged = osp.join(run_dir, PROPAGATED_ANN)
-    if osp.isfile(merged):
-        print(f'propagated labels: using {merged} (--fresh redoes them)')
-    else:
-        job.run_in_process('propagate labels' + suffix, PROPAGATE_TOOL, [
-            *stage2, '--ann-file', osp.join(annotations, SPARSE_ANN),
-            '--img-root', data_root, '--out', merged, *(
-                [] if max_distance is None else
-                ['--max-distance', str(max_distance)])])
+    argv = [
+        *stage2, '--ann-file', osp.join(annotations, SPARSE_ANN),
+        '--img-root', data_root, '--out', merged, *(
+            [] if max_distance is None else
+            ['--max-distance', str(max_distance)])]
+    if not reuse_output(merged, [PROPAGATE_TOOL, *argv],
+                        'propagated labels'):
+        job.run_in_process('propagate labels' + suffix, PROPAGATE_TOOL, argv)
     dense = osp.join(annotations, DENSE_ANN)
     quality = osp.join(run_dir, LABEL_QUALITY)
     if not osp.isfile(quality):
@@ -85,11 +86,11 @@ def propagate_then_train(
                            [merged, dense, '--out', quality])
     true_merged = osp.join(run_dir, TRUE_PROPAGATED_ANN)
     if not osp.isfile(true_merged):
-        tmp = pending_path(true_merged)
-        with open(tmp, 'w', encoding='utf-8') as f:
-            json.dump(label_quality.with_true_labels(
-                load_json(merged), load_json(dense)), f)
-        replace_atomically(tmp, true_merged)
+        write_file_atomically(
+            true_merged,
+            json.dumps(
+                label_quality.with_true_labels(
+                    load_json(merged), load_json(dense))))
     ann_files = {PROPAGATED_TRAIN_ROW: merged,
                  TRUE_PROPAGATED_ROW: true_merged, DENSE_ROW: dense}
     threshold = [] if min_score is None else [
