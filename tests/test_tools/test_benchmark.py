@@ -366,3 +366,19 @@ def test_profile_mode(tmp_path):
     assert text.count('Self CPU time total') == 3
     diff = float(text.split('(b) vs (c) max abs diff: ')[1].split()[0])
     assert diff <= 1e-5
+
+
+@pytest.mark.parametrize('device', ['cpu', 'cuda'])
+def test_run_meta_on_each_device(device):
+    """The meta of a run, also on a GPU (built without one: the CPU runs
+    never reach the GPU branch)."""
+    args = tool.parse_args(['--quick', '--cudnn-benchmark'])
+    cfg = tool.load_bench_config(*(str(REPO / c) for c in tool.CONFIGS),
+                                 True, None)
+    meta = tool.run_meta(args, cfg, torch.device(device), 'some card')
+    assert meta['device'] == device and meta['device_name'] == 'some card'
+    assert meta['cudnn_benchmark'] is True
+    assert ('tf32' in meta) == (device == 'cuda')
+    if device == 'cuda':
+        assert meta['tf32'] is False  # full fp32 for the outputs checks
+    json.dumps(meta)  # written as the json's meta

@@ -426,8 +426,37 @@ def exit_code(results: List[dict]) -> int:
     return EXIT_MISMATCH if mismatch else EXIT_CASE_FAILED if failed else 0
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def run_meta(args: argparse.Namespace, cfg, device: torch.device,
+             device_name: str) -> dict:
+    """What a run measured and how: the ``meta`` of its json.
+
+    On a GPU the outputs checks run in full fp32 (no TF32), and cuDNN's
+    autotuner is on only with ``--cudnn-benchmark``.
+    """
     import mmcv
+    meta = dict(
+        device=str(device), device_name=device_name, torch=torch.__version__,
+        mmcv=mmcv.__version__, threads=torch.get_num_threads(),
+        stage2_config=CONFIGS[0], stage1_config=CONFIGS[1], quick=args.quick,
+        input_size=list(args.input_size), heatmap_size=[
+            s // HEATMAP_STRIDE for s in args.input_size], batch=args.batch,
+        repeats=args.repeats, warmup=args.warmup, clock=args.clock,
+        test_frame_offsets=list(cfg.test_offsets),
+        test_frame_weights=list(cfg.test_weights),
+        train_frame_weights=list(cfg.train_weights),
+        short_offsets=sorted(SHORT_OFFSETS), deform_backend=cfg.stage2[
+            'neck'].get('deform_backend', 'mmcv'),
+        max_crops_per_pass=cfg.crops_per_pass,
+        memory=args.memory, flops=args.flops, sections=sorted(args.sections),
+        cases=list(args.cases), outputs_check=args.check,
+        cudnn_benchmark=args.cudnn_benchmark,
+        load_average_start=' '.join(f'{v:.2f}' for v in os.getloadavg()))
+    if device.type == 'cuda':
+        meta['tf32'] = False
+    return meta
+
+
+def main(argv: Optional[List[str]] = None) -> int:
 
     def write(path: Optional[str], text: str) -> None:
         if path:
@@ -453,25 +482,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         next((line.split(':', 1)[1].strip() for line in Path(
             '/proc/cpuinfo').read_text().splitlines()
             if line.startswith('model name')), 'unknown')
-    meta = dict(
-        device=str(device), device_name=name, torch=torch.__version__,
-        mmcv=mmcv.__version__, threads=torch.get_num_threads(),
-        stage2_config=CONFIGS[0], stage1_config=CONFIGS[1], quick=args.quick,
-        input_size=list(args.input_size), heatmap_size=[
-            s // HEATMAP_STRIDE for s in args.input_size], batch=args.batch,
-        repeats=args.repeats, warmup=args.warmup, clock=args.clock,
-        test_frame_offsets=list(cfg.test_offsets),
-        test_frame_weights=list(cfg.test_weights),
-        train_frame_weights=list(cfg.train_weights),
-        short_offsets=sorted(SHORT_OFFSETS), deform_backend=cfg.stage2[
-            'neck'].get('deform_backend', 'mmcv'),
-        max_crops_per_pass=cfg.crops_per_pass,
-        memory=args.memory, flops=args.flops, sections=sorted(args.sections),
-        cases=list(args.cases), outputs_check=args.check,
-        cudnn_benchmark=args.cudnn_benchmark,
-        load_average_start=' '.join(f'{v:.2f}' for v in os.getloadavg()),
-        **(dict(cudnn_benchmark=False, tf32=False)
-           if device.type == 'cuda' else {}))
+    meta = run_meta(args, cfg, device, name)
     gen = torch.Generator().manual_seed(SEED)  # (B, T, 3, H, W)
     frames = torch.randn(args.batch, len(cfg.test_weights), 3,
                          *args.input_size, generator=gen).to(device)
