@@ -82,6 +82,30 @@ def test_measure_cases_alternates_pairs_and_isolates_failures():
     assert fast['per_crop_seconds']['median'] == pytest.approx(1.0)
 
 
+@pytest.mark.parametrize('inline', [True, False])
+def test_parts_are_timed_apart_from_the_timed_calls_on_request(inline):
+    """On a GPU (``parts_in_timed_calls=False``) the part hooks, which
+    synchronise, stay out of the timed calls; the parts are then timed in
+    calls of their own, as many as the rounds."""
+    now, hooked = [0.0], []
+    part = torch.nn.Identity()
+
+    def fn():
+        hooked.append(len(part._forward_pre_hooks))
+        part(torch.zeros(1))
+        now[0] += 1
+
+    record, = bench.measure_cases(
+        [bench.Case('batched', 'inference', 'c', fn, 1)], repeats=3,
+        warmup=1, device=CPU, memory=False, clock=lambda: now[0],
+        parts=dict(batched=dict(neck=[part])), parts_in_timed_calls=inline)
+    timed = hooked[1:4]  # after the warm-up call
+    assert timed == ([1, 1, 1] if inline else [0, 0, 0])
+    assert hooked[4:] == ([] if inline else [1, 1, 1])
+    assert len(record['stage_samples']['neck']) == 3
+    assert record['samples'] == [1, 1, 1]
+
+
 def test_part_times_sums_the_calls_of_each_group():
     """Each module call reads the clock twice; the hooks go afterwards."""
     ticks, layer = iter(range(100)), torch.nn.Identity()
@@ -382,3 +406,9 @@ def test_run_meta_on_each_device(device):
     if device == 'cuda':
         assert meta['tf32'] is False  # full fp32 for the outputs checks
     json.dumps(meta)  # written as the json's meta
+
+
+def test_output_tolerance():
+    assert tool.output_tolerance('fp32', CPU) == 1e-5
+    assert tool.output_tolerance('fp32-cl', torch.device('cuda')) == 1e-4
+    assert tool.output_tolerance('bf16-cl', CPU) is None

@@ -151,23 +151,31 @@ def failing(message: str) -> Callable:
 
 def measure_cases(cases: Sequence[Case], repeats: int, warmup: int,
                   device: torch.device, memory: bool = True,
-                  clock=time.perf_counter, parts: Optional[dict] = None
-                  ) -> List[dict]:
+                  clock=time.perf_counter, parts: Optional[dict] = None,
+                  parts_in_timed_calls: Optional[bool] = None) -> List[dict]:
     """Time ``cases`` round by round (the order flipped every other round,
     so a drifting machine weighs on all alike), then their peak memory; a
-    failing case gets an ``error``, ``parts[key]`` its ``stage_samples``."""
+    failing case gets an ``error``, ``parts[key]`` its ``stage_samples``.
+
+    The parts are timed during the timed calls on a CPU, and in ``repeats``
+    calls of their own on a GPU (``parts_in_timed_calls`` overrides), where
+    the synchronisation around each part would slow the timed calls.
+    """
     parts, failed = parts or {}, {}
+    if parts_in_timed_calls is None:
+        parts_in_timed_calls = device.type != 'cuda'
     stages = {key: defaultdict(list) for key in parts}
     samples: List[List[float]] = [[] for _ in cases]
 
-    def call(i: int) -> None:
+    def call(i: int, with_parts: bool = parts_in_timed_calls) -> None:
         key, seconds = cases[i].key, Counter()
+        timed_parts = parts.get(key, {}) if with_parts else {}
         try:
             if key not in failed:
-                with part_times(parts.get(key, {}), device, clock, seconds,
+                with part_times(timed_parts, device, clock, seconds,
                                 Counter()):
                     cases[i].fn()
-                for name in parts.get(key, ()):
+                for name in timed_parts:
                     stages[key][name].append(seconds[name])
         except Exception as err:
             failed[key] = error_text(err)
@@ -182,6 +190,10 @@ def measure_cases(cases: Sequence[Case], repeats: int, warmup: int,
             call(i)
             synchronize(device)
             samples[i].append(clock() - start)
+    if not parts_in_timed_calls:
+        for i in [i for i, c in enumerate(cases) if c.key in parts
+                  for _ in range(repeats)]:
+            call(i, with_parts=True)
     records, timed = [], {}
     for case, case_samples in zip(cases, samples):
         records.append(dict(key=case.key, section=case.section,

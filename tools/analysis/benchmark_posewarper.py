@@ -5,7 +5,8 @@ Per crop: (a) single-frame HRNet, (b) 5-frame PoseWarper done naively, (b')
 frames; the neck per deform-conv backend; stage-1 and stage-2 training
 steps. Targets: time ratios to (a) within 1.15x of the FLOP ratios; (c) at
 most 0.9x (b)'s time, 2x its memory. Exit 1 if (b') or (c) differ from (b)
-by over 1e-5 (fp32), 3 if a case fails. ``--profile``: parts of (b)-(c).
+by over 1e-5 (fp32; 1e-4 on a GPU), 3 if a case fails. ``--profile``: parts
+of (b)-(c).
 """
 import argparse
 import copy
@@ -35,6 +36,8 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = [osp.join('configs', f'posewarper{stage}_hrnet-w48_posetrack18.py')
            for stage in ('', '-stage1')]  # stage 2, stage 1
 SEED, TOLERANCE, SHORT_OFFSETS = 0, 1e-5, (-1, 0, 1)
+# fp32 on a GPU: cuDNN may sum in another order for 1 and 5 crops a call
+CUDA_TOLERANCE = 1e-4
 DEFAULT_OUT_MD = osp.join('work_dirs', 'benchmark', 'benchmark_posewarper.md')
 EXIT_MISMATCH, EXIT_CASE_FAILED = 1, 3
 MUST_AGREE = ('naive_vs_batched', 'naive_vs_cached')  # else EXIT_MISMATCH
@@ -129,6 +132,13 @@ def _compare(fn_a, fn_b) -> dict:
                 else None, max_abs_value=scale)
 
 
+def output_tolerance(mode: str, device: torch.device) -> Optional[float]:
+    """The most (b') and (c) may differ from (b): fp32 only."""
+    if not mode.startswith('fp32'):
+        return None
+    return CUDA_TOLERANCE if device.type == 'cuda' else TOLERANCE
+
+
 def run_mode(mode: str, stage1, stage2, frames: torch.Tensor, cfg,
              args) -> dict:
     """All cases of a mode on (B, T, 3, H, W) ``frames``, checks, targets."""
@@ -165,7 +175,7 @@ def run_mode(mode: str, stage1, stage2, frames: torch.Tensor, cfg,
                 label=f'(c) of which {name}', crops=batch, ref='single',
                 samples=part, share_of_batched=timing_stats(part)['median']
                 / total if total else None, **timing_record(part, batch)))
-    checks = dict(tolerance=TOLERANCE if mode[:4] == 'fp32' else None)
+    checks = dict(tolerance=output_tolerance(mode, frames.device))
     for name, key in (('naive_vs_batched', 'batched'),
                       ('naive_vs_cached', 'naive_cached')):  # vs (b)
         if args.check and key in ('batched', *args.cases):

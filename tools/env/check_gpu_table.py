@@ -17,8 +17,10 @@ import sys
 from typing import Dict, Optional
 
 # dense bf16 tensor-core peaks (TFLOP/s), by a part of the card's name
-PEAK_TFLOPS = (('H200', 989.4), ('H100 NVL', 835.5), ('H100 PCIe', 756.5),
-               ('H100', 989.4), ('A100', 312.0), ('L40S', 362.1))
+# (the first part found counts: the more specific names come first)
+PEAK_TFLOPS = (('H200 NVL', 835.5), ('H200', 989.4), ('H100 NVL', 835.5),
+               ('H100 PCIe', 756.5), ('H100', 989.4), ('A100', 312.0),
+               ('L40S', 362.1))
 # (case, mode, batch) of the goals: the share of the peak to reach
 GOALS = ((('single', 'bf16-cl', 32), 0.20),
          (('batched', 'bf16-cl', 32), 0.15))
@@ -26,8 +28,12 @@ TIMED = ('inference', 'train')
 
 
 def peak_tflops(name: str) -> Optional[float]:
+    """The card's dense bf16 peak: ``PWMM_PEAK_TFLOPS``, else by its name;
+    None for an unknown card and for a MIG slice (a share of the card)."""
     if os.environ.get('PWMM_PEAK_TFLOPS'):
         return float(os.environ['PWMM_PEAK_TFLOPS'])
+    if 'MIG' in name:
+        return None
     return next((p for part, p in PEAK_TFLOPS if part in name), None)
 
 
@@ -62,21 +68,34 @@ def gpu_table(out_dir: str) -> str:
                     continue
                 per_crop = case['per_crop_seconds']['median']
                 rate = 1.0 / per_crop
-                tflops = 2 * flops.get(case['key'], 0) * rate / 1e12
-                share = tflops / peak if peak else None
+                # no FLOP count (its run failed or was cut short): no rate
+                tflops = 2 * flops[case['key']] * rate / 1e12 \
+                    if case['key'] in flops else None
+                share = tflops / peak if peak and tflops is not None \
+                    else None
                 if not run['meta'].get('cudnn_benchmark'):
-                    reached[(case['key'], result['mode'], batch)] = share
+                    reached[(case['key'], result['mode'], batch)] = (
+                        tflops, share)
                 memory = case.get('peak_bytes')
                 lines.append(
                     f"| {tag} | {result['mode']} | {case['label']} | "
-                    f'{per_crop * 1e3:.2f} | {rate:.1f} | {tflops:.2f} | '
+                    f'{per_crop * 1e3:.2f} | {rate:.1f} | '
+                    f"{'n/a' if tflops is None else f'{tflops:.2f}'} | "
                     f"{'' if share is None else f'{100 * share:.1f}'} | "
                     f"{'' if memory is None else f'{memory / 2**20:.0f}'} |")
     lines += ['', 'Goals (% of the dense bf16 peak):', '']
     for (case, mode, batch), goal in GOALS:
-        share = reached.get((case, mode, batch))
-        verdict = 'not measured' if share is None else (
-            f'{100 * share:.1f}% ({"met" if share >= goal else "NOT met"})')
+        key = (case, mode, batch)
+        tflops, share = reached.get(key, (None, None))
+        if tflops is None:
+            verdict = 'not measured' + (' (no FLOP count)'
+                                        if key in reached else '')
+        elif share is None:
+            verdict = (f'{tflops:.2f} TFLOP/s; the peak of this card is '
+                       'unknown (set PWMM_PEAK_TFLOPS)')
+        else:
+            verdict = (f'{100 * share:.1f}% '
+                       f'({"met" if share >= goal else "NOT met"})')
         lines.append(f'- {case}, {mode}, batch {batch}: at least '
                      f'{100 * goal:.0f}%: {verdict}')
     for path in sorted(glob.glob(osp.join(out_dir, 'bench_*.md'))):
