@@ -215,9 +215,11 @@ def test_arguments():
     parse = tool.parse_args
     for bad in (['--input-size', '64', '48'], ['--batch', '0'],
                 ['--cases', 'b,d'], ['--cases', ','], ['--sections', 'x'],
-                ['--modes', 'fp16'], ['--profile', '--device', 'cuda']):
+                ['--modes', 'fp16'], ['--profile', '--device', 'cuda'],
+                ['--compile']):
         with pytest.raises(SystemExit):
             parse(bad)
+    assert parse(['--compile', '--no-flops']).compile
     args = parse(['--quick'])
     assert args.input_size == [64, 64] and args.repeats == 3
     assert args.threads == 1 and args.sections == {'inference', 'deform',

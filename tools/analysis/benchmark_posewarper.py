@@ -87,6 +87,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     add('--sections', default=','.join(SECTIONS))
     add('--cases', default=','.join(INFERENCE_CASES))
     add('--cudnn-benchmark', action='store_true', help="cuDNN's autotuner")
+    add('--compile', action='store_true', help='torch.compile the backbones '
+        '(the neck calls custom deformable-conv ops); needs --no-flops')
     add('--out-json')
     add('--out-md', help=f'default: {DEFAULT_OUT_MD} (profile: none)')
     args = parser.parse_args(argv)
@@ -112,6 +114,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
             (set(names) - set(INFERENCE_CASES) or not names,
              f'--cases: unknown or none in {names}'),
             (set(args.modes) - set(MODES), f'--modes: choose from {MODES}'),
+            (args.compile and (args.flops or args.profile), '--compile '
+             'counts no FLOPs and profiles nothing: add --no-flops'),
             (any(s < 32 or s % 32 for s in args.input_size),
              '--input-size values must be multiples of 32 (the HRNet '
              f'branches downsample by 32), got {args.input_size}')):
@@ -459,7 +463,7 @@ def run_meta(args: argparse.Namespace, cfg, device: torch.device,
         max_crops_per_pass=cfg.crops_per_pass,
         memory=args.memory, flops=args.flops, sections=sorted(args.sections),
         cases=list(args.cases), outputs_check=args.check,
-        cudnn_benchmark=args.cudnn_benchmark,
+        cudnn_benchmark=args.cudnn_benchmark, compiled=args.compile,
         load_average_start=' '.join(f'{v:.2f}' for v in os.getloadavg()))
     if device.type == 'cuda':
         meta['tf32'] = False
@@ -497,6 +501,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     frames = torch.randn(args.batch, len(cfg.test_weights), 3,
                          *args.input_size, generator=gen).to(device)
     stage1, stage2, meta['calibration'] = build_models(cfg, frames, SEED)
+    if args.compile:  # compiled at the first (warm-up) call of each shape
+        for model in (stage1, stage2):
+            model.backbone = torch.compile(model.backbone)
     if args.profile:
         text, code = profile(args, cfg, stage1, stage2, frames), 0
     else:

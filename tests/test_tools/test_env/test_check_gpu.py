@@ -18,10 +18,11 @@ SCRIPT = REPO / 'tools' / 'env' / 'check_gpu.sh'
 STEPS = [
     'install', 'versions', 'cuda-tests', 'bench-b1-fp32', 'bench-b2-bf16-cl',
     'bench-b2-fp32', 'bench-b1-bf16-cl', 'data', 'train-stage1',
-    'test-stage1', 'fast-exit', 'train-stage2', 'test-stage2', 'lever-cudnn'
+    'test-stage1', 'fast-exit', 'train-stage2', 'test-stage2', 'lever-cudnn',
+    'lever-compile'
 ]
 BENCH_RUNS = {'b1-fp32': 1, 'b2-bf16-cl': 2, 'b2-fp32': 2, 'b1-bf16-cl': 1,
-              'b2-bf16-cl-cudnn': 2}
+              'b2-bf16-cl-cudnn': 2, 'b2-bf16-cl-compile': 2}
 
 
 def _write_probe_wheel(folder: Path) -> Path:
@@ -111,6 +112,7 @@ def test_dry_run_runs_every_step(tmp_path):
         assert bench['meta']['batch'] == batch
         assert bench['exit_code'] == 0
         assert bench['meta']['cudnn_benchmark'] == tag.endswith('cudnn')
+        assert bench['meta']['compiled'] == tag.endswith('compile')
     for stage in (1, 2):
         metrics = json.loads((out / f'metrics_stage{stage}.json').read_text())
         assert metrics
@@ -122,6 +124,10 @@ def test_dry_run_runs_every_step(tmp_path):
     assert summary.count(
         '| batch 2 | bf16-cl | (c) PoseWarper 5 frames, batched |') == 1
     assert '- batched, bf16-cl, batch 32: at least 15%' in summary
+    # the levers' rows, apart from the goals' runs
+    for lever in ('cudnn.benchmark', 'torch.compile'):
+        assert f'| batch 2 {lever} | bf16-cl | (c) PoseWarper 5 frames, ' \
+            'batched |' in summary
     # each training run and the fast-exit run timed their end
     for step in ('train-stage1', 'train-stage2', 'fast-exit'):
         row = next(line for line in summary.splitlines()
