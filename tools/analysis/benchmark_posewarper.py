@@ -87,6 +87,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     add('--sections', default=','.join(SECTIONS))
     add('--cases', default=','.join(INFERENCE_CASES))
     add('--cudnn-benchmark', action='store_true', help="cuDNN's autotuner")
+    add('--lever', help="a name for the run's speed lever in the GPU "
+        "check's table (kept out of its goals)")
     add('--compile', action='store_true', help='torch.compile the backbones '
         '(the neck calls custom deformable-conv ops); needs --no-flops')
     add('--out-json')
@@ -464,6 +466,7 @@ def run_meta(args: argparse.Namespace, cfg, device: torch.device,
         memory=args.memory, flops=args.flops, sections=sorted(args.sections),
         cases=list(args.cases), outputs_check=args.check,
         cudnn_benchmark=args.cudnn_benchmark, compiled=args.compile,
+        lever=args.lever,
         load_average_start=' '.join(f'{v:.2f}' for v in os.getloadavg()))
     if device.type == 'cuda':
         meta['tf32'] = False

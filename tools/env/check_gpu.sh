@@ -33,8 +33,10 @@
 #   fast-exit    stage 1 for 20 iterations with PWMM_FAST_EXIT=1 (skip the
 #                interpreter's finalisation after the teardown): the same
 #                end-of-run seconds, to compare
-#   lever-*      the batch-32 bf16 run with cuDNN's benchmark mode, then
-#                (a) and (c) with torch.compile'd backbones
+#   lever-*      the batch-32 bf16 run with cuDNN's benchmark mode; the
+#                neck per deform-conv backend in bf16 at batch 32 (mmcv's
+#                kernel runs in fp32, the plain-PyTorch one in bf16); (a)
+#                and (c) with torch.compile'd backbones
 # The whole run is kept under PWMM_CHECK_BUDGET_S (default 540 s): a step
 # that no longer fits is reported as skipped-no-time.
 #
@@ -509,6 +511,10 @@ run_step lever-cudnn 120 versions bash -c 'step_bench "$@"' _ \
     "b$BIG-$BF16-cudnn" --batch "$BIG" --modes "$BF16" --repeats 3 \
     --no-flops --no-check --cudnn-benchmark "${BENCH_ARGS[@]}" \
     --sections inference
+run_step lever-deform 120 versions bash -c 'step_bench "$@"' _ \
+    "b$BIG-$BF16-deform" --batch "$BIG" --modes "$BF16" --repeats 3 \
+    --no-flops --no-check "${BENCH_ARGS[@]}" --sections deform --cases c \
+    --lever deform-backends
 run_step lever-compile 150 versions bash -c 'step_bench "$@"' _ \
     "b$BIG-$BF16-compile" --batch "$BIG" --modes "$BF16" --repeats 3 \
     --no-flops --no-check --compile "${BENCH_ARGS[@]}" --sections inference \

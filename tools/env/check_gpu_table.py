@@ -62,7 +62,8 @@ def gpu_table(out_dir: str) -> str:
         levers = [name for name, key in (('cudnn.benchmark',
                                           'cudnn_benchmark'),
                                          ('torch.compile', 'compiled'))
-                  if run['meta'].get(key)]
+                  if run['meta'].get(key)] + [
+                      lever for lever in [run['meta'].get('lever')] if lever]
         tag = ' '.join([f'batch {batch}', *levers])
         for result in run['results']:
             for case in result['cases']:

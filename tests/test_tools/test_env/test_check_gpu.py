@@ -19,10 +19,11 @@ STEPS = [
     'install', 'versions', 'cuda-tests', 'bench-b1-fp32', 'bench-b2-bf16-cl',
     'bench-b2-fp32', 'bench-b1-bf16-cl', 'data', 'train-stage1',
     'test-stage1', 'fast-exit', 'train-stage2', 'test-stage2', 'lever-cudnn',
-    'lever-compile'
+    'lever-deform', 'lever-compile'
 ]
 BENCH_RUNS = {'b1-fp32': 1, 'b2-bf16-cl': 2, 'b2-fp32': 2, 'b1-bf16-cl': 1,
-              'b2-bf16-cl-cudnn': 2, 'b2-bf16-cl-compile': 2}
+              'b2-bf16-cl-cudnn': 2, 'b2-bf16-cl-deform': 2,
+              'b2-bf16-cl-compile': 2}
 
 
 def _write_probe_wheel(folder: Path) -> Path:
@@ -125,7 +126,10 @@ def test_dry_run_runs_every_step(tmp_path):
         '| batch 2 | bf16-cl | (c) PoseWarper 5 frames, batched |') == 1
     assert '- batched, bf16-cl, batch 32: at least 15%' in summary
     # the levers' rows, apart from the goals' runs
-    for lever in ('cudnn.benchmark', 'torch.compile'):
+    deform = json.loads((out / 'bench_b2-bf16-cl-deform.json').read_text())
+    assert {c['key'] for c in deform['results'][0]['cases']} >= {
+        f'neck_fwd_{backend}' for backend in ('mmcv', 'pytorch')}
+    for lever in ('cudnn.benchmark', 'torch.compile', 'deform-backends'):
         assert f'| batch 2 {lever} | bf16-cl | (c) PoseWarper 5 frames, ' \
             'batched |' in summary
     # each training run and the fast-exit run timed their end
