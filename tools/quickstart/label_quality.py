@@ -5,7 +5,9 @@ matched to the true person of the same frame and track in the dense json;
 a joint counts as right within PCKh@0.5 (the AP's threshold: half of
 ``0.6 * diagonal(bbox_head)``). The same is done for the source labels
 left where they were (copying the nearest labeled pose), then for the
-joints kept by each ``propagated_min_score``. Example::
+joints kept by each ``propagated_min_score`` and by the frame distance to
+the source label (``--max-distance`` of ``tools/propagate_poses.py``).
+Example::
 
     python -m tools.quickstart.label_quality \
         work_dirs/quickstart/posetrack18_train_propagated.json \
@@ -20,7 +22,8 @@ from posewarper_mm.evaluation.functional import (format_posetrack_table,
                                                  summary_only)
 from posewarper_mm.evaluation.functional.posetrack_ap import (
     HEAD_SIZE_FACTOR, summarize_joint_aps)
-from posewarper_mm.posetrack import NUM_EVAL_JOINTS, load_json
+from posewarper_mm.posetrack import (NUM_EVAL_JOINTS, frame_index_from_name,
+                                     load_json)
 from posewarper_mm.posetrack.joints import keypoint_names_to_eval_ids
 from posewarper_mm.utils import write_file_atomically
 
@@ -29,8 +32,10 @@ COPIED = 'source labels not moved (copy), share within PCKh@0.5 (%)'
 MIN_SCORES = (0.2, 0.3, 0.35, 0.4)
 
 # per joint: (eval joint id, score, error of the label, error of the copy,
-# the label's x and y offsets), errors in head sizes, offsets in pixels
+# the label's x and y offsets, frames from the source label), errors in
+# head sizes, offsets in pixels
 Joints = np.ndarray
+COLUMNS = 7
 
 
 def true_persons(dense: dict) -> Dict[Tuple[int, int], dict]:
@@ -44,16 +49,27 @@ def label_errors(merged: dict, dense: dict) -> Tuple[Joints, int]:
     the true persons of ``dense``.
 
     Returns:
-        tuple: Joints (M, 6) as ``(eval id, score, error, copy error, dx,
-        dy)`` and the number of propagated persons without a true person.
+        tuple: Joints (M, 7) as ``(eval id, score, error, copy error, dx,
+        dy, distance)`` and the number of propagated persons without a
+        true person.
 
     Raises:
-        ValueError: ``merged`` has no propagated person.
+        ValueError: ``merged`` has no propagated person, or one whose
+            frame or source frame is not among its ``images``.
     """
     names = dense['categories'][0]['keypoints']
     eval_ids = keypoint_names_to_eval_ids(names)
     truth = true_persons(dense)
     by_id = {a['id']: a for a in merged['annotations']}
+    frames = {img['id']: img['file_name'] for img in merged.get('images', [])}
+
+    def frame_index(image_id) -> int:
+        if image_id not in frames:
+            raise ValueError(f'the merged json has no image id {image_id} '
+                             'in its "images": the frame distance of its '
+                             'propagated persons is unknown')
+        return frame_index_from_name(frames[image_id])
+
     rows: List[Tuple[float, ...]] = []
     unmatched = propagated = 0
     for ann in merged['annotations']:
@@ -67,8 +83,10 @@ def label_errors(merged: dict, dense: dict) -> Tuple[Joints, int]:
         head = HEAD_SIZE_FACTOR * float(np.hypot(*true['bbox_head'][2:4]))
         label = np.asarray(ann['keypoints'], float).reshape(-1, 3)
         gt = np.asarray(true['keypoints'], float).reshape(-1, 3)
-        source = np.asarray(by_id[ann['propagated_from']]['keypoints'],
-                            float).reshape(-1, 3)
+        src = by_id[ann['propagated_from']]
+        source = np.asarray(src['keypoints'], float).reshape(-1, 3)
+        distance = abs(frame_index(ann['image_id']) -
+                       frame_index(src['image_id']))
         for k, eval_id in enumerate(eval_ids):
             if eval_id is None or label[k, 2] <= 0 or gt[k, 2] <= 0:
                 continue
@@ -76,11 +94,11 @@ def label_errors(merged: dict, dense: dict) -> Tuple[Joints, int]:
             rows.append((eval_id, float(ann['scores'][k]),
                          np.hypot(*offset) / head,
                          np.hypot(*(source[k, :2] - gt[k, :2])) / head,
-                         *offset))
+                         *offset, distance))
     if not propagated:
         raise ValueError('no propagated person (no "propagated_from") in '
                          'the merged json')
-    return np.asarray(rows, dtype=np.float64).reshape(-1, 6), unmatched
+    return np.asarray(rows, dtype=np.float64).reshape(-1, COLUMNS), unmatched
 
 
 def with_true_labels(merged: dict, dense: dict) -> dict:
@@ -113,9 +131,25 @@ def share_within(joints: Joints, column: int) -> Dict[str, float]:
     return summarize_joint_aps(shares)
 
 
+def by_distance(joints: Joints) -> List[str]:
+    """A table of the labels' and the copies' shares within PCKh@0.5 and
+    median errors per frame distance to the source label."""
+    lines = ['| frames from the source label | joints | propagated, within '
+             'PCKh@0.5 (%) | copy, within PCKh@0.5 (%) | median error, '
+             'propagated / copy (head sizes) |', '|---|---|---|---|---|']
+    for distance in np.unique(joints[:, 6]):
+        at = joints[joints[:, 6] == distance]
+        lines.append(
+            f'| {int(distance)} | {len(at)} | '
+            f'{100.0 * float((at[:, 2] <= 0.5).mean()):.1f} | '
+            f'{100.0 * float((at[:, 3] <= 0.5).mean()):.1f} | '
+            f'{np.median(at[:, 2]):.2f} / {np.median(at[:, 3]):.2f} |')
+    return lines
+
+
 def report(joints: Joints, unmatched: int,
            min_scores: Sequence[float] = MIN_SCORES) -> str:
-    """The two tables and one line per ``propagated_min_score``."""
+    """The three tables and one line per ``propagated_min_score``."""
     lines = [format_posetrack_table({
         PROPAGATED: summary_only(share_within(joints, 2)),
         COPIED: summary_only(share_within(joints, 3))}), '',
@@ -125,7 +159,7 @@ def report(joints: Joints, unmatched: int,
         f'({joints[:, 4].mean():+.2f}, {joints[:, 5].mean():+.2f}) pixels '
         '(x, y: a bias that a single-frame model learns); '
         f'{unmatched} propagated persons have no true person in their '
-        'frame.', '']
+        'frame.', '', *by_distance(joints), '']
     for score in min_scores:
         kept = joints[joints[:, 1] >= score]
         share = 100.0 * float((kept[:, 2] <= 0.5).mean()) if len(kept) else 0

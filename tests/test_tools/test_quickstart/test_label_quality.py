@@ -33,9 +33,13 @@ def _data():
     scores[wrists] = 0.1
     dense = dict(categories=[dict(keypoints=list(POSETRACK18_KEYPOINT_NAMES))],
                  annotations=[_person(1, 1, frame1), _person(2, 2, frame2)])
-    merged = dict(annotations=[
-        _person(1, 1, frame1),
-        _person(5, 2, labels, propagated_from=1, scores=scores.tolist())])
+    merged = dict(
+        images=[dict(id=i, file_name=f'images/train/000001_mpii_train/'
+                     f'{i:06d}.jpg') for i in (1, 2)],
+        annotations=[
+            _person(1, 1, frame1),
+            _person(5, 2, labels, propagated_from=1,
+                    scores=scores.tolist())])
     return merged, dense
 
 
@@ -55,6 +59,28 @@ def test_label_errors_and_shares():
     # the wrists score 0.1: the threshold keeps the 13 right joints
     assert ('propagated_min_score=0.3: 86.7% of the joints kept, 100.0% '
             'of them within PCKh@0.5') in text
+    # one frame from the source: 13 of 15 right, every copy right
+    assert '| 1 | 15 | 86.7 | 100.0 | 0.00 / 0.40 |' in text
+
+
+def test_shares_by_frame_distance():
+    merged, dense = _data()
+    # the same person again on frame 3, two frames from its source, its
+    # labels the truth of frame 2 (0.4 head sizes behind the truth of 3)
+    dense['annotations'].append(_person(
+        3, 3, np.reshape(dense['annotations'][1]['keypoints'], (-1, 3))
+        [:, :2] + [0.4 * HEAD, 0]))
+    merged['images'].append(dict(
+        id=3, file_name='images/train/000001_mpii_train/000003.jpg'))
+    merged['annotations'].append(
+        dict(merged['annotations'][1], id=6, image_id=3))
+    joints, _ = label_quality.label_errors(merged, dense)
+    assert sorted(set(joints[:, 6])) == [1, 2]
+    text = label_quality.report(joints, 0)
+    assert '| 1 | 15 | 86.7 | 100.0 |' in text
+    # frame 3: the labels 0.4 head sizes off (wrists 1.0); the copies of
+    # frame 1 0.8 head sizes off: all wrong
+    assert '| 2 | 15 | 86.7 | 0.0 | 0.40 / 0.80 |' in text
 
 
 def test_cli_and_bad_input(tmp_path, capsys):
@@ -67,4 +93,8 @@ def test_cli_and_bad_input(tmp_path, capsys):
     assert 'source labels not moved (copy)' in capsys.readouterr().out
     merged['annotations'] = merged['annotations'][:1]
     with pytest.raises(ValueError, match='no propagated person'):
+        label_quality.label_errors(merged, dense)
+    merged, dense = _data()
+    merged['images'] = merged['images'][:1]
+    with pytest.raises(ValueError, match='no image id 2 in its "images"'):
         label_quality.label_errors(merged, dense)
