@@ -120,6 +120,11 @@ def with_true_labels(merged: dict, dense: dict) -> dict:
     return out
 
 
+def percent_right(errors: np.ndarray) -> float:
+    """The share (%) of ``errors`` (head sizes) within PCKh@0.5."""
+    return 100.0 * float((errors <= 0.5).mean())
+
+
 def share_within(joints: Joints, column: int) -> Dict[str, float]:
     """Per joint group, the share (%) of errors in ``column`` within
     half a head size (:func:`summarize_joint_aps`'s keys)."""
@@ -127,7 +132,7 @@ def share_within(joints: Joints, column: int) -> Dict[str, float]:
     for j in range(NUM_EVAL_JOINTS):
         errors = joints[joints[:, 0] == j, column]
         if len(errors):
-            shares[j] = 100.0 * float((errors <= 0.5).mean())
+            shares[j] = percent_right(errors)
     return summarize_joint_aps(shares)
 
 
@@ -141,8 +146,7 @@ def by_distance(joints: Joints) -> List[str]:
         at = joints[joints[:, 6] == distance]
         lines.append(
             f'| {int(distance)} | {len(at)} | '
-            f'{100.0 * float((at[:, 2] <= 0.5).mean()):.1f} | '
-            f'{100.0 * float((at[:, 3] <= 0.5).mean()):.1f} | '
+            f'{percent_right(at[:, 2]):.1f} | {percent_right(at[:, 3]):.1f} | '
             f'{np.median(at[:, 2]):.2f} / {np.median(at[:, 3]):.2f} |')
     return lines
 
@@ -162,7 +166,7 @@ def report(joints: Joints, unmatched: int,
         'frame.', '', *by_distance(joints), '']
     for score in min_scores:
         kept = joints[joints[:, 1] >= score]
-        share = 100.0 * float((kept[:, 2] <= 0.5).mean()) if len(kept) else 0
+        share = percent_right(kept[:, 2]) if len(kept) else 0
         lines.append(f'- propagated_min_score={score:g}: '
                      f'{100.0 * len(kept) / len(joints):.1f}% of the joints '
                      f'kept, {share:.1f}% of them within PCKh@0.5')
